@@ -1,0 +1,95 @@
+// @module The normalised model description every loader (HF directory, GGUF, generated) produces.
+
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | {
+      type: 'llama3';
+      factor: number;
+      lowFreqFactor: number;
+      highFreqFactor: number;
+      originalMaxPositionEmbeddings: number;
+    };
+
+/** Architecture-independent hyper-parameters of a Llama-family decoder. */
+export interface ModelConfig {
+  /** As in config.json `architectures[0]`: LlamaForCausalLM | MistralForCausalLM | Qwen2ForCausalLM. */
+  architecture: 'LlamaForCausalLM' | 'MistralForCausalLM' | 'Qwen2ForCausalLM';
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  vocabSize: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  ropeScaling: RopeScaling | null;
+  maxPositionEmbeddings: number;
+  /** lm_head shares the embedding matrix (no `lm_head.weight` tensor). */
+  tieWordEmbeddings: boolean;
+  /** Q/K/V projections have biases (Qwen2). */
+  attentionBias: boolean;
+  /** Mistral sliding window, recorded for information (not applied beyond max context). */
+  slidingWindow: number | null;
+}
+
+/**
+ * A tensor as the graph builder wants it: float32, row-major, HF naming and HF layout
+ * (Linear weights are [out, in]; Q/K rows in rotate_half order — GGUF loaders un-permute).
+ */
+export interface FloatTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Tokenizer material in Hugging Face's file shapes (GGUF loaders synthesise them). */
+export interface TokenizerFiles {
+  /** Parsed tokenizer.json (what @huggingface/tokenizers' Tokenizer takes). */
+  tokenizerJson: Record<string, unknown>;
+  /** Parsed tokenizer_config.json (chat_template, bos_token, eos_token, add_bos_token, …), {} if none. */
+  tokenizerConfig: Record<string, unknown>;
+  /** The chat template (tokenizer_config.json's, or chat_template.jinja), or null if the model has none. */
+  chatTemplate: string | null;
+}
+
+/** generation_config.json, normalised; every field optional. */
+export interface GenerationDefaults {
+  bosTokenId?: number;
+  eosTokenIds?: number[];
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  doSample?: boolean;
+  maxNewTokens?: number;
+}
+
+export interface LoadedModel {
+  /** Path given by the user (directory or .gguf file). */
+  path: string;
+  /** 'hf' | 'gguf'. */
+  format: 'hf' | 'gguf';
+  config: ModelConfig;
+  /** Stable content digest (sha256 hex of the weight files' identity) for graph caching. */
+  digest: string;
+  /** Canonical (HF) tensor names present. */
+  tensorNames(): string[];
+  /** A tensor by canonical HF name, converted to float32 (F16/BF16/Q8_0 dequantised). Throws naming the tensor if absent. */
+  tensor(name: string): FloatTensor;
+  tokenizer: TokenizerFiles;
+  generation: GenerationDefaults;
+  /** BOS id and EOS ids resolved from config / generation_config / tokenizer config. */
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+}
+
+/** A clear, user-facing loading error that names the file and the field. */
+export class ModelLoadError extends Error {
+  override readonly name = 'ModelLoadError';
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+  }
+}

@@ -1,0 +1,174 @@
+// @module The router⇄shard gRPC API: proto/generate.proto loaded once, with its message types.
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+export const PROTO_PATH = fileURLToPath(new URL('../../../proto/generate.proto', import.meta.url));
+
+// camelCase fields, 64-bit ints as JS numbers (ids stay below 2^53), enums as their names,
+// absent scalars/repeated fields filled with defaults so both ends read plain objects.
+const packageDefinition = protoLoader.loadSync(PROTO_PATH, {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+});
+const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as {
+  tessera: { v1: { TextGenerationService: grpc.ServiceClientConstructor } };
+};
+
+export const TextGenerationService = loaded.tessera.v1.TextGenerationService;
+export const serviceDefinition: grpc.ServiceDefinition = TextGenerationService.service;
+
+export type FinishReason =
+  | 'FINISH_REASON_UNSPECIFIED'
+  | 'FINISH_REASON_LENGTH'
+  | 'FINISH_REASON_EOS_TOKEN'
+  | 'FINISH_REASON_STOP_SEQUENCE';
+
+export interface InfoResponse {
+  modelId: string;
+  architecture: string;
+  dtype: string;
+  deviceType: string;
+  vocabSize: number;
+  maxPositionEmbeddings: number;
+  blockSize: number;
+  rank: number;
+  worldSize: number;
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+}
+
+export interface WarmupRequest {
+  maxBatchPrefillTokens: number;
+  maxTotalTokens: number;
+  maxBatchSize: number;
+}
+
+export interface WarmupResponse {
+  maxSupportedTotalTokens: number;
+  numBlocks: number;
+  blockSize: number;
+  kvCacheBytes: number;
+}
+
+export interface NextTokenChooserParameters {
+  temperature: number;
+  topK: number;
+  topP: number;
+  typicalP: number;
+  doSample: boolean;
+  seed: number;
+  repetitionPenalty: number;
+  frequencyPenalty: number;
+  presencePenalty: number;
+  minP: number;
+  logitBias: Record<number, number>;
+}
+
+export interface StoppingCriteriaParameters {
+  maxNewTokens: number;
+  stopTokenIds: number[];
+  minNewTokens: number;
+}
+
+export interface Request {
+  id: number;
+  inputIds: number[];
+  parameters: NextTokenChooserParameters;
+  stoppingParameters: StoppingCriteriaParameters;
+  prefillLogprobs: boolean;
+  topNTokens: number;
+  blocks: number[];
+  cacheLen: number;
+}
+
+export interface Batch {
+  id: number;
+  requests: Request[];
+  size: number;
+  maxTokens: number;
+}
+
+export interface CachedBatch {
+  id: number;
+  requestIds: number[];
+  size: number;
+  maxTokens: number;
+}
+
+export interface Tokens {
+  ids: number[];
+  logprobs: number[];
+}
+
+export interface Generation {
+  requestId: number;
+  prefillTokens: Tokens | null;
+  tokens: Tokens;
+  topTokens: Tokens[];
+  finishReason: FinishReason;
+  generatedTokens: number;
+  seed: number;
+}
+
+export interface Timings {
+  forwardNs: number;
+  sampleNs: number;
+  totalNs: number;
+  computedTokens: number;
+}
+
+export interface PrefillRequest { batch: Batch }
+export interface PrefillResponse { generations: Generation[]; batch: CachedBatch | null; timings: Timings }
+export interface DecodeRequest { batches: CachedBatch[] }
+export interface DecodeResponse { generations: Generation[]; batch: CachedBatch | null; timings: Timings }
+export interface FilterBatchRequest { batchId: number; requestIds: number[] }
+export interface FilterBatchResponse { batch: CachedBatch | null }
+export interface ClearCacheRequest { id?: number | null }
+
+/** The shard's side of the API: each method takes the decoded request and resolves the reply. */
+export interface ShardHandlers {
+  info(): Promise<InfoResponse>;
+  health(): Promise<void>;
+  warmup(req: WarmupRequest): Promise<WarmupResponse>;
+  prefill(req: PrefillRequest): Promise<PrefillResponse>;
+  decode(req: DecodeRequest): Promise<DecodeResponse>;
+  filterBatch(req: FilterBatchRequest): Promise<FilterBatchResponse>;
+  clearCache(req: ClearCacheRequest): Promise<void>;
+}
+
+/** Builds a grpc-js service implementation from promise handlers; a thrown error becomes INTERNAL. */
+export function toServiceImplementation(h: ShardHandlers): grpc.UntypedServiceImplementation {
+  const unary =
+    <Req, Res>(fn: (req: Req) => Promise<Res>) =>
+    (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
+      fn(call.request).then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          const e = err as { message?: string; grpcCode?: number };
+          callback({ code: e.grpcCode ?? grpc.status.INTERNAL, details: e.message ?? String(err) }, null);
+        },
+      );
+    };
+  return {
+    Info: unary(() => h.info()),
+    Health: unary(async () => { await h.health(); return {}; }),
+    Warmup: unary((r: WarmupRequest) => h.warmup(r)),
+    Prefill: unary((r: PrefillRequest) => h.prefill(r)),
+    Decode: unary((r: DecodeRequest) => h.decode(r)),
+    FilterBatch: unary((r: FilterBatchRequest) => h.filterBatch(r)),
+    ClearCache: unary(async (r: ClearCacheRequest) => { await h.clearCache(r); return {}; }),
+  };
+}
+
+/** Channel options shared by both ends: large messages (prompt logprobs, big batches). */
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': 256 * 1024 * 1024,
+  'grpc.max_send_message_length': 256 * 1024 * 1024,
+};
+
+export { grpc };

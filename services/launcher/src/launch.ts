@@ -1,0 +1,113 @@
+// @module `tessera launch`: start N shards, then the router, wait for /health, print the URL; stop all on a signal.
+import os from 'node:os';
+import path from 'node:path';
+import { ensureGeneratedModel } from '@tessera/model-files';
+import { FlagError, intFlag, parseFlags, toArgv } from './flags.ts';
+import { freePort, waitForRouter, waitForShard } from './readiness.ts';
+import { Supervisor } from './supervisor.ts';
+
+const HELP = `usage: tessera launch [--model-id PATH] [--num-shard N] [--port 8080] [--hostname 127.0.0.1] [flags]
+
+  --model-id PATH         HF directory or .gguf file; default: a generated, untrained TEST model
+  --num-shard N           shard processes (tensor parallel), default 1
+  --port, --hostname      where the router listens (default 8080, 127.0.0.1)
+  --shard-base-port P     first shard gRPC port (default: free ports)
+  --cache-dir DIR         generated models and compiled graphs (default $TESSERA_CACHE_DIR or ~/.cache/tessera)
+  --startup-timeout S     seconds to wait for each service (default 600)
+  --log-level LEVEL       trace|debug|info|warn|error (default info)
+shard flags passed through: ${'--' + [...shardOnlyFlags()].join(' --')}
+every other flag is passed to the router (see 'tessera router --help').`;
+
+function shardOnlyFlags(): Set<string> {
+  return new Set(['kv-cache-memory', 'block-size', 'threads', 'dtype', 'device', 'device-id']);
+}
+const LAUNCHER_FLAGS = new Set(['model-id', 'num-shard', 'port', 'hostname', 'shard-base-port', 'cache-dir', 'startup-timeout', 'log-level', 'help']);
+
+export function defaultCacheRoot(): string {
+  return process.env.TESSERA_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'tessera');
+}
+
+export async function launch(argv: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(argv, new Set(['help']));
+  } catch (err) {
+    console.error(`tessera launch: ${(err as Error).message}`);
+    return 2;
+  }
+  const v = flags.values;
+  if (v.has('help')) {
+    console.log(HELP);
+    return 0;
+  }
+  const supervisor = new Supervisor();
+  const onSignal = (signal: string) => {
+    console.error(`tessera: ${signal} received, stopping`);
+    void supervisor.stopAll().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  try {
+    const numShard = intFlag(v, 'num-shard', 1, 1);
+    const port = intFlag(v, 'port', 8080, 0);
+    const hostname = v.get('hostname') ?? '127.0.0.1';
+    const timeoutMs = intFlag(v, 'startup-timeout', 600, 1) * 1000;
+    const cacheRoot = path.resolve(v.get('cache-dir') ?? defaultCacheRoot());
+    const logLevel = v.get('log-level') ?? 'info';
+    let modelId = v.get('model-id');
+    if (!modelId) {
+      modelId = await ensureGeneratedModel(cacheRoot, 'tiny', (m: string) => console.error(`tessera: ${m}`));
+      console.error(
+        '\n  ************************************************************************\n' +
+          '  * No --model-id given: serving a GENERATED, UNTRAINED TEST MODEL.       *\n' +
+          '  * Its output is gibberish by design. Use --model-id PATH for real use.  *\n' +
+          '  ************************************************************************\n' +
+          `  model: ${modelId}\n`,
+      );
+    }
+    const passShard: [string, string][] = [];
+    const passRouter: [string, string][] = [];
+    for (const [k, val] of v) {
+      if (LAUNCHER_FLAGS.has(k)) continue;
+      (shardOnlyFlags().has(k) ? passShard : passRouter).push([k, val]);
+    }
+    if (!passShard.some(([k]) => k === 'threads')) {
+      passShard.push(['threads', String(Math.max(1, Math.floor(os.availableParallelism() / numShard)))]);
+    }
+    const basePort = v.has('shard-base-port') ? intFlag(v, 'shard-base-port', 0, 1) : null;
+    const shardAddrs: string[] = [];
+    for (let rank = 0; rank < numShard; rank++) {
+      const shardPort = basePort !== null ? basePort + rank : await freePort();
+      const addr = `127.0.0.1:${shardPort}`;
+      shardAddrs.push(addr);
+      supervisor.start(`shard ${rank}`, [
+        'shard', '--model-id', modelId, '--port', String(shardPort), '--hostname', '127.0.0.1',
+        '--rank', String(rank), '--world-size', String(numShard),
+        '--cache-dir', path.join(cacheRoot, 'graphs'), '--log-level', logLevel, ...toArgv(passShard),
+      ]);
+    }
+    const death = supervisor.firstDeath.then((what) => {
+      throw new Error(what);
+    });
+    death.catch(() => {});
+    await Promise.race([Promise.all(shardAddrs.map((a) => waitForShard(a, timeoutMs, death))), death]);
+    const routerPort = port === 0 ? await freePort(hostname) : port;
+    supervisor.start('router', [
+      'router', '--model-id', modelId, '--shard-uris', shardAddrs.join(','), '--port', String(routerPort),
+      '--hostname', hostname, '--log-level', logLevel, ...toArgv(passRouter),
+    ]);
+    const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${routerPort}`;
+    await Promise.race([waitForRouter(url, timeoutMs, death), death]);
+    console.log(`Tessera is ready: ${url}  (model ${modelId}, ${numShard} shard${numShard > 1 ? 's' : ''})`);
+    const what = await supervisor.firstDeath;
+    console.error(`tessera: ${what}; stopping the others`);
+    await supervisor.stopAll();
+    return 1;
+  } catch (err) {
+    if (supervisor.stopping) return 0;
+    const prefix = err instanceof FlagError ? 'tessera launch' : 'tessera';
+    console.error(`${prefix}: ${(err as Error).message}`);
+    await supervisor.stopAll();
+    return 1;
+  }
+}

@@ -1,0 +1,57 @@
+// @module Child-process supervision: spawn services, report a death, stop them all in order.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const TESSERA_BIN = fileURLToPath(new URL('../../../bin/tessera.js', import.meta.url));
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export class Supervisor {
+  readonly #children: Child[] = [];
+  #stopping = false;
+  /** Resolves with a description of the first child that died while we were not stopping. */
+  readonly firstDeath: Promise<string>;
+  #reportDeath!: (what: string) => void;
+
+  constructor() {
+    this.firstDeath = new Promise((resolve) => (this.#reportDeath = resolve));
+  }
+
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /** Starts `tessera <args…>` as a child sharing our stdout/stderr. */
+  start(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
+    const proc = spawn(process.execPath, [TESSERA_BIN, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env });
+    const exited = new Promise<number | null>((resolve) => {
+      proc.on('exit', (code, signal) => {
+        if (!this.#stopping) this.#reportDeath(`${name} exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`})`);
+        resolve(code);
+      });
+      proc.on('error', (err) => {
+        if (!this.#stopping) this.#reportDeath(`${name} could not start: ${err.message}`);
+        resolve(null);
+      });
+    });
+    const child = { name, process: proc, exited };
+    this.#children.push(child);
+    return child;
+  }
+
+  /** SIGTERM to every child, newest first (router before shards); SIGKILL after `graceMs`. */
+  async stopAll(graceMs = 10_000): Promise<void> {
+    this.#stopping = true;
+    for (const child of [...this.#children].reverse()) {
+      if (child.process.exitCode !== null || child.process.signalCode !== null) continue;
+      child.process.kill('SIGTERM');
+      const timer = setTimeout(() => child.process.kill('SIGKILL'), graceMs);
+      await child.exited;
+      clearTimeout(timer);
+    }
+  }
+}
