@@ -81,6 +81,8 @@ export interface LoadedModel {
   /** BOS id and EOS ids resolved from config / generation_config / tokenizer config. */
   bosTokenId: number | null;
   eosTokenIds: number[];
+  /** Things that loaded but may behave differently from the original (e.g. an unknown GGUF pre-tokenizer). */
+  warnings?: string[];
 }
 
 /** A clear, user-facing loading error that names the file and the field. */

@@ -1,0 +1,17 @@
+// @module @tessera/model-files: load HF directories and GGUF files into one normalised LoadedModel.
+
+export * from './types.ts';
+export { loadModel } from './load-model.ts';
+export { loadHfDir } from './hf-dir.ts';
+export { loadGgufModel, hfNameForGguf, ggufNameForHf, qkPermuteHeads } from './gguf-model.ts';
+export { parseHfConfig, parseRopeScaling, SUPPORTED_ARCHITECTURES } from './hf-config.ts';
+export { ggufModelConfig, float32Decimal } from './gguf-config.ts';
+export { openSafetensors, safetensorsFromFiles, readSafetensorsHeader, type SafetensorsReader, type SafetensorsTensorInfo } from './safetensors.ts';
+export { openGguf, readGgufTensor, dequantizeQ8_0, GGML_TYPE_NAMES, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf.ts';
+export { ggufTokenizer, sentencePieceMerges, type GgufTokenizer } from './gguf-tokenizer.ts';
+export { llama3FreqFactors } from './gguf-rope.ts';
+export { expectedTensorShapes } from './canonical-tensors.ts';
+export { permuteQk, unpermuteQk } from './qk-permute.ts';
+export { f16BitsToF32, f16ToF32Array, bf16ToF32Array, f32ToF16Bits, f32ToF16Array } from './float16.ts';
+export { modelDigest } from './digest.ts';
+export * from './generated/index.ts';
