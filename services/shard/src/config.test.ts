@@ -1,0 +1,36 @@
+// @module Shard flag parsing: defaults, forms, sizes and clear errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseByteSize, parseShardArgs } from './config.ts';
+
+test('defaults and both flag forms', () => {
+  const c = parseShardArgs(['--model-id', '/m', '--port=0', '--block-size', '32', '--kv-cache-memory', '512MiB'])!;
+  assert.equal(c.modelId, '/m');
+  assert.equal(c.port, 0);
+  assert.equal(c.hostname, '127.0.0.1');
+  assert.equal(c.rank, 0);
+  assert.equal(c.worldSize, 1);
+  assert.equal(c.blockSize, 32);
+  assert.equal(c.kvCacheMemory, 512 * 1024 ** 2);
+  assert.ok(c.threads >= 1);
+  assert.equal(c.device, 'cpu');
+  assert.equal(parseShardArgs(['--model-id', '/m'])!.port, 50051);
+  assert.equal(parseShardArgs(['--model-id', '/m'])!.kvCacheMemory, null);
+  assert.equal(parseShardArgs(['--help']), null);
+});
+
+test('byte sizes', () => {
+  assert.equal(parseByteSize('1048576', 'x'), 1048576);
+  assert.equal(parseByteSize('2GiB', 'x'), 2 * 1024 ** 3);
+  assert.equal(parseByteSize('1.5k', 'x'), 1500);
+  assert.throws(() => parseByteSize('lots', 'kv-cache-memory'), /--kv-cache-memory/);
+});
+
+test('errors name the flag', () => {
+  assert.throws(() => parseShardArgs([]), /--model-id is required/);
+  assert.throws(() => parseShardArgs(['--model-id', '/m', '--port', 'x']), /--port must be an integer/);
+  assert.throws(() => parseShardArgs(['--model-id', '/m', '--rank', '2', '--world-size', '2']), /--rank/);
+  assert.throws(() => parseShardArgs(['--model-id', '/m', '--bogus', '1']), /unknown flag --bogus/);
+  assert.throws(() => parseShardArgs(['--model-id']), /--model-id needs a value/);
+  assert.throws(() => parseShardArgs(['--model-id', '/m', '--device', 'tpu']), /--device must be one of/);
+});

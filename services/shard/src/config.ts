@@ -1,0 +1,108 @@
+// @module `tessera shard` flags → a typed ShardConfig, with errors that name the flag.
+import os from 'node:os';
+import { defaultGraphCacheDir } from './graph/graph-cache.ts';
+
+export const SHARD_USAGE = `usage: tessera shard --model-id PATH [flags]
+  --model-id PATH          HF model directory or .gguf file (required)
+  --port N                 gRPC port (default 50051; 0 picks a free one)
+  --hostname HOST          bind address (default 127.0.0.1)
+  --rank N                 this shard's rank (default 0)
+  --world-size N           number of shards (default 1)
+  --kv-cache-memory SIZE   KV cache budget, bytes or with a unit (512MiB, 2GiB); default 25 % of free memory, max 2 GiB
+  --block-size N           tokens per KV block (default 16)
+  --threads N              intra-op threads (default: all cores)
+  --cache-dir DIR          graph cache (default $TESSERA_CACHE_DIR or ~/.cache/tessera/graphs)
+  --dtype float32          weight dtype (only float32 today)
+  --device cpu|cuda|webgpu execution provider (default cpu)
+  --device-id N            accelerator index (default 0)
+  --log-level LEVEL        pino level (default info)`;
+
+export interface ShardConfig {
+  modelId: string;
+  port: number;
+  hostname: string;
+  rank: number;
+  worldSize: number;
+  /** Bytes, or null for the default budget. */
+  kvCacheMemory: number | null;
+  blockSize: number;
+  threads: number;
+  cacheDir: string;
+  dtype: 'float32';
+  device: 'cpu' | 'cuda' | 'webgpu';
+  deviceId: number;
+  logLevel: string;
+}
+
+export class ShardConfigError extends Error {
+  override readonly name = 'ShardConfigError';
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
+
+/** "2GiB", "512MB", "1048576" → bytes. */
+export function parseByteSize(raw: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(raw);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new ShardConfigError(`--${flag} must be a byte size like 1073741824, 512MiB or 2GiB, got "${raw}"`);
+  const bytes = Math.floor(Number(m[1]) * unit);
+  if (bytes <= 0) throw new ShardConfigError(`--${flag} must be positive, got "${raw}"`);
+  return bytes;
+}
+
+const KNOWN_FLAGS = new Set(['model-id', 'port', 'hostname', 'rank', 'world-size', 'kv-cache-memory', 'block-size', 'threads', 'cache-dir', 'dtype', 'device', 'device-id', 'log-level']);
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Parses `--flag value` / `--flag=value` arguments; throws ShardConfigError (or returns null on --help). */
+export function parseShardArgs(argv: readonly string[]): ShardConfig | null {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return null;
+    if (!arg.startsWith('--')) throw new ShardConfigError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    if (!KNOWN_FLAGS.has(name)) throw new ShardConfigError(`unknown flag --${name}`);
+    let value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined || (eq === -1 && value.startsWith('--'))) throw new ShardConfigError(`--${name} needs a value`);
+    value = value.trim();
+    values.set(name, value);
+  }
+
+  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const raw = values.get(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ShardConfigError(`--${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+    return n;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = values.get(name) ?? fallback;
+    if (!(allowed as readonly string[]).includes(raw)) throw new ShardConfigError(`--${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+
+  const modelId = values.get('model-id');
+  if (!modelId) throw new ShardConfigError('--model-id is required (an HF model directory or a .gguf file)');
+  const worldSize = int('world-size', 1, 1);
+  const rank = int('rank', 0, 0, worldSize - 1);
+  const blockSize = int('block-size', 16, 1, 4096);
+  const logLevel = values.get('log-level') ?? 'info';
+  if (!LEVELS.has(logLevel)) throw new ShardConfigError(`--log-level must be one of ${[...LEVELS].join(', ')}, got "${logLevel}"`);
+  const kv = values.get('kv-cache-memory');
+  return {
+    modelId,
+    port: int('port', 50051, 0, 65535),
+    hostname: values.get('hostname') ?? '127.0.0.1',
+    rank,
+    worldSize,
+    kvCacheMemory: kv === undefined ? null : parseByteSize(kv, 'kv-cache-memory'),
+    blockSize,
+    threads: int('threads', os.availableParallelism(), 1, 1024),
+    cacheDir: values.get('cache-dir') ?? defaultGraphCacheDir(),
+    dtype: oneOf('dtype', ['float32'] as const, 'float32'),
+    device: oneOf('device', ['cpu', 'cuda', 'webgpu'] as const, 'cpu'),
+    deviceId: int('device-id', 0, 0),
+    logLevel,
+  };
+}

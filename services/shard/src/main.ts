@@ -1,0 +1,86 @@
+// @module `tessera shard`: load the model, build/reuse its graph, start the runner thread and the gRPC server.
+import { pino, type Logger } from 'pino';
+import { loadModel, type LoadedModel } from '@tessera/model-files';
+import { parseShardArgs, SHARD_USAGE, ShardConfigError, type ShardConfig } from './config.ts';
+import { ensureStepGraph } from './graph/graph-cache.ts';
+import { RunnerClient } from './runner-client.ts';
+import { createShardHandlers, startShardServer } from './server.ts';
+
+export interface RunningShard {
+  port: number;
+  client: RunnerClient;
+  /** Stops the gRPC server (graceful, bounded) and the runner thread. */
+  close(): Promise<void>;
+}
+
+/** Starts a shard for a resolved config; `model` skips loading (tests pass in-memory models). */
+export async function startShard(config: ShardConfig, opts: { model?: LoadedModel; logger?: Logger } = {}): Promise<RunningShard> {
+  const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'shard', rank: config.rank } });
+  const started = Date.now();
+  const model = opts.model ?? (await loadModel(config.modelId));
+  logger.info({ model: config.modelId, format: model.format, architecture: model.config.architecture, layers: model.config.numLayers }, 'model loaded');
+  const graph = ensureStepGraph(model, { cacheDir: config.cacheDir, rank: config.rank, worldSize: config.worldSize, logger });
+  const client = await RunnerClient.start({
+    onnxPath: graph.onnxPath,
+    config: model.config,
+    blockSize: config.blockSize,
+    threads: config.threads,
+    device: config.device,
+    deviceId: config.deviceId,
+    engine: { modelId: config.modelId, rank: config.rank, worldSize: config.worldSize, ...(config.kvCacheMemory !== null ? { kvCacheMemory: config.kvCacheMemory } : {}) },
+  });
+  let bound;
+  try {
+    bound = await startShardServer(createShardHandlers(client), config.hostname, config.port);
+  } catch (err) {
+    await client.close();
+    throw new Error(`cannot listen on ${config.hostname}:${config.port}: ${(err as Error).message}`);
+  }
+  logger.info({ port: bound.port, hostname: config.hostname, graphReused: graph.reused, startupMs: Date.now() - started }, 'shard ready');
+  return {
+    port: bound.port,
+    client,
+    close: async () => {
+      await bound.shutdown();
+      await client.close();
+    },
+  };
+}
+
+/** `tessera shard [flags]`: runs until SIGTERM/SIGINT, then shuts the server down. */
+export async function main(argv: string[]): Promise<void> {
+  let config: ShardConfig | null;
+  try {
+    config = parseShardArgs(argv);
+  } catch (err) {
+    if (!(err instanceof ShardConfigError)) throw err;
+    console.error(`tessera shard: ${err.message}\n\n${SHARD_USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (config === null) {
+    console.log(SHARD_USAGE);
+    return;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: 'shard', rank: config.rank } });
+  let shard: RunningShard;
+  try {
+    shard = await startShard(config, { logger });
+  } catch (err) {
+    logger.fatal({ err }, 'shard failed to start');
+    process.exitCode = 1;
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      shard.close().then(resolve, (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  logger.info('shard stopped');
+}

@@ -1,0 +1,109 @@
+// @module Starts the runner worker thread and makes typed calls to its ShardEngine by message id.
+import { Worker } from 'node:worker_threads';
+import type { ModelConfig } from '@tessera/model-files';
+import type { EngineOptions, ShardEngine } from './runner/shard-engine.ts';
+
+export type EngineMethod = 'info' | 'warmup' | 'prefill' | 'decode' | 'filterBatch' | 'clearCache';
+type EngineApi = Pick<ShardEngine, EngineMethod>;
+export type EngineArg<M extends EngineMethod> = Parameters<EngineApi[M]> extends [infer A, ...unknown[]] ? A : undefined;
+export type EngineResult<M extends EngineMethod> = Awaited<ReturnType<EngineApi[M]>>;
+
+export interface RunnerThreadInit {
+  onnxPath: string;
+  config: ModelConfig;
+  blockSize: number;
+  threads?: number;
+  device?: 'cpu' | 'cuda' | 'webgpu';
+  deviceId?: number;
+  engine: EngineOptions;
+}
+
+export interface RunnerCall {
+  id: number;
+  method: EngineMethod;
+  arg: unknown;
+}
+
+export type RunnerReply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { message: string; grpcCode?: number; stack?: string } };
+
+/** An error raised inside the runner thread, carried across with its gRPC status code. */
+export class RunnerError extends Error {
+  override readonly name = 'RunnerError';
+  constructor(
+    message: string,
+    readonly grpcCode?: number,
+  ) {
+    super(message);
+  }
+}
+
+// The worker runs TypeScript too: register tsx inside it before importing the entry.
+const THREAD_URL = new URL('./runner/thread.ts', import.meta.url).href;
+const TSX_API_URL = import.meta.resolve('tsx/esm/api');
+const BOOTSTRAP = `import(${JSON.stringify(TSX_API_URL)}).then((m) => { m.register(); return import(${JSON.stringify(THREAD_URL)}); });`;
+
+export class RunnerClient {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #nextId = 1;
+  #exited: Error | null = null;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    worker.on('message', (msg: RunnerReply) => {
+      const p = this.#pending.get(msg.id);
+      if (p === undefined) return;
+      this.#pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(new RunnerError(msg.error.message, msg.error.grpcCode));
+    });
+    const fail = (err: Error) => {
+      this.#exited ??= err;
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new RunnerError(`runner thread exited (code ${code})`)));
+  }
+
+  /** Spawns the runner thread and waits until its session is loaded. */
+  static async start(init: RunnerThreadInit): Promise<RunnerClient> {
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: init });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (msg: { ready?: boolean; error?: string }) => {
+        if (msg.ready === undefined) return;
+        worker.off('message', onMessage);
+        worker.off('error', reject);
+        if (msg.ready) resolve();
+        else {
+          void worker.terminate();
+          reject(new RunnerError(`runner thread failed to start: ${msg.error}`));
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+    return new RunnerClient(worker);
+  }
+
+  /** True while the runner thread is running. */
+  get alive(): boolean {
+    return this.#exited === null;
+  }
+
+  call<M extends EngineMethod>(method: M, arg: EngineArg<M>): Promise<EngineResult<M>> {
+    if (this.#exited) return Promise.reject(this.#exited);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker.postMessage({ id, method, arg } satisfies RunnerCall);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#exited ??= new RunnerError('runner closed');
+    await this.#worker.terminate();
+  }
+}

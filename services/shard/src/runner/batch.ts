@@ -1,0 +1,96 @@
+// @module Per-request generation state on the shard and a batch of them with TGI's four verbs.
+import type { Batch as ProtoBatch, CachedBatch, Request } from '@tessera/protocol';
+import { TokenChooser } from '../sampler/sampler.ts';
+import { StoppingCriteria } from '../sampler/stopping.ts';
+
+/** An error the client caused: reported as gRPC INVALID_ARGUMENT. */
+export class InvalidRequestError extends Error {
+  override readonly name = 'InvalidRequestError';
+  readonly grpcCode = 3;
+}
+
+export class RequestState {
+  readonly id: number;
+  /** Prompt followed by the generated tokens. */
+  readonly tokens: number[];
+  readonly promptLength: number;
+  /** Leading tokens whose K/V are in the pool. */
+  computed: number;
+  readonly blocks: number[];
+  generated = 0;
+  readonly topNTokens: number;
+  readonly prefillLogprobs: boolean;
+  readonly chooser: TokenChooser;
+  readonly stopping: StoppingCriteria;
+
+  constructor(req: Request, vocabSize: number) {
+    if (req.inputIds.length === 0) throw new InvalidRequestError(`request ${req.id}: input_ids is empty`);
+    const bad = req.inputIds.find((t) => !(t >= 0 && t < vocabSize));
+    if (bad !== undefined) throw new InvalidRequestError(`request ${req.id}: token id ${bad} is outside the vocabulary (0..${vocabSize - 1})`);
+    this.id = req.id;
+    this.tokens = [...req.inputIds];
+    this.promptLength = req.inputIds.length;
+    // At least the last prompt token is recomputed: its logits choose the first new token.
+    this.computed = Math.min(req.cacheLen ?? 0, this.promptLength - 1);
+    this.blocks = [...req.blocks];
+    this.topNTokens = req.topNTokens ?? 0;
+    this.prefillLogprobs = req.prefillLogprobs ?? false;
+    this.chooser = new TokenChooser(req.parameters, req.inputIds);
+    this.stopping = new StoppingCriteria(req.stoppingParameters);
+  }
+
+  /** Tokens still to run through the model (the prompt suffix at prefill, the last token at decode). */
+  get pending(): number[] {
+    return this.tokens.slice(this.computed);
+  }
+
+  /** Token positions the reserved blocks can hold. */
+  capacity(blockSize: number): number {
+    return this.blocks.length * blockSize;
+  }
+}
+
+export class Batch {
+  constructor(
+    readonly id: number,
+    readonly requests: RequestState[],
+    readonly blockSize: number,
+  ) {}
+
+  /** A new batch from the router's Prefill message. */
+  static fromProto(pb: ProtoBatch, vocabSize: number, blockSize: number): Batch {
+    if (pb.requests.length === 0) throw new InvalidRequestError(`batch ${pb.id} has no requests`);
+    const ids = new Set<number>();
+    for (const r of pb.requests) {
+      if (ids.has(r.id)) throw new InvalidRequestError(`batch ${pb.id}: request id ${r.id} appears twice`);
+      ids.add(r.id);
+      if (r.blocks.length * blockSize < r.inputIds.length) {
+        throw new InvalidRequestError(`request ${r.id}: ${r.blocks.length} blocks of ${blockSize} cannot hold ${r.inputIds.length} prompt tokens`);
+      }
+    }
+    return new Batch(pb.id, pb.requests.map((r) => new RequestState(r, vocabSize)), blockSize);
+  }
+
+  /** The same batch keeping only `ids` (unknown ids are ignored); null when none remain. */
+  filter(ids: Iterable<number>): Batch | null {
+    const keep = new Set(ids);
+    const requests = this.requests.filter((r) => keep.has(r.id));
+    return requests.length > 0 ? new Batch(this.id, requests, this.blockSize) : null;
+  }
+
+  /** One batch holding the requests of all, under the first batch's id. */
+  static concatenate(batches: Batch[]): Batch {
+    const first = batches[0];
+    if (first === undefined) throw new InvalidRequestError('no batch to concatenate');
+    return new Batch(first.id, batches.flatMap((b) => b.requests), first.blockSize);
+  }
+
+  /** Tokens the batch may hold at most: the reserved KV slots. */
+  get maxTokens(): number {
+    return this.requests.reduce((n, r) => n + r.capacity(this.blockSize), 0);
+  }
+
+  toCachedBatch(): CachedBatch {
+    return { id: this.id, requestIds: this.requests.map((r) => r.id), size: this.requests.length, maxTokens: this.maxTokens };
+  }
+}

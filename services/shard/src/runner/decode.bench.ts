@@ -1,0 +1,57 @@
+// @module Bench: decode step time vs batch size and KV pool capacity (random-weight model, real ORT).
+// Run: node --import tsx services/shard/src/runner/decode.bench.ts [--threads N] [--past 128]
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomLlamaModel } from '../../../../test/reference/random-model.ts';
+import { ensureStepGraph } from '../graph/graph-cache.ts';
+import { ModelRunner } from './model-runner.ts';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const threads = arg('threads', os.availableParallelism());
+const past = arg('past', 128);
+const steps = arg('steps', 20);
+const BLOCK = 16;
+
+const model = randomLlamaModel({
+  hiddenSize: 512, numLayers: 8, numHeads: 8, numKvHeads: 4, headDim: 64, vocabSize: 32000, intermediateSize: 1408, maxPositionEmbeddings: 2048,
+});
+const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
+try {
+  let t = Date.now();
+  const { onnxPath } = ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1 });
+  console.log(`graph built in ${Date.now() - t} ms`);
+  t = Date.now();
+  const runner = await ModelRunner.create(onnxPath, model.config, { blockSize: BLOCK, threads });
+  console.log(`session created in ${Date.now() - t} ms (threads ${threads})`);
+
+  for (const capacity of [1024, 65536]) {
+    const numBlocks = capacity / BLOCK;
+    runner.allocate(numBlocks);
+    for (const batch of [1, 32]) {
+      const perSeq = Math.ceil((past + steps + 8) / BLOCK);
+      const blocks = Array.from({ length: batch }, (_, i) => Array.from({ length: perSeq }, (_, j) => (i * perSeq + j) % numBlocks));
+      const times: number[] = [];
+      for (let s = 0; s < steps + 3; s++) {
+        const r = await runner.step(blocks.map((b, i) => ({ ids: [(i * 7 + s) % 32000], start: past + s, blocks: b, allLogits: false })));
+        if (s >= 3) times.push(r.forwardNs / 1e6);
+      }
+      times.sort((a, b) => a - b);
+      const median = times[Math.floor(times.length / 2)]!;
+      console.log(`capacity ${capacity} tokens, batch ${batch}, past ${past}: decode step median ${median.toFixed(2)} ms (min ${times[0]!.toFixed(2)}, ${((batch * 1000) / median).toFixed(0)} tok/s)`);
+    }
+  }
+  const prefillTimes: number[] = [];
+  runner.allocate(1024 / BLOCK);
+  for (let s = 0; s < 4; s++) {
+    const r = await runner.step([{ ids: Array.from({ length: 512 }, (_, i) => i), start: 0, blocks: Array.from({ length: 32 }, (_, i) => i), allLogits: false }]);
+    prefillTimes.push(r.forwardNs / 1e6);
+  }
+  console.log(`prefill 512 tokens: ${Math.min(...prefillTimes).toFixed(1)} ms`);
+  await runner.release();
+} finally {
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+}

@@ -1,0 +1,92 @@
+// @module Hand-computed expectations for every logits processor.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  applyFrequencyPresence,
+  applyLogitBias,
+  applyMinP,
+  applyRepetitionPenalty,
+  applyTemperature,
+  applyTopK,
+  applyTopP,
+  applyTypicalP,
+  softmax,
+  suppressTokens,
+} from './logits-processors.ts';
+
+const scores = (...v: number[]) => Float64Array.from(v);
+const kept = (s: Float64Array) => [...s.keys()].filter((i) => s[i] !== -Infinity);
+
+test('repetition penalty divides positive and multiplies negative scores of seen tokens (HF)', () => {
+  const s = scores(2, -2, 1, 4);
+  applyRepetitionPenalty(s, new Set([0, 1]), 2);
+  assert.deepEqual([...s], [1, -4, 1, 4]);
+});
+
+test('frequency and presence penalties subtract f·count + p for generated tokens (OpenAI)', () => {
+  const s = scores(1, 1, 1);
+  applyFrequencyPresence(s, new Map([[0, 3], [2, 1]]), 0.5, 0.25);
+  assert.deepEqual([...s], [1 - 1.5 - 0.25, 1, 1 - 0.5 - 0.25]);
+});
+
+test('logit bias adds per id and ignores ids outside the vocabulary', () => {
+  const s = scores(0, 0, 0);
+  applyLogitBias(s, { 1: 5, 2: -100, 9: 3 });
+  assert.deepEqual([...s], [0, 5, -100]);
+});
+
+test('suppressTokens forbids ids', () => {
+  const s = scores(1, 2, 3);
+  suppressTokens(s, [2]);
+  assert.deepEqual(kept(s), [0, 1]);
+});
+
+test('temperature divides the scores', () => {
+  const s = scores(1, -2);
+  applyTemperature(s, 0.5);
+  assert.deepEqual([...s], [2, -4]);
+});
+
+test('top-k keeps the k best and their ties', () => {
+  const s = scores(1, 5, 3, 5, 2);
+  applyTopK(s, 2);
+  assert.deepEqual(kept(s), [1, 3]);
+  const t = scores(1, 5, 3, 3, 2);
+  applyTopK(t, 2);
+  assert.deepEqual(kept(t), [1, 2, 3]);
+});
+
+test('top-p keeps the smallest most-likely set reaching p', () => {
+  // probs 0.5, 0.3, 0.2
+  const s = scores(Math.log(0.5), Math.log(0.3), Math.log(0.2));
+  applyTopP(s, 0.7);
+  assert.deepEqual(kept(s), [0, 1]);
+  const t = scores(Math.log(0.5), Math.log(0.3), Math.log(0.2));
+  applyTopP(t, 0.5);
+  assert.deepEqual(kept(t), [0]);
+  const u = scores(Math.log(0.5), Math.log(0.3), Math.log(0.2));
+  applyTopP(u, 0.81);
+  assert.deepEqual(kept(u), [0, 1, 2]);
+});
+
+test('min-p drops tokens below min_p × the top probability', () => {
+  // probs 0.6, 0.35, 0.05 → threshold 0.5 · 0.6 = 0.3 keeps 0 and 1
+  const s = scores(Math.log(0.6), Math.log(0.35), Math.log(0.05));
+  applyMinP(s, 0.5);
+  assert.deepEqual(kept(s), [0, 1]);
+});
+
+test('typical-p keeps tokens closest to the entropy until the mass is reached', () => {
+  // probs 0.7, 0.2, 0.1: H = 0.8018; distances 0.445 (0), 0.808 (1), 1.501 (2) → 0 then 1 reach 0.8
+  const t = scores(Math.log(0.7), Math.log(0.2), Math.log(0.1));
+  applyTypicalP(t, 0.8);
+  assert.deepEqual(kept(t), [0, 1]);
+  const u = scores(Math.log(0.7), Math.log(0.2), Math.log(0.1));
+  applyTypicalP(u, 0.6);
+  assert.deepEqual(kept(u), [0]);
+});
+
+test('softmax handles -Infinity', () => {
+  const p = softmax(scores(0, -Infinity, 0));
+  assert.deepEqual([...p], [0.5, 0, 0.5]);
+});

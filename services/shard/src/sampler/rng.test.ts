@@ -1,0 +1,29 @@
+// @module The seeded PRNG: reproducible, seed-sensitive, uniform enough, 53-bit seeds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng, randomSeed } from './rng.ts';
+
+test('same seed, same stream; different seeds (also above 2^32) differ', () => {
+  const take = (seed: number) => { const r = new Rng(seed); return Array.from({ length: 8 }, () => r.next()); };
+  assert.deepEqual(take(7), take(7));
+  assert.notDeepEqual(take(7), take(8));
+  assert.notDeepEqual(take(2 ** 40 + 7), take(7));
+});
+
+test('values lie in [0, 1) with a mean near 1/2', () => {
+  const r = new Rng(123);
+  let sum = 0;
+  for (let i = 0; i < 20000; i++) {
+    const x = r.next();
+    assert.ok(x >= 0 && x < 1);
+    sum += x;
+  }
+  assert.ok(Math.abs(sum / 20000 - 0.5) < 0.01);
+});
+
+test('random seeds are positive safe integers; bad seeds are refused', () => {
+  const s = randomSeed();
+  assert.ok(Number.isSafeInteger(s) && s > 0);
+  assert.throws(() => new Rng(-1));
+  assert.throws(() => new Rng(1.5));
+});

@@ -1,0 +1,119 @@
+// @module Per-request token chooser: raw logprobs + top-n, then processors, then greedy or seeded sampling.
+import type { NextTokenChooserParameters, Tokens } from '@tessera/protocol';
+import {
+  applyFrequencyPresence,
+  applyLogitBias,
+  applyMinP,
+  applyRepetitionPenalty,
+  applyTemperature,
+  applyTopK,
+  applyTopP,
+  applyTypicalP,
+  softmax,
+  suppressTokens,
+} from './logits-processors.ts';
+import { Rng, randomSeed } from './rng.ts';
+
+export interface Choice {
+  id: number;
+  /** log_softmax of the raw logits at `id`. */
+  logprob: number;
+  /** The top-n tokens of the raw distribution (empty when n = 0). */
+  top: Tokens;
+}
+
+/** log_softmax of a logits row, in float64. */
+export function logSoftmax(logits: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+  const lse = max + Math.log(sum);
+  const out = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i++) out[i] = logits[i]! - lse;
+  return out;
+}
+
+/** The n highest values, descending; ties go to the lowest id. */
+export function topN(values: ArrayLike<number>, n: number): Tokens {
+  const ids: number[] = [];
+  for (let i = 0; i < values.length && n > 0; i++) {
+    const v = values[i]!;
+    if (ids.length === n && v <= values[ids[n - 1]!]!) continue;
+    let at = ids.length === n ? n - 1 : ids.length;
+    while (at > 0 && values[ids[at - 1]!]! < v) at--;
+    ids.splice(at, 0, i);
+    if (ids.length > n) ids.pop();
+  }
+  return { ids, logprobs: ids.map((i) => values[i]!) };
+}
+
+/** Index of the largest value; ties → lowest id. */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
+export class TokenChooser {
+  readonly seed: number;
+  readonly greedy: boolean;
+  readonly #p: NextTokenChooserParameters;
+  readonly #rng: Rng;
+  /** Every token of the context (prompt + generated), for the repetition penalty. */
+  readonly #seen: Set<number>;
+  /** Generated-token counts, for frequency/presence penalties. */
+  readonly #counts = new Map<number, number>();
+
+  constructor(params: NextTokenChooserParameters, prompt: Iterable<number>) {
+    this.#p = params;
+    this.seed = params.seed > 0 ? params.seed : randomSeed();
+    this.#rng = new Rng(this.seed);
+    // Temperature 0 means greedy unless do_sample asks for sampling (then at temperature 1).
+    this.greedy = !params.doSample && !(params.temperature > 0);
+    this.#seen = new Set(prompt);
+  }
+
+  /** Records a generated token (penalties see it from the next choice on). */
+  accept(id: number): void {
+    this.#seen.add(id);
+    this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
+  }
+
+  /** Picks the next token from one logits row; `forbidden` ids cannot be chosen (min_new_tokens). */
+  choose(logits: Float32Array, topNTokens: number, forbidden: Iterable<number> = []): Choice {
+    const logprobs = logSoftmax(logits);
+    const scores = Float64Array.from(logits);
+    const p = this.#p;
+    if (p.repetitionPenalty > 0 && p.repetitionPenalty !== 1) applyRepetitionPenalty(scores, this.#seen, p.repetitionPenalty);
+    if (p.frequencyPenalty !== 0 || p.presencePenalty !== 0) applyFrequencyPresence(scores, this.#counts, p.frequencyPenalty, p.presencePenalty);
+    if (p.logitBias) applyLogitBias(scores, p.logitBias);
+    suppressTokens(scores, forbidden);
+
+    let id: number;
+    if (this.greedy) id = argmax(scores);
+    else {
+      const t = p.temperature > 0 ? p.temperature : 1;
+      if (t !== 1) applyTemperature(scores, t);
+      if (p.topK > 0) applyTopK(scores, p.topK);
+      if (p.topP > 0 && p.topP < 1) applyTopP(scores, p.topP);
+      if (p.minP > 0) applyMinP(scores, p.minP);
+      if (p.typicalP > 0 && p.typicalP < 1) applyTypicalP(scores, p.typicalP);
+      id = this.#sample(scores);
+    }
+    return { id, logprob: logprobs[id]!, top: topN(logprobs, topNTokens) };
+  }
+
+  #sample(scores: Float64Array): number {
+    const probs = softmax(scores);
+    let u = this.#rng.next();
+    let last = 0;
+    for (let i = 0; i < probs.length; i++) {
+      if (probs[i]! <= 0) continue;
+      last = i;
+      u -= probs[i]!;
+      if (u < 0) return i;
+    }
+    return last; // rounding left a sliver: the last possible token
+  }
+}

@@ -1,0 +1,56 @@
+// @module The shard's gRPC face: ShardHandlers over the runner thread (decode → call → encode), and binding.
+import { CHANNEL_OPTIONS, grpc, serviceDefinition, toServiceImplementation, type ShardHandlers } from '@tessera/protocol';
+import type { RunnerClient } from './runner-client.ts';
+
+/** Raised when the runner thread is gone; reported as gRPC UNAVAILABLE. */
+class RunnerUnavailableError extends Error {
+  override readonly name = 'RunnerUnavailableError';
+  readonly grpcCode = grpc.status.UNAVAILABLE;
+}
+
+export function createShardHandlers(client: RunnerClient): ShardHandlers {
+  return {
+    info: () => client.call('info', undefined),
+    // Answered here, not on the runner thread, which may be busy in a long prefill.
+    health: async () => {
+      if (!client.alive) throw new RunnerUnavailableError('model runner thread is not running');
+    },
+    warmup: (req) => client.call('warmup', req),
+    prefill: (req) => client.call('prefill', req),
+    decode: (req) => client.call('decode', req),
+    filterBatch: (req) => client.call('filterBatch', req),
+    clearCache: (req) => client.call('clearCache', req),
+  };
+}
+
+export interface BoundServer {
+  server: grpc.Server;
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  /** Graceful stop (in-flight calls finish), forced after `graceMs`. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export async function startShardServer(handlers: ShardHandlers, hostname: string, port: number): Promise<BoundServer> {
+  const server = new grpc.Server(CHANNEL_OPTIONS);
+  server.addService(serviceDefinition, toServiceImplementation(handlers));
+  const host = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    server,
+    port: bound,
+    shutdown: (graceMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,109 @@
+// @module Deterministic random-weight Llama-family models held in memory (a LoadedModel for tests and benches).
+import { createHash } from 'node:crypto';
+import type { FloatTensor, LoadedModel, ModelConfig } from '@tessera/model-files';
+
+/** A small default: GQA (4 heads over 2 KV heads), hidden 64, 2 layers, vocab 200. */
+export const SMALL_CONFIG: ModelConfig = {
+  architecture: 'LlamaForCausalLM',
+  hiddenSize: 64,
+  intermediateSize: 96,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 16,
+  vocabSize: 200,
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  ropeScaling: null,
+  maxPositionEmbeddings: 256,
+  tieWordEmbeddings: false,
+  attentionBias: false,
+  slidingWindow: null,
+};
+
+/** mulberry32: tiny, fast and good enough for weights. */
+function uniformSource(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function seedOf(name: string, seed: number): number {
+  return createHash('sha256').update(`${seed}:${name}`).digest().readUInt32LE(0);
+}
+
+/** Canonical HF tensor shapes for a config. */
+export function tensorShapes(c: ModelConfig): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  const { hiddenSize: H, numHeads: nH, numKvHeads: kvH, headDim: D, intermediateSize: F } = c;
+  shapes.set('model.embed_tokens.weight', [c.vocabSize, H]);
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `model.layers.${l}.`;
+    shapes.set(`${p}input_layernorm.weight`, [H]);
+    shapes.set(`${p}self_attn.q_proj.weight`, [nH * D, H]);
+    shapes.set(`${p}self_attn.k_proj.weight`, [kvH * D, H]);
+    shapes.set(`${p}self_attn.v_proj.weight`, [kvH * D, H]);
+    if (c.attentionBias) {
+      shapes.set(`${p}self_attn.q_proj.bias`, [nH * D]);
+      shapes.set(`${p}self_attn.k_proj.bias`, [kvH * D]);
+      shapes.set(`${p}self_attn.v_proj.bias`, [kvH * D]);
+    }
+    shapes.set(`${p}self_attn.o_proj.weight`, [H, nH * D]);
+    shapes.set(`${p}post_attention_layernorm.weight`, [H]);
+    shapes.set(`${p}mlp.gate_proj.weight`, [F, H]);
+    shapes.set(`${p}mlp.up_proj.weight`, [F, H]);
+    shapes.set(`${p}mlp.down_proj.weight`, [H, F]);
+  }
+  shapes.set('model.norm.weight', [H]);
+  if (!c.tieWordEmbeddings) shapes.set('lm_head.weight', [c.vocabSize, H]);
+  return shapes;
+}
+
+function randomTensor(name: string, shape: number[], seed: number): Float32Array {
+  const next = uniformSource(seedOf(name, seed));
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  const sqrt3 = Math.sqrt(3);
+  if (shape.length === 1 && name.endsWith('norm.weight')) {
+    for (let i = 0; i < data.length; i++) data[i] = 1 + 0.2 * (next() - 0.5);
+  } else {
+    // Uniform with std 1/sqrt(fan_in) keeps activations O(1); embeddings and biases get std 1 and 0.1.
+    const fanIn = shape.length === 2 ? shape[1]! : 1;
+    const std = name.includes('embed_tokens') ? 1 : name.endsWith('.bias') ? 0.1 : 1 / Math.sqrt(fanIn);
+    for (let i = 0; i < data.length; i++) data[i] = (2 * next() - 1) * sqrt3 * std;
+  }
+  return data;
+}
+
+/** A LoadedModel with deterministic random weights (same seed and config → same weights and digest). */
+export function randomLlamaModel(overrides: Partial<ModelConfig> = {}, seed = 1): LoadedModel {
+  const config: ModelConfig = { ...SMALL_CONFIG, ...overrides };
+  const shapes = tensorShapes(config);
+  const cache = new Map<string, Float32Array>();
+  const digest = createHash('sha256').update(JSON.stringify({ config, seed, kind: 'random-llama-v1' })).digest('hex');
+  return {
+    path: `random:${seed}`,
+    format: 'hf',
+    config,
+    digest,
+    tensorNames: () => [...shapes.keys()],
+    tensor(name: string): FloatTensor {
+      const shape = shapes.get(name);
+      if (shape === undefined) throw new Error(`random model has no tensor ${name}`);
+      let data = cache.get(name);
+      if (data === undefined) {
+        data = randomTensor(name, shape, seed);
+        cache.set(name, data);
+      }
+      return { shape: [...shape], data: data.slice() };
+    },
+    tokenizer: { tokenizerJson: {}, tokenizerConfig: {}, chatTemplate: null },
+    generation: {},
+    bosTokenId: 1,
+    eosTokenIds: [2],
+  };
+}
