@@ -1,0 +1,189 @@
+// @module Router options: parsed and checked once from the command line, token limits resolved from shard facts.
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InvalidArgumentError } from './errors.ts';
+
+/** Everything `tessera router` accepts. Nullable limits are resolved from the model and warmup. */
+export interface RouterOptions {
+  /** Model directory or .gguf file (tokenizer, chat template, generation defaults). Required. */
+  modelId: string;
+  /** gRPC addresses of the shards, rank order (`host:port` or `unix:/path`). Required. */
+  shardUris: string[];
+  /** HTTP port; 0 lets the OS pick one (logged in the ready line). Default 8080. */
+  port: number;
+  /** Address to bind. Default 127.0.0.1. */
+  hostname: string;
+  /** Model name echoed in OpenAI responses and /v1/models. Default: the basename of modelId. */
+  servedModelName: string;
+  /** A Jinja chat template file that replaces the model's own (`--chat-template FILE`). */
+  chatTemplateFile: string | null;
+  /** Requests in flight (queued + running) before answering 429. Default 128. */
+  maxConcurrentRequests: number;
+  /** Longest prompt in tokens. Default: maxTotalTokens - 1. */
+  maxInputTokens: number | null;
+  /** Longest prompt + generation in tokens. Default: min(max_position_embeddings, 4096, KV capacity). */
+  maxTotalTokens: number | null;
+  /** Most prompt tokens computed in one Prefill. Default: max(maxInputTokens + 50, 4096) capped to capacity. */
+  maxBatchPrefillTokens: number | null;
+  /** Most tokens (prompt + generation) a running batch may hold. Default: the capacity warmup reports. */
+  maxBatchTotalTokens: number | null;
+  /** Most requests in one batch. Default: unlimited (bounded by tokens and blocks). */
+  maxBatchSize: number | null;
+  /** A new batch joins a running one only if it has ≥ ratio × running size entries (unless starved). Default 0.3. */
+  waitingServedRatio: number;
+  /** Decode steps after which waiting requests are prefilled regardless of the ratio. Default 20. */
+  maxWaitingTokens: number;
+  /** Inputs per client request, reported by /info (only 1 is accepted for now). Default 4. */
+  maxClientBatchSize: number;
+  /** Reuse KV blocks of shared prompt prefixes. Default true (`--disable-prefix-caching` turns it off). */
+  prefixCaching: boolean;
+  /** pino level. Default 'info'. */
+  logLevel: string;
+}
+
+const USAGE =
+  'usage: tessera router --model-id PATH --shard-uris host:port[,host:port…] [--port 8080] ' +
+  '[--hostname 127.0.0.1] [--served-model-name NAME] [--chat-template FILE] [--max-concurrent-requests 128] ' +
+  '[--max-input-tokens N] [--max-total-tokens N] [--max-batch-prefill-tokens N] ' +
+  '[--max-batch-total-tokens N] [--max-batch-size N] [--waiting-served-ratio 0.3] ' +
+  '[--max-waiting-tokens 20] [--max-client-batch-size 4] [--disable-prefix-caching] [--log-level info]';
+
+export function routerUsage(): string {
+  return USAGE;
+}
+
+function intOption(name: string, raw: string | undefined, min: number): number | null {
+  if (raw === undefined) return null;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) {
+    throw new InvalidArgumentError(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
+  }
+  return v;
+}
+
+/** Parses `tessera router …` arguments (without the subcommand). Throws InvalidArgumentError. */
+export function parseRouterArgs(argv: string[]): RouterOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'model-id': { type: 'string' },
+        'shard-uris': { type: 'string' },
+        port: { type: 'string' },
+        hostname: { type: 'string' },
+        'served-model-name': { type: 'string' },
+        'chat-template': { type: 'string' },
+        'max-concurrent-requests': { type: 'string' },
+        'max-input-tokens': { type: 'string' },
+        'max-total-tokens': { type: 'string' },
+        'max-batch-prefill-tokens': { type: 'string' },
+        'max-batch-total-tokens': { type: 'string' },
+        'max-batch-size': { type: 'string' },
+        'waiting-served-ratio': { type: 'string' },
+        'max-waiting-tokens': { type: 'string' },
+        'max-client-batch-size': { type: 'string' },
+        'disable-prefix-caching': { type: 'boolean' },
+        'log-level': { type: 'string' },
+      },
+    }).values;
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}\n${USAGE}`);
+  }
+  const str = (k: string) => values[k] as string | undefined;
+  const modelId = str('model-id');
+  if (!modelId) throw new InvalidArgumentError(`--model-id is required\n${USAGE}`);
+  const shardUris = (str('shard-uris') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (shardUris.length === 0) throw new InvalidArgumentError(`--shard-uris is required\n${USAGE}`);
+  const ratioRaw = str('waiting-served-ratio') ?? '0.3';
+  const waitingServedRatio = Number(ratioRaw);
+  if (!Number.isFinite(waitingServedRatio) || waitingServedRatio < 0) {
+    throw new InvalidArgumentError(`--waiting-served-ratio must be a number ≥ 0, got '${ratioRaw}'`);
+  }
+  const port = intOption('port', str('port'), 0) ?? 8080;
+  if (port > 65535) throw new InvalidArgumentError(`--port must be ≤ 65535, got ${port}`);
+  return {
+    modelId,
+    shardUris,
+    port,
+    hostname: str('hostname') ?? '127.0.0.1',
+    servedModelName: str('served-model-name') ?? (basename(modelId.replace(/\/+$/, '')) || modelId),
+    chatTemplateFile: str('chat-template') ?? null,
+    maxConcurrentRequests: intOption('max-concurrent-requests', str('max-concurrent-requests'), 1) ?? 128,
+    maxInputTokens: intOption('max-input-tokens', str('max-input-tokens'), 1),
+    maxTotalTokens: intOption('max-total-tokens', str('max-total-tokens'), 2),
+    maxBatchPrefillTokens: intOption('max-batch-prefill-tokens', str('max-batch-prefill-tokens'), 1),
+    maxBatchTotalTokens: intOption('max-batch-total-tokens', str('max-batch-total-tokens'), 2),
+    maxBatchSize: intOption('max-batch-size', str('max-batch-size'), 1),
+    waitingServedRatio,
+    maxWaitingTokens: intOption('max-waiting-tokens', str('max-waiting-tokens'), 0) ?? 20,
+    maxClientBatchSize: intOption('max-client-batch-size', str('max-client-batch-size'), 1) ?? 4,
+    prefixCaching: values['disable-prefix-caching'] !== true,
+    logLevel: str('log-level') ?? 'info',
+  };
+}
+
+/** Token limits every request is validated against, and the budgets the batcher uses. */
+export interface TokenLimits {
+  maxInputTokens: number;
+  maxTotalTokens: number;
+  maxBatchPrefillTokens: number;
+  maxBatchTotalTokens: number;
+  maxBatchSize: number | null;
+}
+
+/** Limits sent to Warmup: before the KV capacity is known, from the options and the model context. */
+export function limitsBeforeWarmup(
+  opts: RouterOptions,
+  maxPositionEmbeddings: number,
+): Omit<TokenLimits, 'maxBatchTotalTokens'> {
+  const context = maxPositionEmbeddings > 0 ? maxPositionEmbeddings : 4096;
+  const maxTotalTokens = opts.maxTotalTokens ?? Math.min(context, 4096);
+  const maxInputTokens = opts.maxInputTokens ?? maxTotalTokens - 1;
+  if (maxInputTokens >= maxTotalTokens) {
+    throw new InvalidArgumentError(
+      `--max-input-tokens (${maxInputTokens}) must be < --max-total-tokens (${maxTotalTokens})`,
+    );
+  }
+  if (maxTotalTokens > context) {
+    throw new InvalidArgumentError(
+      `--max-total-tokens (${maxTotalTokens}) exceeds the model's context (max_position_embeddings ${context})`,
+    );
+  }
+  const maxBatchPrefillTokens = opts.maxBatchPrefillTokens ?? Math.max(maxInputTokens + 50, 4096);
+  if (maxBatchPrefillTokens < maxInputTokens) {
+    throw new InvalidArgumentError(
+      `--max-batch-prefill-tokens (${maxBatchPrefillTokens}) must be ≥ --max-input-tokens (${maxInputTokens})`,
+    );
+  }
+  return { maxInputTokens, maxTotalTokens, maxBatchPrefillTokens, maxBatchSize: opts.maxBatchSize };
+}
+
+/** Final limits once warmup has reported the KV capacity (in tokens). */
+export function limitsAfterWarmup(
+  opts: RouterOptions,
+  before: Omit<TokenLimits, 'maxBatchTotalTokens'>,
+  capacityTokens: number,
+): TokenLimits {
+  const maxBatchTotalTokens = Math.min(opts.maxBatchTotalTokens ?? capacityTokens, capacityTokens);
+  let { maxInputTokens, maxTotalTokens, maxBatchPrefillTokens } = before;
+  if (maxTotalTokens > maxBatchTotalTokens) {
+    if (opts.maxTotalTokens !== null) {
+      throw new InvalidArgumentError(
+        `--max-total-tokens (${maxTotalTokens}) exceeds the batch capacity (${maxBatchTotalTokens} tokens)`,
+      );
+    }
+    maxTotalTokens = maxBatchTotalTokens;
+    if (opts.maxInputTokens === null) maxInputTokens = maxTotalTokens - 1;
+    if (maxInputTokens >= maxTotalTokens) {
+      throw new InvalidArgumentError(
+        `--max-input-tokens (${maxInputTokens}) must be < max total tokens (${maxTotalTokens}, capped by KV capacity)`,
+      );
+    }
+  }
+  if (opts.maxBatchPrefillTokens === null) maxBatchPrefillTokens = Math.min(maxBatchPrefillTokens, maxBatchTotalTokens);
+  maxBatchPrefillTokens = Math.max(maxBatchPrefillTokens, maxInputTokens);
+  return { maxInputTokens, maxTotalTokens, maxBatchPrefillTokens, maxBatchTotalTokens, maxBatchSize: before.maxBatchSize };
+}

@@ -1,0 +1,96 @@
+// @module Admission (429) → validation → submit to the batcher → the request's StreamEvent stream.
+import type { TextTokenizer } from '@tessera/tokenization';
+import { OverloadedError, RouterError } from '../errors.ts';
+import type { RouterMetrics } from '../metrics.ts';
+import type { GenerationSink } from '../scheduler/batcher.ts';
+import type { GenerateRequest, ValidRequest } from '../validation/valid-request.ts';
+import type { Validator } from '../validation/validate.ts';
+import { EventChannel, type EndEvent, type ErrorEvent, type StreamEvent } from './events.ts';
+import { RequestState } from './request-state.ts';
+
+/** Where validated requests go (the Batcher). */
+export interface RequestSubmitter {
+  submit(request: ValidRequest, sink: GenerationSink): void;
+}
+
+export interface InferOptions {
+  validator: Validator;
+  batcher: RequestSubmitter;
+  tokenizer: TextTokenizer;
+  /** Requests in flight before 429. */
+  maxConcurrentRequests: number;
+  metrics?: RouterMetrics;
+}
+
+export interface InferStream {
+  readonly request: ValidRequest;
+  /** token* then exactly one end or error event. */
+  readonly events: AsyncIterable<StreamEvent>;
+}
+
+export class Infer {
+  readonly #opts: InferOptions;
+  #inFlight = 0;
+  #idle: (() => void)[] = [];
+  #closed = false;
+
+  constructor(opts: InferOptions) {
+    this.#opts = opts;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Admits, validates and queues a request. Throws OverloadedError / ValidationError before anything
+   * is queued; afterwards every outcome arrives as an event. Aborting `signal` cancels the request.
+   */
+  generate(req: GenerateRequest, signal?: AbortSignal): InferStream {
+    if (this.#closed) throw new RouterError('unavailable', 'the router is shutting down');
+    if (this.#inFlight >= this.#opts.maxConcurrentRequests) throw new OverloadedError();
+    const arrivedAt = performance.now();
+    const valid = this.#opts.validator.validate(req);
+    this.#inFlight++;
+    this.#opts.metrics?.inFlight.set(this.#inFlight);
+    const channel = new EventChannel((e) => this.#onTerminal(valid, e));
+    const state = new RequestState(valid, this.#opts.tokenizer, channel, arrivedAt);
+    if (signal !== undefined) {
+      if (signal.aborted) state.cancel();
+      else signal.addEventListener('abort', () => state.cancel(), { once: true });
+    }
+    if (!state.done) this.#opts.batcher.submit(valid, state);
+    return { request: valid, events: channel };
+  }
+
+  /** Refuses new requests from now on (503); those in flight continue. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Resolves when no request is in flight (for a graceful shutdown). */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #onTerminal(valid: ValidRequest, e: EndEvent | ErrorEvent): void {
+    this.#inFlight--;
+    const m = this.#opts.metrics;
+    if (m !== undefined) {
+      m.inFlight.set(this.#inFlight);
+      if (e.type === 'end') {
+        m.finished.inc({ outcome: e.finishReason });
+        m.inputTokens.inc(valid.inputIds.length);
+        m.generatedTokens.inc(e.generatedTokens);
+        m.requestDuration.observe(e.timings.totalMs / 1000);
+        m.queueDuration.observe(e.timings.queueMs / 1000);
+        m.timeToFirstToken.observe(e.timings.firstTokenMs / 1000);
+        m.timePerOutputToken.observe(e.timings.perTokenMs / 1000);
+      } else {
+        m.finished.inc({ outcome: e.errorType });
+      }
+    }
+    if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+}

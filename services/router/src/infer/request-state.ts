@@ -1,0 +1,141 @@
+// @module One request's output side: Generations → token events (detokenized, stop strings cut) → one terminal event.
+import type { Generation } from '@tessera/protocol';
+import { IncrementalDetokenizer, StopStringMatcher, type TextTokenizer } from '@tessera/tokenization';
+import type { GenerationSink } from '../scheduler/batcher.ts';
+import type { ValidRequest } from '../validation/valid-request.ts';
+import type { EventChannel, FinishReason, RequestTimings, TokenInfo } from './events.ts';
+
+const SHARD_FINISH: Record<string, FinishReason | undefined> = {
+  FINISH_REASON_LENGTH: 'length',
+  FINISH_REASON_EOS_TOKEN: 'eos_token',
+  FINISH_REASON_STOP_SEQUENCE: 'stop_sequence',
+};
+
+export class RequestState implements GenerationSink {
+  readonly #request: ValidRequest;
+  readonly #tokenizer: TextTokenizer;
+  readonly #channel: EventChannel;
+  readonly #detokenizer: IncrementalDetokenizer;
+  readonly #stops: StopStringMatcher | null;
+  readonly #arrivedAt: number;
+  #scheduledAt: number | null = null;
+  #firstTokenAt: number | null = null;
+  #generated = 0;
+  #text = '';
+  #cancelled = false;
+
+  constructor(request: ValidRequest, tokenizer: TextTokenizer, channel: EventChannel, arrivedAt = performance.now()) {
+    this.#request = request;
+    this.#tokenizer = tokenizer;
+    this.#channel = channel;
+    this.#arrivedAt = arrivedAt;
+    this.#detokenizer = new IncrementalDetokenizer(tokenizer, { skipSpecialTokens: true, promptIds: request.inputIds });
+    const stops = request.stopping.stopSequences;
+    this.#stops = stops.length > 0 ? new StopStringMatcher(stops) : null;
+  }
+
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /** True once the terminal event went out. */
+  get done(): boolean {
+    return this.#channel.closed;
+  }
+
+  /** The client went away: end the stream now; the batcher drops the request at its next step. */
+  cancel(): void {
+    this.#cancelled = true;
+    this.#channel.push({ type: 'error', errorType: 'cancelled', message: 'request cancelled by the client' });
+  }
+
+  onScheduled(): void {
+    this.#scheduledAt ??= performance.now();
+  }
+
+  onError(message: string, errorType: 'generation' | 'unavailable' = 'generation'): void {
+    this.#channel.push({ type: 'error', errorType, message });
+  }
+
+  /** Emits the step's tokens; returns true when the request is finished (shard or router side). */
+  onGeneration(g: Generation): boolean {
+    if (this.done) return true;
+    this.#firstTokenAt ??= performance.now();
+    const ids = g.tokens.ids;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      this.#generated++;
+      const last = i === ids.length - 1;
+      let finish: FinishReason | null = last ? (SHARD_FINISH[g.finishReason] ?? null) : null;
+      if (finish === null && this.#generated >= this.#request.stopping.maxNewTokens) finish = 'length';
+      let delta = this.#detokenizer.push(id);
+      let stop: string | null = null;
+      if (this.#stops !== null) {
+        const r = this.#stops.push(delta);
+        delta = r.text;
+        if (r.stopped) {
+          finish = 'stop_sequence';
+          stop = r.stop ?? null;
+        }
+      }
+      if (finish !== null && stop === null) {
+        // Last token: release what the detokenizer and the stop matcher held back (it may still stop).
+        const tail = this.#detokenizer.flush();
+        if (this.#stops === null) delta += tail;
+        else {
+          const r = this.#stops.push(tail);
+          delta += r.text;
+          if (r.stopped) [finish, stop] = ['stop_sequence', r.stop ?? null];
+          else delta += this.#stops.flush();
+        }
+      }
+      this.#text += delta;
+      this.#channel.push({
+        type: 'token',
+        index: this.#generated - 1,
+        token: this.#tokenInfo(id, g.tokens.logprobs[i] ?? Number.NaN),
+        topTokens: this.#topTokens(g, i),
+        delta,
+      });
+      if (finish !== null) {
+        this.#end(finish, stop);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  #end(finishReason: FinishReason, stop: string | null): void {
+    const now = performance.now();
+    const scheduled = this.#scheduledAt ?? now;
+    const timings: RequestTimings = {
+      queueMs: scheduled - this.#arrivedAt,
+      firstTokenMs: (this.#firstTokenAt ?? now) - this.#arrivedAt,
+      inferenceMs: now - scheduled,
+      totalMs: now - this.#arrivedAt,
+      perTokenMs: this.#generated > 0 ? (now - scheduled) / this.#generated : 0,
+    };
+    const r = this.#request;
+    this.#channel.push({
+      type: 'end',
+      finishReason,
+      generatedText: r.returnFullText ? r.promptText + this.#text : this.#text,
+      generatedTokens: this.#generated,
+      seed: r.seed,
+      inputLength: r.inputIds.length,
+      stop,
+      timings,
+    });
+  }
+
+  #tokenInfo(id: number, logprob: number): TokenInfo {
+    return { id, text: this.#tokenizer.tokenText(id), logprob, special: this.#tokenizer.isSpecial(id) };
+  }
+
+  #topTokens(g: Generation, i: number): TokenInfo[] {
+    if (this.#request.topNTokens === 0) return [];
+    const top = g.topTokens[i];
+    if (top === undefined) return [];
+    return top.ids.map((id, k) => this.#tokenInfo(id, top.logprobs[k] ?? Number.NaN));
+  }
+}

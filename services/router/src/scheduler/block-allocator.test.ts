@@ -1,0 +1,127 @@
+// @module Tests: KV block accounting — free list, release on every path, prefix reuse, LRU eviction.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BlockAllocator } from './block-allocator.ts';
+import { InvalidArgumentError } from '../errors.ts';
+
+const ids = (n: number, start = 10) => Array.from({ length: n }, (_, i) => start + i);
+
+test('allocates ceil(total / blockSize) distinct blocks and returns them on release', () => {
+  const a = new BlockAllocator({ numBlocks: 8, blockSize: 4, prefixCaching: false });
+  const x = a.allocate(ids(5), 9)!; // 9 rows → 3 blocks
+  assert.equal(x.blocks.length, 3);
+  assert.equal(new Set(x.blocks).size, 3);
+  assert.equal(x.cacheLen, 0);
+  assert.equal(a.stats().freeBlocks, 5);
+  assert.equal(a.stats().usedBlocks, 3);
+  x.release();
+  x.release(); // idempotent
+  assert.equal(a.stats().freeBlocks, 8);
+  assert.equal(a.stats().usedBlocks, 0);
+});
+
+test('returns null and changes nothing when the blocks do not fit', () => {
+  const a = new BlockAllocator({ numBlocks: 4, blockSize: 4 });
+  const x = a.allocate(ids(3), 12)!; // 3 blocks
+  const before = a.stats();
+  assert.equal(a.allocate(ids(3, 50), 8), null); // needs 2, 1 left
+  assert.deepEqual(a.stats(), before);
+  x.release();
+  assert.notEqual(a.allocate(ids(3, 50), 8), null);
+});
+
+test('a second prompt with the same full leading blocks reuses them and skips their tokens', () => {
+  const a = new BlockAllocator({ numBlocks: 16, blockSize: 4 });
+  const prompt = ids(10); // blocks [0..4) [4..8) full, [8..10) partial
+  const first = a.allocate(prompt, 14)!;
+  assert.equal(first.cacheLen, 0);
+  first.markComputed();
+  const second = a.allocate([...prompt.slice(0, 8), 99, 98, 97], 15)!;
+  assert.equal(second.cacheLen, 8);
+  assert.deepEqual(second.blocks.slice(0, 2), first.blocks.slice(0, 2));
+  // Shared blocks are not written twice: the rest are fresh.
+  assert.ok(second.blocks.slice(2).every((b) => !first.blocks.includes(b)));
+  second.markComputed();
+  const s = a.stats();
+  assert.equal(s.prefixQueries, 2);
+  assert.equal(s.prefixHits, 1);
+  assert.equal(s.prefillTokensSkipped, 8);
+  assert.equal(s.prefillTokensComputed, 10 + 3);
+  first.release();
+  second.release();
+  assert.equal(a.stats().usedBlocks, 0);
+});
+
+test('the last prompt token is always recomputed, in a block of its own', () => {
+  const a = new BlockAllocator({ numBlocks: 16, blockSize: 4 });
+  const prompt = ids(8); // exactly two full blocks
+  const first = a.allocate(prompt, 10)!;
+  first.markComputed();
+  const again = a.allocate(prompt, 10)!;
+  // Block 1 holds the last prompt token: only block 0 is reused.
+  assert.equal(again.cacheLen, 4);
+  assert.equal(again.blocks[0], first.blocks[0]);
+  assert.notEqual(again.blocks[1], first.blocks[1]);
+});
+
+test('blocks are reusable only after markComputed (a failed prefill registers nothing)', () => {
+  const a = new BlockAllocator({ numBlocks: 16, blockSize: 4 });
+  const prompt = ids(9);
+  const failed = a.allocate(prompt, 12)!;
+  assert.equal(a.allocate(prompt, 12)!.cacheLen, 0); // not computed yet
+  failed.release();
+  assert.equal(a.stats().cachedBlocks, 0);
+  assert.equal(a.allocate(prompt, 12)!.cacheLen, 0);
+});
+
+test('released prefix blocks stay cached and are hit again later', () => {
+  const a = new BlockAllocator({ numBlocks: 8, blockSize: 4 });
+  const prompt = ids(9);
+  const x = a.allocate(prompt, 9)!;
+  x.markComputed();
+  x.release();
+  assert.equal(a.stats().cachedBlocks, 2);
+  assert.equal(a.stats().freeBlocks, 6);
+  const y = a.allocate(prompt, 9)!;
+  assert.equal(y.cacheLen, 8);
+  assert.equal(a.stats().cachedBlocks, 0);
+  y.release();
+});
+
+test('cached blocks are evicted least-recently-released first when free blocks run out', () => {
+  const a = new BlockAllocator({ numBlocks: 4, blockSize: 2 });
+  const p1 = [1, 2, 3];
+  const p2 = [7, 8, 9];
+  for (const p of [p1, p2]) {
+    const x = a.allocate(p, 3)!; // 2 blocks each, block 0 full and hashed
+    x.markComputed();
+    x.release();
+  }
+  assert.equal(a.stats().cachedBlocks, 2);
+  // Needs 3 blocks: 2 free + evict the oldest cached (p1's).
+  const big = a.allocate([40, 41, 42, 43, 44], 5)!;
+  assert.equal(big.blocks.length, 3);
+  assert.equal(a.stats().cachedBlocks, 1);
+  big.release();
+  assert.equal(a.allocate(p1, 3)!.cacheLen, 0, 'p1 was evicted');
+  assert.equal(a.allocate(p2, 3)!.cacheLen, 2, 'p2 is still cached');
+});
+
+test('a hit on a cached block counts toward capacity correctly', () => {
+  const a = new BlockAllocator({ numBlocks: 3, blockSize: 2 });
+  const p = [1, 2, 3];
+  const x = a.allocate(p, 4)!;
+  x.markComputed();
+  x.release(); // 1 cached, 2 free
+  // Reuses the cached block and takes 2 fresh ones: exactly fits.
+  const y = a.allocate(p, 6)!;
+  assert.equal(y.cacheLen, 2);
+  assert.equal(y.blocks.length, 3);
+  assert.equal(a.stats().freeBlocks, 0);
+  assert.equal(a.allocate([5], 1), null);
+});
+
+test('rejects invalid construction arguments', () => {
+  assert.throws(() => new BlockAllocator({ numBlocks: 0, blockSize: 16 }), InvalidArgumentError);
+  assert.throws(() => new BlockAllocator({ numBlocks: 4, blockSize: 1.5 }), InvalidArgumentError);
+});

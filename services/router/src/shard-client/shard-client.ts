@@ -1,0 +1,97 @@
+// @module One shard's gRPC client: typed promise methods over TextGenerationService.
+import {
+  CHANNEL_OPTIONS,
+  TextGenerationService,
+  grpc,
+  type Batch,
+  type CachedBatch,
+  type DecodeResponse,
+  type InfoResponse,
+  type PrefillResponse,
+  type WarmupRequest,
+  type WarmupResponse,
+} from '@tessera/protocol';
+
+/** A shard call failed; names the shard and the method. */
+export class ShardError extends Error {
+  override readonly name = 'ShardError';
+  constructor(
+    readonly uri: string,
+    readonly method: string,
+    readonly grpcCode: number | null,
+    message: string,
+  ) {
+    super(`shard ${uri} ${method}: ${message}`);
+  }
+}
+
+type Callback<T> = (err: grpc.ServiceError | null, res: T) => void;
+type Unary = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: Callback<unknown>) => void;
+
+/** Deadlines for the quick calls; model calls (warmup, prefill, decode) have none. */
+const HEALTH_DEADLINE_MS = 5_000;
+const CONTROL_DEADLINE_MS = 30_000;
+
+export class ShardClient {
+  readonly uri: string;
+  readonly #client: grpc.Client;
+
+  constructor(uri: string) {
+    this.uri = uri;
+    this.#client = new TextGenerationService(uri, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  }
+
+  #call<T>(method: string, req: unknown, deadlineMs: number | null = null): Promise<T> {
+    const fn = (this.#client as unknown as Record<string, Unary>)[method]!;
+    const opts: grpc.CallOptions = deadlineMs === null ? {} : { deadline: Date.now() + deadlineMs };
+    return new Promise<T>((resolve, reject) => {
+      fn.call(this.#client, req, new grpc.Metadata(), opts, (err, res) => {
+        if (err) reject(new ShardError(this.uri, method, err.code ?? null, err.details || err.message));
+        else resolve(res as T);
+      });
+    });
+  }
+
+  /** Resolves once the channel is connected; rejects after `timeoutMs`. */
+  waitForReady(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#client.waitForReady(Date.now() + timeoutMs, (err) => {
+        if (err) reject(new ShardError(this.uri, 'connect', null, `not reachable within ${timeoutMs} ms (${err.message})`));
+        else resolve();
+      });
+    });
+  }
+
+  info(): Promise<InfoResponse> {
+    return this.#call('Info', {}, CONTROL_DEADLINE_MS);
+  }
+
+  async health(): Promise<void> {
+    await this.#call('Health', {}, HEALTH_DEADLINE_MS);
+  }
+
+  warmup(req: WarmupRequest): Promise<WarmupResponse> {
+    return this.#call('Warmup', req);
+  }
+
+  prefill(batch: Batch): Promise<PrefillResponse> {
+    return this.#call('Prefill', { batch });
+  }
+
+  decode(batches: CachedBatch[]): Promise<DecodeResponse> {
+    return this.#call('Decode', { batches });
+  }
+
+  async filterBatch(batchId: number, requestIds: number[]): Promise<CachedBatch | null> {
+    const res = await this.#call<{ batch: CachedBatch | null }>('FilterBatch', { batchId, requestIds }, CONTROL_DEADLINE_MS);
+    return res.batch ?? null;
+  }
+
+  async clearCache(id?: number): Promise<void> {
+    await this.#call('ClearCache', id === undefined ? {} : { id }, CONTROL_DEADLINE_MS);
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}

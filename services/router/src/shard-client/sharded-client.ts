@@ -1,0 +1,86 @@
+// @module Fan-out to every shard with one stated reduction per RPC; any shard failure rejects the call.
+import type { Batch, CachedBatch, DecodeResponse, InfoResponse, PrefillResponse, WarmupRequest, WarmupResponse } from '@tessera/protocol';
+import { ShardClient } from './shard-client.ts';
+
+/** What the batcher needs from the shards (the ShardedClient, or a fake in tests). */
+export interface ShardApi {
+  prefill(batch: Batch): Promise<PrefillResponse>;
+  decode(batches: CachedBatch[]): Promise<DecodeResponse>;
+  filterBatch(batchId: number, requestIds: number[]): Promise<CachedBatch | null>;
+  clearCache(id?: number): Promise<void>;
+}
+
+export class ShardedClient implements ShardApi {
+  /** Rank order: index 0 is rank 0, the shard that samples and returns generations. */
+  #shards: ShardClient[];
+
+  constructor(uris: readonly string[]) {
+    if (uris.length === 0) throw new Error('ShardedClient needs at least one shard uri');
+    this.#shards = uris.map((u) => new ShardClient(u));
+  }
+
+  get size(): number {
+    return this.#shards.length;
+  }
+
+  get uris(): string[] {
+    return this.#shards.map((s) => s.uri);
+  }
+
+  #all<T>(fn: (s: ShardClient) => Promise<T>): Promise<T[]> {
+    return Promise.all(this.#shards.map(fn));
+  }
+
+  /** Waits for every channel, then orders the shards by the rank each reports. Returns rank 0's info. */
+  async connect(timeoutMs: number): Promise<InfoResponse> {
+    await this.#all((s) => s.waitForReady(timeoutMs));
+    const infos = await this.#all((s) => s.info());
+    const byRank = infos.map((info, i) => ({ info, shard: this.#shards[i]! })).sort((a, b) => a.info.rank - b.info.rank);
+    byRank.forEach(({ info, shard }, i) => {
+      if (info.rank !== i || info.worldSize !== this.#shards.length) {
+        throw new Error(`shard ${shard.uri} reports rank ${info.rank} of ${info.worldSize}; expected ranks 0..${this.#shards.length - 1} of ${this.#shards.length}`);
+      }
+    });
+    this.#shards = byRank.map((x) => x.shard);
+    return byRank[0]!.info;
+  }
+
+  /** First reply (rank 0). */
+  async info(): Promise<InfoResponse> {
+    return (await this.#all((s) => s.info()))[0]!;
+  }
+
+  /** Every shard must answer. */
+  async health(): Promise<void> {
+    await this.#all((s) => s.health());
+  }
+
+  /** The smallest capacity wins: a batch must fit on every shard. */
+  async warmup(req: WarmupRequest): Promise<WarmupResponse> {
+    const all = await this.#all((s) => s.warmup(req));
+    return all.reduce((min, r) => (r.numBlocks < min.numBlocks ? r : min));
+  }
+
+  /** Generations from rank 0 (other ranks may return none). */
+  async prefill(batch: Batch): Promise<PrefillResponse> {
+    return (await this.#all((s) => s.prefill(batch)))[0]!;
+  }
+
+  async decode(batches: CachedBatch[]): Promise<DecodeResponse> {
+    return (await this.#all((s) => s.decode(batches)))[0]!;
+  }
+
+  /** First reply (all shards keep the same subset). */
+  async filterBatch(batchId: number, requestIds: number[]): Promise<CachedBatch | null> {
+    return (await this.#all((s) => s.filterBatch(batchId, requestIds)))[0]!;
+  }
+
+  /** Every shard must clear. */
+  async clearCache(id?: number): Promise<void> {
+    await this.#all((s) => s.clearCache(id));
+  }
+
+  close(): void {
+    for (const s of this.#shards) s.close();
+  }
+}

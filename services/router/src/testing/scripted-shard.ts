@@ -1,0 +1,232 @@
+// @module A scripted in-process shard for router unit tests: a real grpc-js server over a deterministic toy "model".
+import {
+  grpc,
+  serviceDefinition,
+  toServiceImplementation,
+  CHANNEL_OPTIONS,
+  type Batch,
+  type CachedBatch,
+  type ClearCacheRequest,
+  type DecodeRequest,
+  type DecodeResponse,
+  type FilterBatchRequest,
+  type FilterBatchResponse,
+  type FinishReason,
+  type Generation,
+  type InfoResponse,
+  type PrefillRequest,
+  type PrefillResponse,
+  type Request,
+  type ShardHandlers,
+  type WarmupRequest,
+  type WarmupResponse,
+} from '@tessera/protocol';
+
+export type ShardMethod = 'prefill' | 'decode' | 'filterBatch' | 'clearCache' | 'health';
+
+export interface ScriptedShardOptions {
+  vocabSize?: number;
+  blockSize?: number;
+  numBlocks?: number;
+  maxPositionEmbeddings?: number;
+  /** The toy model: next token from the whole context. Default: (last + 1) % vocabSize. */
+  next?: (context: readonly number[]) => number;
+  /** Delay of every prefill/decode step, to let requests pile up. Default 0. */
+  stepDelayMs?: number;
+  rank?: number;
+  worldSize?: number;
+}
+
+export interface CallRecord {
+  method: ShardMethod;
+  /** Request ids the call touched (prefill: new batch; decode: all; filter: kept). */
+  requestIds: number[];
+  batchIds: number[];
+  /** Prefill only: each request's cacheLen (prefix-cache hit length). */
+  cacheLens?: number[];
+}
+
+interface SeqState {
+  request: Request;
+  context: number[];
+  generated: number;
+  finished: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class ScriptedShard implements ShardHandlers {
+  readonly opts: Required<Omit<ScriptedShardOptions, 'next'>> & { next: (c: readonly number[]) => number };
+  readonly calls: CallRecord[] = [];
+  /** Live batches by id (what a real shard keeps in its cache). */
+  readonly batches = new Map<number, SeqState[]>();
+  /** Make the next call of `method` fail with this message (once). */
+  failNext: { method: ShardMethod; message: string } | null = null;
+
+  constructor(opts: ScriptedShardOptions = {}) {
+    const vocabSize = opts.vocabSize ?? 512;
+    this.opts = {
+      vocabSize,
+      blockSize: opts.blockSize ?? 16,
+      numBlocks: opts.numBlocks ?? 64,
+      maxPositionEmbeddings: opts.maxPositionEmbeddings ?? 2048,
+      stepDelayMs: opts.stepDelayMs ?? 0,
+      rank: opts.rank ?? 0,
+      worldSize: opts.worldSize ?? 1,
+      next: opts.next ?? ((c) => ((c[c.length - 1] ?? 0) + 1) % vocabSize),
+    };
+  }
+
+  /** Request ids held in live batches. */
+  liveRequestIds(): number[] {
+    return [...this.batches.values()].flat().map((s) => s.request.id);
+  }
+
+  #maybeFail(method: ShardMethod): void {
+    if (this.failNext?.method === method) {
+      const { message } = this.failNext;
+      this.failNext = null;
+      throw new Error(message);
+    }
+  }
+
+  async info(): Promise<InfoResponse> {
+    const o = this.opts;
+    return {
+      modelId: 'scripted', architecture: 'LlamaForCausalLM', dtype: 'float32', deviceType: 'cpu',
+      vocabSize: o.vocabSize, maxPositionEmbeddings: o.maxPositionEmbeddings, blockSize: o.blockSize,
+      rank: o.rank, worldSize: o.worldSize, numLayers: 1, numKvHeads: 1, headDim: 1,
+    };
+  }
+
+  async health(): Promise<void> {
+    this.#maybeFail('health');
+  }
+
+  async warmup(_req: WarmupRequest): Promise<WarmupResponse> {
+    const { numBlocks, blockSize } = this.opts;
+    return { maxSupportedTotalTokens: numBlocks * blockSize, numBlocks, blockSize, kvCacheBytes: 0 };
+  }
+
+  /** Checks the router's KV contract: enough blocks, a real suffix to compute, no block written by two requests. */
+  #checkBlocks(r: Request): void {
+    const bs = this.opts.blockSize;
+    const need = Math.ceil((r.inputIds.length + r.stoppingParameters.maxNewTokens) / bs);
+    if (r.blocks.length < need) throw new Error(`request ${r.id}: ${r.blocks.length} blocks < ${need} needed`);
+    if (r.cacheLen >= r.inputIds.length || r.cacheLen % bs !== 0) throw new Error(`request ${r.id}: bad cacheLen ${r.cacheLen}`);
+    if (r.blocks.some((b) => b < 0 || b >= this.opts.numBlocks)) throw new Error(`request ${r.id}: block id out of range`);
+    const written = new Set(r.blocks.slice(r.cacheLen / bs));
+    for (const s of [...this.batches.values()].flat()) {
+      const theirs = s.request.blocks.slice(s.request.cacheLen / bs);
+      const clash = theirs.find((b) => written.has(b));
+      if (clash !== undefined) throw new Error(`request ${r.id} writes block ${clash} owned by live request ${s.request.id}`);
+    }
+  }
+
+  #step(seqs: SeqState[]): Generation[] {
+    return seqs.map((s) => {
+      const t = this.opts.next(s.context);
+      s.context.push(t);
+      s.generated++;
+      const stop = s.request.stoppingParameters;
+      let finishReason: FinishReason = 'FINISH_REASON_UNSPECIFIED';
+      if (stop.stopTokenIds.includes(t) && s.generated >= stop.minNewTokens) finishReason = 'FINISH_REASON_EOS_TOKEN';
+      else if (s.generated >= stop.maxNewTokens) finishReason = 'FINISH_REASON_LENGTH';
+      s.finished = finishReason !== 'FINISH_REASON_UNSPECIFIED';
+      const n = s.request.topNTokens;
+      const v = this.opts.vocabSize;
+      const top = Array.from({ length: n }, (_, k) => (t + k) % v);
+      return {
+        requestId: s.request.id,
+        prefillTokens: null,
+        tokens: { ids: [t], logprobs: [-0.25] },
+        topTokens: n > 0 ? [{ ids: top, logprobs: top.map((_, k) => -0.25 - k) }] : [],
+        finishReason,
+        generatedTokens: s.generated,
+        seed: s.request.parameters.seed,
+      };
+    });
+  }
+
+  #cached(id: number, seqs: SeqState[]): CachedBatch {
+    const maxTokens = seqs.reduce((n, s) => n + s.request.inputIds.length + s.request.stoppingParameters.maxNewTokens, 0);
+    return { id, requestIds: seqs.map((s) => s.request.id), size: seqs.length, maxTokens };
+  }
+
+  async prefill({ batch }: PrefillRequest): Promise<PrefillResponse> {
+    this.calls.push({
+      method: 'prefill',
+      requestIds: batch.requests.map((r) => r.id),
+      batchIds: [batch.id],
+      cacheLens: batch.requests.map((r) => r.cacheLen),
+    });
+    this.#maybeFail('prefill');
+    if (this.opts.stepDelayMs > 0) await sleep(this.opts.stepDelayMs);
+    for (const r of batch.requests) this.#checkBlocks(r);
+    const seqs = this.#newSeqs(batch);
+    const generations = this.#step(seqs);
+    this.batches.set(batch.id, seqs);
+    return { generations, batch: this.#cached(batch.id, seqs), timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: 0 } };
+  }
+
+  #newSeqs(batch: Batch): SeqState[] {
+    return batch.requests.map((r) => ({ request: r, context: [...r.inputIds], generated: 0, finished: false }));
+  }
+
+  async decode({ batches }: DecodeRequest): Promise<DecodeResponse> {
+    this.calls.push({ method: 'decode', requestIds: batches.flatMap((b) => b.requestIds), batchIds: batches.map((b) => b.id) });
+    this.#maybeFail('decode');
+    if (this.opts.stepDelayMs > 0) await sleep(this.opts.stepDelayMs);
+    const seqs: SeqState[] = [];
+    for (const b of batches) {
+      const got = this.batches.get(b.id);
+      if (got === undefined) throw new Error(`decode: unknown batch ${b.id}`);
+      seqs.push(...got);
+      this.batches.delete(b.id);
+    }
+    const finished = seqs.filter((s) => s.finished).map((s) => s.request.id);
+    if (finished.length > 0) throw new Error(`decode: requests ${finished.join(',')} finished but were not filtered`);
+    const id = batches[0]!.id;
+    this.batches.set(id, seqs);
+    const generations = this.#step(seqs);
+    return { generations, batch: this.#cached(id, seqs), timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: seqs.length } };
+  }
+
+  async filterBatch({ batchId, requestIds }: FilterBatchRequest): Promise<FilterBatchResponse> {
+    this.calls.push({ method: 'filterBatch', requestIds, batchIds: [batchId] });
+    this.#maybeFail('filterBatch');
+    const seqs = this.batches.get(batchId);
+    if (seqs === undefined) throw new Error(`filterBatch: unknown batch ${batchId}`);
+    const keep = seqs.filter((s) => requestIds.includes(s.request.id));
+    this.batches.set(batchId, keep);
+    return { batch: this.#cached(batchId, keep) };
+  }
+
+  async clearCache({ id }: ClearCacheRequest): Promise<void> {
+    this.calls.push({ method: 'clearCache', requestIds: [], batchIds: id == null ? [] : [id] });
+    if (id == null) this.batches.clear();
+    else this.batches.delete(id);
+  }
+}
+
+export interface RunningScriptedShard {
+  shard: ScriptedShard;
+  /** `127.0.0.1:PORT` */
+  uri: string;
+  close(): Promise<void>;
+}
+
+/** Serves a ScriptedShard on a free localhost port. */
+export async function startScriptedShard(opts: ScriptedShardOptions = {}): Promise<RunningScriptedShard> {
+  const shard = new ScriptedShard(opts);
+  const server = new grpc.Server(CHANNEL_OPTIONS);
+  server.addService(serviceDefinition, toServiceImplementation(shard));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    shard,
+    uri: `127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}

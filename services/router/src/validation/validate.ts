@@ -1,0 +1,274 @@
+// @module validate(): the one place a GenerateRequest is checked, defaults resolved and the prompt tokenized.
+import { randomInt } from 'node:crypto';
+import type { GenerationDefaults } from '@tessera/model-files';
+import { ChatTemplateError, type ChatMessage, type ChatTemplate, type TextTokenizer } from '@tessera/tokenization';
+import { UnsupportedError, ValidationError } from '../errors.ts';
+import type { GenerateRequest, ParamKey, PromptInput, ValidRequest } from './valid-request.ts';
+
+export interface ValidationLimits {
+  maxInputTokens: number;
+  maxTotalTokens: number;
+  /** Most stop strings per request (OpenAI allows 4). Default 4. */
+  maxStopSequences?: number;
+  /** Most alternatives per token (OpenAI top_logprobs allows 20). Default 20. */
+  maxTopNTokens?: number;
+}
+
+export interface ValidatorDeps {
+  tokenizer: TextTokenizer;
+  /** Null when the model has no chat template (chat requests then fail with `chatTemplateError`). */
+  chatTemplate: ChatTemplate | null;
+  chatTemplateError?: string;
+  limits: ValidationLimits;
+  /** Token ids that end generation unless ignore_eos. */
+  eosTokenIds: readonly number[];
+  /** generation_config.json: sampling defaults for the OpenAI routes (TGI routes default to greedy, as TGI does). */
+  generation?: GenerationDefaults;
+}
+
+/** Reads one parameter, naming it as the client spelled it. */
+class Params {
+  constructor(private readonly req: GenerateRequest) {}
+
+  name(key: ParamKey): string {
+    return this.req.fields[key] ?? key;
+  }
+  raw(key: ParamKey): unknown {
+    const v = this.req.params[key];
+    return v === null ? undefined : v;
+  }
+  bool(key: ParamKey): boolean | undefined {
+    const v = this.raw(key);
+    if (v === undefined || typeof v === 'boolean') return v;
+    throw new ValidationError(`\`${this.name(key)}\` must be a boolean`, this.name(key));
+  }
+  number(key: ParamKey, check: (v: number) => boolean, rule: string): number | undefined {
+    const v = this.raw(key);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
+      throw new ValidationError(`\`${this.name(key)}\` must be ${rule}. Given: ${JSON.stringify(v)}`, this.name(key));
+    }
+    return v;
+  }
+  int(key: ParamKey, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+    const rule = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer in [${min}, ${max}]`;
+    return this.number(key, (v) => Number.isInteger(v) && v >= min && v <= max, rule);
+  }
+}
+
+export class Validator {
+  readonly #deps: ValidatorDeps;
+  readonly #maxStops: number;
+  readonly #maxTopN: number;
+
+  constructor(deps: ValidatorDeps) {
+    this.#deps = deps;
+    this.#maxStops = deps.limits.maxStopSequences ?? 4;
+    this.#maxTopN = deps.limits.maxTopNTokens ?? 20;
+  }
+
+  validate(req: GenerateRequest): ValidRequest {
+    const p = new Params(req);
+    this.#rejectUnsupported(p);
+    const { maxInputTokens, maxTotalTokens } = this.#deps.limits;
+
+    const truncate = p.int('truncate', 1);
+    if (truncate !== undefined && truncate > maxInputTokens) {
+      throw new ValidationError(`\`${p.name('truncate')}\` must be ≤ ${maxInputTokens} (max_input_tokens). Given: ${truncate}`, p.name('truncate'));
+    }
+    const { ids, promptText } = this.#tokenize(req.input);
+    const inputIds = truncate !== undefined && ids.length > truncate ? ids.slice(ids.length - truncate) : ids;
+    if (inputIds.length > maxInputTokens) {
+      throw new ValidationError(
+        `\`${req.input.field}\` must have less than ${maxInputTokens + 1} tokens (max_input_tokens). Given: ${inputIds.length}`,
+        req.input.field,
+      );
+    }
+    const maxNew = p.int('maxNewTokens', 1);
+    const maxNewTokens = maxNew ?? maxTotalTokens - inputIds.length;
+    if (inputIds.length + maxNewTokens > maxTotalTokens) {
+      throw new ValidationError(
+        `\`${req.input.field}\` tokens + \`${p.name('maxNewTokens')}\` must be ≤ ${maxTotalTokens} (max_total_tokens). ` +
+          `Given: ${inputIds.length} \`${req.input.field}\` tokens and ${maxNewTokens} \`${p.name('maxNewTokens')}\``,
+        p.name('maxNewTokens'),
+      );
+    }
+    const minNewTokens = p.int('minNewTokens', 0, maxNewTokens) ?? 0;
+    const ignoreEos = p.bool('ignoreEos') ?? false;
+
+    const logprobs = p.bool('logprobs') ?? false;
+    const topNTokens = p.int('topNTokens', 0, this.#maxTopN) ?? 0;
+    if (req.dialect === 'openai' && topNTokens > 0 && !logprobs && req.input.kind === 'chat') {
+      throw new ValidationError(`\`${p.name('topNTokens')}\` requires \`${p.name('logprobs')}\` to be true`, p.name('topNTokens'));
+    }
+    const { parameters, seed } = this.#sampling(req, p);
+    return {
+      dialect: req.dialect,
+      inputIds,
+      promptText,
+      parameters,
+      stopping: {
+        maxNewTokens,
+        minNewTokens,
+        stopTokenIds: ignoreEos ? [] : [...this.#deps.eosTokenIds],
+        stopSequences: this.#stops(p),
+      },
+      topNTokens,
+      logprobs,
+      details: p.bool('details') ?? false,
+      stream: p.bool('stream') ?? false,
+      includeUsage: p.bool('includeUsage') ?? false,
+      returnFullText: p.bool('returnFullText') ?? false,
+      seed,
+      totalTokens: inputIds.length + maxNewTokens,
+    };
+  }
+
+  #rejectUnsupported(p: Params): void {
+    if ((p.int('n', 1) ?? 1) !== 1) throw new UnsupportedError(`\`${p.name('n')}\` must be 1 (several choices are not supported yet)`, p.name('n'));
+    if ((p.int('bestOf', 1) ?? 1) !== 1) throw new UnsupportedError(`\`${p.name('bestOf')}\` must be 1 (best_of is not supported yet)`, p.name('bestOf'));
+    if (p.bool('watermark') === true) throw new UnsupportedError(`\`${p.name('watermark')}\` is not supported yet`, p.name('watermark'));
+    if (p.bool('decoderInputDetails') === true) {
+      throw new UnsupportedError(`\`${p.name('decoderInputDetails')}\` is not supported yet`, p.name('decoderInputDetails'));
+    }
+  }
+
+  #sampling(req: GenerateRequest, p: Params): Pick<ValidRequest, 'parameters' | 'seed'> {
+    const openai = req.dialect === 'openai';
+    const gen = openai ? (this.#deps.generation ?? {}) : {};
+    const temperatureGiven = p.number('temperature', (v) => v >= 0, 'a number ≥ 0');
+    const topKGiven = p.int('topK', 1);
+    const topPGiven = p.number('topP', (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+    const typicalPGiven = p.number('typicalP', (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+    const minP = p.number('minP', (v) => v >= 0 && v <= 1, 'a number in [0, 1]') ?? 0;
+    const doSample = p.bool('doSample');
+    const seedGiven = p.int('seed', 0);
+    const temperature = temperatureGiven ?? gen.temperature ?? 1;
+    const topK = topKGiven ?? gen.topK ?? 0;
+    const topP = topPGiven ?? gen.topP ?? 1;
+    const typicalP = typicalPGiven ?? 1;
+    // OpenAI: sample unless temperature is 0. TGI: greedy unless do_sample or a warper is set (as TGI's
+    // NextTokenChooser decides); temperature 0 is greedy on both.
+    const warpers = (temperatureGiven !== undefined && temperatureGiven !== 1) || topK > 0 || topP < 1 || typicalP < 1 || minP > 0;
+    const sample = temperature > 0 && (openai ? true : doSample === true || warpers);
+    const seed = sample ? (seedGiven ?? randomInt(0, 2 ** 32)) : null;
+    return {
+      seed,
+      parameters: {
+        temperature: sample ? temperature : 0,
+        topK,
+        topP,
+        typicalP,
+        doSample: sample,
+        seed: seed ?? 0,
+        repetitionPenalty: p.number('repetitionPenalty', (v) => v > 0, 'a number > 0') ?? (openai ? (gen.repetitionPenalty ?? 1) : 1),
+        frequencyPenalty: p.number('frequencyPenalty', (v) => v >= -2 && v <= 2, 'a number in [-2, 2]') ?? 0,
+        presencePenalty: p.number('presencePenalty', (v) => v >= -2 && v <= 2, 'a number in [-2, 2]') ?? 0,
+        minP,
+        logitBias: this.#logitBias(p),
+      },
+    };
+  }
+
+  #stops(p: Params): string[] {
+    const raw = p.raw('stop');
+    if (raw === undefined) return [];
+    const name = p.name('stop');
+    const list = typeof raw === 'string' ? [raw] : raw;
+    if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) {
+      throw new ValidationError(`\`${name}\` must be a string or an array of strings`, name);
+    }
+    if (list.length > this.#maxStops) {
+      throw new ValidationError(`\`${name}\` must have at most ${this.#maxStops} sequences. Given: ${list.length}`, name);
+    }
+    if (list.some((s) => s.length === 0)) throw new ValidationError(`\`${name}\` sequences must not be empty`, name);
+    return list as string[];
+  }
+
+  #logitBias(p: Params): Record<number, number> {
+    const raw = p.raw('logitBias');
+    if (raw === undefined) return {};
+    const name = p.name('logitBias');
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ValidationError(`\`${name}\` must be an object of token id → bias`, name);
+    const out: Record<number, number> = {};
+    for (const [key, bias] of Object.entries(raw as Record<string, unknown>)) {
+      const id = Number(key);
+      if (!Number.isInteger(id) || id < 0 || id >= this.#deps.tokenizer.vocabSize) {
+        throw new ValidationError(`\`${name}\` has an unknown token id '${key}' (vocabulary size ${this.#deps.tokenizer.vocabSize})`, name);
+      }
+      if (typeof bias !== 'number' || !(bias >= -100 && bias <= 100)) {
+        throw new ValidationError(`\`${name}\` values must be numbers in [-100, 100]`, name);
+      }
+      out[id] = bias;
+    }
+    return out;
+  }
+
+  #tokenize(input: PromptInput): { ids: number[]; promptText: string } {
+    const tok = this.#deps.tokenizer;
+    const v = input.value;
+    if (input.kind === 'chat') return { ids: tok.encode(this.#renderChat(input), { addSpecialTokens: false }), promptText: '' };
+    if (typeof v === 'string') {
+      if (input.kind === 'text' && v.length === 0) throw new ValidationError(`\`${input.field}\` cannot be empty`, input.field);
+      return { ids: tok.encode(v, { addSpecialTokens: true }), promptText: v };
+    }
+    if (input.kind === 'prompt' && Array.isArray(v)) {
+      // OpenAI accepts a string, [string], token ids, or [token ids]; one prompt per request for now.
+      const one = v.length === 1 && (typeof v[0] === 'string' || Array.isArray(v[0])) ? v[0] : v;
+      if (typeof one === 'string') return { ids: tok.encode(one, { addSpecialTokens: true }), promptText: one };
+      if (Array.isArray(one) && one.length > 0 && one.every((x) => Number.isInteger(x))) {
+        const bad = one.find((x) => x < 0 || x >= tok.vocabSize);
+        if (bad !== undefined) throw new ValidationError(`\`${input.field}\` has token id ${bad} outside the vocabulary (size ${tok.vocabSize})`, input.field);
+        return { ids: one as number[], promptText: tok.decode(one as number[]) };
+      }
+      if (v.length > 1 && v.every((x) => typeof x === 'string' || Array.isArray(x))) {
+        throw new UnsupportedError(`\`${input.field}\` must hold a single prompt (batches of prompts are not supported yet)`, input.field);
+      }
+    }
+    const shape = input.kind === 'text' ? 'a string' : 'a string, an array of one string, or an array of token ids';
+    throw new ValidationError(`\`${input.field}\` must be ${shape}`, input.field);
+  }
+
+  #renderChat(input: Extract<PromptInput, { kind: 'chat' }>): string {
+    const messages = input.value;
+    if (!Array.isArray(messages) || messages.length === 0) {
+      throw new ValidationError(`\`${input.field}\` must be a non-empty array of messages`, input.field);
+    }
+    messages.forEach((m: unknown, i) => {
+      const msg = m as Record<string, unknown> | null;
+      if (msg === null || typeof msg !== 'object' || typeof msg.role !== 'string') {
+        throw new ValidationError(`\`${input.field}[${i}]\` must be an object with a string \`role\``, input.field);
+      }
+      const c = msg.content;
+      if (c !== undefined && c !== null && typeof c !== 'string' && !Array.isArray(c)) {
+        throw new ValidationError(`\`${input.field}[${i}].content\` must be a string, an array of parts, or null`, input.field);
+      }
+    });
+    const flag = (v: unknown, name: string): boolean | undefined => {
+      if (v === undefined || v === null || typeof v === 'boolean') return v ?? undefined;
+      throw new ValidationError(`\`${name}\` must be a boolean`, name);
+    };
+    const extra = input.templateKwargs;
+    if (extra !== undefined && extra !== null && (typeof extra !== 'object' || Array.isArray(extra))) {
+      throw new ValidationError('`chat_template_kwargs` must be an object', 'chat_template_kwargs');
+    }
+    const template = this.#deps.chatTemplate;
+    if (template === null) throw new ValidationError(this.#deps.chatTemplateError ?? 'this model has no chat template', input.field);
+    const tok = this.#deps.tokenizer;
+    try {
+      return template.render(
+        (messages as ChatMessage[]).map((m) => ({ ...m, content: m.content ?? null })),
+        {
+          addGenerationPrompt: flag(input.addGenerationPrompt, 'add_generation_prompt'),
+          continueFinalMessage: flag(input.continueFinalMessage, 'continue_final_message'),
+          bosToken: tok.bosToken,
+          eosToken: tok.eosToken,
+          extra: (extra ?? undefined) as Record<string, unknown> | undefined,
+        },
+      );
+    } catch (err) {
+      if (err instanceof ChatTemplateError) throw new ValidationError(err.message, input.field);
+      throw err;
+    }
+  }
+}
