@@ -10,6 +10,21 @@ commands:
 
 Run 'tessera <command> --help' for the flags of each command.`;
 
+/**
+ * A service started by the launcher exits when the launcher is gone (killed with SIGKILL, say),
+ * so no orphaned shard or router keeps a port or the model's memory.
+ */
+function exitWithSupervisor(): void {
+  const supervisor = Number(process.env.TESSERA_SUPERVISOR_PID);
+  if (!supervisor) return;
+  setInterval(() => {
+    if (process.ppid !== supervisor) {
+      console.error('tessera: the launcher that started this process is gone; exiting');
+      process.kill(process.pid, 'SIGTERM');
+    }
+  }, 1000).unref();
+}
+
 /** Runs one sub-command and resolves the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
@@ -21,11 +36,13 @@ export async function runCli(argv: string[]): Promise<number> {
       return launch(args);
     }
     case 'shard': {
+      exitWithSupervisor();
       const { main } = await import('@tessera/shard');
       await main(args);
       return 0;
     }
     case 'router': {
+      exitWithSupervisor();
       const { main } = await import('@tessera/router');
       await main(args);
       return 0;

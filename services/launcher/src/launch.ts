@@ -56,7 +56,7 @@ export async function launch(argv: string[]): Promise<number> {
     const logLevel = v.get('log-level') ?? 'info';
     let modelId = v.get('model-id');
     if (!modelId) {
-      modelId = await ensureGeneratedModel(cacheRoot, 'tiny', (m: string) => console.error(`tessera: ${m}`));
+      modelId = await ensureGeneratedModel(cacheRoot, 'tiny', { onProgress: (m: string) => console.error(`tessera: ${m}`) });
       console.error(
         '\n  ************************************************************************\n' +
           '  * No --model-id given: serving a GENERATED, UNTRAINED TEST MODEL.       *\n' +

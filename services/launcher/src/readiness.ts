@@ -19,7 +19,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 /** Polls until `probe` resolves true, `abort` settles, or the deadline passes. */
 async function pollUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, abort: Promise<unknown>): Promise<void> {
   let aborted = false;
-  void abort.then(() => (aborted = true));
+  const stop = () => (aborted = true);
+  void abort.then(stop, stop);
   const deadline = Date.now() + timeoutMs;
   while (!aborted) {
     if (await probe().catch(() => false)) return;

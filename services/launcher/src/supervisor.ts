@@ -27,7 +27,11 @@ export class Supervisor {
 
   /** Starts `tessera <args…>` as a child sharing our stdout/stderr. */
   start(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
-    const proc = spawn(process.execPath, [TESSERA_BIN, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env });
+    // TESSERA_SUPERVISOR_PID lets the child notice that we died without stopping it (see cli.ts).
+    const proc = spawn(process.execPath, [TESSERA_BIN, ...args], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...env, TESSERA_SUPERVISOR_PID: String(process.pid) },
+    });
     const exited = new Promise<number | null>((resolve) => {
       proc.on('exit', (code, signal) => {
         if (!this.#stopping) this.#reportDeath(`${name} exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`})`);

@@ -24,4 +24,3 @@ export { GENERATED_SPECIAL_TOKENS, buildGeneratedTokenizer, type GeneratedTokeni
 export { CHATML_TEMPLATE } from './tokenizer-config.ts';
 export { trainByteLevelBpe, type TrainedBpe } from './bpe-trainer.ts';
 export { generatedParameterCount, generatedTensorSource } from './weights.ts';
-export { referenceGreedy, referenceLogits } from './reference-forward.ts';
