@@ -9,7 +9,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { expectedTensorShapes } from '../canonical-tensors.ts';
 import { parseHfConfig } from '../hf-config.ts';
 import { openSafetensors } from '../safetensors.ts';
-import { ensureGeneratedModel, GENERATED_MODEL_FILES, generatedModelDir, writeGeneratedModel } from './generate.ts';
+import { ensureGeneratedModel, GENERATED_FORMAT_VERSION, GENERATED_MODEL_FILES, generatedModelDir, writeGeneratedModel } from './generate.ts';
 import { generatedModelConfig, resolveGeneratedSpec } from './presets.ts';
 import { generatedTensorSource } from './weights.ts';
 
@@ -95,8 +95,8 @@ test(
     const [first, second] = await Promise.all([ensureGeneratedModel(cacheRoot, 'tp4'), ensureGeneratedModel(cacheRoot, 'tp4')]);
     assert.equal(first, second);
     assert.equal(first, generatedModelDir(cacheRoot, 'tp4'));
-    assert.equal(path.basename(first), 'generated-tp4-v1');
-    assert.deepEqual(fs.readdirSync(path.dirname(first)), ['generated-tp4-v1']);
+    assert.equal(path.basename(first), `generated-tp4-v${GENERATED_FORMAT_VERSION}`);
+    assert.deepEqual(fs.readdirSync(path.dirname(first)), [`generated-tp4-v${GENERATED_FORMAT_VERSION}`]);
 
     const inode = fs.statSync(path.join(first, 'model.safetensors')).ino;
     const progress: string[] = [];

@@ -12,7 +12,7 @@ import { buildGeneratedTokenizer, GENERATED_SPECIAL_TOKENS } from './tokenizer-j
 import { generateTensorData, generatedParameterCount, generatedTensorSpecs } from './weights.ts';
 
 /** Bumped whenever the generator's output changes, so cached directories are never stale. */
-export const GENERATED_FORMAT_VERSION = 1;
+export const GENERATED_FORMAT_VERSION = 2;
 export const DEFAULT_GENERATED_SEED = 42;
 
 /** The files every generated directory holds; a directory with all of them is complete. */

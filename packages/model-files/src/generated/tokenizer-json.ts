@@ -23,8 +23,8 @@ export interface GeneratedTokenizer {
   reservedCount: number;
 }
 
-function addedToken(id: number, content: string): Record<string, unknown> {
-  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+function addedToken(id: number, content: string, special = true): Record<string, unknown> {
+  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special };
 }
 
 /**
@@ -55,7 +55,9 @@ export function buildGeneratedTokenizer(vocabSize: number, bpe: TrainedBpe = emb
 
   const addedTokens = [
     ...specials.map((s) => addedToken(s.id, s.content)),
-    ...Array.from({ length: reservedCount }, (_, n) => addedToken(vocabSize - reservedCount + n, reservedTokenContent(n))),
+    // Not special: an untrained model picks them often, and skipping special tokens in the output
+    // would leave benchmark streams with no visible text at all.
+    ...Array.from({ length: reservedCount }, (_, n) => addedToken(vocabSize - reservedCount + n, reservedTokenContent(n), false)),
   ];
   const byteLevel = (addPrefixSpace: boolean, trimOffsets: boolean) => ({
     type: 'ByteLevel',
