@@ -12,16 +12,32 @@ const HELP = `usage: tessera launch [--model-id PATH] [--num-shard N] [--port 80
   --num-shard N           shard processes (tensor parallel), default 1
   --port, --hostname      where the router listens (default 8080, 127.0.0.1)
   --shard-base-port P     first shard gRPC port (default: free ports)
+  --master-port P         with --num-shard > 1: where rank 0 meets the other shards (default: a free port);
+                          the shards then link over Unix sockets
   --cache-dir DIR         generated models and compiled graphs (default $TESSERA_CACHE_DIR or ~/.cache/tessera)
   --startup-timeout S     seconds to wait for each service (default 600)
   --log-level LEVEL       trace|debug|info|warn|error (default info)
 shard flags passed through: ${'--' + [...shardOnlyFlags()].join(' --')}
 every other flag is passed to the router (see 'tessera router --help').`;
 
-function shardOnlyFlags(): Set<string> {
-  return new Set(['kv-cache-memory', 'block-size', 'threads', 'dtype', 'device', 'device-id']);
+/** Shard flags the launcher passes through to every shard. */
+export function shardOnlyFlags(): Set<string> {
+  return new Set(['kv-cache-memory', 'block-size', 'threads', 'dtype', 'device', 'device-id', 'collective-transport', 'collective-timeout', 'rendezvous-timeout']);
 }
-const LAUNCHER_FLAGS = new Set(['model-id', 'num-shard', 'port', 'hostname', 'shard-base-port', 'cache-dir', 'startup-timeout', 'log-level', 'help']);
+/** The launcher's own flags (every other flag goes to the router). */
+export const LAUNCHER_FLAGS = new Set(['model-id', 'num-shard', 'port', 'hostname', 'shard-base-port', 'master-port', 'cache-dir', 'startup-timeout', 'log-level', 'help']);
+
+/** Router flags that take no value (passed through bare). */
+const ROUTER_SWITCHES = new Set(['disable-prefix-caching', 'log-prompts']);
+
+/**
+ * How long the launcher lets each child stop after SIGTERM before SIGKILL: the router drains for up
+ * to its --shutdown-timeout (default 30 s), so allow that plus a margin.
+ */
+function stopGraceMs(values: Map<string, string>): number {
+  const raw = Number(values.get('shutdown-timeout') ?? 30);
+  return ((Number.isFinite(raw) && raw >= 0 ? raw : 30) + 15) * 1000;
+}
 
 export function defaultCacheRoot(): string {
   return process.env.TESSERA_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'tessera');
@@ -30,7 +46,7 @@ export function defaultCacheRoot(): string {
 export async function launch(argv: string[]): Promise<number> {
   let flags;
   try {
-    flags = parseFlags(argv, new Set(['help']));
+    flags = parseFlags(argv, new Set(['help', ...ROUTER_SWITCHES]));
   } catch (err) {
     console.error(`tessera launch: ${(err as Error).message}`);
     return 2;
@@ -43,7 +59,8 @@ export async function launch(argv: string[]): Promise<number> {
   const supervisor = new Supervisor();
   const onSignal = (signal: string) => {
     console.error(`tessera: ${signal} received, stopping`);
-    void supervisor.stopAll().then(() => process.exit(0));
+    // Newest first: the router drains in-flight requests, then the shards stop.
+    void supervisor.stopAll(stopGraceMs(v)).then(() => process.exit(0));
   };
   process.once('SIGINT', () => onSignal('SIGINT'));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
@@ -76,13 +93,15 @@ export async function launch(argv: string[]): Promise<number> {
     }
     const basePort = v.has('shard-base-port') ? intFlag(v, 'shard-base-port', 0, 1) : null;
     const shardAddrs: string[] = [];
+    // Tensor parallel: rank 0 listens on loopback; the ranks upgrade to Unix sockets (same host).
+    const collective = numShard > 1 ? ['--master-addr', '127.0.0.1', '--master-port', String(v.has('master-port') ? intFlag(v, 'master-port', 0, 1) : await freePort())] : [];
     for (let rank = 0; rank < numShard; rank++) {
       const shardPort = basePort !== null ? basePort + rank : await freePort();
       const addr = `127.0.0.1:${shardPort}`;
       shardAddrs.push(addr);
       supervisor.start(`shard ${rank}`, [
         'shard', '--model-id', modelId, '--port', String(shardPort), '--hostname', '127.0.0.1',
-        '--rank', String(rank), '--world-size', String(numShard),
+        '--rank', String(rank), '--world-size', String(numShard), ...collective,
         '--cache-dir', path.join(cacheRoot, 'graphs'), '--log-level', logLevel, ...toArgv(passShard),
       ]);
     }
@@ -94,7 +113,7 @@ export async function launch(argv: string[]): Promise<number> {
     const routerPort = port === 0 ? await freePort(hostname) : port;
     supervisor.start('router', [
       'router', '--model-id', modelId, '--shard-uris', shardAddrs.join(','), '--port', String(routerPort),
-      '--hostname', hostname, '--log-level', logLevel, ...toArgv(passRouter),
+      '--hostname', hostname, '--log-level', logLevel, ...toArgv(passRouter, ROUTER_SWITCHES),
     ]);
     const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${routerPort}`;
     await Promise.race([waitForRouter(url, timeoutMs, death), death]);

@@ -34,3 +34,14 @@ test('errors name the flag', () => {
   assert.throws(() => parseShardArgs(['--model-id']), /--model-id needs a value/);
   assert.throws(() => parseShardArgs(['--model-id', '/m', '--device', 'tpu']), /--device must be one of/);
 });
+
+test('--kv-cache-memory takes a fraction of free memory (a decimal number ≤ 1) as well as bytes', () => {
+  const f = parseShardArgs(['--model-id', '/m', '--kv-cache-memory', '0.3'])!;
+  assert.equal(f.kvCacheFraction, 0.3);
+  assert.equal(f.kvCacheMemory, null);
+  assert.equal(parseShardArgs(['--model-id', '/m', '--kv-cache-memory', '1.0'])!.kvCacheFraction, 1);
+  const b = parseShardArgs(['--model-id', '/m', '--kv-cache-memory', '1'])!;
+  assert.equal(b.kvCacheMemory, 1);
+  assert.equal(b.kvCacheFraction, null);
+  assert.throws(() => parseShardArgs(['--model-id', '/m', '--kv-cache-memory', '1.5']), /fraction of free memory must be in \(0, 1\]/);
+});

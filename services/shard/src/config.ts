@@ -8,7 +8,13 @@ export const SHARD_USAGE = `usage: tessera shard --model-id PATH [flags]
   --hostname HOST          bind address (default 127.0.0.1)
   --rank N                 this shard's rank (default 0)
   --world-size N           number of shards (default 1)
-  --kv-cache-memory SIZE   KV cache budget, bytes or with a unit (512MiB, 2GiB); default 25 % of free memory, max 2 GiB
+  --master-addr HOST       where rank 0 listens for the other ranks' collective links (default 127.0.0.1)
+  --master-port N          that port (default 29500); ranks on one host switch to a Unix socket by themselves
+  --collective-transport T auto (default: Unix socket when on the same host) | tcp (always TCP)
+  --collective-timeout S   seconds one all-reduce waits for a live peer before failing (default 60)
+  --rendezvous-timeout S   seconds the ranks wait for each other at start (default 600)
+  --kv-cache-memory SIZE   KV cache budget: bytes (1073741824, 512MiB, 2GiB) or a fraction of the memory
+                           free at warmup (0.3, 1.0: a number with a decimal point, ≤ 1); default 25 % of free memory, max 2 GiB
   --block-size N           tokens per KV block (default 16)
   --threads N              intra-op threads (default: all cores)
   --cache-dir DIR          graph cache (default $TESSERA_CACHE_DIR or ~/.cache/tessera/graphs)
@@ -23,8 +29,16 @@ export interface ShardConfig {
   hostname: string;
   rank: number;
   worldSize: number;
-  /** Bytes, or null for the default budget. */
+  /** Rendezvous of the tensor-parallel ranks (used when worldSize > 1). */
+  masterAddr: string;
+  masterPort: number;
+  collectiveTransport: 'auto' | 'tcp';
+  collectiveTimeoutMs: number;
+  rendezvousTimeoutMs: number;
+  /** Bytes, or null for the default budget (or a fraction). */
   kvCacheMemory: number | null;
+  /** Fraction (0, 1] of the memory free at warmup, when --kv-cache-memory was given as one; else null. */
+  kvCacheFraction: number | null;
   blockSize: number;
   threads: number;
   cacheDir: string;
@@ -50,8 +64,10 @@ export function parseByteSize(raw: string, flag: string): number {
   return bytes;
 }
 
-const KNOWN_FLAGS = new Set(['model-id', 'port', 'hostname', 'rank', 'world-size', 'kv-cache-memory', 'block-size', 'threads', 'cache-dir', 'dtype', 'device', 'device-id', 'log-level']);
+const KNOWN_FLAGS = new Set(['model-id', 'port', 'hostname', 'rank', 'world-size', 'master-addr', 'master-port', 'collective-transport', 'collective-timeout', 'rendezvous-timeout', 'kv-cache-memory', 'block-size', 'threads', 'cache-dir', 'dtype', 'device', 'device-id', 'log-level']);
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+/** Every flag `tessera shard` accepts (the CLI maps TESSERA_<FLAG> environment variables onto them). */
+export const SHARD_FLAGS: ReadonlySet<string> = KNOWN_FLAGS;
 
 /** Parses `--flag value` / `--flag=value` arguments; throws ShardConfigError (or returns null on --help). */
 export function parseShardArgs(argv: readonly string[]): ShardConfig | null {
@@ -90,13 +106,24 @@ export function parseShardArgs(argv: readonly string[]): ShardConfig | null {
   const logLevel = values.get('log-level') ?? 'info';
   if (!LEVELS.has(logLevel)) throw new ShardConfigError(`--log-level must be one of ${[...LEVELS].join(', ')}, got "${logLevel}"`);
   const kv = values.get('kv-cache-memory');
+  // "0.3" / "1.0" (a decimal point, no unit) is a fraction of free memory; anything else is a byte size.
+  const kvFraction = kv !== undefined && /^\d*\.\d+$/.test(kv) ? Number(kv) : null;
+  if (kvFraction !== null && !(kvFraction > 0 && kvFraction <= 1)) {
+    throw new ShardConfigError(`--kv-cache-memory as a fraction of free memory must be in (0, 1], got "${kv}"`);
+  }
   return {
     modelId,
     port: int('port', 50051, 0, 65535),
     hostname: values.get('hostname') ?? '127.0.0.1',
     rank,
     worldSize,
-    kvCacheMemory: kv === undefined ? null : parseByteSize(kv, 'kv-cache-memory'),
+    masterAddr: values.get('master-addr') ?? '127.0.0.1',
+    masterPort: int('master-port', 29500, 1, 65535),
+    collectiveTransport: oneOf('collective-transport', ['auto', 'tcp'] as const, 'auto'),
+    collectiveTimeoutMs: int('collective-timeout', 60, 1, 86_400) * 1000,
+    rendezvousTimeoutMs: int('rendezvous-timeout', 600, 1, 86_400) * 1000,
+    kvCacheMemory: kv === undefined || kvFraction !== null ? null : parseByteSize(kv, 'kv-cache-memory'),
+    kvCacheFraction: kvFraction,
     blockSize,
     threads: int('threads', os.availableParallelism(), 1, 1024),
     cacheDir: values.get('cache-dir') ?? defaultGraphCacheDir(),

@@ -1,6 +1,6 @@
 // @module @tessera/shard: the model shard (gRPC service over an onnxruntime step graph).
 export { main, startShard, type RunningShard } from './main.ts';
-export { parseShardArgs, parseByteSize, SHARD_USAGE, ShardConfigError, type ShardConfig } from './config.ts';
+export { parseShardArgs, parseByteSize, SHARD_USAGE, SHARD_FLAGS, ShardConfigError, type ShardConfig } from './config.ts';
 export { createShardHandlers, startShardServer, type BoundServer } from './server.ts';
 export { RunnerClient, RunnerError, type RunnerThreadInit } from './runner-client.ts';
 export { ensureStepGraph, defaultGraphCacheDir, graphCacheKey, GRAPH_BUILDER_VERSION, type CachedGraph } from './graph/graph-cache.ts';
@@ -10,3 +10,6 @@ export { ModelRunner, type StepResult } from './runner/model-runner.ts';
 export { ShardEngine, type EngineOptions } from './runner/shard-engine.ts';
 export { KvCache, bytesPerBlock, planNumBlocks, defaultKvBudgetBytes } from './runner/kv-cache.ts';
 export { TokenChooser, logSoftmax, argmax, topN } from './sampler/sampler.ts';
+export { ProcessGroup, type GroupOptions, type CollectiveStats } from './collective/group.ts';
+export { CollectiveError } from './collective/transport.ts';
+export { parallelPlan, ShardWeights, type ParallelPlan } from './weights/shard-weights.ts';

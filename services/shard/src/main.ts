@@ -1,9 +1,11 @@
 // @module `tessera shard`: load the model, build/reuse its graph, start the runner thread and the gRPC server.
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from '@tessera/protocol';
 import { loadModel, type LoadedModel } from '@tessera/model-files';
 import { parseShardArgs, SHARD_USAGE, ShardConfigError, type ShardConfig } from './config.ts';
 import { ensureStepGraph } from './graph/graph-cache.ts';
 import { RunnerClient } from './runner-client.ts';
+import { parallelPlan } from './weights/shard-weights.ts';
 import { createShardHandlers, startShardServer } from './server.ts';
 
 export interface RunningShard {
@@ -15,7 +17,7 @@ export interface RunningShard {
 
 /** Starts a shard for a resolved config; `model` skips loading (tests pass in-memory models). */
 export async function startShard(config: ShardConfig, opts: { model?: LoadedModel; logger?: Logger } = {}): Promise<RunningShard> {
-  const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'shard', rank: config.rank } });
+  const logger = opts.logger ?? createLogger({ service: 'shard', level: config.logLevel, base: { rank: config.rank } });
   const started = Date.now();
   const model = opts.model ?? (await loadModel(config.modelId));
   logger.info({ model: config.modelId, format: model.format, architecture: model.config.architecture, layers: model.config.numLayers }, 'model loaded');
@@ -27,8 +29,26 @@ export async function startShard(config: ShardConfig, opts: { model?: LoadedMode
     threads: config.threads,
     device: config.device,
     deviceId: config.deviceId,
-    engine: { modelId: config.modelId, rank: config.rank, worldSize: config.worldSize, ...(config.kvCacheMemory !== null ? { kvCacheMemory: config.kvCacheMemory } : {}) },
+    ...(config.worldSize > 1
+      ? {
+          parallel: {
+            segmentPaths: graph.segmentPaths,
+            kvHeads: parallelPlan(model.config, config.rank, config.worldSize).kvHeads.count,
+            group: {
+              rank: config.rank,
+              worldSize: config.worldSize,
+              masterAddr: config.masterAddr,
+              masterPort: config.masterPort,
+              transport: config.collectiveTransport,
+              timeoutMs: config.collectiveTimeoutMs,
+              rendezvousTimeoutMs: config.rendezvousTimeoutMs,
+            },
+          },
+        }
+      : {}),
+    engine: { modelId: config.modelId, rank: config.rank, worldSize: config.worldSize, ...(config.kvCacheMemory !== null ? { kvCacheMemory: config.kvCacheMemory } : {}), ...(config.kvCacheFraction !== null ? { kvCacheFraction: config.kvCacheFraction } : {}) },
   });
+  if (config.worldSize > 1) logger.info({ rank: config.rank, worldSize: config.worldSize, links: client.collectiveLinks }, 'tensor-parallel group ready');
   let bound;
   try {
     bound = await startShardServer(createShardHandlers(client), config.hostname, config.port);
@@ -62,7 +82,7 @@ export async function main(argv: string[]): Promise<void> {
     console.log(SHARD_USAGE);
     return;
   }
-  const logger = pino({ level: config.logLevel, base: { service: 'shard', rank: config.rank } });
+  const logger = createLogger({ service: 'shard', level: config.logLevel, base: { rank: config.rank } });
   let shard: RunningShard;
   try {
     shard = await startShard(config, { logger });

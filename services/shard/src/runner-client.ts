@@ -1,6 +1,7 @@
 // @module Starts the runner worker thread and makes typed calls to its ShardEngine by message id.
 import { Worker } from 'node:worker_threads';
 import type { ModelConfig } from '@tessera/model-files';
+import type { GroupOptions } from './collective/group.ts';
 import type { EngineOptions, ShardEngine } from './runner/shard-engine.ts';
 
 export type EngineMethod = 'info' | 'warmup' | 'prefill' | 'decode' | 'filterBatch' | 'clearCache';
@@ -16,6 +17,14 @@ export interface RunnerThreadInit {
   device?: 'cpu' | 'cuda' | 'webgpu';
   deviceId?: number;
   engine: EngineOptions;
+  /** Tensor parallelism (world size > 1): the rank's segments and KV heads, and where the group meets. */
+  parallel?: ParallelInit;
+}
+
+export interface ParallelInit {
+  segmentPaths: string[];
+  kvHeads: number;
+  group: GroupOptions;
 }
 
 export interface RunnerCall {
@@ -49,10 +58,17 @@ export class RunnerClient {
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   #nextId = 1;
   #exited: Error | null = null;
+  #collectiveFailure: string | null = null;
+  /** Tensor parallel: this rank's links to the others ("rank 1 over unix socket", …); empty at world size 1. */
+  collectiveLinks: string[] = [];
 
   private constructor(worker: Worker) {
     this.#worker = worker;
-    worker.on('message', (msg: RunnerReply) => {
+    worker.on('message', (msg: RunnerReply | { collectiveBroken: string }) => {
+      if ('collectiveBroken' in msg) {
+        this.#collectiveFailure = msg.collectiveBroken;
+        return;
+      }
       const p = this.#pending.get(msg.id);
       if (p === undefined) return;
       this.#pending.delete(msg.id);
@@ -71,8 +87,10 @@ export class RunnerClient {
   /** Spawns the runner thread and waits until its session is loaded. */
   static async start(init: RunnerThreadInit): Promise<RunnerClient> {
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: init });
+    let links: string[] = [];
     await new Promise<void>((resolve, reject) => {
-      const onMessage = (msg: { ready?: boolean; error?: string }) => {
+      const onMessage = (msg: { ready?: boolean; error?: string; collectiveLinks?: string[] }) => {
+        links = msg.collectiveLinks ?? [];
         if (msg.ready === undefined) return;
         worker.off('message', onMessage);
         worker.off('error', reject);
@@ -85,12 +103,19 @@ export class RunnerClient {
       worker.on('message', onMessage);
       worker.once('error', reject);
     });
-    return new RunnerClient(worker);
+    const client = new RunnerClient(worker);
+    client.collectiveLinks = links;
+    return client;
   }
 
   /** True while the runner thread is running. */
   get alive(): boolean {
     return this.#exited === null;
+  }
+
+  /** Tensor parallel: why the link to the other shards broke (the shard must be restarted), else null. */
+  get collectiveFailure(): string | null {
+    return this.#collectiveFailure;
   }
 
   call<M extends EngineMethod>(method: M, arg: EngineArg<M>): Promise<EngineResult<M>> {

@@ -14,6 +14,8 @@ export function createShardHandlers(client: RunnerClient): ShardHandlers {
     // Answered here, not on the runner thread, which may be busy in a long prefill.
     health: async () => {
       if (!client.alive) throw new RunnerUnavailableError('model runner thread is not running');
+      const failure = client.collectiveFailure;
+      if (failure !== null) throw new RunnerUnavailableError(`tensor-parallel group is broken: ${failure}`);
     },
     warmup: (req) => client.call('warmup', req),
     prefill: (req) => client.call('prefill', req),

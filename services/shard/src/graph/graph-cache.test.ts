@@ -25,7 +25,7 @@ test('first call builds (logging progress per layer), second reuses, another mod
   assert.ok(dataBytes > 100_000);
 
   const second = ensureStepGraph(model, { cacheDir: dir, rank: 0, worldSize: 1, logger });
-  assert.deepEqual(second, { onnxPath: first.onnxPath, reused: true });
+  assert.deepEqual(second, { onnxPath: first.onnxPath, segmentPaths: [first.onnxPath], reused: true });
   const other = ensureStepGraph(randomLlamaModel({ numLayers: 3 }, 99), { cacheDir: dir, rank: 0, worldSize: 1 });
   assert.notEqual(other.onnxPath, first.onnxPath);
   assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
@@ -36,6 +36,14 @@ test('first call builds (logging progress per layer), second reuses, another mod
   await session.release();
 });
 
-test('tensor parallel ranks are refused with a clear message', () => {
-  assert.throws(() => ensureStepGraph(randomLlamaModel(), { cacheDir: dir, rank: 1, worldSize: 2 }), /tensor parallelism is not implemented/);
+test('a tensor-parallel rank gets its own entry of 2L + 2 segments; a split that cannot work is refused', async () => {
+  const model = randomLlamaModel({ numLayers: 3, numHeads: 4, numKvHeads: 2 });
+  const rank1 = ensureStepGraph(model, { cacheDir: dir, rank: 1, worldSize: 2 });
+  assert.equal(rank1.segmentPaths.length, 2 * 3 + 2);
+  assert.notEqual(path.dirname(rank1.onnxPath), path.dirname(ensureStepGraph(model, { cacheDir: dir, rank: 0, worldSize: 2 }).onnxPath));
+  assert.deepEqual(ensureStepGraph(model, { cacheDir: dir, rank: 1, worldSize: 2 }), { ...rank1, reused: true });
+  const attention = await ort.InferenceSession.create(rank1.segmentPaths[1]!);
+  assert.deepEqual([...attention.outputNames].sort(), ['new_k_0', 'new_v_0', 'partial']);
+  await attention.release();
+  assert.throws(() => ensureStepGraph(model, { cacheDir: dir, rank: 0, worldSize: 3 }), /num_attention_heads 4 is not divisible by the 3 shards/);
 });

@@ -5,12 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import * as ort from 'onnxruntime-node';
-import type { LoadedModel } from '@tessera/model-files';
+import { createProgress, type LoadedModel } from '@tessera/model-files';
+import { parallelPlan } from '../weights/shard-weights.ts';
 import { buildLlamaStepGraph } from './llama.ts';
+import { buildLlamaSegments } from './llama-segments.ts';
 import { ExternalDataWriter, OnnxGraphBuilder } from './onnx-builder.ts';
 
 /** Bump whenever the generated graph changes meaning or layout. */
-export const GRAPH_BUILDER_VERSION = 2;
+export const GRAPH_BUILDER_VERSION = 4;
 const GRAPH_FILE = 'model.onnx';
 const DATA_FILE = 'model.onnx.data';
 const META_FILE = 'meta.json';
@@ -23,8 +25,10 @@ export interface GraphCacheOptions {
 }
 
 export interface CachedGraph {
-  /** Path of the .onnx file (its weights lie beside it). */
+  /** Path of the .onnx file (its weights lie beside it); world size > 1: the first segment. */
   onnxPath: string;
+  /** The graphs of one step in run order: [onnxPath] at world size 1, else the rank's segments. */
+  segmentPaths: string[];
   /** True when an existing build was reused. */
   reused: boolean;
 }
@@ -47,16 +51,16 @@ export function graphCacheKey(model: LoadedModel, opts: Pick<GraphCacheOptions, 
 
 /** Returns the cached graph for this model and rank, building it (with progress logs) when absent. */
 export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): CachedGraph {
-  if (opts.worldSize !== 1 || opts.rank !== 0) {
-    throw new Error(`tensor parallelism is not implemented in this shard yet (rank ${opts.rank}, world size ${opts.worldSize})`);
-  }
+  // Fails early, naming the dimension, when the model cannot be split over this world size.
+  const plan = parallelPlan(model.config, opts.rank, opts.worldSize);
   const key = graphCacheKey(model, opts);
   const id = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 32);
   const dir = path.join(opts.cacheDir, id);
   const onnxPath = path.join(dir, GRAPH_FILE);
-  if (fs.existsSync(path.join(dir, META_FILE))) {
+  const metaPath = path.join(dir, META_FILE);
+  if (fs.existsSync(metaPath)) {
     opts.logger?.info({ dir }, 'graph cache hit');
-    return { onnxPath, reused: true };
+    return { onnxPath, segmentPaths: segmentPathsOf(dir), reused: true };
   }
 
   fs.mkdirSync(opts.cacheDir, { recursive: true });
@@ -65,15 +69,30 @@ export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): Ca
   const started = Date.now();
   try {
     const writer = new ExternalDataWriter(path.join(tmp, DATA_FILE), DATA_FILE);
-    const builder = new OnnxGraphBuilder('tessera_step', writer);
     const layers = model.config.numLayers;
-    buildLlamaStepGraph(builder, model, (done, total) => {
-      const what = done === 1 ? 'embeddings' : done === total ? 'head' : `layer ${done - 1}/${layers}`;
-      opts.logger?.info({ done, total }, `building graph: ${what}`);
-    });
+    let progress: ReturnType<typeof createProgress> | null = null;
+    let segments: string[];
+    if (opts.worldSize === 1) {
+      const builder = new OnnxGraphBuilder('tessera_step', writer);
+      buildLlamaStepGraph(builder, model, (done, total) => {
+        const what = done === 1 ? 'embeddings' : done === total ? 'head' : `layer ${done - 1}/${layers}`;
+        progress ??= createProgress({ label: 'building graph', total, logger: opts.logger, logEveryMs: 0 });
+        progress.update(done, what);
+      });
+      fs.writeFileSync(path.join(tmp, GRAPH_FILE), builder.encode());
+      segments = [GRAPH_FILE];
+    } else {
+      const built = buildLlamaSegments(writer, model, plan, (done, total) => {
+        progress ??= createProgress({ label: `building rank ${opts.rank}/${opts.worldSize} segments`, total, logger: opts.logger, logEveryMs: 0 });
+        progress.update(done, `segment ${done}/${total}`);
+      });
+      // The first segment keeps the world-1 graph's name, so onnxPath stays meaningful.
+      segments = built.map((seg, i) => (i === 0 ? GRAPH_FILE : `seg${String(i).padStart(3, '0')}_${seg.kind}${seg.kind === 'attention' || seg.kind === 'mlp' ? seg.layer : ''}.onnx`));
+      built.forEach((seg, i) => fs.writeFileSync(path.join(tmp, segments[i]!), seg.builder.encode()));
+    }
+    (progress as ReturnType<typeof createProgress> | null)?.finish();
     writer.close();
-    fs.writeFileSync(path.join(tmp, GRAPH_FILE), builder.encode());
-    fs.writeFileSync(path.join(tmp, META_FILE), JSON.stringify({ key, config: model.config, builtAt: new Date().toISOString() }, null, 1));
+    fs.writeFileSync(path.join(tmp, META_FILE), JSON.stringify({ key, plan, segments, config: model.config, builtAt: new Date().toISOString() }, null, 1));
     try {
       fs.renameSync(tmp, dir);
     } catch (err) {
@@ -86,5 +105,11 @@ export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): Ca
     throw err;
   }
   opts.logger?.info({ dir, ms: Date.now() - started }, 'graph built');
-  return { onnxPath, reused: false };
+  return { onnxPath, segmentPaths: segmentPathsOf(dir), reused: false };
+}
+
+/** The step's graphs listed in a build's meta.json, in run order. */
+function segmentPathsOf(dir: string): string[] {
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, META_FILE), 'utf8')) as { segments?: string[] };
+  return (meta.segments ?? [GRAPH_FILE]).map((f) => path.join(dir, f));
 }

@@ -22,6 +22,8 @@ const ELEM: Record<ElemType, number> = { float32: onnx.TensorProto.DataType.FLOA
 export class ExternalDataWriter {
   readonly #fd: number;
   #offset = 0;
+  /** Ranges already written under a sharing key (tables several graphs of one build reference). */
+  readonly shared = new Map<string, { offset: number; length: number }>();
   constructor(
     readonly path: string,
     /** File name recorded in the model (relative to the .onnx file). */
@@ -106,11 +108,16 @@ export class OnnxGraphBuilder {
     this.#outputs.push(valueInfo(name, elem, dims));
   }
 
-  /** A float32 initializer stored in the external `.data` file (written immediately). */
-  weight(name: string, data: Float32Array, dims: number[]): string {
+  /**
+   * A float32 initializer stored in the external `.data` file (written immediately). With `shareKey`,
+   * graphs built on the same writer store the data once (the first call's bytes are kept).
+   */
+  weight(name: string, data: Float32Array, dims: number[], shareKey?: string): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (data.length !== expected) throw new Error(`weight ${name}: ${data.length} values for shape [${dims}]`);
-    const { offset, length } = this.#external.append(bytesOf(data));
+    const reused = shareKey === undefined ? undefined : this.#external.shared.get(shareKey);
+    const { offset, length } = reused ?? this.#external.append(bytesOf(data));
+    if (shareKey !== undefined && reused === undefined) this.#external.shared.set(shareKey, { offset, length });
     this.#initializers.push(
       onnx.TensorProto.create({
         name: this.#claim(name),

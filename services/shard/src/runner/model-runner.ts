@@ -1,9 +1,11 @@
 // @module Runs the step graph: feeds padded inputs and the KV pools (zero-copy), writes new K/V back, returns logits.
 import * as ort from 'onnxruntime-node';
 import type { ModelConfig } from '@tessera/model-files';
+import type { ProcessGroup } from '../collective/group.ts';
 import { STEP_IO } from '../graph/llama.ts';
 import type { Batch } from './batch.ts';
 import { KvCache, type KvGeometry } from './kv-cache.ts';
+import { SegmentPipeline } from './segment-pipeline.ts';
 import { prepareStep, type StepSequence } from './step-inputs.ts';
 
 export interface RunnerOptions {
@@ -13,6 +15,8 @@ export interface RunnerOptions {
   /** Execution provider (default cpu). */
   device?: 'cpu' | 'cuda' | 'webgpu';
   deviceId?: number;
+  /** Tensor parallel (world size > 1): this rank's segment graphs, its KV heads and its process group. */
+  parallel?: { segmentPaths: string[]; kvHeads: number; group: ProcessGroup };
 }
 
 export interface StepResult {
@@ -34,26 +38,42 @@ export class ModelRunner {
     readonly session: ort.InferenceSession,
     readonly config: ModelConfig,
     readonly blockSize: number,
+    /** Tensor parallel: the segments joined by collectives; null runs `session` as the whole step. */
+    readonly pipeline: SegmentPipeline | null = null,
+    kvHeads: number = config.numKvHeads,
   ) {
-    this.geometry = { numLayers: config.numLayers, blockSize, numKvHeads: config.numKvHeads, headDim: config.headDim };
+    this.geometry = { numLayers: config.numLayers, blockSize, numKvHeads: kvHeads, headDim: config.headDim };
+  }
+
+  /** The tensor-parallel process group, or null at world size 1. */
+  get group(): ProcessGroup | null {
+    return this.pipeline?.group ?? null;
   }
 
   static async create(onnxPath: string, config: ModelConfig, opts: RunnerOptions): Promise<ModelRunner> {
     const device = opts.device ?? 'cpu';
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(onnxPath, {
+    const load = (file: string) =>
+      ort.InferenceSession.create(file, {
         executionProviders: [device === 'cpu' ? 'cpu' : { name: device, deviceId: opts.deviceId ?? 0 }],
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
         interOpNumThreads: 1,
         ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
+        // Each session has its own arena, which keeps its peak (the Warmup prefill) for good: with
+        // 2L + 2 segment sessions that multiplied a 50m model's warmup to > 12 GiB per rank (OOM).
+        ...(opts.parallel ? { enableCpuMemArena: false } : {}),
       });
+    let sessions: ort.InferenceSession[];
+    try {
+      sessions = [];
+      for (const file of opts.parallel?.segmentPaths ?? [onnxPath]) sessions.push(await load(file));
     } catch (err) {
       const why = (err as Error).message ?? String(err);
       throw new Error(device === 'cpu' ? `loading ${onnxPath}: ${why}` : `execution provider "${device}" could not be used: ${why}`);
     }
-    return new ModelRunner(session, config, opts.blockSize);
+    if (opts.parallel === undefined) return new ModelRunner(sessions[0]!, config, opts.blockSize);
+    const pipeline = new SegmentPipeline(sessions, opts.parallel.group, config.hiddenSize, config.vocabSize);
+    return new ModelRunner(sessions[0]!, config, opts.blockSize, pipeline, opts.parallel.kvHeads);
   }
 
   get kv(): KvCache | null {
@@ -65,7 +85,7 @@ export class ModelRunner {
     this.#kv = null;
     this.#poolFeeds = {};
     const kv = new KvCache(this.geometry, numBlocks);
-    const dims = [this.config.numKvHeads, numBlocks, this.blockSize, this.config.headDim];
+    const dims = [this.geometry.numKvHeads, numBlocks, this.blockSize, this.config.headDim];
     for (let l = 0; l < this.config.numLayers; l++) {
       this.#poolFeeds[STEP_IO.kCache(l)] = new ort.Tensor('float32', kv.k[l]!, dims);
       this.#poolFeeds[STEP_IO.vCache(l)] = new ort.Tensor('float32', kv.v[l]!, dims);
@@ -89,7 +109,7 @@ export class ModelRunner {
       [STEP_IO.logitRows]: new ort.Tensor('int64', inputs.logitRows, [inputs.logitRows.length]),
     };
     const started = process.hrtime.bigint();
-    const out = await this.session.run(feeds);
+    const out = this.pipeline ? await this.pipeline.run(feeds) : await this.session.run(feeds);
     const forwardNs = Number(process.hrtime.bigint() - started);
     for (let l = 0; l < this.config.numLayers; l++) {
       kv.writeRows(l, inputs.slots, out[STEP_IO.newK(l)]!.data as Float32Array, out[STEP_IO.newV(l)]!.data as Float32Array);
@@ -136,6 +156,7 @@ export class ModelRunner {
   async release(): Promise<void> {
     this.#kv = null;
     this.#poolFeeds = {};
-    await this.session.release();
+    if (this.pipeline) await this.pipeline.release();
+    else await this.session.release();
   }
 }

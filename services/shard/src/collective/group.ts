@@ -1,0 +1,279 @@
+// @module The process group of the tensor-parallel shards: rendezvous at rank 0, then collectives that fail fast.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { allReduceSum, broadcastInt32, gatherToRoot, type StarLinks } from './all-reduce.ts';
+import { asJson, FrameKind } from './framing.ts';
+import { CollectiveError, connectOnce, Connection } from './transport.ts';
+
+export interface GroupOptions {
+  rank: number;
+  worldSize: number;
+  /** Where rank 0 listens (TCP) and the others connect. */
+  masterAddr: string;
+  masterPort: number;
+  /** 'auto' (default): ranks on the same host and network namespace switch to a Unix socket; 'tcp': never. */
+  transport?: 'auto' | 'tcp';
+  /** How long the ranks wait for each other at start (default 600 s: other ranks may still be building graphs). */
+  rendezvousTimeoutMs?: number;
+  /** How long one collective waits for a peer (default 60 s; a dead peer is noticed at once). */
+  timeoutMs?: number;
+}
+
+/** Time spent inside collectives since start (for the compute / communication split). */
+export interface CollectiveStats {
+  allReduceCount: number;
+  allReduceNs: number;
+  gatherNs: number;
+  broadcastNs: number;
+}
+
+interface Hello {
+  rank: number;
+  worldSize: number;
+  hostKey: string;
+}
+
+/** Same kernel boot and same network namespace: a Unix socket path will reach the same listener. */
+export function hostKey(): string {
+  const read = (f: () => string) => {
+    try {
+      return f().trim();
+    } catch {
+      return '';
+    }
+  };
+  return `${os.hostname()}|${read(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'))}|${read(() => fs.readlinkSync('/proc/self/ns/net'))}`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class ProcessGroup {
+  readonly stats: CollectiveStats = { allReduceCount: 0, allReduceNs: 0, gatherNs: 0, broadcastNs: 0 };
+  #broken: Error | null = null;
+  readonly #onBroken: ((err: Error) => void)[] = [];
+
+  private constructor(readonly links: StarLinks, readonly transports: string[]) {
+    for (const c of [...links.peers, links.root]) c?.onClose((err) => this.#break(err));
+  }
+
+  get rank(): number {
+    return this.links.rank;
+  }
+  get worldSize(): number {
+    return this.links.worldSize;
+  }
+  /** The first failure; every later collective rejects with it (the shard must be restarted). */
+  get broken(): Error | null {
+    return this.#broken;
+  }
+
+  /** World size 1: every collective is the identity. */
+  static single(): ProcessGroup {
+    return new ProcessGroup({ rank: 0, worldSize: 1, peers: [null], root: null, timeoutMs: 0 }, []);
+  }
+
+  static async create(opts: GroupOptions): Promise<ProcessGroup> {
+    if (opts.worldSize === 1) return ProcessGroup.single();
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const rendezvousMs = opts.rendezvousTimeoutMs ?? 600_000;
+    const links = opts.rank === 0 ? await acceptPeers(opts, rendezvousMs) : await joinRoot(opts, rendezvousMs);
+    const conns = opts.rank === 0 ? links.slice(1) : links;
+    const star: StarLinks = { rank: opts.rank, worldSize: opts.worldSize, peers: opts.rank === 0 ? links : [], root: opts.rank === 0 ? null : links[0]!, timeoutMs };
+    return new ProcessGroup(star, conns.map((c) => c!.peer));
+  }
+
+  /** Called once, when the group fails (not when it is closed on shutdown). */
+  onBroken(listener: (err: Error) => void): void {
+    this.#onBroken.push(listener);
+  }
+
+  #break(err: Error): void {
+    if (this.#broken) return;
+    this.#broken = err;
+    for (const l of this.#onBroken.splice(0)) l(err);
+    // Close every link so the other ranks fail now instead of at their timeout.
+    for (const c of [...this.links.peers, this.links.root]) c?.close('closed after a collective failure');
+  }
+
+  async #run<T>(op: () => Promise<T>, stat: 'allReduceNs' | 'gatherNs' | 'broadcastNs'): Promise<T> {
+    if (this.#broken) throw this.#broken;
+    const t0 = process.hrtime.bigint();
+    try {
+      return await op();
+    } catch (err) {
+      const e = err instanceof CollectiveError ? err : new CollectiveError((err as Error).message);
+      this.#break(e);
+      throw e;
+    } finally {
+      this.stats[stat] += Number(process.hrtime.bigint() - t0);
+    }
+  }
+
+  allReduceSum(data: Float32Array): Promise<Float32Array> {
+    if (this.worldSize === 1) return Promise.resolve(data);
+    this.stats.allReduceCount++;
+    return this.#run(() => allReduceSum(this.links, data), 'allReduceNs');
+  }
+  broadcastInt32(values: Int32Array | null): Promise<Int32Array> {
+    if (this.worldSize === 1) return Promise.resolve(values!);
+    return this.#run(() => broadcastInt32(this.links, values), 'broadcastNs');
+  }
+  gatherToRoot(part: Float32Array): Promise<Float32Array[] | null> {
+    if (this.worldSize === 1) return Promise.resolve([part]);
+    return this.#run(() => gatherToRoot(this.links, part), 'gatherNs');
+  }
+
+  close(): void {
+    this.#onBroken.length = 0;
+    this.#broken ??= new CollectiveError('process group closed');
+    for (const c of [...this.links.peers, this.links.root]) c?.close('closed by shutdown', true);
+  }
+}
+
+function listen(server: net.Server, target: { host: string; port: number } | string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (typeof target === 'string') server.listen(target, done);
+    else server.listen(target.port, target.host, done);
+  });
+}
+
+/** Rank 0: listen on master addr/port (and a Unix socket), accept world-1 peers, then tell them to start. */
+async function acceptPeers(opts: GroupOptions, rendezvousMs: number): Promise<(Connection | null)[]> {
+  const N = opts.worldSize;
+  const peers: (Connection | null)[] = new Array<Connection | null>(N).fill(null);
+  const others = new Set<Connection>();
+  const myKey = hostKey();
+  const tcp = net.createServer();
+  let uds: net.Server | null = null;
+  let udsPath: string | null = null;
+  try {
+    await listen(tcp, { host: opts.masterAddr, port: opts.masterPort });
+  } catch (err) {
+    throw new CollectiveError(`rank 0 cannot listen on ${opts.masterAddr}:${opts.masterPort}: ${(err as Error).message}`);
+  }
+  if ((opts.transport ?? 'auto') === 'auto' && process.platform !== 'win32') {
+    udsPath = path.join(os.tmpdir(), `tessera-tp-${opts.masterPort}-${randomBytes(4).toString('hex')}.sock`);
+    uds = net.createServer();
+    try {
+      await listen(uds, udsPath);
+    } catch {
+      uds = null;
+      udsPath = null;
+    }
+  }
+  let complete!: () => void;
+  let failed!: (e: Error) => void;
+  const done = new Promise<void>((res, rej) => ((complete = res), (failed = rej)));
+  const register = (rank: number, conn: Connection, via: string) => {
+    conn.peer = `rank ${rank} over ${via}`;
+    peers[rank] = conn;
+    others.delete(conn);
+    if (peers.every((p, r) => r === 0 || p !== null)) complete();
+  };
+  const onSocket = (via: 'tcp' | 'uds') => async (socket: net.Socket) => {
+    const conn = new Connection(socket, `a joining rank over ${via}`);
+    others.add(conn);
+    try {
+      const hello = asJson<Hello>(await conn.recv(FrameKind.json, rendezvousMs, 'hello'));
+      const bad =
+        hello.worldSize !== N ? `world size ${hello.worldSize} does not match rank 0's ${N}`
+        : !(Number.isInteger(hello.rank) && hello.rank >= 1 && hello.rank < N) ? `rank ${hello.rank} is not in 1..${N - 1}`
+        : peers[hello.rank] !== null ? `rank ${hello.rank} joined twice`
+        : null;
+      if (bad) {
+        conn.sendJson({ ok: false, error: bad });
+        setTimeout(() => conn.close('rejected'), 100);
+        return;
+      }
+      if (via === 'tcp' && udsPath !== null && hello.hostKey === myKey) {
+        conn.sendJson({ ok: true, uds: udsPath });
+        const answer = asJson<{ stay?: boolean }>(await conn.recv(FrameKind.json, rendezvousMs, 'transport choice'));
+        if (answer.stay) register(hello.rank, conn, 'tcp');
+        else conn.close('replaced by a Unix socket');
+        return;
+      }
+      conn.sendJson({ ok: true });
+      register(hello.rank, conn, via === 'uds' ? `unix socket` : `tcp ${socket.remoteAddress}:${socket.remotePort}`);
+    } catch {
+      conn.close('dropped during rendezvous');
+    }
+  };
+  tcp.on('connection', onSocket('tcp'));
+  uds?.on('connection', onSocket('uds'));
+  const timer = setTimeout(() => {
+    const missing = peers.map((p, r) => (r > 0 && p === null ? r : -1)).filter((r) => r > 0);
+    failed(new CollectiveError(`rank${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${N} did not join within ${rendezvousMs / 1000} s (rank 0 listens on ${opts.masterAddr}:${opts.masterPort})`));
+  }, rendezvousMs);
+  try {
+    await done;
+  } catch (err) {
+    for (const c of [...peers, ...others]) c?.close('rendezvous failed');
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    tcp.close();
+    uds?.close();
+    if (udsPath !== null) fs.rmSync(udsPath, { force: true });
+  }
+  for (const c of peers) c?.sendJson({ ready: true });
+  return peers;
+}
+
+/** Ranks ≥ 1: connect to rank 0 (retrying until it listens), say hello, maybe switch to its Unix socket, await start. */
+async function joinRoot(opts: GroupOptions, rendezvousMs: number): Promise<Connection[]> {
+  const deadline = Date.now() + rendezvousMs;
+  const left = () => Math.max(1, deadline - Date.now());
+  const where = `${opts.masterAddr}:${opts.masterPort}`;
+  const hello: Hello = { rank: opts.rank, worldSize: opts.worldSize, hostKey: hostKey() };
+  let socket: net.Socket | null = null;
+  let lastError = '';
+  while (socket === null) {
+    try {
+      socket = await connectOnce({ host: opts.masterAddr, port: opts.masterPort }, Math.min(5000, left()));
+    } catch (err) {
+      lastError = (err as Error).message;
+      if (Date.now() >= deadline) throw new CollectiveError(`rank ${opts.rank} could not reach rank 0 at ${where} within ${rendezvousMs / 1000} s: ${lastError}`);
+      await sleep(Math.min(200, left()));
+    }
+  }
+  let conn = new Connection(socket, `rank 0 over tcp ${where}`);
+  try {
+    conn.sendJson(hello);
+    const reply = asJson<{ ok: boolean; error?: string; uds?: string }>(await conn.recv(FrameKind.json, left(), 'rendezvous reply'));
+    if (!reply.ok) throw new CollectiveError(`rank 0 refused rank ${opts.rank}: ${reply.error}`);
+    if (reply.uds !== undefined) {
+      let upgraded: Connection | null = null;
+      try {
+        upgraded = new Connection(await connectOnce(reply.uds, 5000), `rank 0 over unix socket`);
+        upgraded.sendJson(hello);
+        const ok = asJson<{ ok: boolean; error?: string }>(await upgraded.recv(FrameKind.json, 10_000, 'rendezvous reply'));
+        if (!ok.ok) throw new CollectiveError(`rank 0 refused rank ${opts.rank}: ${ok.error}`);
+      } catch {
+        upgraded?.close('not usable');
+        upgraded = null;
+      }
+      conn.sendJson({ stay: upgraded === null });
+      if (upgraded !== null) {
+        conn.close('replaced by a Unix socket');
+        conn = upgraded;
+      }
+    }
+    const start = asJson<{ ready?: boolean }>(await conn.recv(FrameKind.json, left(), 'start signal'));
+    if (!start.ready) throw new CollectiveError('rank 0 sent an unexpected start message');
+    return [conn];
+  } catch (err) {
+    conn.close('rendezvous failed');
+    if (err instanceof CollectiveError && /sent no start signal/.test(err.message)) {
+      throw new CollectiveError(`rank ${opts.rank}: rank 0 (${where}) did not start the group within ${rendezvousMs / 1000} s (another rank missing?)`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,60 @@
+// @module One rank's model as ONNX segments cut at the collective points: attention, MLP (per layer), and the head.
+import type { LoadedModel } from '@tessera/model-files';
+import { type ParallelPlan, ShardWeights } from '../weights/shard-weights.ts';
+import { attentionBlock, type BuildProgress, declareStepInputs, embedTokens, headBlock, mlpBlock, normConstants, STEP_IO, stepPrelude } from './llama.ts';
+import { type ExternalDataWriter, OnnxGraphBuilder } from './onnx-builder.ts';
+
+/** The segment-only inputs/outputs: the (all-reduced) hidden state in, this rank's contribution out. */
+export const SEGMENT_IO = { hidden: 'hidden', partial: 'partial' } as const;
+
+export type SegmentKind = 'embed' | 'attention' | 'mlp' | 'head';
+
+export interface Segment {
+  kind: SegmentKind;
+  layer: number;
+  builder: OnnxGraphBuilder;
+}
+
+/**
+ * Segments in run order: embed, attention 0, MLP 0, attention 1, …, MLP L-1, head. Each but the head
+ * outputs `partial` [B·S, H] and the sum over ranks of the partials is the next hidden state: the
+ * vocabulary-parallel embedding gives zero rows for ids outside the rank's span, and rank 0 also
+ * adds the residual to its attention/MLP partial (the "bias on one rank" of a row-parallel layer).
+ * The head outputs `logits` for this rank's vocabulary span.
+ */
+export function buildLlamaSegments(writer: ExternalDataWriter, model: LoadedModel, plan: ParallelPlan, progress?: BuildProgress): Segment[] {
+  const w = new ShardWeights(model, plan);
+  const { numLayers: L, hiddenSize: H } = model.config;
+  const withResidual = plan.rank === 0;
+  const segments: Segment[] = [];
+  const total = 2 * L + 2;
+  const finish = (kind: SegmentKind, layer: number, b: OnnxGraphBuilder, contribution: string, residual: string) => {
+    if (withResidual) b.op('Add', [residual, contribution], {}, SEGMENT_IO.partial);
+    else b.op('Identity', [contribution], {}, SEGMENT_IO.partial);
+    b.output(SEGMENT_IO.partial, 'float32', ['rows', H]);
+    segments.push({ kind, layer, builder: b });
+    progress?.(segments.length, total);
+  };
+  const embed = new OnnxGraphBuilder(`tessera_r${plan.rank}_embed`, writer);
+  embed.input(STEP_IO.inputIds, 'int64', ['batch', 'seq']);
+  embed.op('Identity', [embedTokens(embed, w).x], {}, SEGMENT_IO.partial);
+  embed.output(SEGMENT_IO.partial, 'float32', ['rows', H]);
+  segments.push({ kind: 'embed', layer: 0, builder: embed });
+  progress?.(segments.length, total);
+  for (let l = 0; l < L; l++) {
+    const attn = new OnnxGraphBuilder(`tessera_r${plan.rank}_attn${l}`, writer);
+    declareStepInputs(attn, w, [l], false);
+    const prelude = stepPrelude(attn, w, l);
+    const x = attn.input(SEGMENT_IO.hidden, 'float32', ['rows', H]);
+    finish('attention', l, attn, attentionBlock(attn, prelude, l, x), x);
+
+    const mlp = new OnnxGraphBuilder(`tessera_r${plan.rank}_mlp${l}`, writer);
+    const hidden = mlp.input(SEGMENT_IO.hidden, 'float32', ['rows', H]);
+    finish('mlp', l, mlp, mlpBlock(mlp, normConstants(mlp, w), l, hidden), hidden);
+  }
+  const head = new OnnxGraphBuilder(`tessera_r${plan.rank}_head`, writer);
+  headBlock(head, normConstants(head, w), head.input(SEGMENT_IO.hidden, 'float32', ['rows', H]), null);
+  segments.push({ kind: 'head', layer: L, builder: head });
+  progress?.(total, total);
+  return segments;
+}

@@ -1,0 +1,153 @@
+// @module Tensor parallelism at the runner level: TP = 2 and 4 (ranks in one process, real sockets) vs TP = 1.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Request } from '@tessera/protocol';
+import { loadModel, writeGeneratedModel, type LoadedModel } from '@tessera/model-files';
+import { ProcessGroup } from '../collective/group.ts';
+import { ensureStepGraph } from '../graph/graph-cache.ts';
+import { parallelPlan } from '../weights/shard-weights.ts';
+import { ModelRunner } from './model-runner.ts';
+import { ShardEngine } from './shard-engine.ts';
+import type { StepSequence } from './step-inputs.ts';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const stories = path.resolve(repoRoot, '..', 'shared', 'models', 'stories260K', 'hf');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-tp-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** All ranks of one world in this process: each its own graph, sessions, KV pools and group links. */
+async function startWorld(model: LoadedModel, world: number): Promise<{ runners: ModelRunner[]; close(): Promise<void> }> {
+  const cacheDir = path.join(tmp, 'graphs');
+  const masterPort = await freePort();
+  const groups = await Promise.all(
+    Array.from({ length: world }, (_, rank) => ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, timeoutMs: 20_000, rendezvousTimeoutMs: 20_000 })),
+  );
+  const runners = await Promise.all(
+    groups.map((group, rank) => {
+      const graph = ensureStepGraph(model, { cacheDir, rank, worldSize: world });
+      const parallel = world > 1 ? { segmentPaths: graph.segmentPaths, kvHeads: parallelPlan(model.config, rank, world).kvHeads.count, group } : undefined;
+      return ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, threads: 1, parallel });
+    }),
+  );
+  return {
+    runners,
+    async close() {
+      for (const g of groups) g.close();
+      for (const r of runners) await r.release();
+    },
+  };
+}
+
+/** One step on every rank at once; rank 0's logits. */
+async function stepAll(runners: ModelRunner[], seqs: StepSequence[]): Promise<Float32Array> {
+  const results = await Promise.all(runners.map((r) => r.step(seqs)));
+  for (const r of results.slice(1)) assert.equal(r.logits.length, 0, 'only rank 0 gets logits');
+  return results[0]!.logits;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+const greedy = { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} };
+const request = (id: number, inputIds: number[], blocks: number[]): Request => ({
+  id, inputIds, blocks, cacheLen: 0, prefillLogprobs: false, topNTokens: 0, parameters: greedy,
+  stoppingParameters: { maxNewTokens: 12, stopTokenIds: [], minNewTokens: 0 },
+});
+
+/** Logits of a batched prefill (every token), then two batched decode steps, and of a single sequence. */
+async function logitTrace(runners: ModelRunner[], vocab: number): Promise<Float32Array[]> {
+  for (const r of runners) r.allocate(32);
+  const a = [1, 17, 40, 99, 5];
+  const b = [1, 300 % vocab, 7, 8, 9, 10, 11, 12, 13, 200 % vocab, 3];
+  const out = [await stepAll(runners, [{ ids: a, start: 0, blocks: [0, 1], allLogits: true }, { ids: b, start: 0, blocks: [2, 3, 4, 5], allLogits: true }])];
+  out.push(await stepAll(runners, [{ ids: [42], start: 5, blocks: [0, 1], allLogits: false }, { ids: [43], start: 11, blocks: [2, 3, 4, 5], allLogits: false }]));
+  out.push(await stepAll(runners, [{ ids: [44], start: 6, blocks: [0, 1], allLogits: false }, { ids: [45], start: 12, blocks: [2, 3, 4, 5], allLogits: false }]));
+  out.push(await stepAll(runners, [{ ids: [1, 2, 3], start: 0, blocks: [9], allLogits: false }]));
+  return out;
+}
+
+/** Greedy ids through the engines (rank 0 samples and broadcasts), batched: two requests, prefill + decodes. */
+async function greedyIds(runners: ModelRunner[]): Promise<number[][]> {
+  const world = runners.length;
+  const engines = runners.map((r, rank) => new ShardEngine(r, { modelId: 'm', rank, worldSize: world, kvCacheMemory: 1 << 20 }));
+  await Promise.all(engines.map((e) => e.warmup({ maxBatchPrefillTokens: 32, maxTotalTokens: 64, maxBatchSize: 4 })));
+  const batch = { id: 1, size: 2, maxTokens: 64, requests: [request(1, [1, 5, 9, 13], [0, 1, 2, 3, 4]), request(2, [1, 2, 3, 4, 5, 6, 7], [5, 6, 7, 8, 9])] };
+  const pre = await Promise.all(engines.map((e) => e.prefill({ batch })));
+  const ids = pre[0]!.generations.map((g) => [...g.tokens.ids]);
+  let cached = pre.map((p) => p.batch);
+  while (cached[0] !== null) {
+    const steps = await Promise.all(engines.map((e, rank) => e.decode({ batches: [cached[rank]!] })));
+    for (const s of steps.slice(1)) assert.deepEqual(s.batch?.requestIds ?? null, steps[0]!.batch?.requestIds ?? null, 'every rank keeps the same requests');
+    for (const g of steps[0]!.generations) ids[g.requestId - 1]!.push(...g.tokens.ids);
+    cached = steps.map((s) => s.batch);
+  }
+  return ids;
+}
+
+async function checkModel(model: LoadedModel, worlds: number[]): Promise<void> {
+  const base = await startWorld(model, 1);
+  let refLogits: Float32Array[];
+  let refIds: number[][];
+  try {
+    refLogits = await logitTrace(base.runners, model.config.vocabSize);
+    refIds = await greedyIds(base.runners);
+  } finally {
+    await base.close();
+  }
+  assert.equal(refIds[0]!.length, 12);
+  for (const world of worlds) {
+    const w = await startWorld(model, world);
+    try {
+      const logits = await logitTrace(w.runners, model.config.vocabSize);
+      logits.forEach((l, i) => {
+        const d = maxAbsDiff(l, refLogits[i]!);
+        assert.ok(d < 1e-4, `TP=${world} step ${i}: logits differ by ${d}`);
+      });
+      assert.deepEqual(await greedyIds(w.runners), refIds, `TP=${world} greedy ids`);
+    } finally {
+      await w.close();
+    }
+  }
+}
+
+describe('tensor parallelism (runner + collective)', () => {
+  test('generated tp4 model: TP = 2 and 4 equal TP = 1 (logits within 1e-4, greedy ids exact)', async () => {
+    const dir = path.join(tmp, 'tp4');
+    await writeGeneratedModel(dir, { preset: 'tp4' });
+    await checkModel(await loadModel(dir), [2, 4]);
+  });
+
+  test('KV heads replicated when the shards outnumber them (2 KV heads, TP = 4), tied embeddings, uneven vocabulary', async () => {
+    const dir = path.join(tmp, 'tp4-kv2');
+    await writeGeneratedModel(dir, { preset: 'tp4', overrides: { numKvHeads: 2, tieWordEmbeddings: true, vocabSize: 1023 } });
+    const model = await loadModel(dir);
+    assert.equal(model.config.tieWordEmbeddings, true);
+    assert.deepEqual(parallelPlan(model.config, 3, 4).kvHeads, { start: 1, count: 1 });
+    await checkModel(model, [2, 4]);
+  });
+
+  test('stories260K: TP = 2 and 4 equal TP = 1', async (t) => {
+    if (!fs.existsSync(stories)) return t.skip('stories260K: ../shared not present');
+    await checkModel(await loadModel(stories), [2, 4]);
+  });
+});

@@ -1,0 +1,127 @@
+// @module One rank's slice of the weights (Megatron layout): heads / FFN columns / vocabulary ranges, read then sliced.
+import type { LoadedModel, ModelConfig } from '@tessera/model-files';
+
+/** A contiguous range [start, start + count). */
+export interface Span {
+  start: number;
+  count: number;
+}
+
+/** What rank `rank` of `worldSize` holds. With world size 1 every span is the whole dimension. */
+export interface ParallelPlan {
+  rank: number;
+  worldSize: number;
+  /** Query heads of this rank. */
+  heads: Span;
+  /** KV heads of this rank (one replicated head when worldSize > numKvHeads). */
+  kvHeads: Span;
+  /** Columns of the FFN (gate/up rows, down columns). */
+  ffn: Span;
+  /** Rows of the embedding and of the LM head (both vocabulary-parallel). */
+  vocab: Span;
+}
+
+export class ParallelPlanError extends Error {
+  override readonly name = 'ParallelPlanError';
+}
+
+/** Near-equal contiguous split of n over `parts` (the first n % parts get one more). */
+export function evenSpan(n: number, parts: number, index: number): Span {
+  const base = Math.floor(n / parts);
+  const extra = n % parts;
+  return { start: index * base + Math.min(index, extra), count: base + (index < extra ? 1 : 0) };
+}
+
+export function parallelPlan(c: ModelConfig, rank: number, worldSize: number): ParallelPlan {
+  const N = worldSize;
+  if (!(Number.isInteger(N) && N >= 1 && rank >= 0 && rank < N)) throw new ParallelPlanError(`rank ${rank} is not in 0..${N - 1}`);
+  if (c.numHeads % N !== 0) throw new ParallelPlanError(`num_attention_heads ${c.numHeads} is not divisible by the ${N} shards`);
+  const headsPer = c.numHeads / N;
+  let kvHeads: Span;
+  if (c.numKvHeads % N === 0) kvHeads = { start: (rank * c.numKvHeads) / N, count: c.numKvHeads / N };
+  else if (N % c.numKvHeads === 0) kvHeads = { start: Math.floor((rank * c.numKvHeads) / N), count: 1 };
+  else throw new ParallelPlanError(`num_key_value_heads ${c.numKvHeads} and the ${N} shards: one must divide the other`);
+  if (c.intermediateSize < N || c.vocabSize < N) throw new ParallelPlanError(`the model is too small for ${N} shards`);
+  return { rank, worldSize: N, heads: { start: rank * headsPer, count: headsPer }, kvHeads, ffn: evenSpan(c.intermediateSize, N, rank), vocab: evenSpan(c.vocabSize, N, rank) };
+}
+
+/** Rows [start, start+count) of a row-major matrix with `rowLength` columns (a copy, so the whole tensor can be freed). */
+function sliceRows(data: Float32Array, rowLength: number, span: Span, whole: number): Float32Array {
+  if (span.start === 0 && span.count === whole) return data;
+  return data.slice(span.start * rowLength, (span.start + span.count) * rowLength);
+}
+
+/** Columns [start, start+count) of a [rows, cols] matrix. */
+function sliceColumns(data: Float32Array, cols: number, span: Span): Float32Array {
+  if (span.start === 0 && span.count === cols) return data;
+  const rows = data.length / cols;
+  const out = new Float32Array(rows * span.count);
+  for (let r = 0; r < rows; r++) out.set(data.subarray(r * cols + span.start, r * cols + span.start + span.count), r * span.count);
+  return out;
+}
+
+/**
+ * The tensors of one rank. Each whole tensor is read (lazily, one at a time) and only its slice is
+ * kept, so the weights the rank writes into its graph — and the session holds — are ~1/N.
+ */
+export class ShardWeights {
+  readonly config: ModelConfig;
+  constructor(
+    readonly model: LoadedModel,
+    readonly plan: ParallelPlan,
+  ) {
+    this.config = model.config;
+  }
+
+  #t(name: string): Float32Array {
+    return this.model.tensor(name).data;
+  }
+
+  /** Q, K, V rows of this rank's heads (and their biases when the model has them). */
+  qkv(layer: number): { q: Float32Array; k: Float32Array; v: Float32Array; bias: { q: Float32Array; k: Float32Array; v: Float32Array } | null } {
+    const { headDim: D, hiddenSize: H, numHeads, numKvHeads } = this.config;
+    const p = `model.layers.${layer}.self_attn.`;
+    const heads = (w: string, span: Span, total: number, rowLen: number) => sliceRows(this.#t(p + w), rowLen * D, span, total);
+    const weight = { q: heads('q_proj.weight', this.plan.heads, numHeads, H), k: heads('k_proj.weight', this.plan.kvHeads, numKvHeads, H), v: heads('v_proj.weight', this.plan.kvHeads, numKvHeads, H) };
+    if (!this.config.attentionBias) return { ...weight, bias: null };
+    return { ...weight, bias: { q: heads('q_proj.bias', this.plan.heads, numHeads, 1), k: heads('k_proj.bias', this.plan.kvHeads, numKvHeads, 1), v: heads('v_proj.bias', this.plan.kvHeads, numKvHeads, 1) } };
+  }
+
+  /** o_proj columns of this rank's heads: [H, heads·D]. */
+  oProj(layer: number): Float32Array {
+    const { headDim: D, numHeads } = this.config;
+    const span = { start: this.plan.heads.start * D, count: this.plan.heads.count * D };
+    return sliceColumns(this.#t(`model.layers.${layer}.self_attn.o_proj.weight`), numHeads * D, span);
+  }
+
+  /** gate and up rows of this rank's FFN span: each [ffn, H]. */
+  gateUp(layer: number): { gate: Float32Array; up: Float32Array } {
+    const { hiddenSize: H, intermediateSize: F } = this.config;
+    const p = `model.layers.${layer}.mlp.`;
+    return { gate: sliceRows(this.#t(p + 'gate_proj.weight'), H, this.plan.ffn, F), up: sliceRows(this.#t(p + 'up_proj.weight'), H, this.plan.ffn, F) };
+  }
+
+  /** down_proj columns of this rank's FFN span: [H, ffn]. */
+  down(layer: number): Float32Array {
+    return sliceColumns(this.#t(`model.layers.${layer}.mlp.down_proj.weight`), this.config.intermediateSize, this.plan.ffn);
+  }
+
+  inputNorm(layer: number): Float32Array {
+    return this.#t(`model.layers.${layer}.input_layernorm.weight`);
+  }
+  postNorm(layer: number): Float32Array {
+    return this.#t(`model.layers.${layer}.post_attention_layernorm.weight`);
+  }
+  finalNorm(): Float32Array {
+    return this.#t('model.norm.weight');
+  }
+  /** Embedding rows of this rank's vocabulary span: [vocab.count, H] (vocabulary-parallel; whole at world size 1). */
+  embed(): Float32Array {
+    return sliceRows(this.#t('model.embed_tokens.weight'), this.config.hiddenSize, this.plan.vocab, this.config.vocabSize);
+  }
+  /** LM head rows of this rank's vocabulary span: [vocab.count, H]. */
+  lmHead(): Float32Array {
+    const name = this.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+    return sliceRows(this.#t(name), this.config.hiddenSize, this.plan.vocab, this.config.vocabSize);
+  }
+}
