@@ -84,6 +84,8 @@ export interface Request {
   topNTokens: number;
   blocks: number[];
   cacheLen: number;
+  /** Prompt tokens to compute in this Prefill from cacheLen on (0 = all the rest); see generate.proto. */
+  chunkLen?: number;
 }
 
 export interface Batch {
@@ -172,3 +174,5 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 };
 
 export { grpc };
+
+export { createLogger, wantsPrettyLogs, type CreateLoggerOptions, type Logger } from './logging.ts';

@@ -254,3 +254,47 @@ test('close() ends queued and running requests with an unavailable error', async
   assert.equal(queued.error?.type, 'unavailable');
   assert.equal(s.allocator.stats().usedBlocks, 0);
 });
+
+test('chunked prefill: a long prompt is prefilled in budget-sized chunks interleaved with decode steps of the running batch', async () => {
+  const s = await setup({ stepDelayMs: 1 }, { maxBatchPrefillTokens: 8, waitingServedRatio: 0 });
+  try {
+    const running = s.submit({ maxNewTokens: 30 });
+    await new Promise((r) => setTimeout(r, 10));
+    const long = s.submit({ maxNewTokens: 3 }, new RecordingSink(), 'a'.repeat(29)); // BOS ▁ + 29 × a = 31 tokens
+    await Promise.all([running.done, long.done]);
+    assert.equal(running.error, null);
+    assert.equal(long.error, null);
+    assert.equal(running.tokens.length, 30);
+    assert.deepEqual(long.tokens, [261, 262, 263]); // the toy model continues from the last prompt token "a" (260)
+    const calls = s.shard.shard.calls;
+    const longId = calls.find((c) => c.method === 'prefill' && (c.chunkLens?.[0] ?? 0) > 0)!.requestIds[0]!;
+    const chunks = calls.filter((c) => c.method === 'prefill' && c.requestIds.includes(longId));
+    assert.deepEqual(chunks.map((c) => c.cacheLens![c.requestIds.indexOf(longId)]), [0, 8, 16, 24]);
+    assert.deepEqual(chunks.map((c) => c.chunkLens![c.requestIds.indexOf(longId)]), [8, 8, 8, 0]);
+    // Between two chunks of the long prompt, the running request got a decode step.
+    const at = chunks.map((c) => calls.indexOf(c));
+    for (let i = 1; i < at.length; i++) {
+      assert.ok(calls.slice(at[i - 1]!, at[i]!).some((c) => c.method === 'decode'), `no decode between chunk ${i - 1} and ${i}`);
+    }
+    assert.equal(s.allocator.stats().usedBlocks, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test('chunked prefill: a request cancelled between chunks frees its blocks and never reaches decode', async () => {
+  const s = await setup({ stepDelayMs: 3 }, { maxBatchPrefillTokens: 4 });
+  try {
+    const long = s.submit({ maxNewTokens: 3 }, new RecordingSink(), 'a'.repeat(29));
+    await eventually(() => s.shard.shard.calls.filter((c) => c.method === 'prefill').length >= 2);
+    long.cancelled = true;
+    await eventually(() => s.batcher.stats().prefillingSize === 0 && s.allocator.stats().usedBlocks === 0);
+    assert.equal(long.tokens.length, 0);
+    assert.equal(s.shard.shard.calls.filter((c) => c.method === 'decode').length, 0);
+    const after = s.submit({ maxNewTokens: 2 });
+    await after.done;
+    assert.equal(after.tokens.length, 2);
+  } finally {
+    await s.close();
+  }
+});

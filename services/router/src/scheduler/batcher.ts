@@ -1,11 +1,11 @@
-// @module The batching loop, sole owner of batch state: prefill new batches, decode, filter; a batch fails as a unit.
+// @module The batching loop, sole owner of batch state: prefill (in chunks) new batches, decode, filter; a batch fails as a unit.
 import type { CachedBatch, Generation, Request } from '@tessera/protocol';
 import type { Logger } from 'pino';
 import type { RouterMetrics } from '../metrics.ts';
 import type { ShardApi } from '../shard-client/sharded-client.ts';
 import type { ValidRequest } from '../validation/valid-request.ts';
-import type { BlockAllocation, BlockAllocator } from './block-allocator.ts';
-import { Queue, type Schedulable, type Scheduled } from './queue.ts';
+import type { BlockAllocation, BlockAllocator, BlockAllocatorStats } from './block-allocator.ts';
+import { Queue, type Schedulable } from './queue.ts';
 
 /** The request's output side, as the batcher sees it (infer/request-state.ts implements it). */
 export interface GenerationSink {
@@ -43,6 +43,28 @@ interface Entry extends Schedulable {
 interface Running {
   entry: Entry;
   allocation: BlockAllocation;
+  /** Leading prompt tokens whose K/V are in the blocks (prefix hit + prefilled chunks). */
+  computed: number;
+}
+
+/** One request of a Prefill call: compute prompt tokens [cacheLen, cacheLen + chunkLen). */
+interface PrefillWork {
+  running: Running;
+  cacheLen: number;
+  chunkLen: number;
+  /** First time in a Prefill (not a continued chunk). */
+  isNew: boolean;
+}
+
+/** What the batching loop holds right now (for /stats and tests). */
+export interface BatcherStats {
+  /** Requests waiting for their first Prefill. */
+  queueSize: number;
+  /** Requests in the running (decoding) batch. */
+  batchSize: number;
+  /** Requests whose prompt is partly prefilled (chunked prefill in progress). */
+  prefillingSize: number;
+  kv: BlockAllocatorStats;
 }
 
 export class Batcher {
@@ -52,7 +74,10 @@ export class Batcher {
   readonly #metrics: RouterMetrics | undefined;
   readonly #logger: Logger | undefined;
   readonly #queue = new Queue<Entry>();
+  /** Every scheduled request: decoding, or still prefilling. */
   readonly #running = new Map<number, Running>();
+  /** Scheduled requests whose prompt is not fully computed yet, oldest first (their next chunk goes first). */
+  #prefilling: Running[] = [];
   #nextRequestId = 1;
   #nextBatchId = 1;
   #wake: (() => void) | null = null;
@@ -74,6 +99,15 @@ export class Batcher {
 
   get runningSize(): number {
     return this.#running.size;
+  }
+
+  stats(): BatcherStats {
+    return {
+      queueSize: this.#queue.length,
+      batchSize: this.#running.size - this.#prefilling.length,
+      prefillingSize: this.#prefilling.length,
+      kv: this.#allocator.stats(),
+    };
   }
 
   /** Queues a validated request; its sink receives every outcome. */
@@ -123,49 +157,82 @@ export class Batcher {
     this.#shutdown();
   }
 
-  /** Waits for work, prefills a first batch, then runs it (joining new batches) until it empties. */
+  /**
+   * Waits for work, then loops until nothing runs: each iteration sends at most one Prefill (the next
+   * chunks of partly prefilled prompts first, then new requests, within --max-batch-prefill-tokens)
+   * and one Decode of the running batch, so running streams keep flowing while a long prompt is admitted.
+   */
   async #serveOnce(): Promise<void> {
-    const batch = this.#nextBatch(null, this.#limits.maxBatchTotalTokens, this.#limits.maxBatchSize);
-    if (batch === null) {
-      if (this.#queue.length > 0) {
-        // Nothing runs and every block is free, yet the head does not fit: it never will.
-        this.#queue.shift()?.sink.onError('the request does not fit in the KV cache or the prefill budget');
-        return;
-      }
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-      return;
-    }
-    let cached = await this.#prefill(batch);
+    let cached: CachedBatch | null = null;
     let waitingTokens = 1;
-    while (cached !== null && !this.#closed) {
+    do {
       // Drop requests cancelled since the last step before spending a step on them.
       cached = await this.#filter(cached);
-      if (cached === null) break;
-      const batches = [cached];
-      // TGI's rule: a new batch joins only if it is large enough relative to the running one,
-      // unless the queue has waited max_waiting_tokens steps.
-      const minSize =
-        waitingTokens >= this.#limits.maxWaitingTokens ? null : Math.floor(cached.size * this.#limits.waitingServedRatio);
-      const maxSize = this.#limits.maxBatchSize === null ? null : this.#limits.maxBatchSize - cached.size;
-      const budget = this.#limits.maxBatchTotalTokens - this.#reservedTokens();
-      const next = this.#queue.length > 0 && (maxSize === null || maxSize > 0) ? this.#nextBatch(minSize, budget, maxSize) : null;
-      if (next !== null) {
-        const added = await this.#prefill(next);
-        waitingTokens = 1;
+      this.#dropCancelledPrefilling();
+      const batches = cached === null ? [] : [cached];
+      const work = this.#prefillWork(cached?.size ?? 0, waitingTokens);
+      if (work.length === 0 && batches.length === 0) {
+        if (this.#running.size > 0) return; // cannot happen: every scheduled request is decoding or prefilling
+        if (this.#queue.length > 0) {
+          // Nothing runs and every block is free, yet the head does not fit: it never will.
+          this.#queue.shift()?.sink.onError('the request does not fit in the KV cache');
+          this.#metrics?.queueSize.set(this.#queue.length);
+          return;
+        }
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        return;
+      }
+      if (work.length > 0) {
+        if (work.some((w) => w.isNew)) waitingTokens = 1;
+        const added = await this.#prefill(work);
         if (added !== null) batches.push(added);
       }
       cached = await this.#decode(batches);
-      waitingTokens++;
-    }
+      if (batches.length > 0) waitingTokens++;
+    } while ((cached !== null || this.#prefilling.length > 0) && !this.#closed);
   }
 
-  #nextBatch(minSize: number | null, tokenBudget: number, maxSize: number | null): Scheduled<Entry>[] | null {
+  /** The next Prefill: continued chunks first (FIFO), then new requests if TGI's joining rule allows. */
+  #prefillWork(runningSize: number, waitingTokens: number): PrefillWork[] {
+    const work: PrefillWork[] = [];
+    let left = this.#limits.maxBatchPrefillTokens;
+    while (left > 0 && this.#prefilling.length > 0) {
+      const r = this.#prefilling.shift()!;
+      const chunkLen = Math.min(r.entry.inputIds.length - r.computed, left);
+      work.push({ running: r, cacheLen: r.computed, chunkLen, isNew: false });
+      left -= chunkLen;
+    }
+    if (left <= 0 || this.#queue.length === 0) return work;
+    const scheduledSize = runningSize + work.length + this.#prefilling.length;
+    // TGI's rule: a new batch joins a running one only if it is large enough relative to it,
+    // unless the queue has waited max_waiting_tokens steps.
+    const minSize =
+      runningSize === 0 || waitingTokens >= this.#limits.maxWaitingTokens ? null : Math.floor(runningSize * this.#limits.waitingServedRatio);
+    const maxSize = this.#limits.maxBatchSize === null ? null : this.#limits.maxBatchSize - scheduledSize;
+    if (maxSize !== null && maxSize <= 0) return work;
     const batch = this.#queue.nextBatch(
-      { minSize, maxSize, prefillTokenBudget: this.#limits.maxBatchPrefillTokens, tokenBudget },
+      {
+        minSize,
+        maxSize,
+        prefillTokenBudget: left,
+        tokenBudget: this.#limits.maxBatchTotalTokens - this.#reservedTokens(),
+        minChunkTokens: this.#allocator.blockSize,
+      },
       this.#allocator,
     );
     this.#metrics?.queueSize.set(this.#queue.length);
-    return batch;
+    for (const { entry, allocation, prefillLen } of batch ?? []) {
+      const running: Running = { entry, allocation, computed: allocation.cacheLen };
+      work.push({ running, cacheLen: allocation.cacheLen, chunkLen: prefillLen, isNew: true });
+    }
+    return work;
+  }
+
+  /** Partly prefilled requests whose client went away: they hold blocks but nothing on the shard. */
+  #dropCancelledPrefilling(): void {
+    if (!this.#prefilling.some((r) => r.entry.sink.cancelled)) return;
+    for (const r of this.#prefilling) if (r.entry.sink.cancelled) this.#finish(r.entry.id);
+    this.#prefilling = this.#prefilling.filter((r) => !r.entry.sink.cancelled);
   }
 
   #reservedTokens(): number {
@@ -174,8 +241,11 @@ export class Batcher {
     return sum;
   }
 
-  #toRequest({ entry, allocation }: Scheduled<Entry>): Request {
+  #toRequest({ running: { entry, allocation }, cacheLen, chunkLen }: PrefillWork): Request {
     const r = entry.request;
+    // Prompt logprobs need every prompt row: a prefix-cache hit is recomputed (same K/V rewritten)
+    // unless the prompt is chunked, where cached positions then report no logprob.
+    if (r.promptLogprobs && cacheLen === allocation.cacheLen && cacheLen + chunkLen >= entry.inputIds.length) [cacheLen, chunkLen] = [0, entry.inputIds.length];
     return {
       id: entry.id,
       inputIds: [...r.inputIds],
@@ -185,20 +255,23 @@ export class Batcher {
         stopTokenIds: [...r.stopping.stopTokenIds],
         minNewTokens: r.stopping.minNewTokens,
       },
-      prefillLogprobs: false,
+      prefillLogprobs: r.promptLogprobs,
       topNTokens: r.topNTokens,
       blocks: [...allocation.blocks],
-      cacheLen: allocation.cacheLen,
+      cacheLen,
+      // 0 = the whole rest of the prompt (also what a shard without chunking support computes).
+      chunkLen: cacheLen + chunkLen < entry.inputIds.length ? chunkLen : 0,
     };
   }
 
-  async #prefill(scheduled: Scheduled<Entry>[]): Promise<CachedBatch | null> {
+  async #prefill(work: PrefillWork[]): Promise<CachedBatch | null> {
     const id = this.#nextBatchId++;
-    for (const s of scheduled) {
-      this.#running.set(s.entry.id, s);
-      s.entry.sink.onScheduled();
+    for (const w of work) {
+      if (!w.isNew) continue;
+      this.#running.set(w.running.entry.id, w.running);
+      w.running.entry.sink.onScheduled();
     }
-    const requests = scheduled.map((s) => this.#toRequest(s));
+    const requests = work.map((w) => this.#toRequest(w));
     const ids = requests.map((r) => r.id);
     const started = performance.now();
     try {
@@ -206,12 +279,28 @@ export class Batcher {
         id,
         requests,
         size: requests.length,
-        maxTokens: scheduled.reduce((n, s) => n + s.entry.totalTokens, 0),
+        maxTokens: work.reduce((n, w) => n + w.running.entry.totalTokens, 0),
       });
-      this.#metrics?.stepDuration.observe({ method: 'prefill' }, (performance.now() - started) / 1000);
-      for (const s of scheduled) s.allocation.markComputed();
-      return await this.#afterStep(ids, res.generations, res.batch);
+      this.#metrics?.observeStep('prefill', (performance.now() - started) / 1000, requests.length, res.timings);
+      // Requests whose prompt is still incomplete go back to the front of the prefilling list, in order;
+      // the shard sampled nothing for them and keeps nothing of them but the K/V in their blocks.
+      const partial: Running[] = [];
+      const complete = new Set<number>();
+      for (const w of work) {
+        const r = w.running;
+        r.computed = w.cacheLen + w.chunkLen;
+        if (r.computed < r.entry.inputIds.length) partial.push(r);
+        else {
+          r.allocation.markComputed();
+          complete.add(r.entry.id);
+        }
+      }
+      this.#prefilling = [...partial, ...this.#prefilling];
+      // Prompt logprobs of incomplete prompts' chunks (nothing was sampled for them).
+      for (const g of res.generations) if (!complete.has(g.requestId) && g.prefillTokens != null) this.#running.get(g.requestId)?.entry.sink.onGeneration(g);
+      return await this.#afterStep([...complete], res.generations.filter((g) => complete.has(g.requestId)), res.batch);
     } catch (err) {
+      this.#prefilling = this.#prefilling.filter((r) => !ids.includes(r.entry.id));
       await this.#failBatch(ids, [id], err);
       return null;
     }
@@ -223,7 +312,7 @@ export class Batcher {
     const started = performance.now();
     try {
       const res = await this.#shards.decode(batches);
-      this.#metrics?.stepDuration.observe({ method: 'decode' }, (performance.now() - started) / 1000);
+      this.#metrics?.observeStep('decode', (performance.now() - started) / 1000, ids.length, res.timings);
       return await this.#afterStep(ids, res.generations, res.batch);
     } catch (err) {
       await this.#failBatch(ids, batches.map((b) => b.id), err);

@@ -91,3 +91,28 @@ test('prefix-cache hits do not count against the prefill budget', () => {
   const got = q.nextBatch(budget({ prefillTokenBudget: 1 }), alloc)!;
   assert.equal(got[0]!.allocation.cacheLen, 8);
 });
+
+test('chunked prefill: an entry over the remaining prefill budget is taken last with a first chunk', () => {
+  const q = new Queue<Fake>();
+  const es = [entry(6, 1), entry(20, 1), entry(2, 1)];
+  es.forEach((e) => q.append(e));
+  const alloc = new BlockAllocator({ numBlocks: 100, blockSize: 4 });
+  const got = q.nextBatch(budget({ prefillTokenBudget: 12, minChunkTokens: 4 }), alloc)!;
+  assert.deepEqual(got.map((g) => [g.entry.id, g.prefillLen]), [[es[0]!.id, 6], [es[1]!.id, 6]]);
+  assert.equal(q.length, 1);
+  // Blocks for the whole prompt + generation are reserved at once, even for a chunked entry.
+  assert.equal(got[1]!.allocation.blocks.length, 6);
+});
+
+test('chunked prefill: no chunk smaller than minChunkTokens after another entry; the first entry always gets one', () => {
+  const alloc = new BlockAllocator({ numBlocks: 100, blockSize: 4 });
+  const q = new Queue<Fake>();
+  [entry(10, 1), entry(20, 1)].forEach((e) => q.append(e));
+  assert.equal(q.nextBatch(budget({ prefillTokenBudget: 12, minChunkTokens: 4 }), alloc)!.length, 1);
+  const alone = new Queue<Fake>();
+  alone.append(entry(20, 1));
+  assert.equal(alone.nextBatch(budget({ prefillTokenBudget: 3, minChunkTokens: 4 }), alloc)![0]!.prefillLen, 3);
+  const noChunking = new Queue<Fake>();
+  noChunking.append(entry(20, 1));
+  assert.equal(noChunking.nextBatch(budget({ prefillTokenBudget: 3 }), alloc), null);
+});

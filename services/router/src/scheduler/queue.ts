@@ -23,6 +23,12 @@ export interface BatchBudget {
   maxSize: number | null;
   /** Most prompt tokens computed by the Prefill (prefix-cache hits are free). */
   prefillTokenBudget: number;
+  /**
+   * Chunked prefill: an entry whose prompt exceeds what is left of prefillTokenBudget is still taken
+   * (as the last one) when at least this many tokens are left, and only its first chunk is computed.
+   * The first entry is always chunked when it does not fit. Undefined: no chunking.
+   */
+  minChunkTokens?: number;
   /** Most tokens (prompt + max_new_tokens) the new batch may reserve. */
   tokenBudget: number;
 }
@@ -30,6 +36,8 @@ export interface BatchBudget {
 export interface Scheduled<E> {
   entry: E;
   allocation: BlockAllocation;
+  /** Prompt tokens this Prefill computes from allocation.cacheLen on: all the rest, or a first chunk. */
+  prefillLen: number;
 }
 
 export class Queue<E extends Schedulable> {
@@ -78,13 +86,21 @@ export class Queue<E extends Schedulable> {
       const allocation = allocator.allocate(entry.inputIds, entry.totalTokens);
       if (allocation === null) break;
       const computed = entry.inputIds.length - allocation.cacheLen;
-      if (prefillTokens + computed > budget.prefillTokenBudget) {
-        allocation.release();
+      const left = budget.prefillTokenBudget - prefillTokens;
+      if (computed > left) {
+        const chunkable = budget.minChunkTokens !== undefined && left > 0 && (taken.length === 0 || left >= budget.minChunkTokens);
+        if (!chunkable) {
+          allocation.release();
+          break;
+        }
+        // The rest of this prompt is prefilled by later Prefill calls; nothing can follow it in this one.
+        totalTokens += entry.totalTokens;
+        taken.push({ entry, allocation, prefillLen: left });
         break;
       }
       prefillTokens += computed;
       totalTokens += entry.totalTokens;
-      taken.push({ entry, allocation });
+      taken.push({ entry, allocation, prefillLen: computed });
     }
     if (taken.length === 0 || (budget.minSize !== null && taken.length < budget.minSize)) {
       for (const t of taken) t.allocation.release();

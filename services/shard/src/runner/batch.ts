@@ -16,6 +16,8 @@ export class RequestState {
   readonly promptLength: number;
   /** Leading tokens whose K/V are in the pool. */
   computed: number;
+  /** End (exclusive) of the prompt positions the current Prefill computes: < promptLength for a chunk. */
+  readonly chunkEnd: number;
   readonly blocks: number[];
   generated = 0;
   readonly topNTokens: number;
@@ -32,6 +34,8 @@ export class RequestState {
     this.promptLength = req.inputIds.length;
     // At least the last prompt token is recomputed: its logits choose the first new token.
     this.computed = Math.min(req.cacheLen ?? 0, this.promptLength - 1);
+    const chunk = req.chunkLen ?? 0;
+    this.chunkEnd = chunk > 0 ? Math.min(this.promptLength, this.computed + chunk) : this.promptLength;
     this.blocks = [...req.blocks];
     this.topNTokens = req.topNTokens ?? 0;
     this.prefillLogprobs = req.prefillLogprobs ?? false;
@@ -41,7 +45,12 @@ export class RequestState {
 
   /** Tokens still to run through the model (the prompt suffix at prefill, the last token at decode). */
   get pending(): number[] {
-    return this.tokens.slice(this.computed);
+    return this.tokens.slice(this.computed, this.computed < this.promptLength ? this.chunkEnd : undefined);
+  }
+
+  /** True when this Prefill computes a chunk that stops short of the prompt's end (nothing is sampled). */
+  get partialPrefill(): boolean {
+    return this.chunkEnd < this.promptLength;
   }
 
   /** Token positions the reserved blocks can hold. */

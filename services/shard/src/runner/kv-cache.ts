@@ -20,6 +20,11 @@ export function defaultKvBudgetBytes(): number {
   return Math.min(Math.floor(os.freemem() * 0.25), 2 * GIB);
 }
 
+/** A fraction (0, 1] of the memory free now (`--kv-cache-memory 0.3`), evaluated at Warmup after the weights are loaded. */
+export function fractionOfFreeMemoryBytes(fraction: number): number {
+  return Math.floor(os.freemem() * fraction);
+}
+
 /** Blocks that fit the budget, but never fewer than one max_total_tokens request needs. */
 export function planNumBlocks(g: KvGeometry, budgetBytes: number, maxTotalTokens: number): number {
   const fit = Math.floor(budgetBytes / bytesPerBlock(g));

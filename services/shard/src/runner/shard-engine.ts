@@ -13,10 +13,10 @@ import type {
   WarmupRequest,
   WarmupResponse,
 } from '@tessera/protocol';
-import { logSoftmax } from '../sampler/sampler.ts';
+import { logSumExp } from '../sampler/sampler.ts';
 import { Batch, InvalidRequestError, type RequestState } from './batch.ts';
 import { BatchCache } from './batch-cache.ts';
-import { defaultKvBudgetBytes, planNumBlocks } from './kv-cache.ts';
+import { defaultKvBudgetBytes, fractionOfFreeMemoryBytes, planNumBlocks } from './kv-cache.ts';
 import type { ModelRunner, StepResult } from './model-runner.ts';
 
 export interface EngineOptions {
@@ -25,6 +25,8 @@ export interface EngineOptions {
   worldSize: number;
   /** KV budget in bytes; default 25 % of free memory capped at 2 GiB. */
   kvCacheMemory?: number;
+  /** KV budget as a fraction (0, 1] of the memory free at Warmup; used when kvCacheMemory is absent. */
+  kvCacheFraction?: number;
 }
 
 const now = () => process.hrtime.bigint();
@@ -58,7 +60,8 @@ export class ShardEngine {
   async warmup(req: WarmupRequest): Promise<WarmupResponse> {
     if (!(req.maxBatchPrefillTokens > 0)) throw new InvalidRequestError('warmup: max_batch_prefill_tokens must be > 0');
     this.#cache.clear();
-    const budget = this.options.kvCacheMemory ?? defaultKvBudgetBytes();
+    const { kvCacheMemory, kvCacheFraction } = this.options;
+    const budget = kvCacheMemory ?? (kvCacheFraction !== undefined ? fractionOfFreeMemoryBytes(kvCacheFraction) : defaultKvBudgetBytes());
     const numBlocks = planNumBlocks(this.runner.geometry, budget, req.maxTotalTokens);
     const kv = await this.runner.warmup(req.maxBatchPrefillTokens, numBlocks);
     return { maxSupportedTotalTokens: kv.capacityTokens, numBlocks: kv.numBlocks, blockSize: kv.geometry.blockSize, kvCacheBytes: kv.bytes };
@@ -69,7 +72,7 @@ export class ShardEngine {
     const batch = Batch.fromProto(req.batch, this.runner.config.vocabSize, this.runner.blockSize);
     const starts = batch.requests.map((r) => r.computed);
     const result = await this.runner.prefill(batch);
-    return this.#finishStep(batch, result, started, starts);
+    return this.#shareChoices(this.#finishStep(batch, result, started, starts, await this.#choicesOfRank0()));
   }
 
   async decode(req: DecodeRequest): Promise<DecodeResponse> {
@@ -78,7 +81,7 @@ export class ShardEngine {
     for (const b of req.batches) if (!this.#cache.has(b.id)) throw new InvalidRequestError(`batch ${b.id} not found in cache`);
     const batch = Batch.concatenate(req.batches.map((b) => this.#cache.take(b.id)));
     const result = await this.runner.decode(batch);
-    return this.#finishStep(batch, result, started, null);
+    return this.#shareChoices(this.#finishStep(batch, result, started, null, await this.#choicesOfRank0()));
   }
 
   filterBatch(req: FilterBatchRequest): FilterBatchResponse {
@@ -93,19 +96,41 @@ export class ShardEngine {
     else this.#cache.delete(req.id);
   }
 
-  /** Samples every request, applies stops, caches the survivors. `starts` is set at prefill. */
-  #finishStep(batch: Batch, result: StepResult, started: bigint, starts: number[] | null) {
+  /** Tensor parallel, ranks > 0: the ids rank 0 chose this step (only rank 0 has the logits); else null. */
+  async #choicesOfRank0(): Promise<Int32Array | null> {
+    const group = this.runner.group;
+    return group !== null && group.rank !== 0 ? group.broadcastInt32(null) : null;
+  }
+
+  /** Tensor parallel, rank 0: sends the chosen ids (-1: none) so every rank feeds the same tokens next step. */
+  async #shareChoices<T extends { generations: Generation[] }>(response: T): Promise<T> {
+    const group = this.runner.group;
+    if (group !== null && group.rank === 0) await group.broadcastInt32(Int32Array.from(response.generations, (g) => g.tokens.ids[0] ?? -1));
+    return response;
+  }
+
+  /** Samples every request (or takes rank 0's `chosen` ids), applies stops, caches the survivors. `starts` is set at prefill. */
+  #finishStep(batch: Batch, result: StepResult, started: bigint, starts: number[] | null, chosen: Int32Array | null = null) {
     const sampleStart = now();
     const V = result.vocabSize;
     const generations: Generation[] = [];
     const live: RequestState[] = [];
     batch.requests.forEach((r, i) => {
+      if (starts !== null && r.partialPrefill) {
+        // A prompt chunk short of the end: its K/V are in the blocks, nothing is sampled, and the
+        // request leaves the shard (the router sends it again with cache_len = chunkEnd).
+        // Prompt logprobs of this chunk's tokens (the router merges the chunks).
+        const chunkLogprobs = chosen === null && r.prefillLogprobs ? promptLogprobs(r.tokens.slice(0, r.chunkEnd + 1), starts[i]!, result.logitOffsets[i]!, (k) => result.logits.subarray(k * V, (k + 1) * V)) : null;
+        r.computed = r.chunkEnd;
+        generations.push({ requestId: r.id, prefillTokens: chunkLogprobs, tokens: { ids: [], logprobs: [] }, topTokens: [], finishReason: 'FINISH_REASON_UNSPECIFIED', generatedTokens: 0, seed: r.chooser.seed });
+        return;
+      }
       const first = result.logitOffsets[i]!;
       const last = first + (starts !== null && r.prefillLogprobs ? r.tokens.length - 1 - starts[i]! : 0);
       const row = (k: number) => result.logits.subarray(k * V, (k + 1) * V);
-      const prefillTokens = starts !== null && r.prefillLogprobs ? promptLogprobs(r.tokens, starts[i]!, first, row) : null;
+      const prefillTokens = chosen === null && starts !== null && r.prefillLogprobs ? promptLogprobs(r.tokens, starts[i]!, first, row) : null;
       const forbidden = r.stopping.suppressStops(r.generated) ? r.stopping.stopTokenIds : [];
-      const choice = r.chooser.choose(row(last), r.topNTokens, forbidden);
+      const choice = chosen !== null ? { id: chosen[i]!, logprob: 0, top: { ids: [], logprobs: [] } } : r.chooser.choose(row(last), r.topNTokens, forbidden);
       r.computed = r.tokens.length;
       r.tokens.push(choice.id);
       r.chooser.accept(choice.id);
@@ -139,6 +164,10 @@ export class ShardEngine {
 
 /** Prompt token logprobs: token k is scored by the logits after token k-1 (NaN where not computed). */
 function promptLogprobs(tokens: number[], start: number, firstRow: number, row: (k: number) => Float32Array) {
-  const logprobs = tokens.map((t, k) => (k === 0 || k - 1 < start ? NaN : logSoftmax(row(firstRow + k - 1 - start))[t]!));
+  const logprobs = tokens.map((t, k) => (k === 0 || k - 1 < start ? NaN : logprobOf(row(firstRow + k - 1 - start), t)));
   return { ids: [...tokens], logprobs };
+}
+
+function logprobOf(logits: Float32Array, id: number): number {
+  return logits[id]! - logSumExp(logits);
 }
