@@ -1,12 +1,16 @@
 // @module Every router metric defined in one place, on a registry of its own (prom-client).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Timings } from '@tessera/protocol';
 import type { BlockAllocatorStats } from './scheduler/block-allocator.ts';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384];
 
 /** Core metrics; names are documented in docs/ (prefix tessera_). */
 export class RouterMetrics {
   readonly registry = new Registry();
+  #kvStats: (() => BlockAllocatorStats) | null = null;
   /** Finished HTTP requests by route and status. */
   readonly requests = new Counter({
     name: 'tessera_request_count',
@@ -61,6 +65,10 @@ export class RouterMetrics {
     help: 'KV cache blocks by state (free, used, cached)',
     labelNames: ['state'] as const,
     registers: [this.registry],
+    // Refreshed before every scrape too (otherwise only when a request finishes).
+    collect: () => {
+      if (this.#kvStats !== null) this.observeKvCache(this.#kvStats());
+    },
   });
   readonly prefillTokens = new Gauge({
     name: 'tessera_prefill_tokens',
@@ -69,8 +77,118 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
+  readonly interTokenLatency = new Histogram({
+    name: 'tessera_inter_token_latency_seconds',
+    help: 'Time between two consecutive generated tokens of one request',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly shardForward = new Histogram({
+    name: 'tessera_shard_forward_duration_seconds',
+    help: 'Model forward time inside the shard (rank 0), per step',
+    labelNames: ['method'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly shardSample = new Histogram({
+    name: 'tessera_shard_sample_duration_seconds',
+    help: 'Sampling time inside the shard (rank 0), per step',
+    labelNames: ['method'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly stepBatchSize = new Histogram({
+    name: 'tessera_batch_step_size',
+    help: 'Requests in one shard step (prefill or decode)',
+    labelNames: ['method'] as const,
+    buckets: BATCH_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly stepTokens = new Histogram({
+    name: 'tessera_batch_step_computed_tokens',
+    help: 'Tokens the model computed in one shard step (prefill suffixes or one per decoded request)',
+    labelNames: ['method'] as const,
+    buckets: TOKEN_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly shardUp = new Gauge({
+    name: 'tessera_shard_up',
+    help: '1 when the shard answered its last health check, else 0',
+    labelNames: ['shard'] as const,
+    registers: [this.registry],
+  });
+  readonly ready = new Gauge({ name: 'tessera_ready', help: '1 when warmed up, every shard healthy and not shutting down', registers: [this.registry] });
+  /** Plain running totals for the status page (prom-client values are only readable asynchronously). */
+  readonly live = { tokens: 0, firstTokens: 0, ttftSecondsSum: 0 };
+
+  constructor(opts: { defaultMetrics?: boolean; model?: string } = {}) {
+    if (opts.model !== undefined) this.registry.setDefaultLabels({ model: opts.model });
     if (opts.defaultMetrics ?? false) collectDefaultMetrics({ register: this.registry, prefix: 'tessera_router_' });
+  }
+
+  /** A request's first token arrived `seconds` after the request did. */
+  observeFirstToken(seconds: number): void {
+    this.timeToFirstToken.observe(seconds);
+    this.live.firstTokens++;
+    this.live.ttftSecondsSum += seconds;
+    this.live.tokens++;
+  }
+
+  /** `count` more tokens of one request arrived `gapSeconds` after its previous ones. */
+  observeNextTokens(count: number, gapSeconds: number): void {
+    for (let i = 0; i < count; i++) this.interTokenLatency.observe(gapSeconds / count);
+    this.live.tokens += count;
+  }
+
+  /** One shard step finished: the round trip, the shard's own timings and the step's size. */
+  observeStep(method: 'prefill' | 'decode', roundTripSeconds: number, requests: number, timings: Timings | null | undefined): void {
+    this.stepDuration.observe({ method }, roundTripSeconds);
+    this.stepBatchSize.observe({ method }, requests);
+    if (timings === null || timings === undefined) return;
+    this.shardForward.observe({ method }, timings.forwardNs / 1e9);
+    this.shardSample.observe({ method }, timings.sampleNs / 1e9);
+    this.stepTokens.observe({ method }, timings.computedTokens);
+  }
+
+  /** KV capacity and prefix-cache figures are read from the allocator at each scrape. */
+  attachAllocator(allocator: { stats(): BlockAllocatorStats; blockSize: number }): void {
+    const stats = () => allocator.stats();
+    new Gauge({
+      name: 'tessera_kv_cache_capacity_tokens',
+      help: 'KV cache capacity in tokens (blocks x block size)',
+      registers: [this.registry],
+      collect() {
+        this.set(stats().totalBlocks * allocator.blockSize);
+      },
+    });
+    new Gauge({
+      name: 'tessera_kv_cache_usage_ratio',
+      help: 'Fraction of KV blocks held by running requests (0..1)',
+      registers: [this.registry],
+      collect() {
+        const s = stats();
+        this.set(s.totalBlocks > 0 ? s.usedBlocks / s.totalBlocks : 0);
+      },
+    });
+    new Counter({
+      name: 'tessera_prefix_cache_queries_total',
+      help: 'Prefill block lookups in the prefix cache',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(stats().prefixQueries);
+      },
+    });
+    new Counter({
+      name: 'tessera_prefix_cache_hits_total',
+      help: 'Prefill lookups that reused at least one cached block',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(stats().prefixHits);
+      },
+    });
+    this.#kvStats = stats;
   }
 
   observeKvCache(s: BlockAllocatorStats): void {

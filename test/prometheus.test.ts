@@ -1,0 +1,95 @@
+// A real Prometheus server scrapes a real Tessera's /metrics; its query API shows the histograms moving with traffic.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../services/launcher/src/readiness.ts';
+import { startCluster, type Cluster } from './helpers/cluster.ts';
+import { postJson } from './helpers/sse.ts';
+
+const HAVE_PROMETHEUS = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
+const SKIP = 'the prometheus binary is not installed (Debian: apt-get install prometheus; .ci/run does it)';
+
+async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => null);
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('Prometheus scrapes /metrics', { skip: HAVE_PROMETHEUS ? false : SKIP }, () => {
+  let cluster: Cluster;
+  let prometheus: ChildProcess;
+  let promUrl: string;
+  let dir: string;
+  let promLog = '';
+
+  before(async () => {
+    cluster = await startCluster();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-prom-'));
+    const target = new URL(cluster.url).host;
+    fs.writeFileSync(
+      path.join(dir, 'prometheus.yml'),
+      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: tessera\n    static_configs:\n      - targets: ['${target}']\n`,
+    );
+    const port = await freePort();
+    promUrl = `http://127.0.0.1:${port}`;
+    prometheus = spawn('prometheus', [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    prometheus.stdout!.on('data', (d) => (promLog += d));
+    prometheus.stderr!.on('data', (d) => (promLog += d));
+    await until('prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : null));
+  });
+
+  after(async () => {
+    if (prometheus && prometheus.exitCode === null) {
+      const exited = new Promise((r) => prometheus.once('exit', r));
+      prometheus.kill('SIGTERM');
+      const timer = setTimeout(() => prometheus.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await cluster?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Sum of an instant-vector query's values, or null while it has no series. */
+  async function query(expr: string): Promise<number | null> {
+    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const body = (await res.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    assert.equal(body.status, 'success', JSON.stringify(body));
+    if (body.data.result.length === 0) return null;
+    return body.data.result.reduce((s, r) => s + Number(r.value[1]), 0);
+  }
+
+  test('the target is up; after traffic the TTFT, ITL, e2e, queue and step histograms moved', async () => {
+    await until('first scrape', async () => ((await query('up{job="tessera"}')) === 1 ? true : null));
+    const before = await until('TTFT series', () => query('tessera_time_to_first_token_seconds_count'));
+    const requests = 4;
+    for (let i = 0; i < requests; i++) {
+      const r = await postJson(`${cluster.url}/generate`, { inputs: `Hello ${i}`, parameters: { max_new_tokens: 8 } });
+      assert.equal(r.status, 200);
+    }
+    await until(`TTFT count +${requests}`, async () => ((await query('tessera_time_to_first_token_seconds_count')) === before + requests ? true : null));
+    for (const name of ['tessera_request_duration_seconds', 'tessera_request_queue_duration_seconds', 'tessera_time_per_output_token_seconds']) {
+      assert.ok(((await query(`${name}_count`)) ?? 0) >= requests, name);
+    }
+    assert.ok(((await query('tessera_inter_token_latency_seconds_count')) ?? 0) > 0);
+    assert.ok(((await query('tessera_batch_step_duration_seconds_count{method="decode"}')) ?? 0) > 0);
+    assert.ok(((await query('tessera_shard_forward_duration_seconds_sum{method="prefill"}')) ?? 0) > 0, 'shard timings reach the router');
+    const p50 = await query('histogram_quantile(0.5, sum by (le) (tessera_time_to_first_token_seconds_bucket))');
+    assert.ok(p50 !== null && Number.isFinite(p50) && p50 > 0, `median TTFT ${p50}`);
+    assert.equal(await query('tessera_shard_up'), 1);
+    assert.ok(((await query('tessera_kv_cache_capacity_tokens')) ?? 0) > 0);
+    assert.equal(await query('count(tessera_ready{model!=""})'), 1, 'series carry the model label');
+  });
+});
