@@ -1,4 +1,5 @@
-// @module The `tessera` command line: `launch` (default), `shard`, `router`, `generate-model`.
+// @module The `tessera` command line: `launch` (default), `shard`, `router`, `generate-model`, `health`.
+import { argvWithEnv, EnvFlagError, scrubFlagEnv, type FlagSpec } from './env-flags.ts';
 
 const USAGE = `usage: tessera <command> [flags]
 
@@ -7,8 +8,11 @@ commands:
   shard             run one shard (gRPC) by itself
   router            run the HTTP router by itself, against --shard-uris
   generate-model    write a generated test model directory (--preset tiny|50m|tp4 --out DIR)
+  health            probe a shard (--grpc HOST:PORT) or a router (--http URL); exit 0 when healthy
 
-Run 'tessera <command> --help' for the flags of each command.`;
+Run 'tessera <command> --help' for the flags of each command. Every flag of launch, shard and
+router may also come from the environment as TESSERA_<FLAG> (--model-id → TESSERA_MODEL_ID);
+a flag on the command line wins.`;
 
 /**
  * A service started by the launcher exits when the launcher is gone (killed with SIGKILL, say),
@@ -25,6 +29,35 @@ function exitWithSupervisor(): void {
   }, 1000).unref();
 }
 
+/** Flags the launcher sets per child (cluster shape): never inherited from its environment. */
+const TOPOLOGY_FLAGS = ['rank', 'world-size', 'master-addr', 'master-port', 'shard-uris'];
+
+function routerFlagSpec(options: Record<string, { type: string }>): FlagSpec {
+  const flags = Object.keys(options);
+  return { flags, switches: flags.filter((f) => options[f]!.type === 'boolean') };
+}
+
+/** `launch` knows its own flags, the shard flags it passes through, and every router flag but --shard-uris. */
+async function launchFlagSpec(): Promise<FlagSpec> {
+  const { LAUNCHER_FLAGS, shardOnlyFlags } = await import('./launch.ts');
+  const { ROUTER_OPTIONS } = await import('@tessera/router');
+  const router = routerFlagSpec(ROUTER_OPTIONS);
+  const flags = new Set([...LAUNCHER_FLAGS, ...shardOnlyFlags(), ...router.flags]);
+  flags.delete('shard-uris');
+  return { flags, switches: router.switches };
+}
+
+/** argv with TESSERA_<FLAG> variables folded in, or null (after printing why) when one is invalid. */
+function withEnv(command: string, argv: string[], spec: FlagSpec): string[] | null {
+  try {
+    return argvWithEnv(argv, spec);
+  } catch (err) {
+    if (!(err instanceof EnvFlagError)) throw err;
+    console.error(`tessera ${command}: ${err.message}`);
+    return null;
+  }
+}
+
 /** Runs one sub-command and resolves the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
@@ -33,19 +66,33 @@ export async function runCli(argv: string[]): Promise<number> {
   switch (command) {
     case 'launch': {
       const { launch } = await import('./launch.ts');
-      return launch(args);
+      const spec = await launchFlagSpec();
+      const full = withEnv('launch', args, spec);
+      if (!full) return 2;
+      // The launcher passes what it read as explicit flags: its children must not read it again.
+      scrubFlagEnv(process.env, [...spec.flags, ...TOPOLOGY_FLAGS]);
+      return launch(full);
     }
     case 'shard': {
       exitWithSupervisor();
-      const { main } = await import('@tessera/shard');
-      await main(args);
-      return 0;
+      const { main, SHARD_FLAGS } = await import('@tessera/shard');
+      const full = withEnv('shard', args, { flags: SHARD_FLAGS });
+      if (!full) return 2;
+      await main(full);
+      // main() reports bad flags and start-up failures through process.exitCode.
+      return Number(process.exitCode ?? 0);
     }
     case 'router': {
       exitWithSupervisor();
-      const { main } = await import('@tessera/router');
-      await main(args);
+      const { main, ROUTER_OPTIONS } = await import('@tessera/router');
+      const full = withEnv('router', args, routerFlagSpec(ROUTER_OPTIONS));
+      if (!full) return 2;
+      await main(full);
       return 0;
+    }
+    case 'health': {
+      const { healthCommand } = await import('./health-check.ts');
+      return healthCommand(args);
     }
     case 'generate-model': {
       const { generateModelCommand } = await import('./generate-model.ts');

@@ -1,0 +1,77 @@
+// @module `tessera health`: one health probe (shard gRPC Health or router GET /health) for container health checks.
+import { CHANNEL_OPTIONS, grpc, TextGenerationService } from '@tessera/protocol';
+import { FlagError, intFlag, parseFlags } from './flags.ts';
+
+const HELP = `usage: tessera health [--grpc HOST:PORT] [--http URL] [--timeout SECONDS]
+
+Exits 0 when the service answers healthy, 1 otherwise (for HEALTHCHECK and exec probes).
+  --grpc HOST:PORT   a shard: its gRPC Health call must succeed
+  --http URL         a router: GET URL must answer 200 (give the full URL, e.g. http://127.0.0.1:8080/health)
+  --timeout SECONDS  per check (default 3)
+With neither, checks this container's own service: http://127.0.0.1:$TESSERA_PORT/health (default
+port 8080) and gRPC 127.0.0.1:$TESSERA_PORT (default 50051); healthy if either answers.`;
+
+/** True when the shard at `address` answers its gRPC Health call within `timeoutMs`. */
+export function shardHealthy(address: string, timeoutMs: number): Promise<boolean> {
+  const client = new TextGenerationService(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as {
+    Health(req: object, opts: grpc.CallOptions, cb: (err: Error | null) => void): void;
+    close(): void;
+  };
+  return new Promise<boolean>((resolve) =>
+    client.Health({}, { deadline: Date.now() + timeoutMs }, (err) => {
+      client.close();
+      resolve(!err);
+    }),
+  );
+}
+
+/** True when GET `url` answers 200 within `timeoutMs`. */
+export async function httpHealthy(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** The probes `tessera health` runs for the given flags (and TESSERA_PORT when no target is given). */
+export function healthTargets(values: Map<string, string>, env: NodeJS.ProcessEnv = process.env): { grpc: string[]; http: string[] } {
+  const grpcTargets = values.has('grpc') ? [values.get('grpc')!] : [];
+  const httpTargets = values.has('http') ? [values.get('http')!] : [];
+  if (grpcTargets.length === 0 && httpTargets.length === 0) {
+    const port = env.TESSERA_PORT?.trim();
+    httpTargets.push(`http://127.0.0.1:${port || 8080}/health`);
+    grpcTargets.push(`127.0.0.1:${port || 50051}`);
+  }
+  return { grpc: grpcTargets, http: httpTargets };
+}
+
+export async function healthCommand(argv: string[]): Promise<number> {
+  let values: Map<string, string>;
+  let timeoutMs: number;
+  try {
+    values = parseFlags(argv, new Set(['help'])).values;
+    if (values.has('help')) {
+      console.log(HELP);
+      return 0;
+    }
+    for (const k of values.keys()) if (!['grpc', 'http', 'timeout'].includes(k)) throw new FlagError(`unknown flag --${k}`);
+    timeoutMs = intFlag(values, 'timeout', 3, 1) * 1000;
+  } catch (err) {
+    console.error(`tessera health: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const targets = healthTargets(values);
+  const explicit = values.has('grpc') || values.has('http');
+  const results = await Promise.all([
+    ...targets.grpc.map(async (a) => ({ what: `grpc ${a}`, ok: await shardHealthy(a, timeoutMs) })),
+    ...targets.http.map(async (u) => ({ what: `http ${u}`, ok: await httpHealthy(u, timeoutMs) })),
+  ]);
+  // Explicit targets must all pass; the automatic pair passes when either service answers.
+  const healthy = explicit ? results.every((r) => r.ok) : results.some((r) => r.ok);
+  for (const r of results) if (!r.ok && explicit) console.error(`tessera health: ${r.what} is not healthy`);
+  if (!healthy && !explicit) console.error(`tessera health: nothing healthy at ${results.map((r) => r.what).join(' or ')}`);
+  return healthy ? 0 : 1;
+}
