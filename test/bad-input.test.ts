@@ -71,7 +71,9 @@ describe('bad input', () => {
   });
 
   test('unsupported parameter values name the parameter', async () => {
-    await expectError('/v1/chat/completions', chat({ n: 3 }), 'openai', undefined, /\bn\b/);
+    await expectError('/v1/chat/completions', chat({ n: 99 }), 'openai', undefined, /\bn\b/);
+    await expectError('/v1/completions', completion({ suffix: 'end' }), 'openai', undefined, /suffix/);
+    await expectError('/generate', generate({ watermark: true }), 'tgi', 422, /watermark/);
     await expectError('/v1/chat/completions', chat({ temperature: -1 }), 'openai', undefined, /temperature/);
     await expectError('/v1/completions', completion({ stop: ['a', 'b', 'c', 'd', 'e'] }), 'openai', undefined, /stop/);
   });

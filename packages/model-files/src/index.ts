@@ -15,3 +15,4 @@ export { permuteQk, unpermuteQk } from './qk-permute.ts';
 export { f16BitsToF32, f16ToF32Array, bf16ToF32Array, f32ToF16Bits, f32ToF16Array } from './float16.ts';
 export { modelDigest } from './digest.ts';
 export * from './generated/index.ts';
+export { createProgress, renderBar, type Progress, type ProgressOptions, type ProgressLogger } from './progress.ts';

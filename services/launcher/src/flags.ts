@@ -35,10 +35,13 @@ export function parseFlags(argv: readonly string[], switches: ReadonlySet<string
   return { values, positional };
 }
 
-/** Re-serialises the given flags (in insertion order) as `--name value` pairs. */
-export function toArgv(values: Iterable<[string, string]>): string[] {
+/** Re-serialises the given flags (in insertion order) as `--name value` pairs; `switches` as bare `--name`. */
+export function toArgv(values: Iterable<[string, string]>, switches: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
-  for (const [k, v] of values) out.push(`--${k}`, v);
+  for (const [k, v] of values) {
+    if (switches.has(k)) out.push(`--${k}`);
+    else out.push(`--${k}`, v);
+  }
   return out;
 }
 

@@ -17,13 +17,18 @@ export interface RouterOptions {
   servedModelName: string;
   /** A Jinja chat template file that replaces the model's own (`--chat-template FILE`). */
   chatTemplateFile: string | null;
+  /** Sampling defaults of the OpenAI routes from generation_config.json ('auto'), or none ('none'). Default 'auto'. */
+  generationConfig: 'auto' | 'none';
   /** Requests in flight (queued + running) before answering 429. Default 128. */
   maxConcurrentRequests: number;
   /** Longest prompt in tokens. Default: maxTotalTokens - 1. */
   maxInputTokens: number | null;
   /** Longest prompt + generation in tokens. Default: min(max_position_embeddings, 4096, KV capacity). */
   maxTotalTokens: number | null;
-  /** Most prompt tokens computed in one Prefill. Default: max(maxInputTokens + 50, 4096) capped to capacity. */
+  /**
+   * Most prompt tokens computed in one Prefill. A longer prompt is prefilled in chunks of at most this
+   * many tokens, interleaved with decode steps (chunked prefill). Default: max(maxInputTokens + 50, 4096) capped to capacity.
+   */
   maxBatchPrefillTokens: number | null;
   /** Most tokens (prompt + generation) a running batch may hold. Default: the capacity warmup reports. */
   maxBatchTotalTokens: number | null;
@@ -39,14 +44,18 @@ export interface RouterOptions {
   prefixCaching: boolean;
   /** pino level. Default 'info'. */
   logLevel: string;
+  /** Put prompt and output text into the request log lines. Default false (`--log-prompts`). */
+  logPrompts: boolean;
+  /** Seconds SIGTERM waits for in-flight requests before failing them. Default 30. */
+  shutdownTimeoutSeconds: number;
 }
 
 const USAGE =
   'usage: tessera router --model-id PATH --shard-uris host:port[,host:port…] [--port 8080] ' +
-  '[--hostname 127.0.0.1] [--served-model-name NAME] [--chat-template FILE] [--max-concurrent-requests 128] ' +
+  '[--hostname 127.0.0.1] [--served-model-name NAME] [--chat-template FILE] [--generation-config auto|none] [--max-concurrent-requests 128] ' +
   '[--max-input-tokens N] [--max-total-tokens N] [--max-batch-prefill-tokens N] ' +
   '[--max-batch-total-tokens N] [--max-batch-size N] [--waiting-served-ratio 0.3] ' +
-  '[--max-waiting-tokens 20] [--max-client-batch-size 4] [--disable-prefix-caching] [--log-level info]';
+  '[--max-waiting-tokens 20] [--max-client-batch-size 4] [--disable-prefix-caching] [--log-level info] [--log-prompts] [--shutdown-timeout 30]';
 
 export function routerUsage(): string {
   return USAGE;
@@ -61,6 +70,30 @@ function intOption(name: string, raw: string | undefined, min: number): number |
   return v;
 }
 
+/** Every flag `tessera router` accepts (the CLI maps TESSERA_<FLAG> environment variables onto them). */
+export const ROUTER_OPTIONS = {
+  'model-id': { type: 'string' },
+  'shard-uris': { type: 'string' },
+  port: { type: 'string' },
+  hostname: { type: 'string' },
+  'served-model-name': { type: 'string' },
+  'chat-template': { type: 'string' },
+  'generation-config': { type: 'string' },
+  'max-concurrent-requests': { type: 'string' },
+  'max-input-tokens': { type: 'string' },
+  'max-total-tokens': { type: 'string' },
+  'max-batch-prefill-tokens': { type: 'string' },
+  'max-batch-total-tokens': { type: 'string' },
+  'max-batch-size': { type: 'string' },
+  'waiting-served-ratio': { type: 'string' },
+  'max-waiting-tokens': { type: 'string' },
+  'max-client-batch-size': { type: 'string' },
+  'disable-prefix-caching': { type: 'boolean' },
+  'log-level': { type: 'string' },
+  'log-prompts': { type: 'boolean' },
+  'shutdown-timeout': { type: 'string' },
+} as const satisfies Record<string, { type: 'string' | 'boolean' }>;
+
 /** Parses `tessera router …` arguments (without the subcommand). Throws InvalidArgumentError. */
 export function parseRouterArgs(argv: string[]): RouterOptions {
   let values: Record<string, string | boolean | undefined>;
@@ -69,25 +102,7 @@ export function parseRouterArgs(argv: string[]): RouterOptions {
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: {
-        'model-id': { type: 'string' },
-        'shard-uris': { type: 'string' },
-        port: { type: 'string' },
-        hostname: { type: 'string' },
-        'served-model-name': { type: 'string' },
-        'chat-template': { type: 'string' },
-        'max-concurrent-requests': { type: 'string' },
-        'max-input-tokens': { type: 'string' },
-        'max-total-tokens': { type: 'string' },
-        'max-batch-prefill-tokens': { type: 'string' },
-        'max-batch-total-tokens': { type: 'string' },
-        'max-batch-size': { type: 'string' },
-        'waiting-served-ratio': { type: 'string' },
-        'max-waiting-tokens': { type: 'string' },
-        'max-client-batch-size': { type: 'string' },
-        'disable-prefix-caching': { type: 'boolean' },
-        'log-level': { type: 'string' },
-      },
+      options: ROUTER_OPTIONS,
     }).values;
   } catch (err) {
     throw new InvalidArgumentError(`${(err as Error).message}\n${USAGE}`);
@@ -102,6 +117,10 @@ export function parseRouterArgs(argv: string[]): RouterOptions {
   if (!Number.isFinite(waitingServedRatio) || waitingServedRatio < 0) {
     throw new InvalidArgumentError(`--waiting-served-ratio must be a number ≥ 0, got '${ratioRaw}'`);
   }
+  const generationConfig = str('generation-config') ?? 'auto';
+  if (generationConfig !== 'auto' && generationConfig !== 'none') {
+    throw new InvalidArgumentError(`--generation-config must be 'auto' or 'none', got '${generationConfig}'`);
+  }
   const port = intOption('port', str('port'), 0) ?? 8080;
   if (port > 65535) throw new InvalidArgumentError(`--port must be ≤ 65535, got ${port}`);
   return {
@@ -111,6 +130,7 @@ export function parseRouterArgs(argv: string[]): RouterOptions {
     hostname: str('hostname') ?? '127.0.0.1',
     servedModelName: str('served-model-name') ?? (basename(modelId.replace(/\/+$/, '')) || modelId),
     chatTemplateFile: str('chat-template') ?? null,
+    generationConfig,
     maxConcurrentRequests: intOption('max-concurrent-requests', str('max-concurrent-requests'), 1) ?? 128,
     maxInputTokens: intOption('max-input-tokens', str('max-input-tokens'), 1),
     maxTotalTokens: intOption('max-total-tokens', str('max-total-tokens'), 2),
@@ -122,6 +142,8 @@ export function parseRouterArgs(argv: string[]): RouterOptions {
     maxClientBatchSize: intOption('max-client-batch-size', str('max-client-batch-size'), 1) ?? 4,
     prefixCaching: values['disable-prefix-caching'] !== true,
     logLevel: str('log-level') ?? 'info',
+    logPrompts: values['log-prompts'] === true,
+    shutdownTimeoutSeconds: intOption('shutdown-timeout', str('shutdown-timeout'), 0) ?? 30,
   };
 }
 
@@ -152,12 +174,8 @@ export function limitsBeforeWarmup(
       `--max-total-tokens (${maxTotalTokens}) exceeds the model's context (max_position_embeddings ${context})`,
     );
   }
+  // May be below max-input-tokens: longer prompts are prefilled in chunks (chunked prefill).
   const maxBatchPrefillTokens = opts.maxBatchPrefillTokens ?? Math.max(maxInputTokens + 50, 4096);
-  if (maxBatchPrefillTokens < maxInputTokens) {
-    throw new InvalidArgumentError(
-      `--max-batch-prefill-tokens (${maxBatchPrefillTokens}) must be ≥ --max-input-tokens (${maxInputTokens})`,
-    );
-  }
   return { maxInputTokens, maxTotalTokens, maxBatchPrefillTokens, maxBatchSize: opts.maxBatchSize };
 }
 
@@ -183,7 +201,6 @@ export function limitsAfterWarmup(
       );
     }
   }
-  if (opts.maxBatchPrefillTokens === null) maxBatchPrefillTokens = Math.min(maxBatchPrefillTokens, maxBatchTotalTokens);
-  maxBatchPrefillTokens = Math.max(maxBatchPrefillTokens, maxInputTokens);
+  maxBatchPrefillTokens = Math.min(maxBatchPrefillTokens, maxBatchTotalTokens);
   return { maxInputTokens, maxTotalTokens, maxBatchPrefillTokens, maxBatchTotalTokens, maxBatchSize: before.maxBatchSize };
 }

@@ -1,14 +1,20 @@
-// @module `tessera router`: start-up order (model files → shards → warmup → batcher → HTTP), ready line, SIGTERM.
+// @module `tessera router`: start-up order (HTTP listens → model files → shards → warmup → batcher), ready line, SIGTERM drain.
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { loadModel, type LoadedModel } from '@tessera/model-files';
 import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from '@tessera/protocol';
 import { limitsAfterWarmup, limitsBeforeWarmup, parseRouterArgs, type RouterOptions, type TokenLimits } from './config.ts';
 import { createApp } from './http/app.ts';
+import { HealthMonitor } from './observability/health.ts';
+import { startingApp } from './observability/starting-app.ts';
+import { StatusHistory } from './observability/status-history.ts';
+import { toStatsBody } from './http/routes-stats.ts';
 import type { TgiInfo } from './http/routes-tgi.ts';
 import { Infer } from './infer/infer.ts';
+import { MAX_CHOICES } from './api/choices.ts';
 import { RouterMetrics } from './metrics.ts';
 import { Batcher } from './scheduler/batcher.ts';
 import { BlockAllocator } from './scheduler/block-allocator.ts';
@@ -19,15 +25,18 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json
 
 /** How long start-up waits for every shard's gRPC channel. */
 const SHARD_CONNECT_TIMEOUT_MS = 120_000;
-/** How long SIGTERM waits for in-flight requests before failing them. */
-const DRAIN_TIMEOUT_MS = 30_000;
+/** After the drain, how long responses still being written may take before their sockets are cut. */
+const SOCKET_CLOSE_GRACE_MS = 2_000;
 
 export interface RunningRouter {
   /** The bound HTTP port (the real one when --port 0). */
   port: number;
   url: string;
   limits: TokenLimits;
-  /** Stops accepting, lets in-flight requests finish (bounded), then closes the batcher and shard channels. */
+  /**
+   * Graceful stop: new requests get 503 at once, in-flight ones may finish for up to
+   * --shutdown-timeout, then the rest fail and the batcher, HTTP server and shard channels close.
+   */
   close(): Promise<void>;
 }
 
@@ -45,116 +54,175 @@ function chatTemplateOf(model: RouterModel, file: string | null, logger: Logger)
   }
 }
 
+function listen(server: Server, port: number, hostname: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 /**
- * Starts a router from resolved options; resolves once it listens. `model` defaults to loading
- * opts.modelId (only headers and tokenizer files are read; weights stay on disk).
+ * Starts a router from resolved options; resolves once it is warmed up and serving. It listens from
+ * the start: while the shards warm up, /health answers 503 "warming up" (not connection refused).
+ * `model` defaults to loading opts.modelId (only headers and tokenizer files are read).
  */
 export async function startRouter(opts: RouterOptions, logger: Logger, model?: RouterModel): Promise<RunningRouter> {
-  model ??= await loadModel(opts.modelId);
-  const tokenizer = TextTokenizer.fromFiles(model.tokenizer);
-  const chat = chatTemplateOf(model, opts.chatTemplateFile, logger);
-
-  const shards = new ShardedClient(opts.shardUris);
-  const shardInfo = await shards.connect(SHARD_CONNECT_TIMEOUT_MS);
-  logger.info({ shards: shards.uris, model: shardInfo.modelId, dtype: shardInfo.dtype, device: shardInfo.deviceType }, 'shards connected');
-  const before = limitsBeforeWarmup(opts, shardInfo.maxPositionEmbeddings);
-  const warmup = await shards.warmup({
-    maxBatchPrefillTokens: before.maxBatchPrefillTokens,
-    maxTotalTokens: before.maxTotalTokens,
-    maxBatchSize: before.maxBatchSize ?? 0,
-  });
-  const limits = limitsAfterWarmup(opts, before, warmup.numBlocks * warmup.blockSize);
-  logger.info({ ...limits, numBlocks: warmup.numBlocks, blockSize: warmup.blockSize, kvCacheBytes: warmup.kvCacheBytes }, 'warmup done');
-
-  const metrics = new RouterMetrics({ defaultMetrics: true });
-  const allocator = new BlockAllocator({ numBlocks: warmup.numBlocks, blockSize: warmup.blockSize, prefixCaching: opts.prefixCaching });
-  const batcher = new Batcher({ shards, allocator, metrics, logger, limits: { ...limits, waitingServedRatio: opts.waitingServedRatio, maxWaitingTokens: opts.maxWaitingTokens } });
-  const validator = new Validator({
-    tokenizer,
-    chatTemplate: chat.template,
-    chatTemplateError: chat.error,
-    limits,
-    eosTokenIds: model.eosTokenIds,
-    generation: model.generation,
-  });
-  const infer = new Infer({ validator, batcher, tokenizer, maxConcurrentRequests: opts.maxConcurrentRequests, metrics });
-  const info: TgiInfo = {
-    model_id: opts.modelId,
-    model_sha: null,
-    model_dtype: shardInfo.dtype,
-    model_device_type: shardInfo.deviceType,
-    model_pipeline_tag: 'text-generation',
-    max_concurrent_requests: opts.maxConcurrentRequests,
-    max_best_of: 1,
-    max_stop_sequences: 4,
-    max_input_tokens: limits.maxInputTokens,
-    max_total_tokens: limits.maxTotalTokens,
-    waiting_served_ratio: opts.waitingServedRatio,
-    max_batch_total_tokens: limits.maxBatchTotalTokens,
-    max_waiting_tokens: opts.maxWaitingTokens,
-    max_batch_size: limits.maxBatchSize,
-    max_batch_prefill_tokens: limits.maxBatchPrefillTokens,
-    validation_workers: 1,
-    max_client_batch_size: opts.maxClientBatchSize,
-    router: 'tessera',
-    version: VERSION,
-    sha: process.env.TESSERA_GIT_SHA ?? null,
-    docker_label: process.env.TESSERA_DOCKER_LABEL ?? null,
-  };
-  let closing = false;
-  const app = createApp({
-    infer,
-    tokenizer,
-    info,
-    metrics,
-    logger,
-    servedModelName: opts.servedModelName,
-    fingerprint: `tessera-${VERSION}`,
-    createdAt: Math.floor(Date.now() / 1000),
-    maxModelLen: limits.maxTotalTokens,
-    tokenBytes: (id) => tokenizer.tokenBytes(id),
-    health: async () => {
-      if (closing) return { ok: false, reason: 'shutting down' };
-      try {
-        await shards.health();
-        return { ok: true };
-      } catch (err) {
-        return { ok: false, reason: (err as Error).message };
-      }
-    },
-  });
-
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(opts.port, opts.hostname, (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
+  const metrics = new RouterMetrics({ defaultMetrics: true, model: opts.servedModelName });
+  const health = new HealthMonitor(metrics);
+  const status = new StatusHistory(metrics, () => health.phase);
+  let handler: RequestListener = startingApp({ health, metrics, status });
+  const server: Server = createServer((req, res) => handler(req, res));
+  await listen(server, opts.port, opts.hostname);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.hostname.includes(':') ? `[${opts.hostname}]` : opts.hostname}:${port}`;
-  logger.info({ port, url, model: opts.servedModelName }, `router ready on ${url}`);
+  logger.info({ port, url }, `router listening on ${url} (warming up)`);
 
-  return {
-    port,
-    url,
-    limits,
-    close: async () => {
-      if (closing) return;
-      closing = true;
+  let shards: ShardedClient | null = null;
+  try {
+    model ??= await loadModel(opts.modelId);
+    const tokenizer = TextTokenizer.fromFiles(model.tokenizer);
+    const chat = chatTemplateOf(model, opts.chatTemplateFile, logger);
+
+    shards = new ShardedClient(opts.shardUris);
+    const shardInfo = await shards.connect(SHARD_CONNECT_TIMEOUT_MS);
+    logger.info({ shards: shards.uris, model: shardInfo.modelId, dtype: shardInfo.dtype, device: shardInfo.deviceType }, 'shards connected');
+    const before = limitsBeforeWarmup(opts, shardInfo.maxPositionEmbeddings);
+    const warmupStarted = performance.now();
+    const warmup = await shards.warmup({
+      maxBatchPrefillTokens: before.maxBatchPrefillTokens,
+      maxTotalTokens: before.maxTotalTokens,
+      maxBatchSize: before.maxBatchSize ?? 0,
+    });
+    const limits = limitsAfterWarmup(opts, before, warmup.numBlocks * warmup.blockSize);
+    logger.info(
+      { ...limits, numBlocks: warmup.numBlocks, blockSize: warmup.blockSize, kvCacheBytes: warmup.kvCacheBytes, ms: Math.round(performance.now() - warmupStarted) },
+      'warmup done',
+    );
+
+    const allocator = new BlockAllocator({ numBlocks: warmup.numBlocks, blockSize: warmup.blockSize, prefixCaching: opts.prefixCaching });
+    metrics.attachAllocator(allocator);
+    const batcher = new Batcher({ shards, allocator, metrics, logger, limits: { ...limits, waitingServedRatio: opts.waitingServedRatio, maxWaitingTokens: opts.maxWaitingTokens } });
+    const validator = new Validator({
+      tokenizer,
+      chatTemplate: chat.template,
+      chatTemplateError: chat.error,
+      limits,
+      eosTokenIds: model.eosTokenIds,
+      generation: opts.generationConfig === 'none' ? {} : model.generation,
+    });
+    const infer = new Infer({ validator, batcher, tokenizer, maxConcurrentRequests: opts.maxConcurrentRequests, metrics });
+    const info: TgiInfo = {
+      model_id: opts.modelId,
+      served_model_name: opts.servedModelName,
+      model_sha: null,
+      model_dtype: shardInfo.dtype,
+      model_device_type: shardInfo.deviceType,
+      model_pipeline_tag: 'text-generation',
+      max_concurrent_requests: opts.maxConcurrentRequests,
+      max_best_of: MAX_CHOICES,
+      max_stop_sequences: 4,
+      max_input_tokens: limits.maxInputTokens,
+      max_total_tokens: limits.maxTotalTokens,
+      waiting_served_ratio: opts.waitingServedRatio,
+      max_batch_total_tokens: limits.maxBatchTotalTokens,
+      max_waiting_tokens: opts.maxWaitingTokens,
+      max_batch_size: limits.maxBatchSize,
+      max_batch_prefill_tokens: limits.maxBatchPrefillTokens,
+      validation_workers: 1,
+      max_client_batch_size: opts.maxClientBatchSize,
+      router: 'tessera',
+      version: VERSION,
+      sha: process.env.TESSERA_GIT_SHA ?? null,
+      docker_label: process.env.TESSERA_DOCKER_LABEL ?? null,
+    };
+    const connected = shards;
+    handler = createApp({
+      stats: () => toStatsBody(batcher.stats(), warmup.blockSize),
+      infer,
+      tokenizer,
+      info,
+      metrics,
+      logger,
+      status,
+      logPrompts: opts.logPrompts,
+      draining: () => health.phase === 'shutting down',
+      servedModelName: opts.servedModelName,
+      fingerprint: `tessera-${VERSION}`,
+      createdAt: Math.floor(Date.now() / 1000),
+      maxModelLen: limits.maxTotalTokens,
+      tokenBytes: (id) => tokenizer.tokenBytes(id),
+      health: () => health.check(),
+    });
+    health.markReady(connected);
+    status.start({
+      queueSize: () => batcher.queueSize,
+      runningSize: () => batcher.runningSize,
+      kv: () => allocator.stats(),
+      model: {
+        served_model_name: opts.servedModelName,
+        model_id: opts.modelId,
+        architecture: shardInfo.architecture,
+        dtype: shardInfo.dtype,
+        device: shardInfo.deviceType,
+        shards: connected.size,
+        layers: shardInfo.numLayers,
+        max_input_tokens: limits.maxInputTokens,
+        max_total_tokens: limits.maxTotalTokens,
+        max_batch_total_tokens: limits.maxBatchTotalTokens,
+        max_batch_prefill_tokens: limits.maxBatchPrefillTokens,
+        kv_blocks: warmup.numBlocks,
+        block_size: warmup.blockSize,
+        prefix_caching: opts.prefixCaching ? 'on' : 'off',
+        version: VERSION,
+      },
+    });
+    logger.info({ port, url, model: opts.servedModelName }, `router ready on ${url}`);
+
+    let closing: Promise<void> | null = null;
+    const drainAndStop = async () => {
+      health.markShuttingDown();
       infer.close();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await Promise.race([infer.idle(), new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref())]);
+      const timeoutMs = opts.shutdownTimeoutSeconds * 1000;
+      logger.info({ inFlight: infer.inFlight, timeoutSeconds: opts.shutdownTimeoutSeconds }, 'draining: new requests get 503');
+      const drained = await Promise.race([infer.idle().then(() => true), sleep(timeoutMs).then(() => false)]);
+      if (!drained) logger.warn({ inFlight: infer.inFlight }, 'shutdown timeout: failing the requests still in flight');
       await batcher.close();
+      status.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive sockets become idle as their last responses (error events included) are written.
+      const reaper = setInterval(() => server.closeIdleConnections(), 20);
+      server.closeIdleConnections();
+      await Promise.race([closed, sleep(SOCKET_CLOSE_GRACE_MS)]);
+      clearInterval(reaper);
       server.closeAllConnections();
       await closed;
-      shards.close();
+      connected.close();
       logger.info('router stopped');
-    },
-  };
+    };
+    return {
+      port,
+      url,
+      limits,
+      close: () => (closing ??= drainAndStop()),
+    };
+  } catch (err) {
+    health.markShuttingDown();
+    shards?.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  }
 }
 
 /** `tessera router …` */
 export async function main(argv: string[]): Promise<void> {
   const opts = parseRouterArgs(argv);
-  const logger = pino({ level: opts.logLevel, name: 'router' });
+  const logger = createLogger({ service: 'router', level: opts.logLevel });
   const router = await startRouter(opts, logger);
   const stop = (signal: string) => {
     logger.info({ signal }, 'stopping');

@@ -2,6 +2,7 @@
 import { UnsupportedError, ValidationError } from '../errors.ts';
 import type { EndEvent, TokenEvent, TokenInfo } from '../infer/events.ts';
 import type { GenerateRequest } from '../validation/valid-request.ts';
+import type { Finished } from './choices.ts';
 import { head, isObject, openAIFinishReason, openAIRequest, usage, type OpenAIFinishReason, type ResponseContext, type Usage } from './openai.ts';
 
 export interface TopLogprob {
@@ -58,7 +59,7 @@ export function chatRequest(body: unknown): GenerateRequest {
       continueFinalMessage: body.continue_final_message,
       templateKwargs: body.chat_template_kwargs,
     },
-    { max_completion_tokens: 'maxNewTokens', logprobs: 'logprobs', top_logprobs: 'topNTokens' },
+    { max_completion_tokens: 'maxNewTokens', logprobs: 'logprobs', top_logprobs: 'topNTokens', add_special_tokens: 'addSpecialTokens' },
   );
 }
 
@@ -70,37 +71,31 @@ function entry(t: TokenInfo, top: TokenInfo[], bytes: TokenBytes): LogprobEntry 
   return { ...one(t), top_logprobs: top.map(one) };
 }
 
-export function chatResponse(
-  ctx: ResponseContext,
-  tokens: TokenEvent[],
-  end: EndEvent,
-  logprobs: boolean,
-  bytes: TokenBytes,
-): ChatCompletion {
+export function chatResponse(ctx: ResponseContext, finished: Finished[], logprobs: boolean, bytes: TokenBytes): ChatCompletion {
   return {
     ...head(ctx, 'chat.completion'),
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: end.generatedText },
-        logprobs: logprobs ? { content: tokens.map((t) => entry(t.token, t.topTokens, bytes)) } : null,
-        finish_reason: openAIFinishReason(end.finishReason),
-      },
-    ],
-    usage: usage(end),
+    choices: finished.map(({ tokens, end }, index) => ({
+      index,
+      message: { role: 'assistant', content: end.generatedText },
+      logprobs: logprobs ? { content: tokens.map((t) => entry(t.token, t.topTokens, bytes)) } : null,
+      finish_reason: openAIFinishReason(end.finishReason),
+    })),
+    usage: usage(finished.map((f) => f.end)),
   };
 }
 
-/** Chunk state: the role chunk first, content deltas, the finish chunk, then usage when asked. */
+/** Chunk state of one choice: the role chunk first, content deltas, then the finish chunk. */
 export class ChatStreamTranslator {
   readonly #ctx: ResponseContext;
+  readonly #index: number;
   readonly #logprobs: boolean;
   readonly #includeUsage: boolean;
   readonly #bytes: TokenBytes;
   #started = false;
 
-  constructor(ctx: ResponseContext, opts: { logprobs: boolean; includeUsage: boolean; bytes: TokenBytes }) {
+  constructor(ctx: ResponseContext, opts: { index?: number; logprobs: boolean; includeUsage: boolean; bytes: TokenBytes }) {
     this.#ctx = ctx;
+    this.#index = opts.index ?? 0;
     this.#logprobs = opts.logprobs;
     this.#includeUsage = opts.includeUsage;
     this.#bytes = opts.bytes;
@@ -109,7 +104,7 @@ export class ChatStreamTranslator {
   #chunk(delta: ChatCompletionChunk['choices'][0]['delta'], logprobs: ChatLogprobs | null, finish: OpenAIFinishReason | null): ChatCompletionChunk {
     const c: ChatCompletionChunk = {
       ...head(this.#ctx, 'chat.completion.chunk'),
-      choices: [{ index: 0, delta, logprobs, finish_reason: finish }],
+      choices: [{ index: this.#index, delta, logprobs, finish_reason: finish }],
     };
     if (this.#includeUsage) c.usage = null;
     return c;
@@ -129,10 +124,15 @@ export class ChatStreamTranslator {
     return out;
   }
 
+  /** The finish chunk (the usage chunk comes once for all choices: usageChunk). */
   end(end: EndEvent): ChatCompletionChunk[] {
     const out = this.start();
     out.push(this.#chunk({}, null, openAIFinishReason(end.finishReason)));
-    if (this.#includeUsage) out.push({ ...head(this.#ctx, 'chat.completion.chunk'), choices: [], usage: usage(end) });
     return out;
   }
+}
+
+/** stream_options.include_usage: the last chunk, `choices: []`. */
+export function chatUsageChunk(ctx: ResponseContext, ends: EndEvent[]): ChatCompletionChunk {
+  return { ...head(ctx, 'chat.completion.chunk'), choices: [], usage: usage(ends) };
 }

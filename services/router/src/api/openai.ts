@@ -2,6 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { UnsupportedError, ValidationError } from '../errors.ts';
 import type { EndEvent, TokenEvent } from '../infer/events.ts';
+import type { Finished } from './choices.ts';
+import { LegacyLogprobsBuilder, legacyLogprobs, type LegacyLogprobs } from './completion-logprobs.ts';
 import type { GenerateRequest, ParamKey, PromptInput, RawParameters } from '../validation/valid-request.ts';
 
 export type OpenAIFinishReason = 'stop' | 'length';
@@ -39,8 +41,15 @@ export function openAIFinishReason(reason: EndEvent['finishReason']): OpenAIFini
   return reason === 'length' ? 'length' : 'stop';
 }
 
-export function usage(end: EndEvent): Usage {
-  return { prompt_tokens: end.inputLength, completion_tokens: end.generatedTokens, total_tokens: end.inputLength + end.generatedTokens };
+/**
+ * Usage over every generated sequence: each prompt counted once (`perPrompt` sequences share one), the
+ * completion tokens of all sequences summed (n and best_of included, as OpenAI bills them).
+ */
+export function usage(ends: EndEvent[], perPrompt = ends.length): Usage {
+  let prompt = 0;
+  for (let i = 0; i < ends.length; i += Math.max(1, perPrompt)) prompt += ends[i]!.inputLength;
+  const completion = ends.reduce((n, e) => n + e.generatedTokens, 0);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
 /** Fields both OpenAI endpoints share (with vLLM's common extensions), wire name → internal name. */
@@ -56,6 +65,8 @@ const COMMON_PARAMS: Record<string, ParamKey> = {
   logit_bias: 'logitBias',
   stream: 'stream',
   // vLLM extensions, widely sent by clients.
+  stop_token_ids: 'stopTokenIds',
+  add_special_tokens: 'addSpecialTokens',
   top_k: 'topK',
   min_p: 'minP',
   repetition_penalty: 'repetitionPenalty',
@@ -94,17 +105,26 @@ export function openAIRequest(
 export function completionRequest(body: unknown): GenerateRequest {
   if (!isObject(body)) throw new ValidationError('request body must be a JSON object', null);
   if (body.prompt === undefined) throw new ValidationError('missing field `prompt`', 'prompt');
-  if (body.suffix !== undefined && body.suffix !== null) throw new UnsupportedError('`suffix` is not supported yet', 'suffix');
-  if (body.logprobs !== undefined && body.logprobs !== null) {
-    throw new UnsupportedError('`logprobs` is not supported on /v1/completions yet (use /v1/chat/completions)', 'logprobs');
+  if (body.suffix !== undefined && body.suffix !== null) throw new UnsupportedError('`suffix` is not supported (no fill-in-the-middle)', 'suffix');
+  const req = openAIRequest(body, { kind: 'prompt', value: body.prompt, field: 'prompt' }, { echo: 'returnFullText', best_of: 'bestOf' });
+  // Legacy `logprobs` is the number of alternatives per token (0 still reports the chosen token's logprob).
+  const lp = body.logprobs;
+  if (lp !== undefined && lp !== null) {
+    if (typeof lp !== 'number' || !Number.isInteger(lp)) throw new ValidationError(`\`logprobs\` must be an integer in [0, 20]. Given: ${JSON.stringify(lp)}`, 'logprobs');
+    req.params.logprobs = true;
+    req.params.topNTokens = lp;
+    req.fields.topNTokens = 'logprobs';
+    // With echo, the prompt tokens' logprobs are reported too.
+    if (body.echo === true) req.params.decoderInputDetails = true;
+    req.fields.decoderInputDetails = 'echo';
   }
-  return openAIRequest(body, { kind: 'prompt', value: body.prompt, field: 'prompt' }, { echo: 'returnFullText', best_of: 'bestOf' });
+  return req;
 }
 
 export interface CompletionChoice {
   text: string;
   index: number;
-  logprobs: null;
+  logprobs: LegacyLogprobs | null;
   finish_reason: OpenAIFinishReason | null;
 }
 
@@ -114,28 +134,41 @@ export interface Completion extends ResponseContext {
   usage?: Usage | null;
 }
 
-export function completionResponse(ctx: ResponseContext, end: EndEvent): Completion {
+/**
+ * One response for every prompt's choices. `finished` is prompt-major with `perPrompt` sequences per
+ * prompt, already reduced to the n returned; `all` (best_of included) counts for usage.
+ */
+export function completionResponse(ctx: ResponseContext, finished: Finished[], logprobs: boolean, all: EndEvent[], perPromptGenerated: number): Completion {
   return {
     ...head(ctx, 'text_completion'),
-    choices: [{ text: end.generatedText, index: 0, logprobs: null, finish_reason: openAIFinishReason(end.finishReason) }],
-    usage: usage(end),
+    choices: finished.map(({ tokens, end, request }, index) => ({
+      text: end.generatedText,
+      index,
+      logprobs: logprobs ? legacyLogprobs(end.prefill === null ? null : { tokens: end.prefill, text: request.promptText }, tokens) : null,
+      finish_reason: openAIFinishReason(end.finishReason),
+    })),
+    usage: usage(all, perPromptGenerated),
   };
 }
 
-/** Streamed /v1/completions chunks; `echo` sends the prompt text first. */
+/** Streamed /v1/completions chunks of one choice; `echo` sends the prompt text first. */
 export class CompletionStreamTranslator {
   readonly #ctx: ResponseContext;
+  readonly #index: number;
   readonly #includeUsage: boolean;
+  readonly #logprobs: LegacyLogprobsBuilder | null;
   #prefix: string;
 
-  constructor(ctx: ResponseContext, opts: { includeUsage: boolean; echo: string | null }) {
+  constructor(ctx: ResponseContext, opts: { index?: number; includeUsage: boolean; echo: string | null; logprobs?: boolean }) {
     this.#ctx = ctx;
+    this.#index = opts.index ?? 0;
     this.#includeUsage = opts.includeUsage;
     this.#prefix = opts.echo ?? '';
+    this.#logprobs = opts.logprobs === true ? new LegacyLogprobsBuilder(this.#prefix.length) : null;
   }
 
-  #chunk(text: string, finish: OpenAIFinishReason | null): Completion {
-    const c: Completion = { ...head(this.#ctx, 'text_completion'), choices: [{ text, index: 0, logprobs: null, finish_reason: finish }] };
+  #chunk(text: string, finish: OpenAIFinishReason | null, logprobs: LegacyLogprobs | null = null): Completion {
+    const c: Completion = { ...head(this.#ctx, 'text_completion'), choices: [{ text, index: this.#index, logprobs, finish_reason: finish }] };
     if (this.#includeUsage) c.usage = null;
     return c;
   }
@@ -143,14 +176,25 @@ export class CompletionStreamTranslator {
   token(e: TokenEvent): Completion[] {
     const text = this.#prefix + e.delta;
     this.#prefix = '';
+    if (this.#logprobs !== null) {
+      // The running builder keeps the offsets; each chunk carries its token's entry only.
+      this.#logprobs.generated(e);
+      const v = this.#logprobs.value;
+      const k = v.tokens.length - 1;
+      return [this.#chunk(text, null, { tokens: [v.tokens[k]!], token_logprobs: [v.token_logprobs[k]!], top_logprobs: [v.top_logprobs[k]!], text_offset: [v.text_offset[k]!] })];
+    }
     return text.length > 0 ? [this.#chunk(text, null)] : [];
   }
 
+  /** The finish chunk (usage comes once for all choices: completionUsageChunk). */
   end(end: EndEvent): Completion[] {
-    const out = [this.#chunk(this.#prefix, openAIFinishReason(end.finishReason))];
-    if (this.#includeUsage) out.push({ ...head(this.#ctx, 'text_completion'), choices: [], usage: usage(end) });
-    return out;
+    return [this.#chunk(this.#prefix, openAIFinishReason(end.finishReason))];
   }
+}
+
+/** stream_options.include_usage: the last chunk, `choices: []`. */
+export function completionUsageChunk(ctx: ResponseContext, ends: EndEvent[], perPrompt: number): Completion {
+  return { ...head(ctx, 'text_completion'), choices: [], usage: usage(ends, perPrompt) };
 }
 
 export interface ModelList {

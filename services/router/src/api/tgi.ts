@@ -1,6 +1,7 @@
 // @module TGI wire types ⇄ GenerateRequest / StreamEvent (/generate, /generate_stream, POST /).
 import { ValidationError } from '../errors.ts';
 import type { EndEvent, TokenEvent, TokenInfo } from '../infer/events.ts';
+import type { Finished } from './choices.ts';
 import type { GenerateRequest, ParamKey, RawParameters } from '../validation/valid-request.ts';
 
 export interface TgiToken {
@@ -10,13 +11,31 @@ export interface TgiToken {
   special: boolean;
 }
 
+/** A prompt token of `details.prefill` (decoder_input_details); the first has no logprob. */
+export interface TgiPrefillToken {
+  id: number;
+  text: string;
+  logprob: number | null;
+}
+
+export interface TgiBestOfSequence {
+  generated_text: string;
+  finish_reason: EndEvent['finishReason'];
+  generated_tokens: number;
+  seed: number | null;
+  prefill: TgiPrefillToken[];
+  tokens: TgiToken[];
+  top_tokens: TgiToken[][];
+}
+
 export interface TgiDetails {
   finish_reason: EndEvent['finishReason'];
   generated_tokens: number;
   seed: number | null;
-  prefill: TgiToken[];
+  prefill: TgiPrefillToken[];
   tokens: TgiToken[];
   top_tokens?: TgiToken[][];
+  best_of_sequences?: TgiBestOfSequence[];
 }
 
 export interface TgiGenerateResponse {
@@ -91,17 +110,41 @@ function tgiToken(t: TokenInfo): TgiToken {
   return { id: t.id, text: t.text, logprob: Number.isFinite(t.logprob) ? t.logprob : null, special: t.special };
 }
 
-/** The /generate body from a finished stream. */
-export function tgiGenerateResponse(tokens: TokenEvent[], end: EndEvent, withDetails: boolean): TgiGenerateResponse {
+function prefillTokens(end: EndEvent): TgiPrefillToken[] {
+  return (end.prefill ?? []).map((t) => ({ id: t.id, text: t.text, logprob: Number.isFinite(t.logprob) ? t.logprob : null }));
+}
+
+function topTokens(tokens: TokenEvent[]): TgiToken[][] {
+  return tokens.map((t) => t.topTokens.map(tgiToken));
+}
+
+/**
+ * The /generate body. `finished` is best first: with best_of, the others become
+ * `details.best_of_sequences` (as TGI, which lists every sequence but the returned one).
+ */
+export function tgiGenerateResponse(finished: Finished[], withDetails: boolean): TgiGenerateResponse {
+  const [best, ...others] = finished;
+  const { tokens, end } = best!;
   if (!withDetails) return { generated_text: end.generatedText };
   const details: TgiDetails = {
     finish_reason: end.finishReason,
     generated_tokens: end.generatedTokens,
     seed: end.seed,
-    prefill: [],
+    prefill: prefillTokens(end),
     tokens: tokens.map((t) => tgiToken(t.token)),
   };
-  if (tokens.some((t) => t.topTokens.length > 0)) details.top_tokens = tokens.map((t) => t.topTokens.map(tgiToken));
+  if (tokens.some((t) => t.topTokens.length > 0)) details.top_tokens = topTokens(tokens);
+  if (others.length > 0) {
+    details.best_of_sequences = others.map((o) => ({
+      generated_text: o.end.generatedText,
+      finish_reason: o.end.finishReason,
+      generated_tokens: o.end.generatedTokens,
+      seed: o.end.seed,
+      prefill: prefillTokens(o.end),
+      tokens: o.tokens.map((t) => tgiToken(t.token)),
+      top_tokens: topTokens(o.tokens),
+    }));
+  }
   return { generated_text: end.generatedText, details };
 }
 

@@ -6,11 +6,35 @@ import { RouterError, toRouterError } from '../errors.ts';
 import { dialectForPath, errorResponse } from './error-response.ts';
 import { openAIRoutes, type OpenAIRouteDeps } from './routes-openai.ts';
 import { tgiRoutes, type TgiRouteDeps } from './routes-tgi.ts';
+import { statsRoutes, type StatsBody } from './routes-stats.ts';
+import { bindRequestContext, requestLog } from '../observability/request-log.ts';
+import { statusRoutes } from '../observability/status-routes.ts';
+import type { StatusHistory } from '../observability/status-history.ts';
 
 export interface AppDeps extends OpenAIRouteDeps, TgiRouteDeps {
   logger?: Logger;
   /** Largest accepted request body. Default '16mb'. */
   bodyLimit?: string;
+  /** Batching/KV counters for GET /stats; without it the route is absent. */
+  stats?: () => StatsBody;
+  /** Status page data (GET /, /status); without it those routes are absent. */
+  status?: StatusHistory;
+  /** Put prompt and output text into the request log lines (--log-prompts). Default false. */
+  logPrompts?: boolean;
+  /** True once shutdown began: every route but the probes answers 503. */
+  draining?: () => boolean;
+}
+
+/** Routes that keep answering while draining (probes and scrapes). */
+const PROBE_PATHS = new Set(['/health', '/live', '/metrics', '/status']);
+
+function refuseWhileDraining(draining: () => boolean): RequestHandler {
+  return (req, res, next) => {
+    if (!draining()) return next();
+    res.setHeader('connection', 'close');
+    if (req.method === 'GET' && PROBE_PATHS.has(req.path)) return next();
+    next(new RouterError('unavailable', 'the router is shutting down'));
+  };
 }
 
 /** Echoes the client's x-request-id, or makes one, on every response. */
@@ -54,10 +78,15 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
 
   app.use(requestId);
+  app.use(requestLog(deps.logger, deps.logPrompts ?? false));
   app.use(countRequests(deps));
+  if (deps.draining !== undefined) app.use(refuseWhileDraining(deps.draining));
   // Parse every body as JSON whatever its content type: many clients omit or mislabel it.
   app.use(express.json({ limit: deps.bodyLimit ?? '16mb', type: () => true, strict: false }));
+  app.use(bindRequestContext);
+  if (deps.status !== undefined) app.use(statusRoutes({ status: deps.status }));
 
+  if (deps.stats !== undefined) app.use(statsRoutes({ stats: deps.stats }));
   app.use(openAIRoutes(deps));
   app.use(tgiRoutes(deps));
 

@@ -23,7 +23,7 @@ async function eventually(check: () => boolean | Promise<boolean>, ms = 3000): P
 
 const inFlight = async () => {
   const text = await (await fetch(`${t.url}/metrics`)).text();
-  return Number(/^tessera_requests_in_flight (\d+)/m.exec(text)?.[1] ?? NaN);
+  return Number(/^tessera_requests_in_flight(?:{[^}]*})? (\d+)/m.exec(text)?.[1] ?? NaN);
 };
 
 test('over max_concurrent_requests: 429 in TGI and OpenAI formats; the admitted ones complete', async () => {

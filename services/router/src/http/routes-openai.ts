@@ -1,10 +1,11 @@
 // @module OpenAI routes: /v1/chat/completions, /v1/completions, /v1/models — translate, nothing more.
 import { Router, type Request, type Response } from 'express';
-import { chatRequest, chatResponse, ChatStreamTranslator, type TokenBytes } from '../api/chat.ts';
-import { completionRequest, completionResponse, CompletionStreamTranslator, modelList, responseContext } from '../api/openai.ts';
+import { chatRequest, chatResponse, ChatStreamTranslator, chatUsageChunk, type TokenBytes } from '../api/chat.ts';
+import { bestChoices, choiceCounts, collectAll, mergeStreams, splitPrompts, startChoices, type Choices } from '../api/choices.ts';
+import { completionRequest, completionResponse, CompletionStreamTranslator, completionUsageChunk, modelList, responseContext } from '../api/openai.ts';
 import { GenerationError, RouterError } from '../errors.ts';
-import { collect, type EndEvent, type TokenEvent } from '../infer/events.ts';
-import type { Infer, InferStream } from '../infer/infer.ts';
+import type { EndEvent, TokenEvent } from '../infer/events.ts';
+import type { Infer } from '../infer/infer.ts';
 import { openAIErrorBody } from './error-response.ts';
 import { clientGone, SseWriter } from './sse.ts';
 
@@ -25,22 +26,37 @@ interface Translator<C> {
   end(e: EndEvent): C[];
 }
 
-/** Streams events as OpenAI chunks, then `data: [DONE]`; a mid-stream failure is sent as an error object. */
-async function streamOpenAI<C>(res: Response, stream: InferStream, translator: Translator<C>): Promise<void> {
+/**
+ * Streams every choice's events as OpenAI chunks (each translator stamps its choice index), then the
+ * usage chunk when asked, then `data: [DONE]`. A failure mid-stream is sent as one error object and
+ * cancels the other choices; a client that leaves cancels them all.
+ */
+async function streamOpenAI<C>(res: Response, choices: Choices, translators: Translator<C>[], usageChunk: ((ends: EndEvent[]) => C) | null): Promise<void> {
   const sse = new SseWriter(res, { space: true });
   sse.open();
+  const ends: EndEvent[] = [];
+  let failed = false;
   try {
-    for (const c of translator.start?.() ?? []) sse.sendJson(c);
-    for await (const e of stream.events) {
+    for (const t of translators) for (const c of t.start?.() ?? []) sse.sendJson(c);
+    for await (const { index, event: e } of mergeStreams(choices.streams.map((s) => s.events))) {
       if (!sse.writable) break;
-      const chunks = e.type === 'token' ? translator.token(e) : e.type === 'end' ? translator.end(e) : null;
-      if (chunks !== null) for (const c of chunks) sse.sendJson(c);
-      else if (e.type === 'error' && e.errorType !== 'cancelled') {
-        sse.sendJson(openAIErrorBody(e.errorType === 'unavailable' ? new RouterError('unavailable', e.message) : new GenerationError(e.message)));
+      const t = translators[index]!;
+      if (e.type === 'token') for (const c of t.token(e)) sse.sendJson(c);
+      else if (e.type === 'end') {
+        ends[index] = e;
+        for (const c of t.end(e)) sse.sendJson(c);
+      } else {
+        failed = true;
+        if (e.errorType !== 'cancelled') {
+          sse.sendJson(openAIErrorBody(e.errorType === 'unavailable' ? new RouterError('unavailable', e.message) : new GenerationError(e.message)));
+        }
+        break;
       }
     }
+    if (!failed && usageChunk !== null && sse.writable) sse.sendJson(usageChunk(ends));
     sse.sendDone();
   } finally {
+    choices.cancel();
     sse.end();
   }
 }
@@ -49,30 +65,38 @@ export function openAIRoutes(deps: OpenAIRouteDeps): Router {
   const router = Router();
 
   router.post('/v1/chat/completions', async (req: Request, res: Response) => {
-    const stream = deps.infer.generate(chatRequest(req.body), clientGone(res));
+    const request = chatRequest(req.body);
+    const { n } = choiceCounts(request);
+    const choices = startChoices(deps.infer, request, [request.input], n, clientGone(res));
     const ctx = responseContext('chatcmpl', deps.servedModelName, deps.fingerprint);
-    const { logprobs, includeUsage } = stream.request;
-    if (stream.request.stream) {
-      await streamOpenAI(res, stream, new ChatStreamTranslator(ctx, { logprobs, includeUsage, bytes: deps.tokenBytes }));
+    const { logprobs, includeUsage, stream } = choices.streams[0]!.request;
+    if (stream) {
+      const translators = choices.streams.map((_, index) => new ChatStreamTranslator(ctx, { index, logprobs, includeUsage, bytes: deps.tokenBytes }));
+      await streamOpenAI(res, choices, translators, includeUsage ? (ends) => chatUsageChunk(ctx, ends) : null);
       return;
     }
-    const { tokens, end } = await collect(stream.events);
-    res.json(chatResponse(ctx, tokens, end, logprobs, deps.tokenBytes));
+    res.json(chatResponse(ctx, await collectAll(choices), logprobs, deps.tokenBytes));
   });
 
   router.post('/v1/completions', async (req: Request, res: Response) => {
-    const stream = deps.infer.generate(completionRequest(req.body), clientGone(res));
+    const request = completionRequest(req.body);
+    const { n, bestOf } = choiceCounts(request);
+    const prompts = splitPrompts(request.input);
+    const choices = startChoices(deps.infer, request, prompts, bestOf, clientGone(res));
     const ctx = responseContext('cmpl', deps.servedModelName, deps.fingerprint);
-    const r = stream.request;
+    const r = choices.streams[0]!.request;
     if (r.stream) {
-      const echo = r.returnFullText ? r.promptText : null;
-      await streamOpenAI(res, stream, new CompletionStreamTranslator(ctx, { includeUsage: r.includeUsage, echo }));
+      const translators = choices.streams.map(
+        (s, index) => new CompletionStreamTranslator(ctx, { index, includeUsage: r.includeUsage, echo: s.request.returnFullText ? s.request.promptText : null, logprobs: r.logprobs }),
+      );
+      await streamOpenAI(res, choices, translators, r.includeUsage ? (ends) => completionUsageChunk(ctx, ends, bestOf) : null);
       return;
     }
-    const { end } = await collect(stream.events);
-    res.json(completionResponse(ctx, end));
+    const all = await collectAll(choices);
+    // best_of: per prompt, the n sequences with the highest cumulative logprob.
+    const returned = prompts.flatMap((_, i) => bestChoices(all.slice(i * bestOf, (i + 1) * bestOf), n));
+    res.json(completionResponse(ctx, returned, r.logprobs, all.map((f) => f.end), bestOf));
   });
-
   router.get('/v1/models', (_req: Request, res: Response) => {
     res.json(modelList(deps.servedModelName, deps.createdAt, deps.maxModelLen));
   });

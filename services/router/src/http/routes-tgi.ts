@@ -1,17 +1,21 @@
 // @module TGI routes: /generate, /generate_stream, POST /, /tokenize, /info, /health, /metrics — translate, nothing more.
 import { Router, type Request, type Response } from 'express';
-import { IncrementalDetokenizer, type TextTokenizer } from '@tessera/tokenization';
+import type { TextTokenizer } from '@tessera/tokenization';
 import { tgiGenerateRequest, tgiGenerateResponse, TgiStreamTranslator } from '../api/tgi.ts';
 import { GenerationError, RouterError, ValidationError } from '../errors.ts';
-import { collect } from '../infer/events.ts';
-import type { Infer, InferStream } from '../infer/infer.ts';
+import { bestChoices, choiceCounts, collectAll, startChoices, type Choices } from '../api/choices.ts';
+import { computeCharacters, RequestClock, streamHeaders } from '../api/tgi-headers.ts';
+import type { Infer } from '../infer/infer.ts';
 import type { RouterMetrics } from '../metrics.ts';
 import { tgiErrorBody } from './error-response.ts';
+import { tokenizeRoutes } from './routes-tokenize.ts';
 import { clientGone, SseWriter } from './sse.ts';
 
 /** GET /info, as TGI names its fields. */
 export interface TgiInfo {
   model_id: string;
+  /** --served-model-name: what OpenAI responses and /v1/models call the model. */
+  served_model_name: string;
   model_sha: string | null;
   model_dtype: string;
   model_device_type: string;
@@ -44,14 +48,34 @@ export interface TgiRouteDeps {
   metrics: RouterMetrics;
 }
 
-async function generate(res: Response, stream: InferStream, wrapInArray: boolean): Promise<void> {
-  const { tokens, end } = await collect(stream.events);
-  const body = tgiGenerateResponse(tokens, end, stream.request.details);
+/** Validates and starts a TGI request: best_of sequences (sampling only), timed from here for the headers. */
+function start(deps: TgiRouteDeps, req: Request, res: Response, stream: boolean | null): { choices: Choices; clock: RequestClock; characters: number } {
+  const clock = new RequestClock();
+  const request = tgiGenerateRequest(req.body, stream);
+  const { bestOf } = choiceCounts(request);
+  const choices = startChoices(deps.infer, request, [request.input], bestOf, clientGone(res));
+  clock.validated();
+  if (bestOf > 1 && !choices.streams[0]!.request.parameters.doSample) {
+    choices.cancel();
+    throw new ValidationError('`best_of` > 1 requires sampling (`do_sample` or a sampling parameter)', 'best_of');
+  }
+  return { choices, clock, characters: computeCharacters((req.body as { inputs?: unknown }).inputs) };
+}
+
+async function generate(deps: TgiRouteDeps, res: Response, started: ReturnType<typeof start>, wrapInArray: boolean): Promise<void> {
+  const all = await collectAll(started.choices);
+  // The sequence with the highest cumulative logprob is returned; the others go to best_of_sequences.
+  const best = bestChoices(all, 1)[0]!;
+  const ranked = [best, ...all.filter((f) => f !== best)];
+  res.set(started.clock.generateHeaders(best.end, deps.info.model_device_type, started.characters));
+  const body = tgiGenerateResponse(ranked, best.request.details);
   res.json(wrapInArray ? [body] : body);
 }
 
 /** TGI SSE (`data:{…}` without a space); the last token's event carries generated_text and details. */
-async function generateStream(res: Response, stream: InferStream): Promise<void> {
+async function generateStream(deps: TgiRouteDeps, res: Response, started: ReturnType<typeof start>): Promise<void> {
+  const stream = started.choices.streams[0]!;
+  res.set(streamHeaders(deps.info.model_device_type, started.characters));
   const sse = new SseWriter(res, { space: false });
   sse.open();
   const translator = new TgiStreamTranslator();
@@ -69,44 +93,26 @@ async function generateStream(res: Response, stream: InferStream): Promise<void>
   }
 }
 
-/** Character offsets of each token in the decoded text (TGI's /tokenize shape). */
-function tokenizeResponse(tok: TextTokenizer, text: string): { id: number; text: string; start: number; stop: number }[] {
-  const ids = tok.encode(text, { addSpecialTokens: true });
-  const detok = new IncrementalDetokenizer(tok, { skipSpecialTokens: true });
-  let offset = 0;
-  return ids.map((id, i) => {
-    let piece = detok.push(id);
-    if (i === ids.length - 1) piece += detok.flush();
-    const start = offset;
-    offset += piece.length;
-    return { id, text: piece, start, stop: offset };
-  });
-}
-
 export function tgiRoutes(deps: TgiRouteDeps): Router {
   const router = Router();
 
   router.post('/generate', async (req: Request, res: Response) => {
-    await generate(res, deps.infer.generate(tgiGenerateRequest(req.body, false), clientGone(res)), false);
+    await generate(deps, res, start(deps, req, res, false), false);
   });
 
   router.post('/generate_stream', async (req: Request, res: Response) => {
-    await generateStream(res, deps.infer.generate(tgiGenerateRequest(req.body, true), clientGone(res)));
+    await generateStream(deps, res, start(deps, req, res, true));
   });
 
   // huggingface_hub's text_generation posts here; `stream` in the body picks the mode. The
   // non-streamed answer is wrapped in an array, as TGI does to match the Inference API.
   router.post('/', async (req: Request, res: Response) => {
-    const stream = deps.infer.generate(tgiGenerateRequest(req.body, null), clientGone(res));
-    if (stream.request.stream) await generateStream(res, stream);
-    else await generate(res, stream, true);
+    const started = start(deps, req, res, null);
+    if (started.choices.streams[0]!.request.stream) await generateStream(deps, res, started);
+    else await generate(deps, res, started, true);
   });
 
-  router.post('/tokenize', (req: Request, res: Response) => {
-    const body = req.body as { inputs?: unknown } | undefined;
-    if (typeof body?.inputs !== 'string') throw new ValidationError('`inputs` must be a string', 'inputs');
-    res.json(tokenizeResponse(deps.tokenizer, body.inputs));
-  });
+  router.use(tokenizeRoutes({ tokenizer: deps.tokenizer, validator: () => deps.infer.validator, maxModelLen: deps.info.max_total_tokens }));
 
   router.get('/info', (_req: Request, res: Response) => {
     res.json(deps.info);

@@ -46,6 +46,10 @@ export interface EndEvent {
   inputLength: number;
   /** The stop string that ended generation, when finishReason is 'stop_sequence' from a string. */
   stop: string | null;
+  /** Sum of the generated tokens' raw logprobs (best_of ranks choices by it). */
+  cumulativeLogprob: number;
+  /** Prompt tokens with their logprobs (the first is NaN), when promptLogprobs was asked; else null. */
+  prefill: TokenInfo[] | null;
   timings: RequestTimings;
 }
 

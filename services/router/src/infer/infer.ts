@@ -6,7 +6,8 @@ import type { GenerationSink } from '../scheduler/batcher.ts';
 import type { GenerateRequest, ValidRequest } from '../validation/valid-request.ts';
 import type { Validator } from '../validation/validate.ts';
 import { EventChannel, type EndEvent, type ErrorEvent, type StreamEvent } from './events.ts';
-import { RequestState } from './request-state.ts';
+import { RequestState, type TokenObserver } from './request-state.ts';
+import { requestContext, type RequestRecord } from '../observability/request-context.ts';
 
 /** Where validated requests go (the Batcher). */
 export interface RequestSubmitter {
@@ -38,6 +39,11 @@ export class Infer {
     this.#opts = opts;
   }
 
+  /** The request validator (chat rendering and tokenization for /tokenize and /chat_tokenize). */
+  get validator(): Validator {
+    return this.#opts.validator;
+  }
+
   get inFlight(): number {
     return this.#inFlight;
   }
@@ -53,8 +59,9 @@ export class Infer {
     const valid = this.#opts.validator.validate(req);
     this.#inFlight++;
     this.#opts.metrics?.inFlight.set(this.#inFlight);
-    const channel = new EventChannel((e) => this.#onTerminal(valid, e));
-    const state = new RequestState(valid, this.#opts.tokenizer, channel, arrivedAt);
+    const record = requestContext.getStore();
+    const channel = new EventChannel((e) => this.#onTerminal(valid, e, record));
+    const state = new RequestState(valid, this.#opts.tokenizer, channel, arrivedAt, this.#tokenObserver());
     if (signal !== undefined) {
       if (signal.aborted) state.cancel();
       else signal.addEventListener('abort', () => state.cancel(), { once: true });
@@ -74,8 +81,18 @@ export class Infer {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  #onTerminal(valid: ValidRequest, e: EndEvent | ErrorEvent): void {
+  #tokenObserver(): TokenObserver | undefined {
+    const m = this.#opts.metrics;
+    if (m === undefined) return undefined;
+    return {
+      firstToken: (ms) => m.observeFirstToken(ms / 1000),
+      nextTokens: (count, ms) => m.observeNextTokens(count, ms / 1000),
+    };
+  }
+
+  #onTerminal(valid: ValidRequest, e: EndEvent | ErrorEvent, record: RequestRecord | undefined): void {
     this.#inFlight--;
+    if (record !== undefined) record.generation = generationRecord(valid, e, record.logPrompts);
     const m = this.#opts.metrics;
     if (m !== undefined) {
       m.inFlight.set(this.#inFlight);
@@ -85,7 +102,6 @@ export class Infer {
         m.generatedTokens.inc(e.generatedTokens);
         m.requestDuration.observe(e.timings.totalMs / 1000);
         m.queueDuration.observe(e.timings.queueMs / 1000);
-        m.timeToFirstToken.observe(e.timings.firstTokenMs / 1000);
         m.timePerOutputToken.observe(e.timings.perTokenMs / 1000);
       } else {
         m.finished.inc({ outcome: e.errorType });
@@ -94,3 +110,22 @@ export class Infer {
     if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 }
+
+/** The completion log line's generation fields; text only when --log-prompts. */
+function generationRecord(valid: ValidRequest, e: EndEvent | ErrorEvent, logPrompts: boolean): RequestRecord['generation'] {
+  const base = { inputTokens: valid.inputIds.length, ...(logPrompts ? { prompt: valid.promptText } : {}) };
+  if (e.type === 'error') return { outcome: e.errorType, generatedTokens: 0, ...base };
+  const t = e.timings;
+  return {
+    outcome: e.finishReason,
+    generatedTokens: e.generatedTokens,
+    queueMs: round(t.queueMs),
+    firstTokenMs: round(t.firstTokenMs),
+    inferenceMs: round(t.inferenceMs),
+    perTokenMs: round(t.perTokenMs),
+    ...base,
+    ...(logPrompts ? { output: e.generatedText } : {}),
+  };
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;

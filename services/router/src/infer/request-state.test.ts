@@ -70,3 +70,13 @@ test('cancel ends the stream once; later generations are ignored and report fini
   assert.deepEqual(seen.map((e) => e.type), ['token', 'error']);
   assert.equal((seen[1] as { errorType: string }).errorType, 'cancelled');
 });
+
+test('stop strings only count once min_new_tokens are generated (vLLM semantics)', async () => {
+  const { state, done } = make({ maxNewTokens: 10, minNewTokens: 2, stop: ['b'] });
+  assert.equal(state.onGeneration(gen(261)), false); // b: the 1st token, below min_new_tokens
+  assert.equal(state.onGeneration(gen(262)), false); // c
+  assert.equal(state.onGeneration(gen(261)), true); // b again: now it stops
+  const { end } = await done;
+  assert.equal(end.finishReason, 'stop_sequence');
+  assert.equal(end.generatedText, 'bc');
+});

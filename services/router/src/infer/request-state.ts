@@ -11,6 +11,12 @@ const SHARD_FINISH: Record<string, FinishReason | undefined> = {
   FINISH_REASON_STOP_SEQUENCE: 'stop_sequence',
 };
 
+/** Per-token timing callbacks (metrics): the first token, then each later step's tokens. */
+export interface TokenObserver {
+  firstToken(sinceArrivalMs: number): void;
+  nextTokens(count: number, sinceLastMs: number): void;
+}
+
 export class RequestState implements GenerationSink {
   readonly #request: ValidRequest;
   readonly #tokenizer: TextTokenizer;
@@ -20,11 +26,17 @@ export class RequestState implements GenerationSink {
   readonly #arrivedAt: number;
   #scheduledAt: number | null = null;
   #firstTokenAt: number | null = null;
+  #lastTokenAt: number | null = null;
+  readonly #observer: TokenObserver | undefined;
   #generated = 0;
   #text = '';
+  #cumulativeLogprob = 0;
+  /** Prompt logprobs by position, merged from the prefill chunks (NaN where none came). */
+  #promptLogprobs: number[] | null = null;
   #cancelled = false;
 
-  constructor(request: ValidRequest, tokenizer: TextTokenizer, channel: EventChannel, arrivedAt = performance.now()) {
+  constructor(request: ValidRequest, tokenizer: TextTokenizer, channel: EventChannel, arrivedAt = performance.now(), observer?: TokenObserver) {
+    this.#observer = observer;
     this.#request = request;
     this.#tokenizer = tokenizer;
     this.#channel = channel;
@@ -60,7 +72,10 @@ export class RequestState implements GenerationSink {
   /** Emits the step's tokens; returns true when the request is finished (shard or router side). */
   onGeneration(g: Generation): boolean {
     if (this.done) return true;
+    if (g.prefillTokens != null && this.#request.promptLogprobs) this.#mergePromptLogprobs(g.prefillTokens.logprobs);
+    if (g.tokens.ids.length === 0) return false; // a prompt chunk short of the end: nothing sampled yet
     this.#firstTokenAt ??= performance.now();
+    this.#observeTokens(g.tokens.ids.length);
     const ids = g.tokens.ids;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
@@ -70,7 +85,9 @@ export class RequestState implements GenerationSink {
       if (finish === null && this.#generated >= this.#request.stopping.maxNewTokens) finish = 'length';
       let delta = this.#detokenizer.push(id);
       let stop: string | null = null;
-      if (this.#stops !== null) {
+      // As vLLM does, stop strings only count once min_tokens are generated.
+      const stopsActive = this.#stops !== null && this.#generated >= this.#request.stopping.minNewTokens;
+      if (this.#stops !== null && stopsActive) {
         const r = this.#stops.push(delta);
         delta = r.text;
         if (r.stopped) {
@@ -81,7 +98,7 @@ export class RequestState implements GenerationSink {
       if (finish !== null && stop === null) {
         // Last token: release what the detokenizer and the stop matcher held back (it may still stop).
         const tail = this.#detokenizer.flush();
-        if (this.#stops === null) delta += tail;
+        if (this.#stops === null || !stopsActive) delta += tail;
         else {
           const r = this.#stops.push(tail);
           delta += r.text;
@@ -90,6 +107,8 @@ export class RequestState implements GenerationSink {
         }
       }
       this.#text += delta;
+      const logprob = g.tokens.logprobs[i] ?? Number.NaN;
+      if (Number.isFinite(logprob)) this.#cumulativeLogprob += logprob;
       this.#channel.push({
         type: 'token',
         index: this.#generated - 1,
@@ -103,6 +122,23 @@ export class RequestState implements GenerationSink {
       }
     }
     return false;
+  }
+
+  #mergePromptLogprobs(logprobs: readonly number[]): void {
+    const merged = (this.#promptLogprobs ??= this.#request.inputIds.map(() => Number.NaN));
+    logprobs.forEach((lp, k) => {
+      if (k < merged.length && Number.isFinite(lp)) merged[k] = lp;
+    });
+  }
+
+  #observeTokens(count: number): void {
+    if (count === 0 || this.#observer === undefined) return;
+    const now = performance.now();
+    if (this.#lastTokenAt === null) {
+      this.#observer.firstToken(now - this.#arrivedAt);
+      if (count > 1) this.#observer.nextTokens(count - 1, 0);
+    } else this.#observer.nextTokens(count, now - this.#lastTokenAt);
+    this.#lastTokenAt = now;
   }
 
   #end(finishReason: FinishReason, stop: string | null): void {
@@ -125,6 +161,8 @@ export class RequestState implements GenerationSink {
       inputLength: r.inputIds.length,
       stop,
       timings,
+      cumulativeLogprob: this.#cumulativeLogprob,
+      prefill: r.promptLogprobs ? r.inputIds.map((id, k) => this.#tokenInfo(id, this.#promptLogprobs?.[k] ?? Number.NaN)) : null,
     });
   }
 

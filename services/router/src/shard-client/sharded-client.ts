@@ -55,6 +55,11 @@ export class ShardedClient implements ShardApi {
     await this.#all((s) => s.health());
   }
 
+  /** Probes every shard; per shard (rank order) null when it answered, else the error message. */
+  async healthEach(): Promise<(string | null)[]> {
+    return Promise.all(this.#shards.map((s) => s.health().then(() => null, (err: unknown) => (err as Error).message ?? String(err))));
+  }
+
   /** The smallest capacity wins: a batch must fit on every shard. */
   async warmup(req: WarmupRequest): Promise<WarmupResponse> {
     const all = await this.#all((s) => s.warmup(req));

@@ -1,5 +1,5 @@
 // @module Test harness: a whole router (startRouter) over a ScriptedShard and a synthetic tokenizer, on free ports.
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { syntheticSentencePieceFiles } from '@tessera/tokenization';
 import { parseRouterArgs, type RouterOptions } from '../config.ts';
 import { startRouter, type RunningRouter } from '../main.ts';
@@ -21,6 +21,8 @@ export interface TestRouterOptions {
   /** Extra `tessera router` flags, e.g. ['--max-concurrent-requests', '2']. */
   args?: string[];
   chatTemplate?: string | null;
+  /** Default: silent. */
+  logger?: Logger;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function startTestRouter(opts: TestRouterOptions = {}): Promise<Tes
     '--model-id', 'synthetic', '--shard-uris', shardRun.uri, '--port', '0', '--served-model-name', 'test-model',
     ...(opts.args ?? []),
   ]);
-  const logger = pino({ level: 'silent' });
+  const logger = opts.logger ?? pino({ level: 'silent' });
   const router = await startRouter(routerOpts, logger, {
     tokenizer: { ...files, chatTemplate: opts.chatTemplate === undefined ? TEST_CHAT_TEMPLATE : opts.chatTemplate },
     generation: {},

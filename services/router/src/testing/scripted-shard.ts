@@ -33,6 +33,8 @@ export interface ScriptedShardOptions {
   next?: (context: readonly number[]) => number;
   /** Delay of every prefill/decode step, to let requests pile up. Default 0. */
   stepDelayMs?: number;
+  /** Delay of Warmup, to observe the router while it warms up. Default 0. */
+  warmupDelayMs?: number;
   rank?: number;
   worldSize?: number;
 }
@@ -42,8 +44,10 @@ export interface CallRecord {
   /** Request ids the call touched (prefill: new batch; decode: all; filter: kept). */
   requestIds: number[];
   batchIds: number[];
-  /** Prefill only: each request's cacheLen (prefix-cache hit length). */
+  /** Prefill only: each request's cacheLen (prefix-cache hit length, or chunks already prefilled). */
   cacheLens?: number[];
+  /** Prefill only: each request's chunkLen (0 = the whole rest of the prompt). */
+  chunkLens?: number[];
 }
 
 interface SeqState {
@@ -71,6 +75,7 @@ export class ScriptedShard implements ShardHandlers {
       numBlocks: opts.numBlocks ?? 64,
       maxPositionEmbeddings: opts.maxPositionEmbeddings ?? 2048,
       stepDelayMs: opts.stepDelayMs ?? 0,
+      warmupDelayMs: opts.warmupDelayMs ?? 0,
       rank: opts.rank ?? 0,
       worldSize: opts.worldSize ?? 1,
       next: opts.next ?? ((c) => ((c[c.length - 1] ?? 0) + 1) % vocabSize),
@@ -105,6 +110,7 @@ export class ScriptedShard implements ShardHandlers {
 
   async warmup(_req: WarmupRequest): Promise<WarmupResponse> {
     const { numBlocks, blockSize } = this.opts;
+    if (this.opts.warmupDelayMs > 0) await sleep(this.opts.warmupDelayMs);
     return { maxSupportedTotalTokens: numBlocks * blockSize, numBlocks, blockSize, kvCacheBytes: 0 };
   }
 
@@ -113,11 +119,12 @@ export class ScriptedShard implements ShardHandlers {
     const bs = this.opts.blockSize;
     const need = Math.ceil((r.inputIds.length + r.stoppingParameters.maxNewTokens) / bs);
     if (r.blocks.length < need) throw new Error(`request ${r.id}: ${r.blocks.length} blocks < ${need} needed`);
-    if (r.cacheLen >= r.inputIds.length || r.cacheLen % bs !== 0) throw new Error(`request ${r.id}: bad cacheLen ${r.cacheLen}`);
+    if (r.cacheLen >= r.inputIds.length) throw new Error(`request ${r.id}: bad cacheLen ${r.cacheLen}`);
+    if ((r.chunkLen ?? 0) > 0 && r.cacheLen + r.chunkLen! >= r.inputIds.length) throw new Error(`request ${r.id}: chunkLen ${r.chunkLen} reaches the prompt's end (must be 0 then)`);
     if (r.blocks.some((b) => b < 0 || b >= this.opts.numBlocks)) throw new Error(`request ${r.id}: block id out of range`);
-    const written = new Set(r.blocks.slice(r.cacheLen / bs));
+    const written = new Set(r.blocks.slice(Math.floor(r.cacheLen / bs)));
     for (const s of [...this.batches.values()].flat()) {
-      const theirs = s.request.blocks.slice(s.request.cacheLen / bs);
+      const theirs = s.request.blocks.slice(Math.floor(s.request.cacheLen / bs));
       const clash = theirs.find((b) => written.has(b));
       if (clash !== undefined) throw new Error(`request ${r.id} writes block ${clash} owned by live request ${s.request.id}`);
     }
@@ -159,14 +166,25 @@ export class ScriptedShard implements ShardHandlers {
       requestIds: batch.requests.map((r) => r.id),
       batchIds: [batch.id],
       cacheLens: batch.requests.map((r) => r.cacheLen),
+      chunkLens: batch.requests.map((r) => r.chunkLen ?? 0),
     });
     this.#maybeFail('prefill');
     if (this.opts.stepDelayMs > 0) await sleep(this.opts.stepDelayMs);
     for (const r of batch.requests) this.#checkBlocks(r);
-    const seqs = this.#newSeqs(batch);
-    const generations = this.#step(seqs);
-    this.batches.set(batch.id, seqs);
-    return { generations, batch: this.#cached(batch.id, seqs), timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: 0 } };
+    // A prompt chunk short of the end samples nothing and is not kept (chunked prefill).
+    const partial = new Set(batch.requests.filter((r) => (r.chunkLen ?? 0) > 0).map((r) => r.id));
+    const seqs = this.#newSeqs(batch).filter((s) => !partial.has(s.request.id));
+    const stepped = this.#step(seqs);
+    const generations = batch.requests.map(
+      (r): Generation =>
+        stepped.find((g) => g.requestId === r.id) ?? {
+          requestId: r.id, prefillTokens: null, tokens: { ids: [], logprobs: [] }, topTokens: [],
+          finishReason: 'FINISH_REASON_UNSPECIFIED', generatedTokens: 0, seed: r.parameters.seed,
+        },
+    );
+    const computedTokens = batch.requests.reduce((n, r) => n + ((r.chunkLen ?? 0) > 0 ? r.chunkLen! : r.inputIds.length - r.cacheLen), 0);
+    if (seqs.length > 0) this.batches.set(batch.id, seqs);
+    return { generations, batch: seqs.length > 0 ? this.#cached(batch.id, seqs) : null, timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens } };
   }
 
   #newSeqs(batch: Batch): SeqState[] {

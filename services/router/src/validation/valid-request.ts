@@ -36,6 +36,10 @@ export interface RawParameters {
   presencePenalty?: unknown;
   logitBias?: unknown;
   ignoreEos?: unknown;
+  /** vLLM `stop_token_ids`: extra token ids that end generation (kept with ignore_eos). */
+  stopTokenIds?: unknown;
+  /** vLLM `add_special_tokens`: BOS etc. around the prompt (default: true for text, false for chat). */
+  addSpecialTokens?: unknown;
   n?: unknown;
   bestOf?: unknown;
   watermark?: unknown;
@@ -85,6 +89,8 @@ export interface ValidRequest {
   readonly logprobs: boolean;
   /** TGI `details`: report finish reason, tokens and seed. */
   readonly details: boolean;
+  /** Prompt-token logprobs (TGI decoder_input_details, OpenAI completions echo + logprobs). */
+  readonly promptLogprobs: boolean;
   readonly stream: boolean;
   /** OpenAI stream_options.include_usage. */
   readonly includeUsage: boolean;

@@ -69,7 +69,7 @@ test('OpenAI prompt shapes: string, [string], token ids, [token ids]', () => {
   assert.deepEqual(v.validate(oai(['Hello'])).inputIds, [1, 303]);
   assert.deepEqual(v.validate(oai([5, 6, 7])).inputIds, [5, 6, 7]);
   assert.deepEqual(v.validate(oai([[5, 6]])).inputIds, [5, 6]);
-  rejects(oai(['a', 'b']), 'prompt', /single prompt/, UnsupportedError);
+  rejects(oai(['a', 'b']), 'prompt', /several prompts/);
   rejects(oai([1, 99999]), 'prompt', /outside the vocabulary/);
   rejects(oai({ x: 1 }), 'prompt', /must be a string/);
 });
@@ -112,11 +112,24 @@ test('stop: string or ≤ 4 non-empty strings', () => {
   rejects(oai('x', { stop: [''] }), 'stop', /empty/);
 });
 
-test('n, best_of, watermark and decoder_input_details are refused with the field named', () => {
+test('n / best_of reach validation only as 1 (the API layer fans them out); watermark refused; decoder_input_details not streamed', () => {
   rejects(oai('x', { n: 2 }, { n: 'n' }), 'n', /must be 1/, UnsupportedError);
   assert.equal(v.validate(oai('x', { n: 1 })).stopping.maxNewTokens > 0, true);
   rejects(tgi('x', { bestOf: 2 }, { bestOf: 'best_of' }), 'best_of', /best_of/, UnsupportedError);
-  rejects(tgi('x', { decoderInputDetails: true }, { decoderInputDetails: 'decoder_input_details' }), 'decoder_input_details', /not supported/, UnsupportedError);
+  rejects(tgi('x', { watermark: true }, { watermark: 'watermark' }), 'watermark', /not supported/, UnsupportedError);
+  const d = v.validate(tgi('x', { decoderInputDetails: true }));
+  assert.equal(d.promptLogprobs, true);
+  assert.equal(d.details, true);
+  rejects(tgi('x', { decoderInputDetails: true, stream: true }, { decoderInputDetails: 'decoder_input_details' }), 'decoder_input_details', /streaming/);
+});
+
+test('stop_token_ids join the EOS ids (and survive ignore_eos); add_special_tokens; top_k -1 on OpenAI', () => {
+  assert.deepEqual(v.validate(oai('x', { stopTokenIds: [7, 2] })).stopping.stopTokenIds, [2, 7]);
+  assert.deepEqual(v.validate(oai('x', { stopTokenIds: [7], ignoreEos: true })).stopping.stopTokenIds, [7]);
+  rejects(oai('x', { stopTokenIds: [99999] }, { stopTokenIds: 'stop_token_ids' }), 'stop_token_ids', /token ids/);
+  assert.deepEqual(v.validate(oai('Hello', { addSpecialTokens: false })).inputIds, [303]);
+  assert.equal(v.validate(oai('x', { topK: -1 })).parameters.topK, 0);
+  rejects(tgi('x', { topK: 0 }, { topK: 'top_k' }), 'top_k', /≥ 1/);
 });
 
 test('ignore_eos clears stop token ids; min_tokens is bounded by max_new_tokens', () => {

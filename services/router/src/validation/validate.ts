@@ -76,7 +76,9 @@ export class Validator {
     if (truncate !== undefined && truncate > maxInputTokens) {
       throw new ValidationError(`\`${p.name('truncate')}\` must be ≤ ${maxInputTokens} (max_input_tokens). Given: ${truncate}`, p.name('truncate'));
     }
-    const { ids, promptText } = this.#tokenize(req.input);
+    const addSpecialTokens = p.bool('addSpecialTokens');
+    const { ids, promptText } = this.#tokenize(req.input, addSpecialTokens);
+    if (ids.length === 0) throw new ValidationError(`\`${req.input.field}\` has no tokens (empty prompt without special tokens)`, req.input.field);
     const inputIds = truncate !== undefined && ids.length > truncate ? ids.slice(ids.length - truncate) : ids;
     if (inputIds.length > maxInputTokens) {
       throw new ValidationError(
@@ -102,6 +104,12 @@ export class Validator {
       throw new ValidationError(`\`${p.name('topNTokens')}\` requires \`${p.name('logprobs')}\` to be true`, p.name('topNTokens'));
     }
     const { parameters, seed } = this.#sampling(req, p);
+    const promptLogprobs = p.bool('decoderInputDetails') ?? false;
+    const stream = p.bool('stream') ?? false;
+    if (promptLogprobs && stream) {
+      throw new ValidationError(`\`${p.name('decoderInputDetails')}\` == true is not supported with streaming`, p.name('decoderInputDetails'));
+    }
+    const eos = ignoreEos ? [] : this.#deps.eosTokenIds;
     return {
       dialect: req.dialect,
       inputIds,
@@ -110,13 +118,15 @@ export class Validator {
       stopping: {
         maxNewTokens,
         minNewTokens,
-        stopTokenIds: ignoreEos ? [] : [...this.#deps.eosTokenIds],
+        stopTokenIds: [...new Set([...eos, ...this.#stopTokenIds(p)])],
         stopSequences: this.#stops(p),
       },
       topNTokens,
       logprobs,
-      details: p.bool('details') ?? false,
-      stream: p.bool('stream') ?? false,
+      // TGI reports details whenever decoder_input_details is asked.
+      details: (p.bool('details') ?? false) || promptLogprobs,
+      promptLogprobs,
+      stream,
       includeUsage: p.bool('includeUsage') ?? false,
       returnFullText: p.bool('returnFullText') ?? false,
       seed,
@@ -124,20 +134,31 @@ export class Validator {
     };
   }
 
+  /** `n` and `best_of` are fanned out into single-choice requests before validation (api/choices.ts). */
   #rejectUnsupported(p: Params): void {
-    if ((p.int('n', 1) ?? 1) !== 1) throw new UnsupportedError(`\`${p.name('n')}\` must be 1 (several choices are not supported yet)`, p.name('n'));
-    if ((p.int('bestOf', 1) ?? 1) !== 1) throw new UnsupportedError(`\`${p.name('bestOf')}\` must be 1 (best_of is not supported yet)`, p.name('bestOf'));
-    if (p.bool('watermark') === true) throw new UnsupportedError(`\`${p.name('watermark')}\` is not supported yet`, p.name('watermark'));
-    if (p.bool('decoderInputDetails') === true) {
-      throw new UnsupportedError(`\`${p.name('decoderInputDetails')}\` is not supported yet`, p.name('decoderInputDetails'));
+    if ((p.int('n', 1) ?? 1) !== 1) throw new UnsupportedError(`\`${p.name('n')}\` must be 1 here (choices are fanned out by the API layer)`, p.name('n'));
+    if ((p.int('bestOf', 1) ?? 1) !== 1) throw new UnsupportedError(`\`${p.name('bestOf')}\` must be 1 here (choices are fanned out by the API layer)`, p.name('bestOf'));
+    if (p.bool('watermark') === true) throw new UnsupportedError(`\`${p.name('watermark')}\` is not supported`, p.name('watermark'));
+  }
+
+  #stopTokenIds(p: Params): number[] {
+    const raw = p.raw('stopTokenIds');
+    if (raw === undefined) return [];
+    const name = p.name('stopTokenIds');
+    const vocab = this.#deps.tokenizer.vocabSize;
+    if (!Array.isArray(raw) || !raw.every((x) => Number.isInteger(x) && x >= 0 && x < vocab)) {
+      throw new ValidationError(`\`${name}\` must be an array of token ids in [0, ${vocab - 1}]`, name);
     }
+    return raw as number[];
   }
 
   #sampling(req: GenerateRequest, p: Params): Pick<ValidRequest, 'parameters' | 'seed'> {
     const openai = req.dialect === 'openai';
     const gen = openai ? (this.#deps.generation ?? {}) : {};
     const temperatureGiven = p.number('temperature', (v) => v >= 0, 'a number ≥ 0');
-    const topKGiven = p.int('topK', 1);
+    // vLLM clients send top_k -1 (or 0) for "no top-k"; TGI wants ≥ 1.
+    const topKRaw = openai ? p.int('topK', -1) : p.int('topK', 1);
+    const topKGiven = topKRaw !== undefined && topKRaw <= 0 ? 0 : topKRaw;
     const topPGiven = p.number('topP', (v) => v > 0 && v <= 1, 'a number in (0, 1]');
     const typicalPGiven = p.number('typicalP', (v) => v > 0 && v <= 1, 'a number in (0, 1]');
     const minP = p.number('minP', (v) => v >= 0 && v <= 1, 'a number in [0, 1]') ?? 0;
@@ -204,32 +225,45 @@ export class Validator {
     return out;
   }
 
-  #tokenize(input: PromptInput): { ids: number[]; promptText: string } {
+  #tokenize(input: PromptInput, addSpecial: boolean | undefined): { ids: number[]; promptText: string } {
     const tok = this.#deps.tokenizer;
     const v = input.value;
-    if (input.kind === 'chat') return { ids: tok.encode(this.#renderChat(input), { addSpecialTokens: false }), promptText: '' };
+    // The chat template writes its own BOS: special tokens are not added unless asked (as vLLM).
+    if (input.kind === 'chat') {
+      const text = this.renderChat(input);
+      return { ids: tok.encode(text, { addSpecialTokens: addSpecial ?? false }), promptText: text };
+    }
+    const addSpecialTokens = addSpecial ?? true;
     if (typeof v === 'string') {
       if (input.kind === 'text' && v.length === 0) throw new ValidationError(`\`${input.field}\` cannot be empty`, input.field);
-      return { ids: tok.encode(v, { addSpecialTokens: true }), promptText: v };
+      return { ids: tok.encode(v, { addSpecialTokens }), promptText: v };
     }
     if (input.kind === 'prompt' && Array.isArray(v)) {
       // OpenAI accepts a string, [string], token ids, or [token ids]; one prompt per request for now.
       const one = v.length === 1 && (typeof v[0] === 'string' || Array.isArray(v[0])) ? v[0] : v;
-      if (typeof one === 'string') return { ids: tok.encode(one, { addSpecialTokens: true }), promptText: one };
+      if (typeof one === 'string') {
+        return { ids: tok.encode(one, { addSpecialTokens }), promptText: one };
+      }
       if (Array.isArray(one) && one.length > 0 && one.every((x) => Number.isInteger(x))) {
         const bad = one.find((x) => x < 0 || x >= tok.vocabSize);
         if (bad !== undefined) throw new ValidationError(`\`${input.field}\` has token id ${bad} outside the vocabulary (size ${tok.vocabSize})`, input.field);
         return { ids: one as number[], promptText: tok.decode(one as number[]) };
       }
       if (v.length > 1 && v.every((x) => typeof x === 'string' || Array.isArray(x))) {
-        throw new UnsupportedError(`\`${input.field}\` must hold a single prompt (batches of prompts are not supported yet)`, input.field);
+        throw new ValidationError(`\`${input.field}\` holds several prompts: split them first (api/choices.ts does)`, input.field);
       }
     }
     const shape = input.kind === 'text' ? 'a string' : 'a string, an array of one string, or an array of token ids';
     throw new ValidationError(`\`${input.field}\` must be ${shape}`, input.field);
   }
 
-  #renderChat(input: Extract<PromptInput, { kind: 'chat' }>): string {
+  /** A prompt's token ids and text as generation would see them (before truncation); for /tokenize. */
+  tokenizePrompt(input: PromptInput, addSpecialTokens?: boolean): { ids: number[]; promptText: string } {
+    return this.#tokenize(input, addSpecialTokens);
+  }
+
+  /** The chat template applied to `messages` (also for /chat_tokenize); throws ValidationError. */
+  renderChat(input: Extract<PromptInput, { kind: 'chat' }>): string {
     const messages = input.value;
     if (!Array.isArray(messages) || messages.length === 0) {
       throw new ValidationError(`\`${input.field}\` must be a non-empty array of messages`, input.field);

@@ -33,11 +33,34 @@ test('greedy picks the argmax and reports the raw logprob and top tokens', () =>
   assert.deepEqual(choice.top.ids, [1, 3]);
 });
 
-test('a seed is always reported: the given one, or a fresh random one', () => {
+test('a seed is always reported: the given one (0 included when sampling), or a fresh one for greedy', () => {
   assert.equal(new TokenChooser({ ...GREEDY, seed: 1234 }, []).seed, 1234);
+  assert.equal(new TokenChooser({ ...GREEDY, doSample: true, seed: 0 }, []).seed, 0);
   const a = new TokenChooser(GREEDY, []).seed;
   const b = new TokenChooser(GREEDY, []).seed;
   assert.ok(a > 0 && b > 0 && a !== b);
+});
+
+test('seed 0 is a real seed: two choosers with seed 0 draw the same tokens', () => {
+  const row = logits(0, 0, 0, 0, 0, 0, 0, 0);
+  const draw = () => {
+    const c = new TokenChooser({ ...GREEDY, doSample: true, seed: 0 }, []);
+    return Array.from({ length: 50 }, () => c.choose(row, 0).id);
+  };
+  assert.deepEqual(draw(), draw());
+});
+
+test('the PRNG is per request: interleaving another request does not change a seeded stream', () => {
+  const row = logits(0, 0.5, 1, 1.5);
+  const alone = new TokenChooser({ ...GREEDY, doSample: true, seed: 9 }, []);
+  const expected = Array.from({ length: 100 }, () => alone.choose(row, 0).id);
+  const mine = new TokenChooser({ ...GREEDY, doSample: true, seed: 9 }, []);
+  const other = new TokenChooser({ ...GREEDY, doSample: true, seed: 10 }, []);
+  const got = Array.from({ length: 100 }, () => {
+    other.choose(row, 0);
+    return mine.choose(row, 0).id;
+  });
+  assert.deepEqual(got, expected);
 });
 
 test('sampling with a seed is reproducible and follows the distribution', () => {

@@ -22,13 +22,18 @@ export interface Choice {
   top: Tokens;
 }
 
-/** log_softmax of a logits row, in float64. */
-export function logSoftmax(logits: ArrayLike<number>): Float64Array {
+/** log(Σ exp(logits)), in float64: logprob(i) = logits[i] − logSumExp(logits). */
+export function logSumExp(logits: ArrayLike<number>): number {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
-  const lse = max + Math.log(sum);
+  return max + Math.log(sum);
+}
+
+/** log_softmax of a logits row, in float64. */
+export function logSoftmax(logits: ArrayLike<number>): Float64Array {
+  const lse = logSumExp(logits);
   const out = new Float64Array(logits.length);
   for (let i = 0; i < logits.length; i++) out[i] = logits[i]! - lse;
   return out;
@@ -67,10 +72,12 @@ export class TokenChooser {
 
   constructor(params: NextTokenChooserParameters, prompt: Iterable<number>) {
     this.#p = params;
-    this.seed = params.seed > 0 ? params.seed : randomSeed();
-    this.#rng = new Rng(this.seed);
     // Temperature 0 means greedy unless do_sample asks for sampling (then at temperature 1).
     this.greedy = !params.doSample && !(params.temperature > 0);
+    // A sampling request's seed is used as given, 0 included (the router always sends the seed it reports);
+    // a greedy request without one gets a fresh seed, only reported.
+    this.seed = this.greedy && !(params.seed > 0) ? randomSeed() : params.seed;
+    this.#rng = new Rng(this.seed);
     this.#seen = new Set(prompt);
   }
 
@@ -81,13 +88,24 @@ export class TokenChooser {
   }
 
   /** Picks the next token from one logits row; `forbidden` ids cannot be chosen (min_new_tokens). */
-  choose(logits: Float32Array, topNTokens: number, forbidden: Iterable<number> = []): Choice {
-    const logprobs = logSoftmax(logits);
-    const scores = Float64Array.from(logits);
+  choose(logits: Float32Array, topNTokens: number, forbidden: ReadonlySet<number> | readonly number[] = []): Choice {
+    // The per-row hot path of every decode step (32 rows × 32k vocab at batch 32): logprobs come
+    // from one log-sum-exp, and plain greedy rows take argmax of the raw logits without a copy.
+    const lse = logSumExp(logits);
+    const top = topN(logits, topNTokens);
+    top.logprobs = top.logprobs.map((l) => l - lse);
     const p = this.#p;
+    const penalised = (p.repetitionPenalty > 0 && p.repetitionPenalty !== 1) || p.frequencyPenalty !== 0 || p.presencePenalty !== 0;
+    const biased = p.logitBias !== undefined && p.logitBias !== null && Object.keys(p.logitBias).length > 0;
+    const nothingForbidden = Array.isArray(forbidden) ? forbidden.length === 0 : (forbidden as ReadonlySet<number>).size === 0;
+    if (this.greedy && !penalised && !biased && nothingForbidden) {
+      const id = argmax(logits);
+      return { id, logprob: logits[id]! - lse, top };
+    }
+    const scores = Float64Array.from(logits);
     if (p.repetitionPenalty > 0 && p.repetitionPenalty !== 1) applyRepetitionPenalty(scores, this.#seen, p.repetitionPenalty);
     if (p.frequencyPenalty !== 0 || p.presencePenalty !== 0) applyFrequencyPresence(scores, this.#counts, p.frequencyPenalty, p.presencePenalty);
-    if (p.logitBias) applyLogitBias(scores, p.logitBias);
+    if (biased) applyLogitBias(scores, p.logitBias);
     suppressTokens(scores, forbidden);
 
     let id: number;
@@ -101,7 +119,7 @@ export class TokenChooser {
       if (p.typicalP > 0 && p.typicalP < 1) applyTypicalP(scores, p.typicalP);
       id = this.#sample(scores);
     }
-    return { id, logprob: logprobs[id]!, top: topN(logprobs, topNTokens) };
+    return { id, logprob: logits[id]! - lse, top };
   }
 
   #sample(scores: Float64Array): number {
