@@ -12,6 +12,8 @@ export const STEP_IO = {
   blockTable: 'block_table',
   logitRows: 'logit_rows',
   logits: 'logits',
+  /** log Σ exp(logits) per row (world size 1): sampling then needs no 32k-wide exp pass in JS. */
+  logitsLse: 'logits_lse',
   kCache: (l: number) => `k_cache_${l}`,
   vCache: (l: number) => `v_cache_${l}`,
   newK: (l: number) => `new_k_${l}`,
@@ -226,5 +228,7 @@ export function buildLlamaStepGraph(b: OnnxGraphBuilder, model: LoadedModel, pro
     progress?.(l + 2, total);
   }
   headBlock(b, p, x, model.config.tieWordEmbeddings ? embed.table : null);
+  b.op('ReduceLogSumExp', [STEP_IO.logits], { axes: [1], keepdims: 0 }, STEP_IO.logitsLse);
+  b.output(STEP_IO.logitsLse, 'float32', ['rows']);
   progress?.(total, total);
 }

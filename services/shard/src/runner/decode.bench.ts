@@ -28,10 +28,10 @@ try {
   const runner = await ModelRunner.create(onnxPath, model.config, { blockSize: BLOCK, threads });
   console.log(`session created in ${Date.now() - t} ms (threads ${threads})`);
 
-  for (const capacity of [1024, 65536]) {
+  for (const capacity of [1024, 16384, 131072]) {
     const numBlocks = capacity / BLOCK;
     runner.allocate(numBlocks);
-    for (const batch of [1, 32]) {
+    for (const batch of [1, 8, 32, 64]) {
       const perSeq = Math.ceil((past + steps + 8) / BLOCK);
       const blocks = Array.from({ length: batch }, (_, i) => Array.from({ length: perSeq }, (_, j) => (i * perSeq + j) % numBlocks));
       const times: number[] = [];

@@ -23,6 +23,8 @@ export interface StepResult {
   /** [rows, vocab] logits of the requested rows. */
   logits: Float32Array;
   vocabSize: number;
+  /** Per row, log Σ exp(logits) when the graph computes it (world size 1); else null. */
+  logitsLse: Float32Array | null;
   /** Per sequence, its first row in `logits`. */
   logitOffsets: number[];
   forwardNs: number;
@@ -116,6 +118,7 @@ export class ModelRunner {
     }
     return {
       logits: out[STEP_IO.logits]!.data as Float32Array,
+      logitsLse: (out[STEP_IO.logitsLse]?.data as Float32Array | undefined) ?? null,
       vocabSize: this.config.vocabSize,
       logitOffsets: inputs.logitOffsets,
       forwardNs,

@@ -130,7 +130,7 @@ export class ShardEngine {
       const row = (k: number) => result.logits.subarray(k * V, (k + 1) * V);
       const prefillTokens = chosen === null && starts !== null && r.prefillLogprobs ? promptLogprobs(r.tokens, starts[i]!, first, row) : null;
       const forbidden = r.stopping.suppressStops(r.generated) ? r.stopping.stopTokenIds : [];
-      const choice = chosen !== null ? { id: chosen[i]!, logprob: 0, top: { ids: [], logprobs: [] } } : r.chooser.choose(row(last), r.topNTokens, forbidden);
+      const choice = chosen !== null ? { id: chosen[i]!, logprob: 0, top: { ids: [], logprobs: [] } } : r.chooser.choose(row(last), r.topNTokens, forbidden, result.logitsLse?.[last]);
       r.computed = r.tokens.length;
       r.tokens.push(choice.id);
       r.chooser.accept(choice.id);

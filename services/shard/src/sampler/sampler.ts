@@ -88,10 +88,10 @@ export class TokenChooser {
   }
 
   /** Picks the next token from one logits row; `forbidden` ids cannot be chosen (min_new_tokens). */
-  choose(logits: Float32Array, topNTokens: number, forbidden: ReadonlySet<number> | readonly number[] = []): Choice {
+  choose(logits: Float32Array, topNTokens: number, forbidden: ReadonlySet<number> | readonly number[] = [], knownLse?: number): Choice {
     // The per-row hot path of every decode step (32 rows × 32k vocab at batch 32): logprobs come
     // from one log-sum-exp, and plain greedy rows take argmax of the raw logits without a copy.
-    const lse = logSumExp(logits);
+    const lse = knownLse ?? logSumExp(logits);
     const top = topN(logits, topNTokens);
     top.logprobs = top.logprobs.map((l) => l - lse);
     const p = this.#p;
