@@ -4,12 +4,16 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startCluster } from './helpers/cluster.ts';
 
-function childPids(pid: number): number[] {
+/** The launcher's service children by role (tsx may also run an esbuild helper process under it). */
+function serviceChildren(pid: number): { shard: number[]; router: number[] } {
+  let lines: string[] = [];
   try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).trim().split('\n');
   } catch {
-    return [];
+    // ps exits 1 when there are no children
   }
+  const of = (role: string) => lines.filter((l) => l.includes(`tessera.js ${role} `)).map((l) => Number(l.trim().split(/\s+/)[0]));
+  return { shard: of('shard'), router: of('router') };
 }
 const alive = (pid: number) => {
   try {
@@ -21,18 +25,22 @@ const alive = (pid: number) => {
 };
 
 describe('tessera launch supervision', () => {
-  test('SIGTERM stops the router and every shard, exit code 0', async () => {
+  test('SIGTERM stops the router and every shard, exit code 0', async (t) => {
     const cluster = await startCluster();
-    const children = childPids(cluster.launcher.pid!);
-    assert.equal(children.length, 2, `expected shard + router, got ${children.join(',')}`);
+    t.after(() => cluster.stop()); // a no-op once the launcher exited; cleans up when an assertion fails
+    const { shard, router } = serviceChildren(cluster.launcher.pid!);
+    assert.equal(shard.length, 1, cluster.output());
+    assert.equal(router.length, 1, cluster.output());
+    const children = [...shard, ...router];
     cluster.launcher.kill('SIGTERM');
     assert.equal(await cluster.exited, 0);
     for (const pid of children) assert.equal(alive(pid), false, `child ${pid} still alive`);
   });
 
-  test('a shard that dies is reported, the others are stopped, and the launcher exits non-zero', async () => {
+  test('a shard that dies is reported, the others are stopped, and the launcher exits non-zero', async (t) => {
     const cluster = await startCluster();
-    const [shardPid, routerPid] = childPids(cluster.launcher.pid!);
+    t.after(() => cluster.stop());
+    const { shard: [shardPid], router: [routerPid] } = serviceChildren(cluster.launcher.pid!);
     process.kill(shardPid!, 'SIGKILL');
     const code = await Promise.race([cluster.exited, new Promise((r) => setTimeout(() => r('timeout'), 20_000))]);
     assert.equal(code, 1, cluster.output());

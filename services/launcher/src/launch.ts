@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { ensureGeneratedModel } from '@tessera/model-files';
+import { createLogger } from '@tessera/protocol';
 import { FlagError, intFlag, parseFlags, toArgv } from './flags.ts';
 import { freePort, waitForRouter, waitForShard } from './readiness.ts';
 import { Supervisor } from './supervisor.ts';
@@ -57,8 +58,11 @@ export async function launch(argv: string[]): Promise<number> {
     return 0;
   }
   const supervisor = new Supervisor();
+  // Lifecycle events are structured logs like the services' (JSON, or readable on a TTY); usage
+  // errors, --help and the one-line ready message stay plain CLI output.
+  const logger = createLogger({ service: 'launcher', level: v.get('log-level') ?? 'info' });
   const onSignal = (signal: string) => {
-    console.error(`tessera: ${signal} received, stopping`);
+    logger.info({ signal }, `${signal} received, stopping`);
     // Newest first: the router drains in-flight requests, then the shards stop.
     void supervisor.stopAll(stopGraceMs(v)).then(() => process.exit(0));
   };
@@ -73,7 +77,8 @@ export async function launch(argv: string[]): Promise<number> {
     const logLevel = v.get('log-level') ?? 'info';
     let modelId = v.get('model-id');
     if (!modelId) {
-      modelId = await ensureGeneratedModel(cacheRoot, 'tiny', { onProgress: (m: string) => console.error(`tessera: ${m}`) });
+      modelId = await ensureGeneratedModel(cacheRoot, 'tiny', { onProgress: (m: string) => logger.info(m) });
+      logger.warn({ model: modelId }, 'no --model-id given: serving a generated, untrained test model');
       console.error(
         '\n  ************************************************************************\n' +
           '  * No --model-id given: serving a GENERATED, UNTRAINED TEST MODEL.       *\n' +
@@ -117,15 +122,16 @@ export async function launch(argv: string[]): Promise<number> {
     ]);
     const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${routerPort}`;
     await Promise.race([waitForRouter(url, timeoutMs, death), death]);
+    logger.info({ url, model: modelId, shards: numShard }, 'ready');
     console.log(`Tessera is ready: ${url}  (model ${modelId}, ${numShard} shard${numShard > 1 ? 's' : ''})`);
     const what = await supervisor.firstDeath;
-    console.error(`tessera: ${what}; stopping the others`);
+    logger.error({ reason: what }, `${what}; stopping the others`);
     await supervisor.stopAll();
     return 1;
   } catch (err) {
     if (supervisor.stopping) return 0;
-    const prefix = err instanceof FlagError ? 'tessera launch' : 'tessera';
-    console.error(`${prefix}: ${(err as Error).message}`);
+    if (err instanceof FlagError) console.error(`tessera launch: ${err.message}`);
+    else logger.error({ err: (err as Error).message }, 'start-up failed; stopping');
     await supervisor.stopAll();
     return 1;
   }
