@@ -1,5 +1,6 @@
 // @module Test helpers for serving tests: greedy TGI calls, SSE streams read with arrival times, /stats polling.
 import { postJson } from './sse.ts';
+import type { StatsBody } from '../../services/router/src/http/routes-stats.ts';
 
 export interface GreedyResult {
   ids: number[];
@@ -69,20 +70,8 @@ export async function streamGreedy(
   return out;
 }
 
-export interface Stats {
-  queue_size: number;
-  batch_size: number;
-  prefilling_size: number;
-  kv_blocks_total: number;
-  kv_blocks_free: number;
-  kv_blocks_used: number;
-  kv_blocks_cached: number;
-  kv_block_size: number;
-  prefix_cache_queries: number;
-  prefix_cache_hits: number;
-  prefill_tokens_computed: number;
-  prefill_tokens_reused: number;
-}
+/** The body of the router's GET /stats (the router's own type, so the two cannot drift). */
+export type Stats = StatsBody;
 
 export async function getStats(url: string): Promise<Stats> {
   const res = await fetch(`${url}/stats`);
