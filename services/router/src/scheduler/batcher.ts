@@ -120,6 +120,8 @@ export class Batcher {
       id: this.#nextRequestId++,
       inputIds: request.inputIds,
       totalTokens: request.totalTokens,
+      // Prompt logprobs need every prompt row computed, chunked or not.
+      reusePrefix: !request.promptLogprobs,
       request,
       sink,
       get cancelled() {
@@ -243,9 +245,6 @@ export class Batcher {
 
   #toRequest({ running: { entry, allocation }, cacheLen, chunkLen }: PrefillWork): Request {
     const r = entry.request;
-    // Prompt logprobs need every prompt row: a prefix-cache hit is recomputed (same K/V rewritten)
-    // unless the prompt is chunked, where cached positions then report no logprob.
-    if (r.promptLogprobs && cacheLen === allocation.cacheLen && cacheLen + chunkLen >= entry.inputIds.length) [cacheLen, chunkLen] = [0, entry.inputIds.length];
     return {
       id: entry.id,
       inputIds: [...r.inputIds],

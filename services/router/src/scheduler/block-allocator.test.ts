@@ -52,6 +52,19 @@ test('a second prompt with the same full leading blocks reuses them and skips th
   assert.equal(a.stats().usedBlocks, 0);
 });
 
+test('reusePrefix false (prompt logprobs) computes the whole prompt in blocks of its own', () => {
+  const a = new BlockAllocator({ numBlocks: 16, blockSize: 4 });
+  const prompt = ids(10);
+  const first = a.allocate(prompt, 14)!;
+  first.markComputed();
+  const again = a.allocate(prompt, 14, false)!;
+  assert.equal(again.cacheLen, 0);
+  assert.ok(again.blocks.every((b) => !first.blocks.includes(b)));
+  first.release();
+  again.release();
+  assert.equal(a.stats().usedBlocks, 0);
+});
+
 test('the last prompt token is always recomputed, in a block of its own', () => {
   const a = new BlockAllocator({ numBlocks: 16, blockSize: 4 });
   const prompt = ids(8); // exactly two full blocks

@@ -70,14 +70,15 @@ export class BlockAllocator {
 
   /**
    * Reserves blocks for `promptIds` plus generation up to `totalTokens` rows in all, reusing cached
-   * prefix blocks. Returns null (changing nothing) when they do not fit.
+   * prefix blocks unless `reusePrefix` is false (prompt logprobs need every prompt row computed).
+   * Returns null (changing nothing) when they do not fit.
    */
-  allocate(promptIds: readonly number[], totalTokens: number): BlockAllocation | null {
+  allocate(promptIds: readonly number[], totalTokens: number, reusePrefix = true): BlockAllocation | null {
     const needed = this.blocksFor(Math.max(totalTokens, promptIds.length));
     const hashes = this.#prefixCaching ? this.#promptBlockHashes(promptIds) : [];
     // Reuse only blocks that end before the last prompt token: that token is always recomputed (its
     // logits are needed) and it must be written into a block this request owns alone.
-    const reusable = Math.min(hashes.length, Math.floor((promptIds.length - 1) / this.blockSize));
+    const reusable = reusePrefix ? Math.min(hashes.length, Math.floor((promptIds.length - 1) / this.blockSize)) : 0;
     const hits: number[] = [];
     for (let i = 0; i < reusable; i++) {
       const b = this.#blockOf.get(hashes[i]!);

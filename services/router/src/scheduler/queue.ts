@@ -9,11 +9,13 @@ export interface Schedulable {
   readonly totalTokens: number;
   /** True once the client went away; such entries are dropped, never scheduled. */
   readonly cancelled: boolean;
+  /** False when the whole prompt must be computed (prompt logprobs): no prefix-cache reuse. */
+  readonly reusePrefix?: boolean;
 }
 
 /** The part of BlockAllocator the queue uses. */
 export interface Allocator {
-  allocate(promptIds: readonly number[], totalTokens: number): BlockAllocation | null;
+  allocate(promptIds: readonly number[], totalTokens: number, reusePrefix?: boolean): BlockAllocation | null;
 }
 
 export interface BatchBudget {
@@ -83,7 +85,7 @@ export class Queue<E extends Schedulable> {
     for (const entry of this.#entries) {
       if (budget.maxSize !== null && taken.length >= budget.maxSize) break;
       if (totalTokens + entry.totalTokens > budget.tokenBudget) break;
-      const allocation = allocator.allocate(entry.inputIds, entry.totalTokens);
+      const allocation = allocator.allocate(entry.inputIds, entry.totalTokens, entry.reusePrefix !== false);
       if (allocation === null) break;
       const computed = entry.inputIds.length - allocation.cacheLen;
       const left = budget.prefillTokenBudget - prefillTokens;
