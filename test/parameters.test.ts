@@ -124,6 +124,16 @@ describe('parameters end to end', () => {
     assert.equal(e.token_logprobs![0], null);
     g.tokens.forEach((t, k) => assert.ok(close(e.token_logprobs![g.prefill.length + k]!, t.logprob), `token ${k}: ${e.token_logprobs![g.prefill.length + k]} vs ${t.logprob}`));
     g.prefill.slice(1).forEach((t, k) => assert.ok(close(e.token_logprobs![k + 1]!, t.logprob!), `prompt token ${k + 1}`));
+    // With echo and logprobs N, prompt positions carry their N alternatives too, the same the
+    // generation step reports when that position is generated instead of echoed.
+    const echoTop = await client.completions.create({ model: 'x', prompt: [ids], max_tokens: 1, temperature: 0, echo: true, logprobs: 2 });
+    const et = echoTop.choices[0]!.logprobs!.top_logprobs!;
+    assert.equal(et[0], null);
+    for (const t of et.slice(1, ids.length)) assert.ok(Object.keys(t!).length >= 2, JSON.stringify(t));
+    const plain = await client.completions.create({ model: 'x', prompt: [g.prefill.map((t) => t.id)], max_tokens: 1, temperature: 0, logprobs: 2 });
+    const want = plain.choices[0]!.logprobs!.top_logprobs![0]!;
+    const got = et[g.prefill.length]!;
+    for (const [text, lp] of Object.entries(want)) assert.ok(close(got[text]!, lp), `${JSON.stringify(text)}: ${got[text]} vs ${lp}`);
 
     const best = await client.completions.create({ model: 'x', prompt: 'Once upon a time', max_tokens: 4, temperature: 1, best_of: 3, n: 1, seed: 3 });
     assert.equal(best.choices.length, 1);

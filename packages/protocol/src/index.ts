@@ -115,6 +115,8 @@ export interface Generation {
   finishReason: FinishReason;
   generatedTokens: number;
   seed: number;
+  /** Per prompt position, its top-n alternatives (with prefillTokens and topNTokens > 0). */
+  prefillTopTokens?: Tokens[];
 }
 
 export interface Timings {

@@ -1,5 +1,5 @@
 // @module OpenAI legacy completions `logprobs`: {tokens, token_logprobs, top_logprobs, text_offset}, prompt tokens first with `echo`.
-import type { TokenEvent, TokenInfo } from '../infer/events.ts';
+import type { PrefillToken, TokenEvent, TokenInfo } from '../infer/events.ts';
 
 export interface LegacyLogprobs {
   tokens: string[];
@@ -22,10 +22,14 @@ export class LegacyLogprobsBuilder {
     this.offset = startOffset;
   }
 
-  /** One prompt token (echo): its own logprob only; the first prompt token has none. */
-  promptToken(t: TokenInfo): this {
+  /** One prompt token (echo) with its alternatives; the first prompt token has none (null). */
+  promptToken(t: PrefillToken): this {
     const lp = finite(t.logprob);
-    return this.#push(t, lp, lp === null ? null : { [t.text]: lp });
+    if (lp === null) return this.#push(t, null, null);
+    const top: Record<string, number> = {};
+    for (const alt of t.topTokens) if (!(alt.text in top)) top[alt.text] = alt.logprob;
+    top[t.text] ??= lp;
+    return this.#push(t, lp, top);
   }
 
   /** One generated token with its alternatives. */
@@ -47,7 +51,7 @@ export class LegacyLogprobsBuilder {
 }
 
 /** The logprobs of one non-streamed choice: echoed prompt tokens (when given), then the generated ones. */
-export function legacyLogprobs(prompt: { tokens: TokenInfo[]; text: string } | null, tokens: TokenEvent[]): LegacyLogprobs {
+export function legacyLogprobs(prompt: { tokens: PrefillToken[]; text: string } | null, tokens: TokenEvent[]): LegacyLogprobs {
   const b = new LegacyLogprobsBuilder();
   for (const t of prompt?.tokens ?? []) b.promptToken(t);
   // Generated text starts right after the echoed prompt text (token texts may not add up to it: BOS, spaces).

@@ -9,6 +9,10 @@ export interface TokenInfo {
   special: boolean;
 }
 
+export interface PrefillToken extends TokenInfo {
+  topTokens: TokenInfo[];
+}
+
 export interface TokenEvent {
   type: 'token';
   /** 0-based position among generated tokens. */
@@ -48,8 +52,11 @@ export interface EndEvent {
   stop: string | null;
   /** Sum of the generated tokens' raw logprobs (best_of ranks choices by it). */
   cumulativeLogprob: number;
-  /** Prompt tokens with their logprobs (the first is NaN), when promptLogprobs was asked; else null. */
-  prefill: TokenInfo[] | null;
+  /**
+   * Prompt tokens with their logprobs (the first is NaN) and, when top-n was asked, their
+   * alternatives; null unless promptLogprobs was asked.
+   */
+  prefill: PrefillToken[] | null;
   timings: RequestTimings;
 }
 

@@ -1,5 +1,5 @@
 // @module One request's output side: Generations → token events (detokenized, stop strings cut) → one terminal event.
-import type { Generation } from '@tessera/protocol';
+import type { Generation, Tokens } from '@tessera/protocol';
 import { IncrementalDetokenizer, StopStringMatcher, type TextTokenizer } from '@tessera/tokenization';
 import type { GenerationSink } from '../scheduler/batcher.ts';
 import type { ValidRequest } from '../validation/valid-request.ts';
@@ -33,6 +33,7 @@ export class RequestState implements GenerationSink {
   #cumulativeLogprob = 0;
   /** Prompt logprobs by position, merged from the prefill chunks (NaN where none came). */
   #promptLogprobs: number[] | null = null;
+  #promptTops: TokenInfo[][] | null = null;
   #cancelled = false;
 
   constructor(request: ValidRequest, tokenizer: TextTokenizer, channel: EventChannel, arrivedAt = performance.now(), observer?: TokenObserver) {
@@ -72,7 +73,7 @@ export class RequestState implements GenerationSink {
   /** Emits the step's tokens; returns true when the request is finished (shard or router side). */
   onGeneration(g: Generation): boolean {
     if (this.done) return true;
-    if (g.prefillTokens != null && this.#request.promptLogprobs) this.#mergePromptLogprobs(g.prefillTokens.logprobs);
+    if (g.prefillTokens != null && this.#request.promptLogprobs) this.#mergePromptLogprobs(g.prefillTokens.logprobs, g.prefillTopTokens ?? []);
     if (g.tokens.ids.length === 0) return false; // a prompt chunk short of the end: nothing sampled yet
     this.#firstTokenAt ??= performance.now();
     this.#observeTokens(g.tokens.ids.length);
@@ -124,10 +125,15 @@ export class RequestState implements GenerationSink {
     return false;
   }
 
-  #mergePromptLogprobs(logprobs: readonly number[]): void {
+  /** Prompt logprobs (and alternatives) arrive per prefill chunk; each position is filled once computed. */
+  #mergePromptLogprobs(logprobs: readonly number[], tops: readonly Tokens[]): void {
     const merged = (this.#promptLogprobs ??= this.#request.inputIds.map(() => Number.NaN));
+    const mergedTops = (this.#promptTops ??= this.#request.inputIds.map(() => []));
     logprobs.forEach((lp, k) => {
-      if (k < merged.length && Number.isFinite(lp)) merged[k] = lp;
+      if (k >= merged.length || !Number.isFinite(lp)) return;
+      merged[k] = lp;
+      const top = tops[k];
+      if (top) mergedTops[k] = top.ids.map((id, j) => this.#tokenInfo(id, top.logprobs[j] ?? Number.NaN));
     });
   }
 
@@ -162,7 +168,9 @@ export class RequestState implements GenerationSink {
       stop,
       timings,
       cumulativeLogprob: this.#cumulativeLogprob,
-      prefill: r.promptLogprobs ? r.inputIds.map((id, k) => this.#tokenInfo(id, this.#promptLogprobs?.[k] ?? Number.NaN)) : null,
+      prefill: r.promptLogprobs
+        ? r.inputIds.map((id, k) => ({ ...this.#tokenInfo(id, this.#promptLogprobs?.[k] ?? Number.NaN), topTokens: this.#promptTops?.[k] ?? [] }))
+        : null,
     });
   }
 

@@ -13,7 +13,7 @@ import type {
   WarmupRequest,
   WarmupResponse,
 } from '@tessera/protocol';
-import { logSumExp } from '../sampler/sampler.ts';
+import { logSumExp, topN } from '../sampler/sampler.ts';
 import { Batch, InvalidRequestError, type RequestState } from './batch.ts';
 import { BatchCache } from './batch-cache.ts';
 import { defaultKvBudgetBytes, fractionOfFreeMemoryBytes, planNumBlocks } from './kv-cache.ts';
@@ -120,15 +120,15 @@ export class ShardEngine {
         // A prompt chunk short of the end: its K/V are in the blocks, nothing is sampled, and the
         // request leaves the shard (the router sends it again with cache_len = chunkEnd).
         // Prompt logprobs of this chunk's tokens (the router merges the chunks).
-        const chunkLogprobs = chosen === null && r.prefillLogprobs ? promptLogprobs(r.tokens.slice(0, r.chunkEnd + 1), starts[i]!, result.logitOffsets[i]!, (k) => result.logits.subarray(k * V, (k + 1) * V)) : null;
+        const chunkLogprobs = chosen === null && r.prefillLogprobs ? promptLogprobs(r.tokens.slice(0, r.chunkEnd + 1), starts[i]!, result.logitOffsets[i]!, (k) => result.logits.subarray(k * V, (k + 1) * V), r.topNTokens) : null;
         r.computed = r.chunkEnd;
-        generations.push({ requestId: r.id, prefillTokens: chunkLogprobs, tokens: { ids: [], logprobs: [] }, topTokens: [], finishReason: 'FINISH_REASON_UNSPECIFIED', generatedTokens: 0, seed: r.chooser.seed });
+        generations.push({ requestId: r.id, prefillTokens: chunkLogprobs?.tokens ?? null, prefillTopTokens: chunkLogprobs?.tops ?? [], tokens: { ids: [], logprobs: [] }, topTokens: [], finishReason: 'FINISH_REASON_UNSPECIFIED', generatedTokens: 0, seed: r.chooser.seed });
         return;
       }
       const first = result.logitOffsets[i]!;
       const last = first + (starts !== null && r.prefillLogprobs ? r.tokens.length - 1 - starts[i]! : 0);
       const row = (k: number) => result.logits.subarray(k * V, (k + 1) * V);
-      const prefillTokens = chosen === null && starts !== null && r.prefillLogprobs ? promptLogprobs(r.tokens, starts[i]!, first, row) : null;
+      const prompt = chosen === null && starts !== null && r.prefillLogprobs ? promptLogprobs(r.tokens, starts[i]!, first, row, r.topNTokens) : null;
       const forbidden = r.stopping.suppressStops(r.generated) ? r.stopping.stopTokenIds : [];
       const choice = chosen !== null ? { id: chosen[i]!, logprob: 0, top: { ids: [], logprobs: [] } } : r.chooser.choose(row(last), r.topNTokens, forbidden, result.logitsLse?.[last]);
       r.computed = r.tokens.length;
@@ -141,7 +141,8 @@ export class ShardEngine {
       if (finishReason === 'FINISH_REASON_UNSPECIFIED') live.push(r);
       generations.push({
         requestId: r.id,
-        prefillTokens,
+        prefillTokens: prompt?.tokens ?? null,
+        prefillTopTokens: prompt?.tops ?? [],
         tokens: { ids: [choice.id], logprobs: [choice.logprob] },
         topTokens: r.topNTokens > 0 ? [choice.top] : [],
         finishReason,
@@ -163,9 +164,18 @@ export class ShardEngine {
 }
 
 /** Prompt token logprobs: token k is scored by the logits after token k-1 (NaN where not computed). */
-function promptLogprobs(tokens: number[], start: number, firstRow: number, row: (k: number) => Float32Array) {
-  const logprobs = tokens.map((t, k) => (k === 0 || k - 1 < start ? NaN : logprobOf(row(firstRow + k - 1 - start), t)));
-  return { ids: [...tokens], logprobs };
+function promptLogprobs(tokens: number[], start: number, firstRow: number, row: (k: number) => Float32Array, topNTokens: number) {
+  const scored = (k: number) => k > 0 && k - 1 >= start;
+  const logprobs = tokens.map((t, k) => (scored(k) ? logprobOf(row(firstRow + k - 1 - start), t) : NaN));
+  // Alternatives at each prompt position (OpenAI completions echo + logprobs), from the raw distribution.
+  const tops = tokens.map((_, k) => {
+    if (topNTokens === 0 || !scored(k)) return { ids: [], logprobs: [] };
+    const logits = row(firstRow + k - 1 - start);
+    const lse = logSumExp(logits);
+    const top = topN(logits, topNTokens);
+    return { ids: top.ids, logprobs: top.logprobs.map((l) => l - lse) };
+  });
+  return { tokens: { ids: [...tokens], logprobs }, tops };
 }
 
 function logprobOf(logits: Float32Array, id: number): number {
