@@ -1,7 +1,7 @@
 // @module OpenAI chat: request → GenerateRequest, events → chat.completion / chat.completion.chunk (chunk state).
 import { UnsupportedError, ValidationError } from '../errors.ts';
 import type { EndEvent, TokenEvent, TokenInfo } from '../infer/events.ts';
-import type { GenerateRequest } from '../validation/valid-request.ts';
+import type { GenerateRequest, PromptInput } from '../validation/valid-request.ts';
 import type { Finished } from './choices.ts';
 import { head, isObject, openAIFinishReason, openAIRequest, usage, type OpenAIFinishReason, type ResponseContext, type Usage } from './openai.ts';
 
@@ -41,6 +41,18 @@ export interface ChatCompletionChunk extends ResponseContext {
   usage?: Usage | null;
 }
 
+/** The chat prompt of a request body: messages plus the chat-template options (shared with /chat_tokenize). */
+export function chatInput(body: Record<string, unknown>): Extract<PromptInput, { kind: 'chat' }> {
+  return {
+    kind: 'chat',
+    value: body.messages,
+    field: 'messages',
+    addGenerationPrompt: body.add_generation_prompt,
+    continueFinalMessage: body.continue_final_message,
+    templateKwargs: body.chat_template_kwargs,
+  };
+}
+
 export function chatRequest(body: unknown): GenerateRequest {
   if (!isObject(body)) throw new ValidationError('request body must be a JSON object', null);
   if (body.messages === undefined) throw new ValidationError('missing field `messages`', 'messages');
@@ -51,14 +63,7 @@ export function chatRequest(body: unknown): GenerateRequest {
   }
   return openAIRequest(
     body,
-    {
-      kind: 'chat',
-      value: body.messages,
-      field: 'messages',
-      addGenerationPrompt: body.add_generation_prompt,
-      continueFinalMessage: body.continue_final_message,
-      templateKwargs: body.chat_template_kwargs,
-    },
+    chatInput(body),
     { max_completion_tokens: 'maxNewTokens', logprobs: 'logprobs', top_logprobs: 'topNTokens', add_special_tokens: 'addSpecialTokens' },
   );
 }

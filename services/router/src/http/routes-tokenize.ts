@@ -1,6 +1,7 @@
 // @module Tokenizer routes: /tokenize (TGI `inputs` or vLLM `prompt`/`messages`), /detokenize (vLLM), /chat_tokenize (TGI).
 import { Router, type Request, type Response } from 'express';
 import { IncrementalDetokenizer, type TextTokenizer } from '@tessera/tokenization';
+import { chatInput } from '../api/chat.ts';
 import { isObject } from '../api/openai.ts';
 import { ValidationError } from '../errors.ts';
 import type { Validator } from '../validation/validate.ts';
@@ -41,14 +42,7 @@ function optionalBool(body: Record<string, unknown>, key: string): boolean | und
 
 /** Messages (+ template options) → the chat template's text, through the validator's rules. */
 function renderChat(validator: Validator, body: Record<string, unknown>): string {
-  return validator.renderChat({
-    kind: 'chat',
-    value: body.messages,
-    field: 'messages',
-    addGenerationPrompt: body.add_generation_prompt,
-    continueFinalMessage: body.continue_final_message,
-    templateKwargs: body.chat_template_kwargs,
-  });
+  return validator.renderChat(chatInput(body));
 }
 
 export function tokenizeRoutes(deps: TokenizeRouteDeps): Router {

@@ -10,6 +10,7 @@ import type {
   PrefillRequest,
   PrefillResponse,
   Timings,
+  Tokens,
   WarmupRequest,
   WarmupResponse,
 } from '@tessera/protocol';
@@ -165,19 +166,20 @@ export class ShardEngine {
 
 /** Prompt token logprobs: token k is scored by the logits after token k-1 (NaN where not computed). */
 function promptLogprobs(tokens: number[], start: number, firstRow: number, row: (k: number) => Float32Array, topNTokens: number) {
-  const scored = (k: number) => k > 0 && k - 1 >= start;
-  const logprobs = tokens.map((t, k) => (scored(k) ? logprobOf(row(firstRow + k - 1 - start), t) : NaN));
+  const logprobs: number[] = [];
   // Alternatives at each prompt position (OpenAI completions echo + logprobs), from the raw distribution.
-  const tops = tokens.map((_, k) => {
-    if (topNTokens === 0 || !scored(k)) return { ids: [], logprobs: [] };
+  const tops: Tokens[] = [];
+  tokens.forEach((t, k) => {
+    if (k === 0 || k - 1 < start) {
+      logprobs.push(NaN);
+      tops.push({ ids: [], logprobs: [] });
+      return;
+    }
     const logits = row(firstRow + k - 1 - start);
-    const lse = logSumExp(logits);
+    const lse = logSumExp(logits); // once per row, shared by the token's logprob and its alternatives
+    logprobs.push(logits[t]! - lse);
     const top = topN(logits, topNTokens);
-    return { ids: top.ids, logprobs: top.logprobs.map((l) => l - lse) };
+    tops.push({ ids: top.ids, logprobs: top.logprobs.map((l) => l - lse) });
   });
   return { tokens: { ids: [...tokens], logprobs }, tops };
-}
-
-function logprobOf(logits: Float32Array, id: number): number {
-  return logits[id]! - logSumExp(logits);
 }
