@@ -1,4 +1,4 @@
-// @module The `tessera` command line: `launch` (default), `shard`, `router`, `generate-model`, `health`.
+// @module The `tessera` command line: `launch` (default), `shard`, `router`, `generate-model`, `health`, `check-device`.
 import { argvWithEnv, EnvFlagError, scrubFlagEnv, type FlagSpec } from './env-flags.ts';
 
 const USAGE = `usage: tessera <command> [flags]
@@ -9,6 +9,7 @@ commands:
   router            run the HTTP router by itself, against --shard-uris
   generate-model    write a generated test model directory (--preset tiny|50m|tp4 --out DIR)
   health            probe a shard (--grpc HOST:PORT) or a router (--http URL); exit 0 when healthy
+  check-device      can this host run shards on --device cpu|cuda|webgpu, and which fused operators run there
 
 Run 'tessera <command> --help' for the flags of each command. Every flag of launch, shard and
 router may also come from the environment as TESSERA_<FLAG> (--model-id → TESSERA_MODEL_ID);
@@ -93,6 +94,10 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'health': {
       const { healthCommand } = await import('./health-check.ts');
       return healthCommand(args);
+    }
+    case 'check-device': {
+      const { checkDeviceCommand } = await import('@tessera/shard');
+      return checkDeviceCommand(args);
     }
     case 'generate-model': {
       const { generateModelCommand } = await import('./generate-model.ts');

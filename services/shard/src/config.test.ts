@@ -45,3 +45,18 @@ test('--kv-cache-memory takes a fraction of free memory (a decimal number ≤ 1)
   assert.equal(b.kvCacheFraction, null);
   assert.throws(() => parseShardArgs(['--model-id', '/m', '--kv-cache-memory', '1.5']), /fraction of free memory must be in \(0, 1\]/);
 });
+
+test('device, dtype and KV layout: float16 and device-resident KV are the GPU defaults, each overridable', () => {
+  const cpu = parseShardArgs(['--model-id', '/m'])!;
+  assert.deepEqual([cpu.device, cpu.dtype, cpu.kvLayout, cpu.deviceId], ['cpu', 'float32', 'host', 0]);
+  const webgpu = parseShardArgs(['--model-id', '/m', '--device', 'webgpu'])!;
+  assert.deepEqual([webgpu.dtype, webgpu.kvLayout], ['float16', 'device']);
+  const cuda = parseShardArgs(['--model-id', '/m', '--device', 'cuda', '--device-id', '3'])!;
+  assert.deepEqual([cuda.dtype, cuda.kvLayout, cuda.deviceId], ['float16', 'host', 3]);
+  const forced = parseShardArgs(['--model-id', '/m', '--device', 'webgpu', '--dtype', 'float32', '--kv-layout', 'host'])!;
+  assert.deepEqual([forced.dtype, forced.kvLayout], ['float32', 'host']);
+  assert.equal(parseShardArgs(['--model-id', '/m', '--dtype', 'float16', '--kv-layout', 'device'])!.kvLayout, 'device');
+  assert.throws(() => parseShardArgs(['--model-id', '/m', '--dtype', 'bfloat16']), /--dtype must be one of/);
+  assert.throws(() => parseShardArgs(['--model-id', '/m', '--kv-layout', 'gpu']), /--kv-layout must be one of/);
+  assert.throws(() => parseShardArgs(['--model-id', '/m', '--world-size', '2', '--dtype', 'float16']), /tensor parallelism .* float32/);
+});

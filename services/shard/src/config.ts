@@ -1,6 +1,7 @@
 // @module `tessera shard` flags → a typed ShardConfig, with errors that name the flag.
 import os from 'node:os';
 import { defaultGraphCacheDir } from './graph/graph-cache.ts';
+import type { KvLayout, StepGraphOptions } from './graph/llama.ts';
 
 export const SHARD_USAGE = `usage: tessera shard --model-id PATH [flags]
   --model-id PATH          HF model directory or .gguf file (required)
@@ -18,9 +19,12 @@ export const SHARD_USAGE = `usage: tessera shard --model-id PATH [flags]
   --block-size N           tokens per KV block (default 16)
   --threads N              intra-op threads (default: all cores)
   --cache-dir DIR          graph cache (default $TESSERA_CACHE_DIR or ~/.cache/tessera/graphs)
-  --dtype float32          weight dtype (only float32 today)
-  --device cpu|cuda|webgpu execution provider (default cpu)
-  --device-id N            accelerator index (default 0)
+  --device cpu|cuda|webgpu execution provider, explicitly: one that cannot load fails the start (default cpu)
+  --device-id N            CUDA device index (default 0; WebGPU takes the default adapter)
+  --dtype float32|float16  weights, activations and KV cache (default float32 on cpu, float16 on a GPU);
+                           norms, softmax and logits stay float32
+  --kv-layout auto|host|device  where the KV pools live: device keeps them on the accelerator and the
+                           graph writes them in place (default auto: device on webgpu, else host)
   --log-level LEVEL        pino level (default info)`;
 
 export interface ShardConfig {
@@ -42,9 +46,10 @@ export interface ShardConfig {
   blockSize: number;
   threads: number;
   cacheDir: string;
-  dtype: 'float32';
+  dtype: 'float32' | 'float16';
   device: 'cpu' | 'cuda' | 'webgpu';
   deviceId: number;
+  kvLayout: KvLayout;
   logLevel: string;
 }
 
@@ -64,7 +69,7 @@ export function parseByteSize(raw: string, flag: string): number {
   return bytes;
 }
 
-const KNOWN_FLAGS = new Set(['model-id', 'port', 'hostname', 'rank', 'world-size', 'master-addr', 'master-port', 'collective-transport', 'collective-timeout', 'rendezvous-timeout', 'kv-cache-memory', 'block-size', 'threads', 'cache-dir', 'dtype', 'device', 'device-id', 'log-level']);
+const KNOWN_FLAGS = new Set(['model-id', 'port', 'hostname', 'rank', 'world-size', 'master-addr', 'master-port', 'collective-transport', 'collective-timeout', 'rendezvous-timeout', 'kv-cache-memory', 'block-size', 'threads', 'cache-dir', 'dtype', 'device', 'device-id', 'kv-layout', 'log-level']);
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 /** Every flag `tessera shard` accepts (the CLI maps TESSERA_<FLAG> environment variables onto them). */
 export const SHARD_FLAGS: ReadonlySet<string> = KNOWN_FLAGS;
@@ -111,6 +116,13 @@ export function parseShardArgs(argv: readonly string[]): ShardConfig | null {
   if (kvFraction !== null && !(kvFraction > 0 && kvFraction <= 1)) {
     throw new ShardConfigError(`--kv-cache-memory as a fraction of free memory must be in (0, 1], got "${kv}"`);
   }
+  const device = oneOf('device', ['cpu', 'cuda', 'webgpu'] as const, 'cpu');
+  const dtype = oneOf('dtype', ['float32', 'float16'] as const, device === 'cpu' ? 'float32' : 'float16');
+  const layout = oneOf('kv-layout', ['auto', 'host', 'device'] as const, 'auto');
+  const kvLayout: KvLayout = layout === 'auto' ? (device === 'webgpu' ? 'device' : 'host') : layout;
+  if (worldSize > 1 && (dtype !== 'float32' || kvLayout !== 'host')) {
+    throw new ShardConfigError(`tensor parallelism (--world-size ${worldSize}) runs --dtype float32 with --kv-layout host only today`);
+  }
   return {
     modelId,
     port: int('port', 50051, 0, 65535),
@@ -127,9 +139,15 @@ export function parseShardArgs(argv: readonly string[]): ShardConfig | null {
     blockSize,
     threads: int('threads', os.availableParallelism(), 1, 1024),
     cacheDir: values.get('cache-dir') ?? defaultGraphCacheDir(),
-    dtype: oneOf('dtype', ['float32'] as const, 'float32'),
-    device: oneOf('device', ['cpu', 'cuda', 'webgpu'] as const, 'cpu'),
+    dtype,
+    device,
     deviceId: int('device-id', 0, 0),
+    kvLayout,
     logLevel,
   };
+}
+
+/** The step graph this config asks for. */
+export function graphOptionsOf(config: Pick<ShardConfig, 'dtype' | 'kvLayout'>): StepGraphOptions {
+  return { dtype: config.dtype, kvLayout: config.kvLayout };
 }

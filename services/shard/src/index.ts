@@ -13,3 +13,5 @@ export { TokenChooser, logSoftmax, argmax, topN } from './sampler/sampler.ts';
 export { ProcessGroup, type GroupOptions, type CollectiveStats } from './collective/group.ts';
 export { CollectiveError } from './collective/transport.ts';
 export { parallelPlan, ShardWeights, type ParallelPlan } from './weights/shard-weights.ts';
+export { checkDevice, checkDeviceCommand, type DeviceReport } from './check-device.ts';
+export { ExecutionProviderError, missingForDevice, sessionOptionsFor, type Device } from './runner/execution-provider.ts';

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import { createLogger } from '@tessera/protocol';
 import { loadModel, type LoadedModel } from '@tessera/model-files';
-import { parseShardArgs, SHARD_USAGE, ShardConfigError, type ShardConfig } from './config.ts';
+import { graphOptionsOf, parseShardArgs, SHARD_USAGE, ShardConfigError, type ShardConfig } from './config.ts';
 import { ensureStepGraph } from './graph/graph-cache.ts';
 import { RunnerClient } from './runner-client.ts';
 import { parallelPlan } from './weights/shard-weights.ts';
@@ -21,7 +21,7 @@ export async function startShard(config: ShardConfig, opts: { model?: LoadedMode
   const started = Date.now();
   const model = opts.model ?? (await loadModel(config.modelId));
   logger.info({ model: config.modelId, format: model.format, architecture: model.config.architecture, layers: model.config.numLayers }, 'model loaded');
-  const graph = ensureStepGraph(model, { cacheDir: config.cacheDir, rank: config.rank, worldSize: config.worldSize, logger });
+  const graph = ensureStepGraph(model, { cacheDir: config.cacheDir, rank: config.rank, worldSize: config.worldSize, graph: graphOptionsOf(config), logger });
   const client = await RunnerClient.start({
     onnxPath: graph.onnxPath,
     config: model.config,

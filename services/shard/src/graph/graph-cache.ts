@@ -7,12 +7,12 @@ import type { Logger } from 'pino';
 import * as ort from 'onnxruntime-node';
 import { createProgress, type LoadedModel } from '@tessera/model-files';
 import { parallelPlan } from '../weights/shard-weights.ts';
-import { buildLlamaStepGraph } from './llama.ts';
+import { buildLlamaStepGraph, DEFAULT_GRAPH_OPTIONS, type StepGraphOptions } from './llama.ts';
 import { buildLlamaSegments } from './llama-segments.ts';
 import { ExternalDataWriter, OnnxGraphBuilder } from './onnx-builder.ts';
 
 /** Bump whenever the generated graph changes meaning or layout. */
-export const GRAPH_BUILDER_VERSION = 5;
+export const GRAPH_BUILDER_VERSION = 7;
 const GRAPH_FILE = 'model.onnx';
 const DATA_FILE = 'model.onnx.data';
 const META_FILE = 'meta.json';
@@ -21,6 +21,8 @@ export interface GraphCacheOptions {
   cacheDir: string;
   rank: number;
   worldSize: number;
+  /** Compute type and KV layout (default float32, host-resident KV). */
+  graph?: StepGraphOptions;
   logger?: Logger;
 }
 
@@ -38,12 +40,14 @@ export function defaultGraphCacheDir(): string {
   return process.env.TESSERA_CACHE_DIR || path.join(os.homedir(), '.cache', 'tessera', 'graphs');
 }
 
-export function graphCacheKey(model: LoadedModel, opts: Pick<GraphCacheOptions, 'rank' | 'worldSize'>) {
+export function graphCacheKey(model: LoadedModel, opts: Pick<GraphCacheOptions, 'rank' | 'worldSize' | 'graph'>) {
+  const graph = opts.graph ?? DEFAULT_GRAPH_OPTIONS;
   return {
     digest: model.digest,
     rank: opts.rank,
     worldSize: opts.worldSize,
-    dtype: 'float32',
+    dtype: graph.dtype,
+    kvLayout: graph.kvLayout,
     ortVersion: ort.env.versions.node ?? ort.env.versions.common,
     builderVersion: GRAPH_BUILDER_VERSION,
   };
@@ -53,6 +57,10 @@ export function graphCacheKey(model: LoadedModel, opts: Pick<GraphCacheOptions, 
 export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): CachedGraph {
   // Fails early, naming the dimension, when the model cannot be split over this world size.
   const plan = parallelPlan(model.config, opts.rank, opts.worldSize);
+  const graph = opts.graph ?? DEFAULT_GRAPH_OPTIONS;
+  if (opts.worldSize > 1 && (graph.dtype !== 'float32' || graph.kvLayout !== 'host')) {
+    throw new Error(`tensor parallelism (world size ${opts.worldSize}) runs float32 with host-resident KV only; got ${graph.dtype}, ${graph.kvLayout} KV`);
+  }
   const key = graphCacheKey(model, opts);
   const id = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 32);
   const dir = path.join(opts.cacheDir, id);
@@ -73,12 +81,13 @@ export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): Ca
     let progress: ReturnType<typeof createProgress> | null = null;
     let segments: string[];
     if (opts.worldSize === 1) {
-      const builder = new OnnxGraphBuilder('tessera_step', writer);
-      buildLlamaStepGraph(builder, model, (done, total) => {
+      const builder = new OnnxGraphBuilder('tessera_step', writer, graph.dtype);
+      const onProgress = (done: number, total: number) => {
         const what = done === 1 ? 'embeddings' : done === total ? 'head' : `layer ${done - 1}/${layers}`;
         progress ??= createProgress({ label: 'building graph', total, logger: opts.logger, logEveryMs: 0 });
         progress.update(done, what);
-      });
+      };
+      buildLlamaStepGraph(builder, model, onProgress, graph);
       fs.writeFileSync(path.join(tmp, GRAPH_FILE), builder.encode());
       segments = [GRAPH_FILE];
     } else {
@@ -104,7 +113,7 @@ export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): Ca
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
-  opts.logger?.info({ dir, ms: Date.now() - started }, 'graph built');
+  opts.logger?.info({ dir, ms: Date.now() - started, dtype: graph.dtype, kvLayout: graph.kvLayout }, 'graph built');
   return { onnxPath, segmentPaths: segmentPathsOf(dir), reused: false };
 }
 

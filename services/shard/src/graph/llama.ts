@@ -1,8 +1,8 @@
 // @module Llama/Mistral/Qwen2 decoder blocks over a paged KV pool in standard ONNX ops, and the whole-model step graph.
 import type { LoadedModel, ModelConfig } from '@tessera/model-files';
 import { parallelPlan, ShardWeights } from '../weights/shard-weights.ts';
-import type { OnnxGraphBuilder } from './onnx-builder.ts';
-import { ropeTables } from './rope.ts';
+import { type OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
+import { ropeCaches } from './rope.ts';
 
 /** Names of the step graph's inputs and outputs, shared with the runner that feeds it. */
 export const STEP_IO = {
@@ -18,7 +18,33 @@ export const STEP_IO = {
   vCache: (l: number) => `v_cache_${l}`,
   newK: (l: number) => `new_k_${l}`,
   newV: (l: number) => `new_v_${l}`,
+  /** Device-resident KV: pool slot of every past position [B, P] (replaces block_table). */
+  slotTable: 'slot_table',
+  /** Device-resident KV: the computed rows (b·S + s) whose K/V are written, and their slots [R, 1]. */
+  writeRows: 'write_rows',
+  writeSlots: 'write_slots',
+  /** Device-resident KV: the pools after this step's writes, bound to the input pools (in place). */
+  kCacheOut: (l: number) => `k_cache_out_${l}`,
+  vCacheOut: (l: number) => `v_cache_out_${l}`,
 } as const;
+
+/** Element type of activations, weights and the KV cache. Norms, softmax and logits are float32 either way. */
+export type ComputeType = 'float32' | 'float16';
+
+/**
+ * Where the KV pools live. `host`: pools [kvH, blocks, blockSize, D] are fed each step and the graph
+ * returns the new rows (new_k/new_v) for the host to write. `device`: pools [slots, kvH, D] stay
+ * on the accelerator and the graph writes the new rows itself (ScatterND into k/v_cache_out_l, which
+ * the runner binds to the input pools so the update happens in place).
+ */
+export type KvLayout = 'host' | 'device';
+
+export interface StepGraphOptions {
+  dtype: ComputeType;
+  kvLayout: KvLayout;
+}
+
+export const DEFAULT_GRAPH_OPTIONS: StepGraphOptions = { dtype: 'float32', kvLayout: 'host' };
 
 export interface BuildProgress {
   (done: number, total: number): void;
@@ -34,54 +60,66 @@ export function concatRows(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-/** The RMSNorm pattern onnxruntime fuses into SimplifiedLayerNormalization. */
-function rmsNorm(b: OnnxGraphBuilder, x: string, weight: string, eps: string, two: string): string {
-  const meanSquare = b.op('ReduceMean', [b.op('Pow', [x, two])], { axes: [-1], keepdims: 1 });
-  const rms = b.op('Sqrt', [b.op('Add', [meanSquare, eps])]);
-  return b.op('Mul', [b.op('Div', [x, rms]), weight]);
+const FLOAT = onnxTypeOf('float32');
+
+/**
+ * RMSNorm as onnxruntime's SimplifiedLayerNormalization (what its optimizer fuses the x / sqrt(mean(x²) + ε)
+ * pattern into on the CPU anyway): one node on every provider instead of five, and float16 inputs are
+ * normalised in float32 inside it (stash_type 1).
+ */
+function rmsNorm(b: OnnxGraphBuilder, p: NormConstants, x: string, weight: string): string {
+  return b.op('SimplifiedLayerNormalization', [x, weight], { axis: -1, epsilon: { float: p.w.config.rmsNormEps }, stash_type: 1 });
 }
 
-/** rotate_half RoPE with tables [cos, cos] and [-sin, sin]. */
-function rope(b: OnnxGraphBuilder, x: string, cos: string, sin: string, halfSplit: string, output?: string): string {
-  const [x1, x2] = b.node('Split', [x, halfSplit], { axis: -1 }, 2) as [string, string];
-  const rotated = b.op('Concat', [x2, x1], { axis: -1 });
-  return b.op('Add', [b.op('Mul', [x, cos]), b.op('Mul', [rotated, sin])], {}, output);
+/** rotate_half RoPE of x [B·S, heads·D] at position_ids, as onnxruntime's RotaryEmbedding (one node on every provider). */
+function rope(b: OnnxGraphBuilder, p: StepPrelude, x: string, heads: number): string {
+  const n = p.names;
+  return b.op('com.microsoft.RotaryEmbedding', [b.op('Reshape', [x, n.tokensByRow]), STEP_IO.positionIds, n.cosCache, n.sinCache], { num_heads: heads, interleaved: 0 });
 }
 
 /** Shape vectors, the attention mask and RoPE tables of one step, built once per graph. */
-export interface StepPrelude {
-  w: ShardWeights;
+export interface StepPrelude extends NormConstants {
+  kvLayout: KvLayout;
   /** Local (this rank's) heads and KV heads. */
   nH: number;
   kvH: number;
-  eps: string;
-  two: string;
-  names: Record<'halfSplit' | 'qShape' | 'kvShape' | 'attnOutShape' | 'pastShape' | 'qTShape' | 'flatHeads' | 'bias' | 'pastNewSplit' | 'cosQ' | 'sinQ' | 'cosK' | 'sinK', string>;
+  names: Record<'tokensByRow' | 'qShape' | 'kvShape' | 'attnOutShape' | 'pastShape' | 'qTShape' | 'flatHeads' | 'tokenHeads' | 'bias' | 'pastNewSplit' | 'cosCache' | 'sinCache', string>;
 }
 
 /** Declares the per-step inputs (ids only when `withIds`) and the K/V pools of `layers`. */
-export function declareStepInputs(b: OnnxGraphBuilder, w: ShardWeights, layers: number[], withIds: boolean): void {
+export function declareStepInputs(b: OnnxGraphBuilder, w: ShardWeights, layers: number[], withIds: boolean, opts: StepGraphOptions = DEFAULT_GRAPH_OPTIONS): void {
   const io = STEP_IO;
   const D = w.config.headDim;
+  const kvH = w.plan.kvHeads.count;
   if (withIds) b.input(io.inputIds, 'int64', ['batch', 'seq']);
   b.input(io.positionIds, 'int64', ['batch', 'seq']);
   b.input(io.attentionBias, 'float32', ['batch', 'seq', 'total']);
-  b.input(io.blockTable, 'int64', ['batch', 'blocks']);
+  if (opts.kvLayout === 'device') {
+    b.input(io.slotTable, 'int64', ['batch', 'past']);
+    b.input(io.writeRows, 'int64', ['writes']);
+    b.input(io.writeSlots, 'int64', ['writes', 1]);
+  } else {
+    b.input(io.blockTable, 'int64', ['batch', 'blocks']);
+  }
+  const poolDims = opts.kvLayout === 'device' ? ['num_slots', kvH, D] : [kvH, 'num_blocks', 'block_size', D];
   for (const l of layers) {
-    b.input(io.kCache(l), 'float32', [w.plan.kvHeads.count, 'num_blocks', 'block_size', D]);
-    b.input(io.vCache(l), 'float32', [w.plan.kvHeads.count, 'num_blocks', 'block_size', D]);
+    b.input(io.kCache(l), opts.dtype, poolDims);
+    b.input(io.vCache(l), opts.dtype, poolDims);
   }
 }
 
-/** What the MLP and the head need (no step inputs): the weights and the RMSNorm constants. */
-export type NormConstants = Pick<StepPrelude, 'w' | 'eps' | 'two'>;
+/** What the MLP and the head need (no step inputs): the weights and the compute type. */
+export interface NormConstants {
+  w: ShardWeights;
+  dtype: ComputeType;
+}
 
-export function normConstants(b: OnnxGraphBuilder, w: ShardWeights): NormConstants {
-  return { w, eps: b.constant('float32', [w.config.rmsNormEps], []), two: b.constant('float32', [2], []) };
+export function normConstants(_b: OnnxGraphBuilder, w: ShardWeights, dtype: ComputeType = 'float32'): NormConstants {
+  return { w, dtype };
 }
 
 /** Shared constants; `poolLayer` is a layer whose pool input is declared (its shape gives the block size). */
-export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: number): StepPrelude {
+export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: number, opts: StepGraphOptions = DEFAULT_GRAPH_OPTIONS): StepPrelude {
   const c: ModelConfig = w.config;
   const D = c.headDim;
   const nH = w.plan.heads.count;
@@ -96,32 +134,32 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
   // attention_bias [B,S,T] → [1,B,G·S,T]: the same mask for every query head of a KV group.
   const biasGroups = b.op('Expand', [b.op('Unsqueeze', [io.attentionBias, b.constant('int64', [1])]), b.constant('int64', [1, G, 1, 1])]);
   const biasShape = b.op('Concat', [b.constant('int64', [1]), b.op('Shape', [io.positionIds], { start: 0, end: 1 }), b.constant('int64', [-1]), b.op('Shape', [io.attentionBias], { start: 2, end: 3 })], { axis: 0 });
-  // Split of the attention weights into past (P = M·blockSize) and new (S) columns.
-  const past = b.op('Mul', [b.op('Shape', [io.blockTable], { start: 1, end: 2 }), b.op('Shape', [io.kCache(poolLayer)], { start: 2, end: 3 })]);
-  // RoPE tables gathered by position: [B,S,D], broadcast over heads (one copy in the data file for all segments).
-  const { cos, sinSigned } = ropeTables(c, c.maxPositionEmbeddings);
-  const cosBSD = b.op('Gather', [b.weight('rope.cos', cos, [c.maxPositionEmbeddings, D], 'rope.cos'), io.positionIds], { axis: 0 });
-  const sinBSD = b.op('Gather', [b.weight('rope.sin', sinSigned, [c.maxPositionEmbeddings, D], 'rope.sin'), io.positionIds], { axis: 0 });
-  const unsqueeze23 = b.constant('int64', [2, 3]);
-  const unsqueeze2 = b.constant('int64', [2]);
+  // Split of the attention weights into past (P = M·blockSize, or the slot table's width) and new (S) columns.
+  const past =
+    opts.kvLayout === 'device'
+      ? b.op('Shape', [io.slotTable], { start: 1, end: 2 })
+      : b.op('Mul', [b.op('Shape', [io.blockTable], { start: 1, end: 2 }), b.op('Shape', [io.kCache(poolLayer)], { start: 2, end: 3 })]);
+  // RoPE caches [positions, D/2]: one copy in the data file for all segments (shared by key).
+  const { cos, sin } = ropeCaches(c, c.maxPositionEmbeddings);
   return {
-    ...normConstants(b, w),
+    ...normConstants(b, w, opts.dtype),
+    kvLayout: opts.kvLayout,
     nH,
     kvH,
     names: {
-      halfSplit: b.constant('int64', [D / 2, D / 2]),
+      tokensByRow: b.op('Concat', [batchSeq, b.constant('int64', [-1])], { axis: 0 }),
       qShape: b.op('Concat', [batchSeq, b.constant('int64', [kvH, G, D])], { axis: 0 }),
       kvShape: b.op('Concat', [batchSeq, b.constant('int64', [kvH, D])], { axis: 0 }),
       attnOutShape: b.op('Concat', [b.constant('int64', [0, 0, G]), seq, b.constant('int64', [D])], { axis: 0 }),
-      pastShape: b.constant('int64', [0, 0, -1, D]),
+      // Each layout's own reshape target (a constant no node uses would be an unused initializer).
+      pastShape: opts.kvLayout === 'host' ? b.constant('int64', [0, 0, -1, D]) : '',
       qTShape: b.constant('int64', [0, 0, D, -1]),
       flatHeads: b.constant('int64', [-1, nH * D]),
+      tokenHeads: opts.kvLayout === 'device' ? b.constant('int64', [-1, kvH, D]) : '',
       bias: b.op('Reshape', [biasGroups, biasShape]),
       pastNewSplit: b.op('Concat', [past, seq], { axis: 0 }),
-      cosQ: b.op('Unsqueeze', [cosBSD, unsqueeze23]),
-      sinQ: b.op('Unsqueeze', [sinBSD, unsqueeze23]),
-      cosK: b.op('Unsqueeze', [cosBSD, unsqueeze2]),
-      sinK: b.op('Unsqueeze', [sinBSD, unsqueeze2]),
+      cosCache: b.weight('rope.cos', cos, [c.maxPositionEmbeddings, D / 2], 'rope.cos'),
+      sinCache: b.weight('rope.sin', sin, [c.maxPositionEmbeddings, D / 2], 'rope.sin'),
     },
   };
 }
@@ -130,7 +168,7 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
  * Token embeddings [B·S, H]. Sharded (world size > 1) the table holds this rank's vocabulary span
  * only: ids outside it give zero rows, so the sum over ranks is the embedding (one all-reduce).
  */
-export function embedTokens(b: OnnxGraphBuilder, w: ShardWeights): { x: string; table: string } {
+export function embedTokens(b: OnnxGraphBuilder, w: ShardWeights, dtype: ComputeType = 'float32'): { x: string; table: string } {
   const c = w.config;
   const { start, count } = w.plan.vocab;
   // Shared by key so a tied LM head (the same rows) is stored once in the rank's data file.
@@ -140,7 +178,7 @@ export function embedTokens(b: OnnxGraphBuilder, w: ShardWeights): { x: string; 
   const local = b.op('Sub', [STEP_IO.inputIds, b.constant('int64', [start], [])]);
   const inSpan = b.op('And', [b.op('GreaterOrEqual', [local, b.constant('int64', [0], [])]), b.op('Less', [local, b.constant('int64', [count], [])])]);
   const rows = b.op('Gather', [table, b.op('Where', [inSpan, local, b.constant('int64', [0], [])])], { axis: 0 });
-  const mask = b.op('Cast', [b.op('Unsqueeze', [inSpan, b.constant('int64', [-1])])], { to: 1 /* FLOAT */ });
+  const mask = b.op('Cast', [b.op('Unsqueeze', [inSpan, b.constant('int64', [-1])])], { to: onnxTypeOf(dtype) });
   return { table, x: b.op('Reshape', [b.op('Mul', [rows, mask]), flat]) };
 }
 
@@ -156,7 +194,7 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   const qScale = 1 / Math.sqrt(D);
   const t = w.qkv(l);
   const wQkv = b.weight(`l${l}.qkv`, concatRows([t.q.map((v) => v * qScale), t.k, t.v]), [(nH + 2 * kvH) * D, H]);
-  const qkvInputs = [rmsNorm(b, x, b.weight(`l${l}.input_norm`, w.inputNorm(l), [H]), p.eps, p.two), wQkv];
+  const qkvInputs = [rmsNorm(b, p, x, b.weight(`l${l}.input_norm`, w.inputNorm(l), [H])), wQkv];
   if (t.bias) qkvInputs.push(b.weight(`l${l}.qkv_bias`, concatRows([t.bias.q.map((v) => v * qScale), t.bias.k, t.bias.v]), [(nH + 2 * kvH) * D]));
   const qkv = b.op('Gemm', qkvInputs, { transB: 1 });
   const [qFlat, kFlat, vFlat] = b.node('Split', [qkv, b.constant('int64', [nH * D, kvH * D, kvH * D])], { axis: 1 }, 3) as [string, string, string];
@@ -164,21 +202,40 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   // Attention without repeating KV heads, in [kvH, B, ·, ·] layout so the pooled past needs no transpose:
   // scores are computed transposed (K·Qᵀ, Q is small at decode) for the past and the new tokens apart,
   // so the gathered past K/V are never concatenated with the new ones either.
-  const qRot = rope(b, b.op('Reshape', [qFlat, n.qShape]), n.cosQ, n.sinQ, n.halfSplit); // [B,S,kvH,G,D]
+  const qRot = b.op('Reshape', [rope(b, p, qFlat, nH), n.qShape]); // [B,S,kvH,G,D]
   const qT = b.op('Reshape', [b.op('Transpose', [qRot], { perm: [2, 0, 4, 3, 1] }), n.qTShape]); // [kvH,B,D,G·S]
-  const kRot = rope(b, b.op('Reshape', [kFlat, n.kvShape]), n.cosK, n.sinK, n.halfSplit); // [B,S,kvH,D]
-  const kNew = b.op('Transpose', [kRot], { perm: [2, 0, 1, 3] }, io.newK(l)); // [kvH,B,S,D]
-  const vNew = b.op('Transpose', [b.op('Reshape', [vFlat, n.kvShape])], { perm: [2, 0, 1, 3] }, io.newV(l));
-  const kPast = b.op('Reshape', [b.op('Gather', [io.kCache(l), io.blockTable], { axis: 1 }), n.pastShape]); // [kvH,B,P,D]
-  const vPast = b.op('Reshape', [b.op('Gather', [io.vCache(l), io.blockTable], { axis: 1 }), n.pastShape]);
+  const kRot = b.op('Reshape', [rope(b, p, kFlat, kvH), n.kvShape]); // [B,S,kvH,D]
+  const onHost = p.kvLayout === 'host';
+  const kNew = b.op('Transpose', [kRot], { perm: [2, 0, 1, 3] }, onHost ? io.newK(l) : undefined); // [kvH,B,S,D]
+  const vNew = b.op('Transpose', [b.op('Reshape', [vFlat, n.kvShape])], { perm: [2, 0, 1, 3] }, onHost ? io.newV(l) : undefined);
+  let kPast: string;
+  let vPast: string;
+  if (onHost) {
+    kPast = b.op('Reshape', [b.op('Gather', [io.kCache(l), io.blockTable], { axis: 1 }), n.pastShape]); // [kvH,B,P,D]
+    vPast = b.op('Reshape', [b.op('Gather', [io.vCache(l), io.blockTable], { axis: 1 }), n.pastShape]);
+    b.output(io.newK(l), p.dtype, [kvH, 'batch', 'seq', D]);
+    b.output(io.newV(l), p.dtype, [kvH, 'batch', 'seq', D]);
+  } else {
+    // Pools [slots, kvH, D]: gather the past by slot, and write this step's rows in place.
+    kPast = b.op('Transpose', [b.op('Gather', [io.kCache(l), io.slotTable], { axis: 0 })], { perm: [2, 0, 1, 3] }); // [kvH,B,P,D]
+    vPast = b.op('Transpose', [b.op('Gather', [io.vCache(l), io.slotTable], { axis: 0 })], { perm: [2, 0, 1, 3] });
+    const written = (rows: string) => b.op('Gather', [b.op('Reshape', [rows, n.tokenHeads]), io.writeRows], { axis: 0 }); // [R,kvH,D]
+    b.op('ScatterND', [io.kCache(l), io.writeSlots, written(kRot)], {}, io.kCacheOut(l));
+    b.op('ScatterND', [io.vCache(l), io.writeSlots, written(vFlat)], {}, io.vCacheOut(l));
+    b.output(io.kCacheOut(l), p.dtype, ['num_slots', kvH, D]);
+    b.output(io.vCacheOut(l), p.dtype, ['num_slots', kvH, D]);
+  }
   const scoresT = b.op('Concat', [b.op('MatMul', [kPast, qT]), b.op('MatMul', [kNew, qT])], { axis: 2 }); // [kvH,B,T,G·S]
-  const scores = b.op('Add', [b.op('Transpose', [scoresT], { perm: [0, 1, 3, 2] }), n.bias]); // [kvH,B,G·S,T]
-  const [pPast, pNew] = b.node('Split', [b.op('Softmax', [scores], { axis: -1 }), n.pastNewSplit], { axis: 3 }, 2) as [string, string];
+  // Masking and softmax in float32 whatever the compute type (the bias holds -inf).
+  const half = p.dtype === 'float16';
+  const scoresRaw = b.op('Transpose', [scoresT], { perm: [0, 1, 3, 2] });
+  const scores = b.op('Add', [half ? b.op('Cast', [scoresRaw], { to: FLOAT }) : scoresRaw, n.bias]); // [kvH,B,G·S,T]
+  const softmax = b.op('Softmax', [scores], { axis: -1 });
+  const probs = half ? b.op('Cast', [softmax], { to: onnxTypeOf('float16') }) : softmax;
+  const [pPast, pNew] = b.node('Split', [probs, n.pastNewSplit], { axis: 3 }, 2) as [string, string];
   const attn = b.op('Add', [b.op('MatMul', [pPast, vPast]), b.op('MatMul', [pNew, vNew])]); // [kvH,B,G·S,D]
   const attnTokens = b.op('Transpose', [b.op('Reshape', [attn, n.attnOutShape])], { perm: [1, 3, 0, 2, 4] }); // [B,S,kvH,G,D]
   const wO = b.weight(`l${l}.o_proj`, w.oProj(l), [H, nH * D]);
-  b.output(io.newK(l), 'float32', [kvH, 'batch', 'seq', D]);
-  b.output(io.newV(l), 'float32', [kvH, 'batch', 'seq', D]);
   return b.op('Gemm', [b.op('Reshape', [attnTokens, n.flatHeads]), wO], { transB: 1 });
 }
 
@@ -187,7 +244,7 @@ export function mlpBlock(b: OnnxGraphBuilder, p: NormConstants, l: number, x: st
   const { w } = p;
   const H = w.config.hiddenSize;
   const F = w.plan.ffn.count;
-  const xn = rmsNorm(b, x, b.weight(`l${l}.post_norm`, w.postNorm(l), [H]), p.eps, p.two);
+  const xn = rmsNorm(b, p, x, b.weight(`l${l}.post_norm`, w.postNorm(l), [H]));
   const { gate: g, up: u } = w.gateUp(l);
   const wGateUp = b.weight(`l${l}.gate_up`, concatRows([g, u]), [2 * F, H]);
   const [gate, up] = b.node('Split', [b.op('Gemm', [xn, wGateUp], { transB: 1 }), b.constant('int64', [F, F])], { axis: 1 }, 2) as [string, string];
@@ -201,25 +258,29 @@ export function headBlock(b: OnnxGraphBuilder, p: NormConstants, x: string, tied
   const c = w.config;
   b.input(STEP_IO.logitRows, 'int64', ['rows']);
   const rows = b.op('Gather', [x, STEP_IO.logitRows], { axis: 0 });
-  const normed = rmsNorm(b, rows, b.weight('final_norm', w.finalNorm(), [c.hiddenSize]), p.eps, p.two);
+  const normed = rmsNorm(b, p, rows, b.weight('final_norm', w.finalNorm(), [c.hiddenSize]));
   const lmHead = tiedTable ?? b.weight('lm_head', w.lmHead(), [w.plan.vocab.count, c.hiddenSize], c.tieWordEmbeddings ? 'vocab_rows' : undefined);
-  b.op('Gemm', [normed, lmHead], { transB: 1 }, STEP_IO.logits);
+  if (p.dtype === 'float16') b.op('Cast', [b.op('Gemm', [normed, lmHead], { transB: 1 })], { to: FLOAT }, STEP_IO.logits);
+  else b.op('Gemm', [normed, lmHead], { transB: 1 }, STEP_IO.logits);
   b.output(STEP_IO.logits, 'float32', ['rows', w.plan.vocab.count]);
 }
 
 /**
  * Builds the step graph for the whole model (world size 1). Inputs: input_ids, position_ids [B,S];
- * attention_bias [B,S,P+S]; block_table [B,M] (P = M·blockSize); logit_rows [R]; k/v_cache_l
- * [kvH, numBlocks, blockSize, D]. Outputs: new_k_l/new_v_l [kvH,B,S,D] (post-RoPE K); logits [R,V].
+ * attention_bias [B,S,P+S] (float32); logit_rows [R]; host KV: block_table [B,M] (P = M·blockSize)
+ * and k/v_cache_l [kvH, numBlocks, blockSize, D]; device KV: slot_table [B,P], write_rows [W],
+ * write_slots [W,1] and k/v_cache_l [slots, kvH, D]. Outputs: logits [R,V] and logits_lse [R]
+ * (float32); host KV: new_k_l/new_v_l [kvH,B,S,D] (post-RoPE K); device KV: k/v_cache_out_l.
  */
-export function buildLlamaStepGraph(b: OnnxGraphBuilder, model: LoadedModel, progress?: BuildProgress): void {
+export function buildLlamaStepGraph(b: OnnxGraphBuilder, model: LoadedModel, progress?: BuildProgress, opts: StepGraphOptions = DEFAULT_GRAPH_OPTIONS): void {
+  if (b.weightType !== opts.dtype) throw new Error(`the builder stores ${b.weightType} weights but the graph computes in ${opts.dtype}`);
   const w = new ShardWeights(model, parallelPlan(model.config, 0, 1));
   const L = model.config.numLayers;
   const total = L + 2;
   const layers = Array.from({ length: L }, (_, l) => l);
-  declareStepInputs(b, w, layers, true);
-  const p = stepPrelude(b, w, 0);
-  const embed = embedTokens(b, w);
+  declareStepInputs(b, w, layers, true, opts);
+  const p = stepPrelude(b, w, 0, opts);
+  const embed = embedTokens(b, w, opts.dtype);
   let x = embed.x;
   progress?.(1, total);
   for (const l of layers) {

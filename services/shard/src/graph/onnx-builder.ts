@@ -1,22 +1,33 @@
 // @module A small typed builder over onnx-proto's static ModelProto schema, weights as external data.
 import fs from 'node:fs';
 import onnxProto from 'onnx-proto';
+import { f32ToF16Array } from '@tessera/model-files';
 
 const { onnx } = onnxProto;
 
 export const OPSET_VERSION = 17;
+/** onnxruntime's own operators (RotaryEmbedding, …), which every provider Tessera uses implements. */
+const CONTRIB_DOMAIN = 'com.microsoft';
+const CONTRIB_PREFIX = `${CONTRIB_DOMAIN}.`;
 /** IR version 8 is the one opset 17 pairs with. */
 const IR_VERSION = 8;
 /** External-data offsets are aligned so onnxruntime can memory-map them. */
 const EXTERNAL_ALIGNMENT = 64 * 1024;
 
-export type ElemType = 'float32' | 'int64';
+export type ElemType = 'float32' | 'float16' | 'int64';
+/** Element types weights can be stored in. */
+export type WeightType = 'float32' | 'float16';
 /** A dimension: a fixed size or a symbolic name ("batch"). */
 export type Dim = number | string;
 /** Attribute values: integer, integer list, string, or a tagged float. */
 export type AttrValue = number | number[] | string | { float: number };
 
-const ELEM: Record<ElemType, number> = { float32: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64 };
+const ELEM: Record<ElemType, number> = { float32: onnx.TensorProto.DataType.FLOAT, float16: onnx.TensorProto.DataType.FLOAT16, int64: onnx.TensorProto.DataType.INT64 };
+
+/** The ONNX TensorProto data type number of an element type (Cast's `to`). */
+export function onnxTypeOf(elem: ElemType): number {
+  return ELEM[elem];
+}
 
 /** Appends raw tensor bytes to one `.data` file and remembers where each landed. */
 export class ExternalDataWriter {
@@ -47,7 +58,7 @@ export class ExternalDataWriter {
   }
 }
 
-function bytesOf(data: Float32Array | BigInt64Array): Uint8Array {
+function bytesOf(data: Float32Array | Uint16Array | BigInt64Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
@@ -88,6 +99,8 @@ export class OnnxGraphBuilder {
   constructor(
     readonly graphName: string,
     external: ExternalDataWriter,
+    /** Element type of every `weight()` (float16 halves the data file and device memory). */
+    readonly weightType: WeightType = 'float32',
   ) {
     this.#external = external;
   }
@@ -109,20 +122,20 @@ export class OnnxGraphBuilder {
   }
 
   /**
-   * A float32 initializer stored in the external `.data` file (written immediately). With `shareKey`,
-   * graphs built on the same writer store the data once (the first call's bytes are kept).
+   * An initializer of `weightType` stored in the external `.data` file (written immediately). With
+   * `shareKey`, graphs built on the same writer store the data once (the first call's bytes are kept).
    */
   weight(name: string, data: Float32Array, dims: number[], shareKey?: string): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (data.length !== expected) throw new Error(`weight ${name}: ${data.length} values for shape [${dims}]`);
     const reused = shareKey === undefined ? undefined : this.#external.shared.get(shareKey);
-    const { offset, length } = reused ?? this.#external.append(bytesOf(data));
+    const { offset, length } = reused ?? this.#external.append(bytesOf(this.weightType === 'float16' ? f32ToF16Array(data) : data));
     if (shareKey !== undefined && reused === undefined) this.#external.shared.set(shareKey, { offset, length });
     this.#initializers.push(
       onnx.TensorProto.create({
         name: this.#claim(name),
         dims,
-        dataType: ELEM.float32,
+        dataType: ELEM[this.weightType],
         dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
         externalData: [
           { key: 'location', value: this.#external.location },
@@ -142,8 +155,13 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  /** Adds a node with `outputCount` outputs; names are generated unless `outputs` are given. */
+  /**
+   * Adds a node with `outputCount` outputs; names are generated unless `outputs` are given. Operators
+   * of onnxruntime's contrib domain are named `com.microsoft.Op`.
+   */
   node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs?: string[] | number): string[] {
+    const contrib = op.startsWith(CONTRIB_PREFIX);
+    if (contrib) op = op.slice(CONTRIB_PREFIX.length);
     const id = this.#counter++;
     const outs =
       typeof outputs === 'object'
@@ -153,6 +171,7 @@ export class OnnxGraphBuilder {
       onnx.NodeProto.create({
         name: `${op}_${id}`,
         opType: op,
+        ...(contrib ? { domain: CONTRIB_DOMAIN } : {}),
         input: inputs,
         output: outs,
         attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
@@ -171,7 +190,10 @@ export class OnnxGraphBuilder {
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
       producerName: producer,
-      opsetImport: [{ domain: '', version: OPSET_VERSION }],
+      opsetImport: [
+        { domain: '', version: OPSET_VERSION },
+        { domain: CONTRIB_DOMAIN, version: 1 },
+      ],
       graph: {
         name: this.graphName,
         input: this.#inputs,

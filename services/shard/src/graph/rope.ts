@@ -44,3 +44,18 @@ export function ropeTables(config: ModelConfig, positions: number): { cos: Float
   }
   return { cos, sinSigned };
 }
+
+/** Half-width tables `positions × headDim/2` (cos, sin) in the layout of onnxruntime's RotaryEmbedding. */
+export function ropeCaches(config: ModelConfig, positions: number): { cos: Float32Array; sin: Float32Array } {
+  const half = config.headDim / 2;
+  const inv = ropeInverseFrequencies(config);
+  const cos = new Float32Array(positions * half);
+  const sin = new Float32Array(positions * half);
+  for (let p = 0; p < positions; p++) {
+    for (let i = 0; i < half; i++) {
+      cos[p * half + i] = Math.cos(p * inv[i]!);
+      sin[p * half + i] = Math.sin(p * inv[i]!);
+    }
+  }
+  return { cos, sin };
+}

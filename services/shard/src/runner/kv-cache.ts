@@ -1,5 +1,6 @@
-// @module The per-layer paged K/V pools (zero-initialised Float32Arrays) and their sizing from a byte budget.
+// @module The per-layer paged K/V pools in host memory (zero-initialised) and their sizing from a byte budget.
 import os from 'node:os';
+import type { ComputeType } from '../graph/llama.ts';
 
 const GIB = 1024 ** 3;
 
@@ -8,11 +9,59 @@ export interface KvGeometry {
   blockSize: number;
   numKvHeads: number;
   headDim: number;
+  /** Element type of the pools (default float32). */
+  dtype?: ComputeType;
+}
+
+/** float16 pools hold raw f16 bit patterns. */
+export type PoolArray = Float32Array | Uint16Array;
+
+export function bytesPerElement(dtype: ComputeType | undefined): number {
+  return dtype === 'float16' ? 2 : 4;
 }
 
 /** K and V bytes of one block across all layers. */
 export function bytesPerBlock(g: KvGeometry): number {
-  return 2 * g.numLayers * g.blockSize * g.numKvHeads * g.headDim * Float32Array.BYTES_PER_ELEMENT;
+  return 2 * g.numLayers * g.blockSize * g.numKvHeads * g.headDim * bytesPerElement(g.dtype);
+}
+
+/** What the engine and the router see of the pools, wherever they live. */
+export interface KvPools {
+  readonly geometry: KvGeometry;
+  readonly numBlocks: number;
+  readonly capacityTokens: number;
+  readonly bytes: number;
+  slotOf(blocks: ArrayLike<number>, pos: number): number;
+}
+
+/** Capacity, size and slot arithmetic of `numBlocks` blocks, wherever (or before) the pools exist. */
+export class PoolShape implements KvPools {
+  constructor(
+    readonly geometry: KvGeometry,
+    readonly numBlocks: number,
+  ) {}
+
+  get capacityTokens(): number {
+    return this.numBlocks * this.geometry.blockSize;
+  }
+
+  get bytes(): number {
+    return this.numBlocks * bytesPerBlock(this.geometry);
+  }
+
+  /** Pool slot of token position `pos` of a sequence that owns `blocks`. */
+  slotOf(blocks: ArrayLike<number>, pos: number): number {
+    return poolSlot(this.geometry, this.numBlocks, blocks, pos);
+  }
+}
+
+/** Pool slot (block · blockSize + offset) of token position `pos` of a sequence that owns `blocks`. */
+export function poolSlot(g: KvGeometry, numBlocks: number, blocks: ArrayLike<number>, pos: number): number {
+  const bs = g.blockSize;
+  const block = blocks[Math.floor(pos / bs)];
+  if (block === undefined) throw new Error(`position ${pos} is beyond the ${blocks.length} KV blocks reserved`);
+  if (block < 0 || block >= numBlocks) throw new Error(`KV block ${block} is outside the pool (0..${numBlocks - 1})`);
+  return block * bs + (pos % bs);
 }
 
 /** Default budget: 25 % of free memory, at most 2 GiB. */
@@ -36,45 +85,27 @@ export function planNumBlocks(g: KvGeometry, budgetBytes: number, maxTotalTokens
  * Pools of `numKvHeads × numBlocks × blockSize × headDim` per layer (head-major, so the graph gathers a
  * sequence's past as [kvH, B, P, D] without a transpose); slot = block · blockSize + offset.
  */
-export class KvCache {
-  readonly k: Float32Array[];
-  readonly v: Float32Array[];
+export class KvCache extends PoolShape {
+  readonly k: PoolArray[];
+  readonly v: PoolArray[];
   /** Floats per token row (numKvHeads · headDim). */
   readonly rowSize: number;
   /** Floats of one head's pool (numBlocks · blockSize · headDim). */
   readonly #headStride: number;
 
-  constructor(
-    readonly geometry: KvGeometry,
-    readonly numBlocks: number,
-  ) {
+  constructor(geometry: KvGeometry, numBlocks: number) {
+    super(geometry, numBlocks);
     this.rowSize = geometry.numKvHeads * geometry.headDim;
     this.#headStride = numBlocks * geometry.blockSize * geometry.headDim;
     const floats = geometry.numKvHeads * this.#headStride;
     // Zero-filled: padded/masked reads of never-written rows stay finite (0 · NaN would poison softmax).
-    this.k = Array.from({ length: geometry.numLayers }, () => new Float32Array(floats));
-    this.v = Array.from({ length: geometry.numLayers }, () => new Float32Array(floats));
-  }
-
-  get capacityTokens(): number {
-    return this.numBlocks * this.geometry.blockSize;
-  }
-
-  get bytes(): number {
-    return this.numBlocks * bytesPerBlock(this.geometry);
-  }
-
-  /** Pool slot of token position `pos` of a sequence that owns `blocks`. */
-  slotOf(blocks: ArrayLike<number>, pos: number): number {
-    const bs = this.geometry.blockSize;
-    const block = blocks[Math.floor(pos / bs)];
-    if (block === undefined) throw new Error(`position ${pos} is beyond the ${blocks.length} KV blocks reserved`);
-    if (block < 0 || block >= this.numBlocks) throw new Error(`KV block ${block} is outside the pool (0..${this.numBlocks - 1})`);
-    return block * bs + (pos % bs);
+    const alloc = () => (geometry.dtype === 'float16' ? new Uint16Array(floats) : new Float32Array(floats));
+    this.k = Array.from({ length: geometry.numLayers }, alloc);
+    this.v = Array.from({ length: geometry.numLayers }, alloc);
   }
 
   /** Copies token row i of newK/newV ([kvH, rows, D]) into pool slot slots[i]; slots < 0 are padding, skipped. */
-  writeRows(layer: number, slots: ArrayLike<number>, newK: Float32Array, newV: Float32Array): void {
+  writeRows(layer: number, slots: ArrayLike<number>, newK: PoolArray, newV: PoolArray): void {
     const d = this.geometry.headDim;
     const rows = slots.length;
     const k = this.k[layer]!;

@@ -2,18 +2,20 @@
 import * as ort from 'onnxruntime-node';
 import type { ModelConfig } from '@tessera/model-files';
 import type { ProcessGroup } from '../collective/group.ts';
-import { STEP_IO } from '../graph/llama.ts';
+import { type ComputeType, type KvLayout, STEP_IO } from '../graph/llama.ts';
 import type { Batch } from './batch.ts';
-import { KvCache, type KvGeometry } from './kv-cache.ts';
+import { DeviceKvCache } from './device-kv.ts';
+import { describeProviderFailure, type Device, missingForDevice, ExecutionProviderError, sessionOptionsFor } from './execution-provider.ts';
+import { KvCache, PoolShape, type KvGeometry, type KvPools, type PoolArray } from './kv-cache.ts';
 import { SegmentPipeline } from './segment-pipeline.ts';
-import { prepareStep, type StepSequence } from './step-inputs.ts';
+import { deviceKvInputs, prepareStep, type StepSequence } from './step-inputs.ts';
 
 export interface RunnerOptions {
   blockSize: number;
   /** intra-op threads (default: ORT's choice = all cores). */
   threads?: number;
   /** Execution provider (default cpu). */
-  device?: 'cpu' | 'cuda' | 'webgpu';
+  device?: Device;
   deviceId?: number;
   /** Tensor parallel (world size > 1): this rank's segment graphs, its KV heads and its process group. */
   parallel?: { segmentPaths: string[]; kvHeads: number; group: ProcessGroup };
@@ -33,18 +35,27 @@ export interface StepResult {
 
 export class ModelRunner {
   readonly geometry: KvGeometry;
+  /** Read from the graph: the KV pools' element type and where they live. */
+  readonly dtype: ComputeType;
+  readonly kvLayout: KvLayout;
   #kv: KvCache | null = null;
+  #deviceKv: Promise<DeviceKvCache> | null = null;
   #poolFeeds: Record<string, ort.Tensor> = {};
 
   private constructor(
     readonly session: ort.InferenceSession,
     readonly config: ModelConfig,
     readonly blockSize: number,
+    readonly device: Device,
+    readonly deviceId: number,
     /** Tensor parallel: the segments joined by collectives; null runs `session` as the whole step. */
     readonly pipeline: SegmentPipeline | null = null,
     kvHeads: number = config.numKvHeads,
   ) {
-    this.geometry = { numLayers: config.numLayers, blockSize, numKvHeads: kvHeads, headDim: config.headDim };
+    const pool = session.inputMetadata.find((m) => m.name === STEP_IO.kCache(0));
+    this.dtype = pool?.isTensor && pool.type === 'float16' ? 'float16' : 'float32';
+    this.kvLayout = session.inputNames.includes(STEP_IO.slotTable) ? 'device' : 'host';
+    this.geometry = { numLayers: config.numLayers, blockSize, numKvHeads: kvHeads, headDim: config.headDim, dtype: this.dtype };
   }
 
   /** The tensor-parallel process group, or null at world size 1. */
@@ -54,43 +65,55 @@ export class ModelRunner {
 
   static async create(onnxPath: string, config: ModelConfig, opts: RunnerOptions): Promise<ModelRunner> {
     const device = opts.device ?? 'cpu';
-    const load = (file: string) =>
-      ort.InferenceSession.create(file, {
-        executionProviders: [device === 'cpu' ? 'cpu' : { name: device, deviceId: opts.deviceId ?? 0 }],
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        interOpNumThreads: 1,
-        ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
-        // Each session has its own arena, which keeps its peak (the Warmup prefill) for good: with
-        // 2L + 2 segment sessions that multiplied a 50m model's warmup to > 12 GiB per rank (OOM).
-        ...(opts.parallel ? { enableCpuMemArena: false } : {}),
-      });
+    const deviceId = opts.deviceId ?? 0;
+    const missing = missingForDevice(device);
+    if (missing !== null) throw new ExecutionProviderError(`execution provider "${device}" could not be used: ${missing}`);
+    const options: ort.InferenceSession.SessionOptions = {
+      ...sessionOptionsFor(device, deviceId, opts.threads),
+      // Each session has its own arena, which keeps its peak (the Warmup prefill) for good: with
+      // 2L + 2 segment sessions that multiplied a 50m model's warmup to > 12 GiB per rank (OOM).
+      ...(opts.parallel ? { enableCpuMemArena: false } : {}),
+    };
     let sessions: ort.InferenceSession[];
     try {
       sessions = [];
-      for (const file of opts.parallel?.segmentPaths ?? [onnxPath]) sessions.push(await load(file));
+      for (const file of opts.parallel?.segmentPaths ?? [onnxPath]) sessions.push(await ort.InferenceSession.create(file, options));
     } catch (err) {
-      const why = (err as Error).message ?? String(err);
-      throw new Error(device === 'cpu' ? `loading ${onnxPath}: ${why}` : `execution provider "${device}" could not be used: ${why}`);
+      if (device !== 'cpu') throw describeProviderFailure(device, err);
+      throw new Error(`loading ${onnxPath}: ${(err as Error).message ?? String(err)}`);
     }
-    if (opts.parallel === undefined) return new ModelRunner(sessions[0]!, config, opts.blockSize);
+    if (opts.parallel === undefined) return new ModelRunner(sessions[0]!, config, opts.blockSize, device, deviceId);
     const pipeline = new SegmentPipeline(sessions, opts.parallel.group, config.hiddenSize, config.vocabSize);
-    return new ModelRunner(sessions[0]!, config, opts.blockSize, pipeline, opts.parallel.kvHeads);
+    return new ModelRunner(sessions[0]!, config, opts.blockSize, device, deviceId, pipeline, opts.parallel.kvHeads);
   }
 
+  /** The host-resident pools (host KV layout), or null. */
   get kv(): KvCache | null {
     return this.#kv;
   }
 
-  /** (Re)allocates the pools; every cached sequence is invalidated. */
-  allocate(numBlocks: number): KvCache {
+  /** The device-resident pools (device KV layout) once allocated, or null. */
+  async devicePools(): Promise<DeviceKvCache | null> {
+    return this.#deviceKv ? await this.#deviceKv : null;
+  }
+
+  /** (Re)allocates the pools; every cached sequence is invalidated. Device pools are ready by the next step. */
+  allocate(numBlocks: number): KvPools {
     this.#kv = null;
     this.#poolFeeds = {};
+    const previous = this.#deviceKv;
+    this.#deviceKv = null;
+    if (previous) void previous.then((old) => old.dispose(), () => {}).catch(() => {});
+    if (this.kvLayout === 'device') {
+      this.#deviceKv = DeviceKvCache.create(this.geometry, numBlocks, this.device, this.deviceId);
+      this.#deviceKv.catch(() => {}); // reported by the step that awaits it
+      return new PoolShape(this.geometry, numBlocks);
+    }
     const kv = new KvCache(this.geometry, numBlocks);
     const dims = [this.geometry.numKvHeads, numBlocks, this.blockSize, this.config.headDim];
     for (let l = 0; l < this.config.numLayers; l++) {
-      this.#poolFeeds[STEP_IO.kCache(l)] = new ort.Tensor('float32', kv.k[l]!, dims);
-      this.#poolFeeds[STEP_IO.vCache(l)] = new ort.Tensor('float32', kv.v[l]!, dims);
+      this.#poolFeeds[STEP_IO.kCache(l)] = new ort.Tensor(this.dtype, kv.k[l]!, dims);
+      this.#poolFeeds[STEP_IO.vCache(l)] = new ort.Tensor(this.dtype, kv.v[l]!, dims);
     }
     this.#kv = kv;
     return kv;
@@ -98,7 +121,8 @@ export class ModelRunner {
 
   /** Runs one step over the sequences: their new K/V land in the pools, logits come back. */
   async step(seqs: StepSequence[]): Promise<StepResult> {
-    const kv = this.#kv;
+    const deviceKv = this.#deviceKv ? await this.#deviceKv : null;
+    const kv: KvPools | null = deviceKv ?? this.#kv;
     if (kv === null) throw Object.assign(new Error('KV cache not allocated: call Warmup first'), { grpcCode: 9 /* FAILED_PRECONDITION */ });
     const inputs = prepareStep(seqs, this.blockSize, (blocks, pos) => kv.slotOf(blocks, pos));
     const { batch: B, seq: S } = inputs;
@@ -107,15 +131,31 @@ export class ModelRunner {
       [STEP_IO.inputIds]: new ort.Tensor('int64', inputs.inputIds, [B, S]),
       [STEP_IO.positionIds]: new ort.Tensor('int64', inputs.positionIds, [B, S]),
       [STEP_IO.attentionBias]: new ort.Tensor('float32', inputs.attentionBias, [B, S, inputs.tableBlocks * this.blockSize + S]),
-      [STEP_IO.blockTable]: new ort.Tensor('int64', inputs.blockTable, [B, inputs.tableBlocks]),
       [STEP_IO.logitRows]: new ort.Tensor('int64', inputs.logitRows, [inputs.logitRows.length]),
     };
     const started = process.hrtime.bigint();
-    const out = this.pipeline ? await this.pipeline.run(feeds) : await this.session.run(feeds);
-    const forwardNs = Number(process.hrtime.bigint() - started);
-    for (let l = 0; l < this.config.numLayers; l++) {
-      kv.writeRows(l, inputs.slots, out[STEP_IO.newK(l)]!.data as Float32Array, out[STEP_IO.newV(l)]!.data as Float32Array);
+    let out: Record<string, { data: unknown }>;
+    if (deviceKv !== null) {
+      const d = deviceKvInputs(inputs, this.blockSize);
+      feeds[STEP_IO.slotTable] = new ort.Tensor('int64', d.slotTable, [B, inputs.tableBlocks * this.blockSize]);
+      feeds[STEP_IO.writeRows] = new ort.Tensor('int64', d.writeRows, [d.writeRows.length]);
+      feeds[STEP_IO.writeSlots] = new ort.Tensor('int64', d.writeSlots, [d.writeSlots.length, 1]);
+      // Outputs left null come back to the host; the pools are bound to themselves (written in place).
+      const fetches: Record<string, ort.Tensor | null> = { [STEP_IO.logits]: null, [STEP_IO.logitsLse]: null };
+      for (let l = 0; l < this.config.numLayers; l++) {
+        feeds[STEP_IO.kCache(l)] = fetches[STEP_IO.kCacheOut(l)] = deviceKv.k[l]!;
+        feeds[STEP_IO.vCache(l)] = fetches[STEP_IO.vCacheOut(l)] = deviceKv.v[l]!;
+      }
+      out = await this.session.run(feeds, fetches);
+    } else {
+      feeds[STEP_IO.blockTable] = new ort.Tensor('int64', inputs.blockTable, [B, inputs.tableBlocks]);
+      out = this.pipeline ? await this.pipeline.run(feeds) : await this.session.run(feeds);
+      const host = this.#kv!;
+      for (let l = 0; l < this.config.numLayers; l++) {
+        host.writeRows(l, inputs.slots, out[STEP_IO.newK(l)]!.data as PoolArray, out[STEP_IO.newV(l)]!.data as PoolArray);
+      }
     }
+    const forwardNs = Number(process.hrtime.bigint() - started);
     return {
       logits: out[STEP_IO.logits]!.data as Float32Array,
       logitsLse: (out[STEP_IO.logitsLse]?.data as Float32Array | undefined) ?? null,
@@ -140,7 +180,7 @@ export class ModelRunner {
    * Worst-case prefill of `tokens` dummy tokens in one sequence on a scratch pool (so peak activation
    * memory is reached before the pools are sized), then allocates `numBlocks` blocks.
    */
-  async warmup(tokens: number, numBlocks: number): Promise<KvCache> {
+  async warmup(tokens: number, numBlocks: number): Promise<KvPools> {
     // Sequences stay within the RoPE table: a longer budget is split into several padded rows.
     const perSeq = Math.max(1, Math.min(tokens, this.config.maxPositionEmbeddings));
     const seqCount = Math.ceil(Math.max(1, tokens) / perSeq);
@@ -153,12 +193,21 @@ export class ModelRunner {
       allLogits: false,
     }));
     await this.step(seqs);
-    return this.allocate(numBlocks);
+    const pools = this.allocate(numBlocks);
+    if (this.#deviceKv) {
+      // One real step on the final pools, so a budget the device cannot allocate or bind (WebGPU caps
+      // one storage binding) fails the start, not the first request. It writes a finite row into
+      // slot 0, which no sequence reads before writing it itself.
+      await this.step([{ ids: [0], start: 0, blocks: [0], allLogits: false }]);
+    }
+    return pools;
   }
 
   async release(): Promise<void> {
     this.#kv = null;
     this.#poolFeeds = {};
+    if (this.#deviceKv) await (await this.#deviceKv.catch(() => null))?.dispose();
+    this.#deviceKv = null;
     if (this.pipeline) await this.pipeline.release();
     else await this.session.release();
   }

@@ -45,8 +45,8 @@ export class ShardEngine {
     return {
       modelId: this.options.modelId,
       architecture: c.architecture,
-      dtype: 'float32',
-      deviceType: 'cpu',
+      dtype: this.runner.dtype,
+      deviceType: this.runner.device,
       vocabSize: c.vocabSize,
       maxPositionEmbeddings: c.maxPositionEmbeddings,
       blockSize: this.runner.blockSize,

@@ -1,0 +1,53 @@
+// @module Provider selection: explicit lists, what is missing named before loading, and start-up errors that say what to install.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomLlamaModel } from '../../../../test/reference/random-model.ts';
+import { ensureStepGraph } from '../graph/graph-cache.ts';
+import { CUDA_PROVIDER_LIBRARIES, describeProviderFailure, ExecutionProviderError, missingForDevice, ortLibraryDir, sessionOptionsFor } from './execution-provider.ts';
+import { ModelRunner } from './model-runner.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-ep-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('only the asked provider is listed: no CPU behind cuda or webgpu', () => {
+  assert.deepEqual(sessionOptionsFor('cpu', 0).executionProviders, ['cpu']);
+  assert.deepEqual(sessionOptionsFor('cuda', 2).executionProviders, [{ name: 'cuda', deviceId: 2 }]);
+  assert.deepEqual(sessionOptionsFor('webgpu', 0).executionProviders, [{ name: 'webgpu' }]);
+  assert.equal(sessionOptionsFor('cpu', 0, 3).intraOpNumThreads, 3);
+  assert.throws(() => sessionOptionsFor('webgpu', 1), /--device-id must be 0 with --device webgpu/);
+});
+
+test('the CUDA provider libraries are looked for beside libonnxruntime.so.1, by name', () => {
+  assert.equal(missingForDevice('cpu'), null);
+  const empty = path.join(tmp, 'empty');
+  fs.mkdirSync(empty);
+  const problem = missingForDevice('cuda', empty);
+  assert.ok(problem?.includes('libonnxruntime_providers_cuda.so') && problem.includes('libonnxruntime_providers_shared.so'), problem ?? '');
+  assert.match(problem!, /ONNXRUNTIME_NODE_INSTALL=cuda12.*docs\/gpu\.md/);
+  const full = path.join(tmp, 'full');
+  fs.mkdirSync(full);
+  for (const f of CUDA_PROVIDER_LIBRARIES) fs.writeFileSync(path.join(full, f), '');
+  assert.equal(missingForDevice('cuda', full), null);
+  assert.ok(fs.existsSync(path.join(ortLibraryDir(), 'libonnxruntime.so.1')), `ortLibraryDir() is where onnxruntime lives: ${ortLibraryDir()}`);
+});
+
+test('provider failures name the provider and what it needs', () => {
+  const cuda = describeProviderFailure('cuda', new Error('Failed to load shared library'));
+  assert.ok(cuda instanceof ExecutionProviderError);
+  assert.match(cuda.message, /execution provider "cuda" could not be used: Failed to load shared library — CUDA needs .*cuDNN 9/);
+  assert.match(describeProviderFailure('webgpu', new Error('Failed to get a WebGPU adapter: No supported adapters')).message, /Vulkan loader \(libvulkan\.so\.1\)/);
+});
+
+test('a runner on --device cuda without the provider libraries fails at creation, naming them', async (t) => {
+  if (missingForDevice('cuda') === null) return t.skip('the CUDA provider libraries are installed here');
+  const model = randomLlamaModel();
+  const graph = ensureStepGraph(model, { cacheDir: tmp, rank: 0, worldSize: 1, graph: { dtype: 'float16', kvLayout: 'host' } });
+  await assert.rejects(ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, device: 'cuda' }), (err: Error) => {
+    assert.ok(err instanceof ExecutionProviderError);
+    assert.match(err.message, /"cuda" could not be used: .*libonnxruntime_providers_cuda\.so/);
+    return true;
+  });
+});
