@@ -11,7 +11,8 @@ import { missingForDevice } from '../services/shard/src/runner/execution-provide
 import { probeOps } from '../services/shard/src/runner/op-probe.ts';
 import { startCluster } from './helpers/cluster.ts';
 import { REPO_ROOT, sharedPath } from './helpers/paths.ts';
-import { generateGreedy } from './helpers/streams.ts';
+import { generateGreedy, getStats } from './helpers/streams.ts';
+import { postJson } from './helpers/sse.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-device-e2e-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -76,6 +77,33 @@ describe('tessera check-device', () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /cuda: cannot run: the CUDA provider libraries .*libonnxruntime_providers_cuda\.so/);
     assert.equal(run(['--device', 'tpu']).status, 2);
+  });
+});
+
+describe('the device KV layout under the scheduler (on the CPU, where every machine can run it)', () => {
+  test('--kv-layout device serves what host KV serves: concurrent shared-prefix streams (prefix cache), chunked prefill, prompt logprobs', async () => {
+    const common = ['--max-batch-prefill-tokens', '64', '--max-total-tokens', '1024', '--max-input-tokens', '900', '--kv-cache-memory', '64MiB'];
+    const host = await startCluster(common);
+    const device = await startCluster([...common, '--kv-layout', 'device']);
+    try {
+      const prefix = Array.from({ length: 60 }, (_, k) => ['amber', 'river', 'stone', 'lantern'][k % 4]).join(' ');
+      const prompts = Array.from({ length: 6 }, (_, i) => `${prefix} story ${i}:`);
+      const run = (url: string) => Promise.all(prompts.map((p) => generateGreedy(url, p, 12).then((r) => r.ids)));
+      for (let round = 0; round < 2; round++) assert.deepEqual(await run(device.url), await run(host.url), `round ${round}: greedy ids`);
+      const stats = await getStats(device.url);
+      assert.ok(stats.prefix_cache_hits > 0, `the second round reused cached prefixes on the device pools: ${JSON.stringify(stats)}`);
+      const details = async (url: string) => {
+        const res = await postJson(`${url}/generate`, { inputs: `${prefix} and then`, parameters: { max_new_tokens: 4, details: true, decoder_input_details: true } });
+        assert.equal(res.status, 200);
+        return ((await res.json()) as { details: { prefill: { id: number; logprob: number | null }[] } }).details.prefill;
+      };
+      const [a, b] = [await details(host.url), await details(device.url)];
+      assert.deepEqual(b.map((t) => t.id), a.map((t) => t.id));
+      a.forEach((t, i) => assert.ok(t.logprob === null ? b[i]!.logprob === null : Math.abs(t.logprob - b[i]!.logprob!) < 1e-4, `prompt token ${i}: ${t.logprob} vs ${b[i]!.logprob}`));
+    } finally {
+      await host.stop();
+      await device.stop();
+    }
   });
 });
 
