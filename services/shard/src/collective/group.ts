@@ -4,9 +4,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { allReduceSum, broadcastInt32, gatherToRoot, type StarLinks } from './all-reduce.ts';
 import { asJson, FrameKind } from './framing.ts';
-import { CollectiveError, connectOnce, Connection } from './transport.ts';
+import { createShmFiles, sharedMemoryDir, ShmLink } from './shm-link.ts';
+import { CollectiveError, connectOnce, Connection, type Link } from './transport.ts';
 
 export interface GroupOptions {
   rank: number;
@@ -16,6 +18,11 @@ export interface GroupOptions {
   masterPort: number;
   /** 'auto' (default): ranks on the same host and network namespace switch to a Unix socket; 'tcp': never. */
   transport?: 'auto' | 'tcp';
+  /**
+   * With 'auto', ranks in different processes on the same host exchange frames through files in
+   * /dev/shm, polled (default true unless env TESSERA_COLLECTIVE_SHM=0; the socket stays for liveness).
+   */
+  sharedMemory?: boolean;
   /** How long the ranks wait for each other at start (default 600 s: other ranks may still be building graphs). */
   rendezvousTimeoutMs?: number;
   /** How long one collective waits for a peer (default 60 s; a dead peer is noticed at once). */
@@ -34,6 +41,15 @@ interface Hello {
   rank: number;
   worldSize: number;
   hostKey: string;
+  /** Ranks on one thread (tests) must not poll each other synchronously: no shared memory between them. */
+  pid?: number;
+  threadId?: number;
+}
+
+/** Rank 0's start signal; `shm` offers a shared-memory link (the peer answers whether it could open it). */
+interface Start {
+  ready?: boolean;
+  shm?: { toPeer: string; fromPeer: string; nonce: string };
 }
 
 /** Same kernel boot and same network namespace: a Unix socket path will reach the same listener. */
@@ -79,7 +95,7 @@ export class ProcessGroup {
     if (opts.worldSize === 1) return ProcessGroup.single();
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const rendezvousMs = opts.rendezvousTimeoutMs ?? 600_000;
-    const links = opts.rank === 0 ? await acceptPeers(opts, rendezvousMs) : await joinRoot(opts, rendezvousMs);
+    const links = opts.rank === 0 ? await acceptPeers(opts, rendezvousMs, timeoutMs) : await joinRoot(opts, rendezvousMs, timeoutMs);
     const conns = opts.rank === 0 ? links.slice(1) : links;
     const star: StarLinks = { rank: opts.rank, worldSize: opts.worldSize, peers: opts.rank === 0 ? links : [], root: opts.rank === 0 ? null : links[0]!, timeoutMs };
     return new ProcessGroup(star, conns.map((c) => c!.peer));
@@ -146,9 +162,11 @@ function listen(server: net.Server, target: { host: string; port: number } | str
 }
 
 /** Rank 0: listen on master addr/port (and a Unix socket), accept world-1 peers, then tell them to start. */
-async function acceptPeers(opts: GroupOptions, rendezvousMs: number): Promise<(Connection | null)[]> {
+async function acceptPeers(opts: GroupOptions, rendezvousMs: number, timeoutMs: number): Promise<(Link | null)[]> {
   const N = opts.worldSize;
   const peers: (Connection | null)[] = new Array<Connection | null>(N).fill(null);
+  /** Ranks that may use shared memory: same host and namespace, another process. */
+  const sameHost = new Set<number>();
   const others = new Set<Connection>();
   const myKey = hostKey();
   const tcp = net.createServer();
@@ -172,8 +190,9 @@ async function acceptPeers(opts: GroupOptions, rendezvousMs: number): Promise<(C
   let complete!: () => void;
   let failed!: (e: Error) => void;
   const done = new Promise<void>((res, rej) => ((complete = res), (failed = rej)));
-  const register = (rank: number, conn: Connection, via: string) => {
+  const register = (rank: number, conn: Connection, via: string, hello: Hello) => {
     conn.peer = `rank ${rank} over ${via}`;
+    if (hello.hostKey === myKey && hello.pid !== undefined && (hello.pid !== process.pid || hello.threadId !== threadId)) sameHost.add(rank);
     peers[rank] = conn;
     others.delete(conn);
     if (peers.every((p, r) => r === 0 || p !== null)) complete();
@@ -196,12 +215,12 @@ async function acceptPeers(opts: GroupOptions, rendezvousMs: number): Promise<(C
       if (via === 'tcp' && udsPath !== null && hello.hostKey === myKey) {
         conn.sendJson({ ok: true, uds: udsPath });
         const answer = asJson<{ stay?: boolean }>(await conn.recv(FrameKind.json, rendezvousMs, 'transport choice'));
-        if (answer.stay) register(hello.rank, conn, 'tcp');
+        if (answer.stay) register(hello.rank, conn, 'tcp', hello);
         else conn.close('replaced by a Unix socket');
         return;
       }
       conn.sendJson({ ok: true });
-      register(hello.rank, conn, via === 'uds' ? `unix socket` : `tcp ${socket.remoteAddress}:${socket.remotePort}`);
+      register(hello.rank, conn, via === 'uds' ? `unix socket` : `tcp ${socket.remoteAddress}:${socket.remotePort}`, hello);
     } catch {
       conn.close('dropped during rendezvous');
     }
@@ -223,16 +242,51 @@ async function acceptPeers(opts: GroupOptions, rendezvousMs: number): Promise<(C
     uds?.close();
     if (udsPath !== null) fs.rmSync(udsPath, { force: true });
   }
-  for (const c of peers) c?.sendJson({ ready: true });
-  return peers;
+  return offerSharedMemory(opts, peers, sameHost, rendezvousMs, timeoutMs);
+}
+
+/** Sends every peer the start signal, offering shared-memory files to those on this host; returns the links. */
+async function offerSharedMemory(opts: GroupOptions, peers: (Connection | null)[], sameHost: Set<number>, rendezvousMs: number, timeoutMs: number): Promise<(Link | null)[]> {
+  const dir = (opts.transport ?? 'auto') === 'auto' && (opts.sharedMemory ?? process.env.TESSERA_COLLECTIVE_SHM !== '0') ? sharedMemoryDir() : null;
+  const offers = new Map<number, NonNullable<Start['shm']>>();
+  peers.forEach((conn, rank) => {
+    if (conn === null) return;
+    let shm: Start['shm'];
+    if (dir !== null && sameHost.has(rank)) {
+      try {
+        shm = createShmFiles(dir, `${opts.masterPort}-r${rank}`);
+        offers.set(rank, shm);
+      } catch {
+        shm = undefined; // /dev/shm full or read-only: stay on the socket
+      }
+    }
+    conn.sendJson({ ready: true, ...(shm ? { shm } : {}) } satisfies Start);
+  });
+  const links: (Link | null)[] = [...peers];
+  try {
+    for (const [rank, files] of offers) {
+      const conn = peers[rank]!;
+      const answer = asJson<{ shm?: boolean }>(await conn.recv(FrameKind.json, rendezvousMs, 'shared-memory answer'));
+      if (!answer.shm) continue;
+      conn.peer = `${conn.peer.replace(' over ', ' over shared memory (+ ')})`;
+      links[rank] = new ShmLink(conn, files.toPeer, files.fromPeer, files.nonce, timeoutMs);
+    }
+  } catch (err) {
+    for (const c of peers) c?.close('rendezvous failed');
+    throw err;
+  } finally {
+    // Both ends hold the files open: nothing is left in /dev/shm, whatever happens later.
+    for (const files of offers.values()) for (const f of [files.toPeer, files.fromPeer]) fs.rmSync(f, { force: true });
+  }
+  return links;
 }
 
 /** Ranks ≥ 1: connect to rank 0 (retrying until it listens), say hello, maybe switch to its Unix socket, await start. */
-async function joinRoot(opts: GroupOptions, rendezvousMs: number): Promise<Connection[]> {
+async function joinRoot(opts: GroupOptions, rendezvousMs: number, timeoutMs: number): Promise<Link[]> {
   const deadline = Date.now() + rendezvousMs;
   const left = () => Math.max(1, deadline - Date.now());
   const where = `${opts.masterAddr}:${opts.masterPort}`;
-  const hello: Hello = { rank: opts.rank, worldSize: opts.worldSize, hostKey: hostKey() };
+  const hello: Hello = { rank: opts.rank, worldSize: opts.worldSize, hostKey: hostKey(), pid: process.pid, threadId };
   let socket: net.Socket | null = null;
   let lastError = '';
   while (socket === null) {
@@ -266,9 +320,19 @@ async function joinRoot(opts: GroupOptions, rendezvousMs: number): Promise<Conne
         conn = upgraded;
       }
     }
-    const start = asJson<{ ready?: boolean }>(await conn.recv(FrameKind.json, left(), 'start signal'));
+    const start = asJson<Start>(await conn.recv(FrameKind.json, left(), 'start signal'));
     if (!start.ready) throw new CollectiveError('rank 0 sent an unexpected start message');
-    return [conn];
+    if (start.shm === undefined) return [conn];
+    let link: Link = conn;
+    try {
+      // Our outgoing file is rank 0's incoming one.
+      link = new ShmLink(conn, start.shm.fromPeer, start.shm.toPeer, start.shm.nonce, timeoutMs);
+      conn.peer = `${conn.peer.replace(' over ', ' over shared memory (+ ')})`;
+    } catch {
+      link = conn; // another /dev/shm (a container): stay on the socket
+    }
+    conn.sendJson({ shm: link !== conn });
+    return [link];
   } catch (err) {
     conn.close('rendezvous failed');
     if (err instanceof CollectiveError && /sent no start signal/.test(err.message)) {

@@ -9,13 +9,25 @@ export class CollectiveError extends Error {
   readonly grpcCode = 14;
 }
 
+/** One rank's link to a peer, whatever carries the frames (a socket, or shared files beside one). */
+export interface Link {
+  /** Who is on the other end, for error messages. */
+  peer: string;
+  readonly closed: Error | null;
+  onClose(listener: (err: Error) => void): void;
+  /** Queues or writes one frame; await it before the next send on this link. */
+  send(kind: FrameKind, view: ArrayBufferView): void | Promise<void>;
+  recv(kind: FrameKind, timeoutMs: number, what?: string): Promise<Frame>;
+  close(reason?: string, flush?: boolean): void;
+}
+
 interface Waiter {
   resolve: (f: Frame) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout | null;
 }
 
-export class Connection {
+export class Connection implements Link {
   readonly #socket: net.Socket;
   readonly #decoder = new FrameDecoder();
   readonly #frames: Frame[] = [];

@@ -20,7 +20,7 @@ export interface Segment {
  * outputs `partial` [B·S, H] and the sum over ranks of the partials is the next hidden state: the
  * vocabulary-parallel embedding gives zero rows for ids outside the rank's span, and rank 0 also
  * adds the residual to its attention/MLP partial (the "bias on one rank" of a row-parallel layer).
- * The head outputs `logits` for this rank's vocabulary span.
+ * The head outputs `logits` for this rank's vocabulary span and their per-row log-sum-exp `logits_lse`.
  */
 export function buildLlamaSegments(writer: ExternalDataWriter, model: LoadedModel, plan: ParallelPlan, progress?: BuildProgress): Segment[] {
   const w = new ShardWeights(model, plan);
@@ -54,6 +54,9 @@ export function buildLlamaSegments(writer: ExternalDataWriter, model: LoadedMode
   }
   const head = new OnnxGraphBuilder(`tessera_r${plan.rank}_head`, writer);
   headBlock(head, normConstants(head, w), head.input(SEGMENT_IO.hidden, 'float32', ['rows', H]), null);
+  // Each row's log-sum-exp over this rank's span: rank 0 combines them, so sampling skips a pass over V.
+  head.op('ReduceLogSumExp', [STEP_IO.logits], { axes: [1], keepdims: 0 }, STEP_IO.logitsLse);
+  head.output(STEP_IO.logitsLse, 'float32', ['rows']);
   segments.push({ kind: 'head', layer: L, builder: head });
   progress?.(total, total);
   return segments;

@@ -5,7 +5,10 @@ import { SEGMENT_IO } from '../graph/llama-segments.ts';
 import { STEP_IO } from '../graph/llama.ts';
 import { evenSpan } from '../weights/shard-weights.ts';
 
-/** The outputs one step produces, by STEP_IO name: logits (full vocabulary on rank 0, empty elsewhere), new K/V. */
+/**
+ * The outputs one step produces, by STEP_IO name: logits (full vocabulary on rank 0, empty elsewhere),
+ * logits_lse (rank 0, when the head segment computes it), new K/V.
+ */
 export type StepOutputs = Record<string, { data: unknown }>;
 
 /** Compute / communication split of the steps run so far. */
@@ -50,14 +53,17 @@ export class SegmentPipeline {
       const res = await session.run(own);
       const t1 = process.hrtime.bigint();
       compute += t1 - t0;
-      for (const name of session.outputNames) if (name !== SEGMENT_IO.partial && name !== STEP_IO.logits) out[name] = res[name]!;
+      for (const name of session.outputNames) if (name !== SEGMENT_IO.partial && name !== STEP_IO.logits && name !== STEP_IO.logitsLse) out[name] = res[name]!;
       const partial = res[SEGMENT_IO.partial];
       if (partial !== undefined) {
         const sum = await this.group.allReduceSum(partial.data as Float32Array);
         hidden = new ort.Tensor('float32', sum, partial.dims);
       } else {
         const logits = res[STEP_IO.logits]!;
-        out[STEP_IO.logits] = { data: await this.#gatherLogits(logits.data as Float32Array, logits.dims[0]!) };
+        const lse = res[STEP_IO.logitsLse]?.data as Float32Array | undefined;
+        const full = await this.#gatherLogits(logits.data as Float32Array, lse ?? null, logits.dims[0]!);
+        out[STEP_IO.logits] = { data: full.logits };
+        if (full.lse !== null) out[STEP_IO.logitsLse] = { data: full.lse };
       }
       collective += process.hrtime.bigint() - t1;
     }
@@ -67,23 +73,53 @@ export class SegmentPipeline {
     return out;
   }
 
-  /** Rank 0 assembles [rows, V] from every rank's [rows, vocab span]; the others get an empty array. */
-  async #gatherLogits(part: Float32Array, rows: number): Promise<Float32Array> {
+  /**
+   * Rank 0 assembles [rows, V] from every rank's [rows, vocab span], and each row's log-sum-exp from
+   * the ranks' span-local ones (so the sampler need not compute it over V in JavaScript); the others
+   * get empty logits. A rank's part travels as one frame: its logits, then its `rows` local LSEs.
+   */
+  async #gatherLogits(logits: Float32Array, lse: Float32Array | null, rows: number): Promise<{ logits: Float32Array; lse: Float32Array | null }> {
+    if (this.group.worldSize === 1) return { logits, lse };
+    let part = logits;
+    if (lse !== null && this.group.rank !== 0) {
+      part = new Float32Array(logits.length + rows);
+      part.set(logits);
+      part.set(lse, logits.length);
+    }
     const parts = await this.group.gatherToRoot(part);
-    if (parts === null) return new Float32Array(0);
+    if (parts === null) return { logits: new Float32Array(0), lse: null };
     const V = this.vocabSize;
     const world = parts.length;
-    if (world === 1) return part;
     const full = new Float32Array(rows * V);
+    const lses: Float32Array[] = [];
     parts.forEach((p, r) => {
       const span = evenSpan(V, world, r);
-      if (p.length !== rows * span.count) throw new Error(`rank ${r} sent ${p.length} logits, expected ${rows} × ${span.count}`);
+      const n = rows * span.count;
+      if (p.length !== n + (lse !== null && r > 0 ? rows : 0)) throw new Error(`rank ${r} sent ${p.length} values, expected ${rows} × ${span.count} logits${lse !== null ? ` + ${rows} log-sum-exps` : ''}`);
       for (let i = 0; i < rows; i++) full.set(p.subarray(i * span.count, (i + 1) * span.count), i * V + span.start);
+      if (lse !== null) lses.push(r === 0 ? lse : p.subarray(n));
     });
-    return full;
+    return { logits: full, lse: lse === null ? null : combineLogSumExp(lses, rows) };
   }
 
   async release(): Promise<void> {
     for (const s of this.sessions) await s.release();
   }
+}
+
+/** log Σ_r exp(lse_r) per row, stably (in float64): the log-sum-exp over the whole vocabulary. */
+export function combineLogSumExp(parts: Float32Array[], rows: number): Float32Array {
+  const out = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let max = -Infinity;
+    for (const p of parts) max = Math.max(max, p[i]!);
+    if (max === -Infinity || !Number.isFinite(max)) {
+      out[i] = max;
+      continue;
+    }
+    let sum = 0;
+    for (const p of parts) sum += Math.exp(p[i]! - max);
+    out[i] = max + Math.log(sum);
+  }
+  return out;
 }

@@ -54,11 +54,13 @@ async function startWorld(model: LoadedModel, world: number): Promise<{ runners:
   };
 }
 
-/** One step on every rank at once; rank 0's logits. */
-async function stepAll(runners: ModelRunner[], seqs: StepSequence[]): Promise<Float32Array> {
+/** One step on every rank at once; rank 0's logits, then their per-row log-sum-exp (whole vocabulary). */
+async function stepAll(runners: ModelRunner[], seqs: StepSequence[]): Promise<Float32Array[]> {
   const results = await Promise.all(runners.map((r) => r.step(seqs)));
   for (const r of results.slice(1)) assert.equal(r.logits.length, 0, 'only rank 0 gets logits');
-  return results[0]!.logits;
+  const lse = results[0]!.logitsLse;
+  assert.ok(lse !== null, 'rank 0 gets the log-sum-exp of every logits row');
+  return [results[0]!.logits, lse];
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -74,15 +76,15 @@ const request = (id: number, inputIds: number[], blocks: number[]): Request => (
   stoppingParameters: { maxNewTokens: 12, stopTokenIds: [], minNewTokens: 0 },
 });
 
-/** Logits of a batched prefill (every token), then two batched decode steps, and of a single sequence. */
+/** Logits (and their log-sum-exps) of a batched prefill (every token), then two batched decode steps, and of a single sequence. */
 async function logitTrace(runners: ModelRunner[], vocab: number): Promise<Float32Array[]> {
   for (const r of runners) r.allocate(32);
   const a = [1, 17, 40, 99, 5];
   const b = [1, 300 % vocab, 7, 8, 9, 10, 11, 12, 13, 200 % vocab, 3];
-  const out = [await stepAll(runners, [{ ids: a, start: 0, blocks: [0, 1], allLogits: true }, { ids: b, start: 0, blocks: [2, 3, 4, 5], allLogits: true }])];
-  out.push(await stepAll(runners, [{ ids: [42], start: 5, blocks: [0, 1], allLogits: false }, { ids: [43], start: 11, blocks: [2, 3, 4, 5], allLogits: false }]));
-  out.push(await stepAll(runners, [{ ids: [44], start: 6, blocks: [0, 1], allLogits: false }, { ids: [45], start: 12, blocks: [2, 3, 4, 5], allLogits: false }]));
-  out.push(await stepAll(runners, [{ ids: [1, 2, 3], start: 0, blocks: [9], allLogits: false }]));
+  const out = await stepAll(runners, [{ ids: a, start: 0, blocks: [0, 1], allLogits: true }, { ids: b, start: 0, blocks: [2, 3, 4, 5], allLogits: true }]);
+  out.push(...(await stepAll(runners, [{ ids: [42], start: 5, blocks: [0, 1], allLogits: false }, { ids: [43], start: 11, blocks: [2, 3, 4, 5], allLogits: false }])));
+  out.push(...(await stepAll(runners, [{ ids: [44], start: 6, blocks: [0, 1], allLogits: false }, { ids: [45], start: 12, blocks: [2, 3, 4, 5], allLogits: false }])));
+  out.push(...(await stepAll(runners, [{ ids: [1, 2, 3], start: 0, blocks: [9], allLogits: false }])));
   return out;
 }
 
@@ -121,7 +123,7 @@ async function checkModel(model: LoadedModel, worlds: number[]): Promise<void> {
       const logits = await logitTrace(w.runners, model.config.vocabSize);
       logits.forEach((l, i) => {
         const d = maxAbsDiff(l, refLogits[i]!);
-        assert.ok(d < 1e-4, `TP=${world} step ${i}: logits differ by ${d}`);
+        assert.ok(d < 1e-4, `TP=${world} step ${i >> 1}: ${i % 2 ? 'log-sum-exps' : 'logits'} differ by ${d}`);
       });
       assert.deepEqual(await greedyIds(w.runners), refIds, `TP=${world} greedy ids`);
     } finally {
