@@ -169,7 +169,7 @@ describe('Kubernetes GPU overlays', () => {
 });
 
 describe('docker-compose.gpu.yml', () => {
-  test('over docker-compose.yml: validates; the GPU image; one distinct GPU per rank; the shards parse as cuda, float32 (tensor parallel)', () => {
+  test('over docker-compose.yml: validates; the GPU image; one distinct GPU per rank; the shards parse as cuda, float16 (tensor parallel)', () => {
     const validate = composeValidator();
     for (const vars of [{}, { TESSERA_ORT_CUDA: 'context' }]) {
       const compose = loadComposeWith(['docker-compose.gpu.yml'], vars);
@@ -182,7 +182,7 @@ describe('docker-compose.gpu.yml', () => {
         const devices = (s.deploy as { resources: { reservations: { devices: Array<Record<string, unknown>> } } }).resources.reservations.devices;
         assert.deepEqual(devices, [{ driver: 'nvidia', device_ids: [String(rank)], capabilities: ['gpu'] }], name);
         const c = shardConfig(s.environment!);
-        assert.deepEqual([c.device, c.dtype, c.rank, c.worldSize], ['cuda', 'float32', rank, shards.length], name);
+        assert.deepEqual([c.device, c.dtype, c.kvLayout, c.rank, c.worldSize], ['cuda', 'float16', 'host', rank, shards.length], name);
       });
       const [, router] = routerServices(compose)[0]!;
       assert.equal(router.image, 'tessera:latest-gpu');

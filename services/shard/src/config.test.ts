@@ -58,5 +58,6 @@ test('device, dtype and KV layout: float16 and device-resident KV are the GPU de
   assert.equal(parseShardArgs(['--model-id', '/m', '--dtype', 'float16', '--kv-layout', 'device'])!.kvLayout, 'device');
   assert.throws(() => parseShardArgs(['--model-id', '/m', '--dtype', 'bfloat16']), /--dtype must be one of/);
   assert.throws(() => parseShardArgs(['--model-id', '/m', '--kv-layout', 'gpu']), /--kv-layout must be one of/);
-  assert.throws(() => parseShardArgs(['--model-id', '/m', '--world-size', '2', '--dtype', 'float16']), /tensor parallelism .* float32/);
+  assert.equal(parseShardArgs(['--model-id', '/m', '--world-size', '2', '--device', 'cuda'])!.dtype, 'float16', 'tensor parallelism runs float16 too');
+  assert.throws(() => parseShardArgs(['--model-id', '/m', '--world-size', '2', '--device', 'webgpu']), /tensor parallelism .* --kv-layout host/);
 });

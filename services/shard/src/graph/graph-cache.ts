@@ -58,8 +58,8 @@ export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): Ca
   // Fails early, naming the dimension, when the model cannot be split over this world size.
   const plan = parallelPlan(model.config, opts.rank, opts.worldSize);
   const graph = opts.graph ?? DEFAULT_GRAPH_OPTIONS;
-  if (opts.worldSize > 1 && (graph.dtype !== 'float32' || graph.kvLayout !== 'host')) {
-    throw new Error(`tensor parallelism (world size ${opts.worldSize}) runs float32 with host-resident KV only; got ${graph.dtype}, ${graph.kvLayout} KV`);
+  if (opts.worldSize > 1 && graph.kvLayout !== 'host') {
+    throw new Error(`tensor parallelism (world size ${opts.worldSize}) runs with host-resident KV only; got ${graph.kvLayout} KV`);
   }
   const key = graphCacheKey(model, opts);
   const id = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 32);
@@ -91,10 +91,16 @@ export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): Ca
       fs.writeFileSync(path.join(tmp, GRAPH_FILE), builder.encode());
       segments = [GRAPH_FILE];
     } else {
-      const built = buildLlamaSegments(writer, model, plan, (done, total) => {
-        progress ??= createProgress({ label: `building rank ${opts.rank}/${opts.worldSize} segments`, total, logger: opts.logger, logEveryMs: 0 });
-        progress.update(done, `segment ${done}/${total}`);
-      });
+      const built = buildLlamaSegments(
+        writer,
+        model,
+        plan,
+        (done, total) => {
+          progress ??= createProgress({ label: `building rank ${opts.rank}/${opts.worldSize} segments`, total, logger: opts.logger, logEveryMs: 0 });
+          progress.update(done, `segment ${done}/${total}`);
+        },
+        graph.dtype,
+      );
       // The first segment keeps the world-1 graph's name, so onnxPath stays meaningful.
       segments = built.map((seg, i) => (i === 0 ? GRAPH_FILE : `seg${String(i).padStart(3, '0')}_${seg.kind}${seg.kind === 'attention' || seg.kind === 'mlp' ? seg.layer : ''}.onnx`));
       built.forEach((seg, i) => fs.writeFileSync(path.join(tmp, segments[i]!), seg.builder.encode()));

@@ -1,8 +1,8 @@
 // @module One rank's model as ONNX segments cut at the collective points: attention, MLP (per layer), and the head.
 import type { LoadedModel } from '@tessera/model-files';
 import { type ParallelPlan, ShardWeights } from '../weights/shard-weights.ts';
-import { attentionBlock, type BuildProgress, declareStepInputs, embedTokens, headBlock, mlpBlock, normConstants, STEP_IO, stepPrelude } from './llama.ts';
-import { type ExternalDataWriter, OnnxGraphBuilder } from './onnx-builder.ts';
+import { attentionBlock, type BuildProgress, type ComputeType, declareStepInputs, embedTokens, headBlock, mlpBlock, normConstants, STEP_IO, stepPrelude } from './llama.ts';
+import { type ExternalDataWriter, OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
 
 /** The segment-only inputs/outputs: the (all-reduced) hidden state in, this rank's contribution out. */
 export const SEGMENT_IO = { hidden: 'hidden', partial: 'partial' } as const;
@@ -21,39 +21,48 @@ export interface Segment {
  * vocabulary-parallel embedding gives zero rows for ids outside the rank's span, and rank 0 also
  * adds the residual to its attention/MLP partial (the "bias on one rank" of a row-parallel layer).
  * The head outputs `logits` for this rank's vocabulary span and their per-row log-sum-exp `logits_lse`.
+ *
+ * With `dtype` float16 the weights, KV pools and each segment's compute are half precision, while
+ * `hidden`/`partial` (what crosses between ranks) and the residual sum stay float32.
  */
-export function buildLlamaSegments(writer: ExternalDataWriter, model: LoadedModel, plan: ParallelPlan, progress?: BuildProgress): Segment[] {
+export function buildLlamaSegments(writer: ExternalDataWriter, model: LoadedModel, plan: ParallelPlan, progress?: BuildProgress, dtype: ComputeType = 'float32'): Segment[] {
   const w = new ShardWeights(model, plan);
   const { numLayers: L, hiddenSize: H } = model.config;
   const withResidual = plan.rank === 0;
   const segments: Segment[] = [];
   const total = 2 * L + 2;
+  const half = dtype === 'float16';
+  const graphOpts = { dtype, kvLayout: 'host' } as const;
+  const builder = (name: string) => new OnnxGraphBuilder(`tessera_r${plan.rank}_${name}`, writer, dtype);
+  /** The float32 hidden state as the segment's compute type, and a result back to float32. */
+  const toCompute = (b: OnnxGraphBuilder, x: string) => (half ? b.op('Cast', [x], { to: onnxTypeOf('float16') }) : x);
+  const toFloat32 = (b: OnnxGraphBuilder, x: string) => (half ? b.op('Cast', [x], { to: onnxTypeOf('float32') }) : x);
   const finish = (kind: SegmentKind, layer: number, b: OnnxGraphBuilder, contribution: string, residual: string) => {
-    if (withResidual) b.op('Add', [residual, contribution], {}, SEGMENT_IO.partial);
-    else b.op('Identity', [contribution], {}, SEGMENT_IO.partial);
+    if (withResidual) b.op('Add', [residual, toFloat32(b, contribution)], {}, SEGMENT_IO.partial);
+    else b.op('Identity', [toFloat32(b, contribution)], {}, SEGMENT_IO.partial);
     b.output(SEGMENT_IO.partial, 'float32', ['rows', H]);
     segments.push({ kind, layer, builder: b });
     progress?.(segments.length, total);
   };
-  const embed = new OnnxGraphBuilder(`tessera_r${plan.rank}_embed`, writer);
+  const embed = builder('embed');
   embed.input(STEP_IO.inputIds, 'int64', ['batch', 'seq']);
-  embed.op('Identity', [embedTokens(embed, w).x], {}, SEGMENT_IO.partial);
+  embed.op('Identity', [toFloat32(embed, embedTokens(embed, w, dtype).x)], {}, SEGMENT_IO.partial);
   embed.output(SEGMENT_IO.partial, 'float32', ['rows', H]);
   segments.push({ kind: 'embed', layer: 0, builder: embed });
   progress?.(segments.length, total);
   for (let l = 0; l < L; l++) {
-    const attn = new OnnxGraphBuilder(`tessera_r${plan.rank}_attn${l}`, writer);
-    declareStepInputs(attn, w, [l], false);
-    const prelude = stepPrelude(attn, w, l);
+    const attn = builder(`attn${l}`);
+    declareStepInputs(attn, w, [l], false, graphOpts);
+    const prelude = stepPrelude(attn, w, l, graphOpts);
     const x = attn.input(SEGMENT_IO.hidden, 'float32', ['rows', H]);
-    finish('attention', l, attn, attentionBlock(attn, prelude, l, x), x);
+    finish('attention', l, attn, attentionBlock(attn, prelude, l, toCompute(attn, x)), x);
 
-    const mlp = new OnnxGraphBuilder(`tessera_r${plan.rank}_mlp${l}`, writer);
+    const mlp = builder(`mlp${l}`);
     const hidden = mlp.input(SEGMENT_IO.hidden, 'float32', ['rows', H]);
-    finish('mlp', l, mlp, mlpBlock(mlp, normConstants(mlp, w), l, hidden), hidden);
+    finish('mlp', l, mlp, mlpBlock(mlp, normConstants(mlp, w, dtype), l, toCompute(mlp, hidden)), hidden);
   }
-  const head = new OnnxGraphBuilder(`tessera_r${plan.rank}_head`, writer);
-  headBlock(head, normConstants(head, w), head.input(SEGMENT_IO.hidden, 'float32', ['rows', H]), null);
+  const head = builder('head');
+  headBlock(head, normConstants(head, w, dtype), toCompute(head, head.input(SEGMENT_IO.hidden, 'float32', ['rows', H])), null);
   // Each row's log-sum-exp over this rank's span: rank 0 combines them, so sampling skips a pass over V.
   head.op('ReduceLogSumExp', [STEP_IO.logits], { axes: [1], keepdims: 0 }, STEP_IO.logitsLse);
   head.output(STEP_IO.logitsLse, 'float32', ['rows']);

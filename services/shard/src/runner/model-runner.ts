@@ -52,7 +52,8 @@ export class ModelRunner {
     readonly pipeline: SegmentPipeline | null = null,
     kvHeads: number = config.numKvHeads,
   ) {
-    const pool = session.inputMetadata.find((m) => m.name === STEP_IO.kCache(0));
+    // At world size > 1 the first segment (the embedding) has no pool input: look through them all.
+    const pool = (pipeline?.sessions ?? [session]).flatMap((s) => s.inputMetadata).find((m) => m.name === STEP_IO.kCache(0));
     this.dtype = pool?.isTensor && pool.type === 'float16' ? 'float16' : 'float32';
     this.kvLayout = session.inputNames.includes(STEP_IO.slotTable) ? 'device' : 'host';
     this.geometry = { numLayers: config.numLayers, blockSize, numKvHeads: kvHeads, headDim: config.headDim, dtype: this.dtype };
