@@ -1,8 +1,7 @@
 // k8s/: every rendered manifest (base and overlays) validates against the Kubernetes API schemas; the wiring agrees.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
@@ -17,6 +16,7 @@ import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/Netw
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { REPO_ROOT } from '../helpers/paths.ts';
+import { BAD_LAYOUTS, withBadLayouts } from './bad-layouts.ts';
 import { find, readYamlDocs, renderKustomization, strategicMerge, type Manifest } from './kustomize.ts';
 import { SERVICE_MONITOR_SCHEMA } from './service-monitor-schema.ts';
 
@@ -96,22 +96,10 @@ describe('layout: k8s/ is the base alone, the overlays build on k8s/base/', () =
   });
 
   test('the renderer rejects what kustomize rejects: an overlay inside its base, a file outside its folder', () => {
-    const tmp = mkdtempSync(path.join(tmpdir(), 'tessera-kustomize-'));
-    try {
-      const kustomization = (dir: string, resources: string[]) => {
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(path.join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [${resources.join(', ')}]\n`);
-      };
-      writeFileSync(path.join(tmp, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n');
-      kustomization(tmp, ['ns.yaml']);
-      kustomization(path.join(tmp, 'overlays', 'inside'), ['../..']);
-      kustomization(path.join(tmp, 'overlays', 'file'), ['../../ns.yaml']);
-      assert.equal(renderKustomization(tmp).length, 1);
-      assert.throws(() => renderKustomization(path.join(tmp, 'overlays', 'inside')), /cycle detected: candidate root .* contains visited root .*inside/);
-      assert.throws(() => renderKustomization(path.join(tmp, 'overlays', 'file')), /is not in or below/);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    withBadLayouts((root) => {
+      assert.equal(renderKustomization(root).length, 1);
+      for (const [dir, words] of BAD_LAYOUTS) assert.throws(() => renderKustomization(path.join(root, 'overlays', dir)), words);
+    });
   });
 });
 

@@ -2,11 +2,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from '../helpers/paths.ts';
+import { BAD_LAYOUTS, withBadLayouts } from './bad-layouts.ts';
 import { renderKustomization } from './kustomize.ts';
 
 const K8S = path.join(REPO_ROOT, 'k8s');
@@ -41,24 +41,13 @@ describe('kustomize.ts renders what `kubectl kustomize` renders', { skip: SKIP }
 
   // k8s.test.ts checks that the renderer rejects these; here kustomize must reject them too, with the same words
   test('both refuse an overlay inside the folder it builds on, and a file outside the kustomization', () => {
-    const tmp = mkdtempSync(path.join(tmpdir(), 'tessera-kustomize-'));
-    try {
-      const kustomization = (dir: string, resources: string[]) => {
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(path.join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [${resources.join(', ')}]\n`);
-      };
-      writeFileSync(path.join(tmp, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n');
-      kustomization(tmp, ['ns.yaml']);
-      kustomization(path.join(tmp, 'overlays', 'inside'), ['../..']);
-      kustomization(path.join(tmp, 'overlays', 'file'), ['../../ns.yaml']);
-      for (const [dir, words] of [['inside', /cycle detected: candidate root .* contains visited root/], ['file', /is not in or below/]] as const) {
-        const out = spawnSync('kubectl', ['kustomize', path.join(tmp, 'overlays', dir)], { encoding: 'utf8' });
+    withBadLayouts((root) => {
+      for (const [dir, words] of BAD_LAYOUTS) {
+        const out = spawnSync('kubectl', ['kustomize', path.join(root, 'overlays', dir)], { encoding: 'utf8' });
         assert.notEqual(out.status, 0, `kubectl kustomize overlays/${dir} should fail`);
         assert.match(out.stderr, words);
-        assert.throws(() => renderKustomization(path.join(tmp, 'overlays', dir)), words);
+        assert.throws(() => renderKustomization(path.join(root, 'overlays', dir)), words);
       }
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    });
   });
 });

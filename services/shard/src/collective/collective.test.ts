@@ -1,20 +1,10 @@
 // @module Framing and the star collectives between real sockets (TCP and Unix) in one process.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { asFloat32, asInt32, FrameDecoder, frameHeader, FrameKind } from './framing.ts';
 import { ProcessGroup } from './group.ts';
+import { freePort } from '../../../../test/helpers/ports.ts';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function makeGroups(world: number, transport: 'auto' | 'tcp', timeoutMs = 5000): Promise<ProcessGroup[]> {
   const masterPort = await freePort();

@@ -2,21 +2,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { ProcessGroup } from './group.ts';
 import { sharedMemoryDir, SHM_MAX_FRAME_BYTES } from './shm-link.ts';
+import { freePort } from '../../../../test/helpers/ports.ts';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const GROUP_URL = new URL('./group.ts', import.meta.url).href;
 const TSX_API_URL = import.meta.resolve('tsx/esm/api');

@@ -2,7 +2,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,22 +14,13 @@ import { parallelPlan } from '../weights/shard-weights.ts';
 import { ModelRunner } from './model-runner.ts';
 import { ShardEngine } from './shard-engine.ts';
 import type { StepSequence } from './step-inputs.ts';
+import { freePort } from '../../../../test/helpers/ports.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const stories = path.resolve(repoRoot, '..', 'shared', 'models', 'stories260K', 'hf');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-tp-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** All ranks of one world in this process: each its own graph, sessions, KV pools and group links. */
 async function startWorld(model: LoadedModel, world: number, dtype: ComputeType = 'float32'): Promise<{ runners: ModelRunner[]; close(): Promise<void> }> {
