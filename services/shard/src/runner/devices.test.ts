@@ -21,6 +21,8 @@ after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 
 interface Variant extends StepGraphOptions {
   device: Device;
+  /** Host KV fed as only the blocks a step reads (what accelerators with host KV do), forced on the CPU. */
+  compact?: boolean;
 }
 
 interface Trace {
@@ -35,6 +37,7 @@ async function trace(model: LoadedModel, v: Variant, prompt: number[]): Promise<
   const graph = ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1, graph: { dtype: v.dtype, kvLayout: v.kvLayout } });
   const runner = await ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, threads: 1, device: v.device });
   assert.deepEqual([runner.dtype, runner.kvLayout], [v.dtype, v.kvLayout], 'the runner reads dtype and layout off the graph');
+  if (v.compact !== undefined) runner.compactHostPools = v.compact;
   runner.allocate(48);
   const V = model.config.vocabSize;
   const a = [1, 17 % V, 40 % V, 99 % V, 5];
@@ -73,7 +76,7 @@ async function compare(model: LoadedModel, prompt: number[], variants: Variant[]
     const t = await trace(model, v, prompt);
     try {
       const d = maxAbsDiff(t.logits, ref.logits);
-      const what = `${v.device} ${v.dtype} ${v.kvLayout} KV`;
+      const what = `${v.device} ${v.dtype} ${v.kvLayout} KV${v.compact ? ' (compacted)' : ''}`;
       assert.ok(d <= (v.dtype === 'float16' ? tol.f16 : tol.f32), `${what}: logits differ by ${d}`);
       if (v.dtype === 'float32' || tol.greedyF16) assert.deepEqual(t.greedy, ref.greedy, `${what}: greedy ids`);
     } finally {
@@ -84,10 +87,12 @@ async function compare(model: LoadedModel, prompt: number[], variants: Variant[]
 }
 
 describe('float16 and device-resident KV on the CPU (same graphs a GPU runs)', () => {
-  test('random model (GQA 4:2): device KV layout = host layout; float16 within 0.05 of float32', async () => {
+  test('random model (GQA 4:2): device KV layout and compacted host pools = host layout; float16 within 0.05 of float32', async () => {
     const model = randomLlamaModel({ numHeads: 4, numKvHeads: 2 });
     await compare(model, [1, 5, 9, 13, 2, 7], [
       { device: 'cpu', dtype: 'float32', kvLayout: 'device' },
+      { device: 'cpu', dtype: 'float32', kvLayout: 'host', compact: true },
+      { device: 'cpu', dtype: 'float16', kvLayout: 'host', compact: true },
       { device: 'cpu', dtype: 'float16', kvLayout: 'host' },
       { device: 'cpu', dtype: 'float16', kvLayout: 'device' },
     ], { f32: 1e-5, f16: 0.05, greedyF16: false });

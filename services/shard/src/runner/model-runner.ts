@@ -6,7 +6,7 @@ import { type ComputeType, type KvLayout, STEP_IO } from '../graph/llama.ts';
 import type { Batch } from './batch.ts';
 import { DeviceKvCache } from './device-kv.ts';
 import { describeProviderFailure, type Device, missingForDevice, ExecutionProviderError, sessionOptionsFor } from './execution-provider.ts';
-import { KvCache, PoolShape, type KvGeometry, type KvPools, type PoolArray } from './kv-cache.ts';
+import { compactPools, KvCache, PoolShape, type KvGeometry, type KvPools, type PoolArray } from './kv-cache.ts';
 import { SegmentPipeline } from './segment-pipeline.ts';
 import { deviceKvInputs, prepareStep, type StepSequence } from './step-inputs.ts';
 
@@ -39,6 +39,11 @@ export class ModelRunner {
   readonly dtype: ComputeType;
   readonly kvLayout: KvLayout;
   #kv: KvCache | null = null;
+  /**
+   * Host KV on an accelerator: feed only the blocks a step reads instead of the whole pools, which the
+   * provider would upload every step. Off on the CPU, where the pools are fed zero-copy.
+   */
+  compactHostPools: boolean;
   #deviceKv: Promise<DeviceKvCache> | null = null;
   #poolFeeds: Record<string, ort.Tensor> = {};
 
@@ -57,6 +62,7 @@ export class ModelRunner {
     this.dtype = pool?.isTensor && pool.type === 'float16' ? 'float16' : 'float32';
     this.kvLayout = session.inputNames.includes(STEP_IO.slotTable) ? 'device' : 'host';
     this.geometry = { numLayers: config.numLayers, blockSize, numKvHeads: kvHeads, headDim: config.headDim, dtype: this.dtype };
+    this.compactHostPools = device !== 'cpu';
   }
 
   /** The tensor-parallel process group, or null at world size 1. */
@@ -149,9 +155,20 @@ export class ModelRunner {
       }
       out = await this.session.run(feeds, fetches);
     } else {
-      feeds[STEP_IO.blockTable] = new ort.Tensor('int64', inputs.blockTable, [B, inputs.tableBlocks]);
-      out = this.pipeline ? await this.pipeline.run(feeds) : await this.session.run(feeds);
       const host = this.#kv!;
+      if (this.compactHostPools) {
+        // An accelerator with host-resident KV: upload only the blocks this step reads (see compactPools).
+        const c = compactPools(host, inputs.blockTable);
+        const dims = [this.geometry.numKvHeads, c.blocks, this.blockSize, this.config.headDim];
+        for (let l = 0; l < this.config.numLayers; l++) {
+          feeds[STEP_IO.kCache(l)] = new ort.Tensor(this.dtype, c.k[l]!, dims);
+          feeds[STEP_IO.vCache(l)] = new ort.Tensor(this.dtype, c.v[l]!, dims);
+        }
+        feeds[STEP_IO.blockTable] = new ort.Tensor('int64', c.blockTable, [B, inputs.tableBlocks]);
+      } else {
+        feeds[STEP_IO.blockTable] = new ort.Tensor('int64', inputs.blockTable, [B, inputs.tableBlocks]);
+      }
+      out = this.pipeline ? await this.pipeline.run(feeds) : await this.session.run(feeds);
       for (let l = 0; l < this.config.numLayers; l++) {
         host.writeRows(l, inputs.slots, out[STEP_IO.newK(l)]!.data as PoolArray, out[STEP_IO.newV(l)]!.data as PoolArray);
       }
