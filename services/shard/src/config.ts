@@ -11,7 +11,8 @@ export const SHARD_USAGE = `usage: tessera shard --model-id PATH [flags]
   --world-size N           number of shards (default 1)
   --master-addr HOST       where rank 0 listens for the other ranks' collective links (default 127.0.0.1)
   --master-port N          that port (default 29500); ranks on one host switch to a Unix socket by themselves
-  --collective-transport T auto (default: Unix socket when on the same host) | tcp (always TCP)
+  --collective-transport T auto (default: /dev/shm + a Unix socket on the same host; TESSERA_COLLECTIVE_SHM=0
+                           keeps the socket alone) | tcp (always TCP)
   --collective-timeout S   seconds one all-reduce waits for a live peer before failing (default 60)
   --rendezvous-timeout S   seconds the ranks wait for each other at start (default 600)
   --kv-cache-memory SIZE   KV cache budget: bytes (1073741824, 512MiB, 2GiB) or a fraction of the memory
