@@ -12,7 +12,7 @@ import { buildLlamaSegments } from './llama-segments.ts';
 import { ExternalDataWriter, OnnxGraphBuilder } from './onnx-builder.ts';
 
 /** Bump whenever the generated graph changes meaning or layout. */
-export const GRAPH_BUILDER_VERSION = 8;
+export const GRAPH_BUILDER_VERSION = 9;
 const GRAPH_FILE = 'model.onnx';
 const DATA_FILE = 'model.onnx.data';
 const META_FILE = 'meta.json';

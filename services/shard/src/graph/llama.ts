@@ -18,8 +18,8 @@ export const STEP_IO = {
   vCache: (l: number) => `v_cache_${l}`,
   newK: (l: number) => `new_k_${l}`,
   newV: (l: number) => `new_v_${l}`,
-  /** Device-resident KV: pool slot of every past position [B, P] (replaces block_table). */
-  slotTable: 'slot_table',
+  /** Device-resident KV: 0 … blockSize − 1 [blockSize]; with block_table the graph derives every past slot. */
+  blockOffsets: 'block_offsets',
   /** Device-resident KV: the computed rows (b·S + s) whose K/V are written, and their slots [R, 1]. */
   writeRows: 'write_rows',
   writeSlots: 'write_slots',
@@ -83,7 +83,7 @@ export interface StepPrelude extends NormConstants {
   /** Local (this rank's) heads and KV heads. */
   nH: number;
   kvH: number;
-  names: Record<'tokensByRow' | 'qShape' | 'kvShape' | 'attnOutShape' | 'pastShape' | 'qTShape' | 'flatHeads' | 'tokenHeads' | 'bias' | 'pastNewSplit' | 'cosCache' | 'sinCache', string>;
+  names: Record<'tokensByRow' | 'qShape' | 'kvShape' | 'attnOutShape' | 'pastShape' | 'qTShape' | 'flatHeads' | 'tokenHeads' | 'slotTable' | 'bias' | 'pastNewSplit' | 'cosCache' | 'sinCache', string>;
 }
 
 /** Declares the per-step inputs (ids only when `withIds`) and the K/V pools of `layers`. */
@@ -94,12 +94,11 @@ export function declareStepInputs(b: OnnxGraphBuilder, w: ShardWeights, layers: 
   if (withIds) b.input(io.inputIds, 'int64', ['batch', 'seq']);
   b.input(io.positionIds, 'int64', ['batch', 'seq']);
   b.input(io.attentionBias, 'float32', ['batch', 'seq', 'total']);
+  b.input(io.blockTable, 'int64', ['batch', 'blocks']);
   if (opts.kvLayout === 'device') {
-    b.input(io.slotTable, 'int64', ['batch', 'past']);
+    b.input(io.blockOffsets, 'int64', ['block_size']);
     b.input(io.writeRows, 'int64', ['writes']);
     b.input(io.writeSlots, 'int64', ['writes', 1]);
-  } else {
-    b.input(io.blockTable, 'int64', ['batch', 'blocks']);
   }
   const poolDims = opts.kvLayout === 'device' ? ['num_slots', kvH, D] : [kvH, 'num_blocks', 'block_size', D];
   for (const l of layers) {
@@ -134,11 +133,15 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
   // attention_bias [B,S,T] → [1,B,G·S,T]: the same mask for every query head of a KV group.
   const biasGroups = b.op('Expand', [b.op('Unsqueeze', [io.attentionBias, b.constant('int64', [1])]), b.constant('int64', [1, G, 1, 1])]);
   const biasShape = b.op('Concat', [b.constant('int64', [1]), b.op('Shape', [io.positionIds], { start: 0, end: 1 }), b.constant('int64', [-1]), b.op('Shape', [io.attentionBias], { start: 2, end: 3 })], { axis: 0 });
-  // Split of the attention weights into past (P = M·blockSize, or the slot table's width) and new (S) columns.
-  const past =
+  // Split of the attention weights into past (P = M·blockSize) and new (S) columns. The block size is
+  // the pools' dim 2 in the host layout, the length of block_offsets in the device layout.
+  const blockSize = opts.kvLayout === 'device' ? b.op('Shape', [io.blockOffsets]) : b.op('Shape', [io.kCache(poolLayer)], { start: 2, end: 3 });
+  const past = b.op('Mul', [b.op('Shape', [io.blockTable], { start: 1, end: 2 }), blockSize]);
+  // Device layout: the slot of every past position [B, P] = block · blockSize + offset, once per graph.
+  const slotTable =
     opts.kvLayout === 'device'
-      ? b.op('Shape', [io.slotTable], { start: 1, end: 2 })
-      : b.op('Mul', [b.op('Shape', [io.blockTable], { start: 1, end: 2 }), b.op('Shape', [io.kCache(poolLayer)], { start: 2, end: 3 })]);
+      ? b.op('Reshape', [b.op('Add', [b.op('Mul', [b.op('Unsqueeze', [io.blockTable, b.constant('int64', [2])]), blockSize]), io.blockOffsets]), b.constant('int64', [0, -1])])
+      : '';
   // RoPE caches [positions, D/2]: one copy in the data file for all segments (shared by key).
   const { cos, sin } = ropeCaches(c, c.maxPositionEmbeddings);
   return {
@@ -156,6 +159,7 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
       qTShape: b.constant('int64', [0, 0, D, -1]),
       flatHeads: b.constant('int64', [-1, nH * D]),
       tokenHeads: opts.kvLayout === 'device' ? b.constant('int64', [-1, kvH, D]) : '',
+      slotTable,
       bias: b.op('Reshape', [biasGroups, biasShape]),
       pastNewSplit: b.op('Concat', [past, seq], { axis: 0 }),
       cosCache: b.weight('rope.cos', cos, [c.maxPositionEmbeddings, D / 2], 'rope.cos'),
@@ -217,8 +221,8 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
     b.output(io.newV(l), p.dtype, [kvH, 'batch', 'seq', D]);
   } else {
     // Pools [slots, kvH, D]: gather the past by slot, and write this step's rows in place.
-    kPast = b.op('Transpose', [b.op('Gather', [io.kCache(l), io.slotTable], { axis: 0 })], { perm: [2, 0, 1, 3] }); // [kvH,B,P,D]
-    vPast = b.op('Transpose', [b.op('Gather', [io.vCache(l), io.slotTable], { axis: 0 })], { perm: [2, 0, 1, 3] });
+    kPast = b.op('Transpose', [b.op('Gather', [io.kCache(l), n.slotTable], { axis: 0 })], { perm: [2, 0, 1, 3] }); // [kvH,B,P,D]
+    vPast = b.op('Transpose', [b.op('Gather', [io.vCache(l), n.slotTable], { axis: 0 })], { perm: [2, 0, 1, 3] });
     const written = (rows: string) => b.op('Gather', [b.op('Reshape', [rows, n.tokenHeads]), io.writeRows], { axis: 0 }); // [R,kvH,D]
     b.op('ScatterND', [io.kCache(l), io.writeSlots, written(kRot)], {}, io.kCacheOut(l));
     b.op('ScatterND', [io.vCache(l), io.writeSlots, written(vFlat)], {}, io.vCacheOut(l));
@@ -267,8 +271,8 @@ export function headBlock(b: OnnxGraphBuilder, p: NormConstants, x: string, tied
 
 /**
  * Builds the step graph for the whole model (world size 1). Inputs: input_ids, position_ids [B,S];
- * attention_bias [B,S,P+S] (float32); logit_rows [R]; host KV: block_table [B,M] (P = M·blockSize)
- * and k/v_cache_l [kvH, numBlocks, blockSize, D]; device KV: slot_table [B,P], write_rows [W],
+ * attention_bias [B,S,P+S] (float32); logit_rows [R]; block_table [B,M] (P = M·blockSize); host KV:
+ * k/v_cache_l [kvH, numBlocks, blockSize, D]; device KV: block_offsets [blockSize], write_rows [W],
  * write_slots [W,1] and k/v_cache_l [slots, kvH, D]. Outputs: logits [R,V] and logits_lse [R]
  * (float32); host KV: new_k_l/new_v_l [kvH,B,S,D] (post-RoPE K); device KV: k/v_cache_out_l.
  */

@@ -8,7 +8,7 @@ import { DeviceKvCache } from './device-kv.ts';
 import { describeProviderFailure, type Device, missingForDevice, ExecutionProviderError, sessionOptionsFor } from './execution-provider.ts';
 import { compactPools, KvCache, PoolShape, type KvGeometry, type KvPools, type PoolArray } from './kv-cache.ts';
 import { SegmentPipeline } from './segment-pipeline.ts';
-import { deviceKvInputs, prepareStep, type StepSequence } from './step-inputs.ts';
+import { deviceKvWrites, prepareStep, type StepSequence } from './step-inputs.ts';
 
 export interface RunnerOptions {
   blockSize: number;
@@ -46,6 +46,8 @@ export class ModelRunner {
   compactHostPools: boolean;
   #deviceKv: Promise<DeviceKvCache> | null = null;
   #poolFeeds: Record<string, ort.Tensor> = {};
+  /** Device KV layout: 0 … blockSize − 1, from which the graph derives every past slot. */
+  readonly #blockOffsets: ort.Tensor;
 
   private constructor(
     readonly session: ort.InferenceSession,
@@ -60,9 +62,10 @@ export class ModelRunner {
     // At world size > 1 the first segment (the embedding) has no pool input: look through them all.
     const pool = (pipeline?.sessions ?? [session]).flatMap((s) => s.inputMetadata).find((m) => m.name === STEP_IO.kCache(0));
     this.dtype = pool?.isTensor && pool.type === 'float16' ? 'float16' : 'float32';
-    this.kvLayout = session.inputNames.includes(STEP_IO.slotTable) ? 'device' : 'host';
+    this.kvLayout = session.inputNames.includes(STEP_IO.blockOffsets) ? 'device' : 'host';
     this.geometry = { numLayers: config.numLayers, blockSize, numKvHeads: kvHeads, headDim: config.headDim, dtype: this.dtype };
     this.compactHostPools = device !== 'cpu';
+    this.#blockOffsets = new ort.Tensor('int64', BigInt64Array.from({ length: blockSize }, (_, i) => BigInt(i)), [blockSize]);
   }
 
   /** The tensor-parallel process group, or null at world size 1. */
@@ -139,12 +142,13 @@ export class ModelRunner {
       [STEP_IO.positionIds]: new ort.Tensor('int64', inputs.positionIds, [B, S]),
       [STEP_IO.attentionBias]: new ort.Tensor('float32', inputs.attentionBias, [B, S, inputs.tableBlocks * this.blockSize + S]),
       [STEP_IO.logitRows]: new ort.Tensor('int64', inputs.logitRows, [inputs.logitRows.length]),
+      [STEP_IO.blockTable]: new ort.Tensor('int64', inputs.blockTable, [B, inputs.tableBlocks]),
     };
     const started = process.hrtime.bigint();
     let out: Record<string, { data: unknown }>;
     if (deviceKv !== null) {
-      const d = deviceKvInputs(inputs, this.blockSize);
-      feeds[STEP_IO.slotTable] = new ort.Tensor('int64', d.slotTable, [B, inputs.tableBlocks * this.blockSize]);
+      const d = deviceKvWrites(inputs);
+      feeds[STEP_IO.blockOffsets] = this.#blockOffsets;
       feeds[STEP_IO.writeRows] = new ort.Tensor('int64', d.writeRows, [d.writeRows.length]);
       feeds[STEP_IO.writeSlots] = new ort.Tensor('int64', d.writeSlots, [d.writeSlots.length, 1]);
       // Outputs left null come back to the host; the pools are bound to themselves (written in place).
@@ -165,8 +169,6 @@ export class ModelRunner {
           feeds[STEP_IO.vCache(l)] = new ort.Tensor(this.dtype, c.v[l]!, dims);
         }
         feeds[STEP_IO.blockTable] = new ort.Tensor('int64', c.blockTable, [B, inputs.tableBlocks]);
-      } else {
-        feeds[STEP_IO.blockTable] = new ort.Tensor('int64', inputs.blockTable, [B, inputs.tableBlocks]);
       }
       out = this.pipeline ? await this.pipeline.run(feeds) : await this.session.run(feeds);
       for (let l = 0; l < this.config.numLayers; l++) {

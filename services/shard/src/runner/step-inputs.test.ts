@@ -1,7 +1,7 @@
 // @module Step inputs: padding, positions, block table, mask and slots for ragged sequences.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deviceKvInputs, prepareStep } from './step-inputs.ts';
+import { deviceKvWrites, prepareStep } from './step-inputs.ts';
 
 const slotOf = (blocks: ArrayLike<number>, pos: number) => blocks[Math.floor(pos / 4)]! * 4 + (pos % 4);
 
@@ -58,7 +58,7 @@ test('errors: no tokens, or a position past the reserved blocks', () => {
   assert.throws(() => prepareStep([{ ids: [1, 2], start: 3, blocks: [1], allLogits: false }], 4, strict), /beyond/);
 });
 
-test('device KV inputs: every past slot by block, and only real rows written, each to its own slot', () => {
+test('device KV writes: only real rows, each to its own slot', () => {
   // Two sequences, block size 2: a decode at position 3 (blocks 4, 1) and a 2-token prompt (block 7).
   const s = prepareStep(
     [
@@ -68,10 +68,8 @@ test('device KV inputs: every past slot by block, and only real rows written, ea
     2,
     (blocks, pos) => blocks[Math.floor(pos / 2)]! * 2 + (pos % 2),
   );
-  const d = deviceKvInputs(s, 2);
+  const d = deviceKvWrites(s);
   assert.equal(s.tableBlocks, 2);
-  // Row b of the slot table lists block m's slots in order; padding blocks (0) are masked by the bias.
-  assert.deepEqual([...d.slotTable], [8n, 9n, 2n, 3n, 0n, 1n, 0n, 1n]);
   assert.deepEqual([...d.writeRows], [0n, 2n, 3n]); // row 1 is the first sequence's padding
   assert.deepEqual([...d.writeSlots], [3n, 14n, 15n]);
   assert.equal(new Set(d.writeSlots).size, d.writeSlots.length);

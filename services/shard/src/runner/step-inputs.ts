@@ -82,26 +82,15 @@ export function prepareStep(seqs: StepSequence[], blockSize: number, slotOf: (bl
   };
 }
 
-/** The device KV layout's extra inputs: every past slot, and the computed rows with the slots they are written to. */
-export interface DeviceKvInputs {
-  /** [B, P]: pool slot of past position j of sequence b (padding blocks map to block 0, masked). */
-  slotTable: BigInt64Array;
+/** The device KV layout's writes: the computed rows and the pool slots they go to. */
+export interface DeviceKvWrites {
   /** Rows (b·S + s) that hold a real token, in order. */
   writeRows: BigInt64Array;
   /** [W]: the slot each of those rows is written to (distinct, so ScatterND has no duplicates). */
   writeSlots: BigInt64Array;
 }
 
-export function deviceKvInputs(step: StepInputs, blockSize: number): DeviceKvInputs {
-  const M = step.tableBlocks;
-  const P = M * blockSize;
-  const slotTable = new BigInt64Array(step.batch * P);
-  for (let b = 0; b < step.batch; b++) {
-    for (let m = 0; m < M; m++) {
-      const first = step.blockTable[b * M + m]! * BigInt(blockSize);
-      for (let o = 0; o < blockSize; o++) slotTable[b * P + m * blockSize + o] = first + BigInt(o);
-    }
-  }
+export function deviceKvWrites(step: StepInputs): DeviceKvWrites {
   const rows: bigint[] = [];
   const slots: bigint[] = [];
   step.slots.forEach((slot, row) => {
@@ -109,5 +98,5 @@ export function deviceKvInputs(step: StepInputs, blockSize: number): DeviceKvInp
     rows.push(BigInt(row));
     slots.push(BigInt(slot));
   });
-  return { slotTable, writeRows: BigInt64Array.from(rows), writeSlots: BigInt64Array.from(slots) };
+  return { writeRows: BigInt64Array.from(rows), writeSlots: BigInt64Array.from(slots) };
 }
