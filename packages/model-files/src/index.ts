@@ -1,6 +1,7 @@
 // @module @tessera/model-files: load HF directories and GGUF files into one normalised LoadedModel.
 
 export * from './types.ts';
+export * from './block-affine.ts';
 export { loadModel } from './load-model.ts';
 export { loadHfDir } from './hf-dir.ts';
 export { loadGgufModel, hfNameForGguf, ggufNameForHf, qkPermuteHeads } from './gguf-model.ts';

@@ -1,5 +1,7 @@
 // @module The normalised model description every loader (HF directory, GGUF, generated) produces.
 
+import type { BlockAffine } from './block-affine.ts';
+
 export type RopeScaling =
   | { type: 'linear'; factor: number }
   | {
@@ -74,8 +76,16 @@ export interface LoadedModel {
   digest: string;
   /** Canonical (HF) tensor names present. */
   tensorNames(): string[];
-  /** A tensor by canonical HF name, converted to float32 (F16/BF16/Q8_0 dequantised). Throws naming the tensor if absent. */
+  /** A tensor by canonical HF name, converted to float32 (quantized types dequantised). Throws naming the tensor if absent. */
   tensor(name: string): FloatTensor;
+  /**
+   * The tensor kept quantized, in HF layout (Q/K rows already un-permuted), when the file stores it in a
+   * block format the graph executes directly (GGUF Q4_0…Q6_K, IQ4_NL/XS; GPTQ/AWQ); null for float tensors.
+   * Absent on loaders that never quantize.
+   */
+  quantized?(name: string): BlockAffine | null;
+  /** Storage type of a tensor as the file holds it ("F32", "BF16", "Q4_K", "GPTQ-4bit", …), for logs and /info. */
+  tensorType?(name: string): string;
   tokenizer: TokenizerFiles;
   generation: GenerationDefaults;
   /** BOS id and EOS ids resolved from config / generation_config / tokenizer config. */
