@@ -1,6 +1,6 @@
 // @module Deterministic random-weight Llama-family models held in memory (a LoadedModel for tests and benches).
 import { createHash } from 'node:crypto';
-import type { FloatTensor, LoadedModel, ModelConfig } from '@tessera/model-files';
+import { type BlockAffine, expandBlockAffine, type FloatTensor, type LoadedModel, type ModelConfig } from '@tessera/model-files';
 
 /** A small default: GQA (4 heads over 2 KV heads), hidden 64, 2 layers, vocab 200. */
 export const SMALL_CONFIG: ModelConfig = {
@@ -105,5 +105,57 @@ export function randomLlamaModel(overrides: Partial<ModelConfig> = {}, seed = 1)
     generation: {},
     bosTokenId: 1,
     eosTokenIds: [2],
+  };
+}
+
+/** How one matrix of a block-quantized random model is stored. */
+export interface RandomQuantLayout {
+  bits: 4 | 8;
+  blockSize: number;
+  offsets: boolean;
+}
+
+/**
+ * A random model whose Linear weights (and embedding / LM head) are block-affine matrices with random
+ * codes, scales and offsets — drawn directly in the quantized form, so no quantizer is involved and
+ * `tensor(name)` is their exact float expansion (what the fp64 reference runs on). `layoutOf` picks the
+ * layout per tensor (null keeps it float), so mixed groups (Q4 next to Q8) can be built on purpose.
+ */
+export function randomQuantizedModel(overrides: Partial<ModelConfig>, seed: number, layoutOf: (name: string) => RandomQuantLayout | null): LoadedModel {
+  const base = randomLlamaModel(overrides, seed);
+  const cache = new Map<string, BlockAffine | null>();
+  const quantized = (name: string): BlockAffine | null => {
+    if (cache.has(name)) return cache.get(name)!;
+    const shape = base.tensor(name).shape;
+    const layout = shape.length === 2 ? layoutOf(name) : null;
+    let q: BlockAffine | null = null;
+    if (layout) {
+      const [rows, cols] = shape as [number, number];
+      const next = uniformSource(seedOf(`q:${name}`, seed));
+      const nb = cols / layout.blockSize;
+      const levels = 1 << layout.bits;
+      const std = name.includes('embed_tokens') ? 1 : 1 / Math.sqrt(cols);
+      // Spread of codes around the zero point ≈ levels/4, so scale ≈ std / (levels/4) keeps values O(std).
+      const codes = Uint8Array.from({ length: rows * cols }, () => Math.floor(next() * levels));
+      const scales = Float32Array.from({ length: rows * nb }, () => ((0.5 + next()) * std * 4) / levels);
+      const offsets = layout.offsets ? Float32Array.from({ length: rows * nb }, () => (next() - 0.5) * std) : null;
+      q = { bits: layout.bits, blockSize: layout.blockSize, rows, cols, codes, scales, offsets, source: `random-${layout.bits}bit` };
+    }
+    cache.set(name, q);
+    return q;
+  };
+  const digest = createHash('sha256').update(JSON.stringify({ base: base.digest, layouts: base.tensorNames().map((n) => layoutOf(n)), kind: 'random-quantized-v1' })).digest('hex');
+  return {
+    ...base,
+    digest,
+    quantized,
+    tensorType: (name) => {
+      const q = quantized(name);
+      return q ? `${q.bits}-bit/${q.blockSize}${q.offsets ? '+offsets' : ''}` : 'F32';
+    },
+    tensor(name: string): FloatTensor {
+      const q = quantized(name);
+      return q ? { shape: [q.rows, q.cols], data: expandBlockAffine(q) } : base.tensor(name);
+    },
   };
 }

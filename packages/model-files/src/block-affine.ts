@@ -113,3 +113,34 @@ export function permuteBlockAffineRows(q: BlockAffine, order: ArrayLike<number>)
   }
   return { ...q, codes, scales, offsets };
 }
+
+/** Every value multiplied by `factor` (scales and offsets; e.g. attention's 1/√d folded into Q). */
+export function scaleBlockAffine(q: BlockAffine, factor: number): BlockAffine {
+  return { ...q, scales: q.scales.map((s) => s * factor), offsets: q.offsets ? q.offsets.map((o) => o * factor) : null };
+}
+
+/** Whether matrices can share one MatMulNBits node (same code width, block size and row length). */
+export function sameBlockLayout(parts: readonly BlockAffine[]): boolean {
+  const first = parts[0];
+  return first !== undefined && parts.every((p) => p.bits === first.bits && p.blockSize === first.blockSize && p.cols === first.cols);
+}
+
+/** Rows of several matrices of one block layout stacked (fused Q/K/V or gate/up); offsets of 0 fill in where a part has none. */
+export function concatBlockAffineRows(parts: readonly BlockAffine[]): BlockAffine {
+  if (!sameBlockLayout(parts)) throw new Error('concatBlockAffineRows: the parts differ in bits, block size or row length');
+  const first = parts[0]!;
+  const rows = parts.reduce((n, p) => n + p.rows, 0);
+  const nb = first.cols / first.blockSize;
+  const codes = new Uint8Array(rows * first.cols);
+  const scales = new Float32Array(rows * nb);
+  const offsets = parts.some((p) => p.offsets) ? new Float32Array(rows * nb) : null;
+  let row = 0;
+  for (const p of parts) {
+    codes.set(p.codes, row * first.cols);
+    scales.set(p.scales, row * nb);
+    if (offsets && p.offsets) offsets.set(p.offsets, row * nb);
+    row += p.rows;
+  }
+  const sources = [...new Set(parts.map((p) => p.source))];
+  return { bits: first.bits, blockSize: first.blockSize, rows, cols: first.cols, codes, scales, offsets, source: sources.join('+') };
+}

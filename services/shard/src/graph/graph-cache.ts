@@ -12,7 +12,7 @@ import { buildLlamaSegments } from './llama-segments.ts';
 import { ExternalDataWriter, OnnxGraphBuilder } from './onnx-builder.ts';
 
 /** Bump whenever the generated graph changes meaning or layout. */
-export const GRAPH_BUILDER_VERSION = 9;
+export const GRAPH_BUILDER_VERSION = 10;
 const GRAPH_FILE = 'model.onnx';
 const DATA_FILE = 'model.onnx.data';
 const META_FILE = 'meta.json';
@@ -48,6 +48,7 @@ export function graphCacheKey(model: LoadedModel, opts: Pick<GraphCacheOptions, 
     worldSize: opts.worldSize,
     dtype: graph.dtype,
     kvLayout: graph.kvLayout,
+    quantAccuracy: graph.quantAccuracy ?? 'int8',
     ortVersion: ort.env.versions.node ?? ort.env.versions.common,
     builderVersion: GRAPH_BUILDER_VERSION,
   };
@@ -100,6 +101,7 @@ export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): Ca
           progress.update(done, `segment ${done}/${total}`);
         },
         graph.dtype,
+        graph.quantAccuracy,
       );
       // The first segment keeps the world-1 graph's name, so onnxPath stays meaningful.
       segments = built.map((seg, i) => (i === 0 ? GRAPH_FILE : `seg${String(i).padStart(3, '0')}_${seg.kind}${seg.kind === 'attention' || seg.kind === 'mlp' ? seg.layer : ''}.onnx`));

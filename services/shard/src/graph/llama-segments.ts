@@ -2,6 +2,7 @@
 import type { LoadedModel } from '@tessera/model-files';
 import { type ParallelPlan, ShardWeights } from '../weights/shard-weights.ts';
 import { attentionBlock, type BuildProgress, type ComputeType, declareStepInputs, embedTokens, headBlock, mlpBlock, normConstants, STEP_IO, stepPrelude } from './llama.ts';
+import type { QuantAccuracy } from './linear.ts';
 import { type ExternalDataWriter, OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
 
 /** The segment-only inputs/outputs: the (all-reduced) hidden state in, this rank's contribution out. */
@@ -25,14 +26,14 @@ export interface Segment {
  * With `dtype` float16 the weights, KV pools and each segment's compute are half precision, while
  * `hidden`/`partial` (what crosses between ranks) and the residual sum stay float32.
  */
-export function buildLlamaSegments(writer: ExternalDataWriter, model: LoadedModel, plan: ParallelPlan, progress?: BuildProgress, dtype: ComputeType = 'float32'): Segment[] {
+export function buildLlamaSegments(writer: ExternalDataWriter, model: LoadedModel, plan: ParallelPlan, progress?: BuildProgress, dtype: ComputeType = 'float32', quantAccuracy: QuantAccuracy = 'int8'): Segment[] {
   const w = new ShardWeights(model, plan);
   const { numLayers: L, hiddenSize: H } = model.config;
   const withResidual = plan.rank === 0;
   const segments: Segment[] = [];
   const total = 2 * L + 2;
   const half = dtype === 'float16';
-  const graphOpts = { dtype, kvLayout: 'host' } as const;
+  const graphOpts = { dtype, kvLayout: 'host', quantAccuracy } as const;
   const builder = (name: string) => new OnnxGraphBuilder(`tessera_r${plan.rank}_${name}`, writer, dtype);
   /** The float32 hidden state as the segment's compute type, and a result back to float32. */
   const toCompute = (b: OnnxGraphBuilder, x: string) => (half ? b.op('Cast', [x], { to: onnxTypeOf('float16') }) : x);
@@ -59,10 +60,10 @@ export function buildLlamaSegments(writer: ExternalDataWriter, model: LoadedMode
 
     const mlp = builder(`mlp${l}`);
     const hidden = mlp.input(SEGMENT_IO.hidden, 'float32', ['rows', H]);
-    finish('mlp', l, mlp, mlpBlock(mlp, normConstants(mlp, w, dtype), l, toCompute(mlp, hidden)), hidden);
+    finish('mlp', l, mlp, mlpBlock(mlp, normConstants(mlp, w, dtype, quantAccuracy), l, toCompute(mlp, hidden)), hidden);
   }
   const head = builder('head');
-  headBlock(head, normConstants(head, w, dtype), toCompute(head, head.input(SEGMENT_IO.hidden, 'float32', ['rows', H])), null);
+  headBlock(head, normConstants(head, w, dtype, quantAccuracy), toCompute(head, head.input(SEGMENT_IO.hidden, 'float32', ['rows', H])), null);
   // Each row's log-sum-exp over this rank's span: rank 0 combines them, so sampling skips a pass over V.
   head.op('ReduceLogSumExp', [STEP_IO.logits], { axes: [1], keepdims: 0 }, STEP_IO.logitsLse);
   head.output(STEP_IO.logitsLse, 'float32', ['rows']);

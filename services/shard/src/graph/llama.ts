@@ -1,6 +1,7 @@
 // @module Llama/Mistral/Qwen2 decoder blocks over a paged KV pool in standard ONNX ops, and the whole-model step graph.
-import type { LoadedModel, ModelConfig } from '@tessera/model-files';
-import { parallelPlan, ShardWeights } from '../weights/shard-weights.ts';
+import { type LoadedModel, type ModelConfig, scaleBlockAffine } from '@tessera/model-files';
+import { isQuantized, parallelPlan, ShardWeights } from '../weights/shard-weights.ts';
+import { type EmbeddingTable, gatherRows, LinearContext, linear, type QuantAccuracy, quantizedInitializers, quantizedMatMul } from './linear.ts';
 import { type OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
 import { ropeCaches } from './rope.ts';
 
@@ -42,22 +43,14 @@ export type KvLayout = 'host' | 'device';
 export interface StepGraphOptions {
   dtype: ComputeType;
   kvLayout: KvLayout;
+  /** Activations of quantized matmuls: int8 (default, fast) or float32 (linear.ts). */
+  quantAccuracy?: QuantAccuracy;
 }
 
 export const DEFAULT_GRAPH_OPTIONS: StepGraphOptions = { dtype: 'float32', kvLayout: 'host' };
 
 export interface BuildProgress {
   (done: number, total: number): void;
-}
-
-export function concatRows(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 const FLOAT = onnxTypeOf('float32');
@@ -107,14 +100,15 @@ export function declareStepInputs(b: OnnxGraphBuilder, w: ShardWeights, layers: 
   }
 }
 
-/** What the MLP and the head need (no step inputs): the weights and the compute type. */
+/** What the MLP and the head need (no step inputs): the weights, the compute type and the graph's linear layers. */
 export interface NormConstants {
   w: ShardWeights;
   dtype: ComputeType;
+  lin: LinearContext;
 }
 
-export function normConstants(_b: OnnxGraphBuilder, w: ShardWeights, dtype: ComputeType = 'float32'): NormConstants {
-  return { w, dtype };
+export function normConstants(b: OnnxGraphBuilder, w: ShardWeights, dtype: ComputeType = 'float32', quantAccuracy: QuantAccuracy = 'int8'): NormConstants {
+  return { w, dtype, lin: new LinearContext(b, quantAccuracy) };
 }
 
 /** Shared constants; `poolLayer` is a layer whose pool input is declared (its shape gives the block size). */
@@ -145,7 +139,7 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
   // RoPE caches [positions, D/2]: one copy in the data file for all segments (shared by key).
   const { cos, sin } = ropeCaches(c, c.maxPositionEmbeddings);
   return {
-    ...normConstants(b, w, opts.dtype),
+    ...normConstants(b, w, opts.dtype, opts.quantAccuracy),
     kvLayout: opts.kvLayout,
     nH,
     kvH,
@@ -172,18 +166,22 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
  * Token embeddings [B·S, H]. Sharded (world size > 1) the table holds this rank's vocabulary span
  * only: ids outside it give zero rows, so the sum over ranks is the embedding (one all-reduce).
  */
-export function embedTokens(b: OnnxGraphBuilder, w: ShardWeights, dtype: ComputeType = 'float32'): { x: string; table: string } {
+export function embedTokens(b: OnnxGraphBuilder, w: ShardWeights, dtype: ComputeType = 'float32'): { x: string; table: EmbeddingTable } {
   const c = w.config;
   const { start, count } = w.plan.vocab;
   // Shared by key so a tied LM head (the same rows) is stored once in the rank's data file.
-  const table = b.weight('embed_tokens', w.embed(), [count, c.hiddenSize], c.tieWordEmbeddings ? 'vocab_rows' : undefined);
+  const shareKey = c.tieWordEmbeddings ? 'vocab_rows' : undefined;
+  const rows = w.embed();
+  const table: EmbeddingTable = isQuantized(rows)
+    ? { kind: 'quantized', w: quantizedInitializers(b, 'embed_tokens', rows, shareKey) }
+    : { kind: 'float', name: b.weight('embed_tokens', rows, [count, c.hiddenSize], shareKey) };
   const flat = b.constant('int64', [-1, c.hiddenSize]);
-  if (count === c.vocabSize) return { table, x: b.op('Reshape', [b.op('Gather', [table, STEP_IO.inputIds], { axis: 0 }), flat]) };
+  if (count === c.vocabSize) return { table, x: b.op('Reshape', [gatherRows(b, table, STEP_IO.inputIds, dtype), flat]) };
   const local = b.op('Sub', [STEP_IO.inputIds, b.constant('int64', [start], [])]);
   const inSpan = b.op('And', [b.op('GreaterOrEqual', [local, b.constant('int64', [0], [])]), b.op('Less', [local, b.constant('int64', [count], [])])]);
-  const rows = b.op('Gather', [table, b.op('Where', [inSpan, local, b.constant('int64', [0], [])])], { axis: 0 });
+  const gathered = gatherRows(b, table, b.op('Where', [inSpan, local, b.constant('int64', [0], [])]), dtype);
   const mask = b.op('Cast', [b.op('Unsqueeze', [inSpan, b.constant('int64', [-1])])], { to: onnxTypeOf(dtype) });
-  return { table, x: b.op('Reshape', [b.op('Mul', [rows, mask]), flat]) };
+  return { table, x: b.op('Reshape', [b.op('Mul', [gathered, mask]), flat]) };
 }
 
 /**
@@ -197,11 +195,10 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   // Q is pre-scaled by 1/sqrt(D) (RoPE is linear, so scaling before it is exact).
   const qScale = 1 / Math.sqrt(D);
   const t = w.qkv(l);
-  const wQkv = b.weight(`l${l}.qkv`, concatRows([t.q.map((v) => v * qScale), t.k, t.v]), [(nH + 2 * kvH) * D, H]);
-  const qkvInputs = [rmsNorm(b, p, x, b.weight(`l${l}.input_norm`, w.inputNorm(l), [H])), wQkv];
-  if (t.bias) qkvInputs.push(b.weight(`l${l}.qkv_bias`, concatRows([t.bias.q.map((v) => v * qScale), t.bias.k, t.bias.v]), [(nH + 2 * kvH) * D]));
-  const qkv = b.op('Gemm', qkvInputs, { transB: 1 });
-  const [qFlat, kFlat, vFlat] = b.node('Split', [qkv, b.constant('int64', [nH * D, kvH * D, kvH * D])], { axis: 1 }, 3) as [string, string, string];
+  const q = isQuantized(t.q) ? scaleBlockAffine(t.q, qScale) : t.q.map((v) => v * qScale);
+  const biases = t.bias ? [t.bias.q.map((v) => v * qScale), t.bias.k, t.bias.v] : undefined;
+  const xn = rmsNorm(b, p, x, b.weight(`l${l}.input_norm`, w.inputNorm(l), [H]));
+  const [qFlat, kFlat, vFlat] = linear(p.lin, `l${l}.qkv`, xn, [q, t.k, t.v], H, biases) as [string, string, string];
 
   // Attention without repeating KV heads, in [kvH, B, ·, ·] layout so the pooled past needs no transpose:
   // scores are computed transposed (K·Qᵀ, Q is small at decode) for the past and the new tokens apart,
@@ -239,8 +236,7 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   const [pPast, pNew] = b.node('Split', [probs, n.pastNewSplit], { axis: 3 }, 2) as [string, string];
   const attn = b.op('Add', [b.op('MatMul', [pPast, vPast]), b.op('MatMul', [pNew, vNew])]); // [kvH,B,G·S,D]
   const attnTokens = b.op('Transpose', [b.op('Reshape', [attn, n.attnOutShape])], { perm: [1, 3, 0, 2, 4] }); // [B,S,kvH,G,D]
-  const wO = b.weight(`l${l}.o_proj`, w.oProj(l), [H, nH * D]);
-  return b.op('Gemm', [b.op('Reshape', [attnTokens, n.flatHeads]), wO], { transB: 1 });
+  return linear(p.lin, `l${l}.o_proj`, b.op('Reshape', [attnTokens, n.flatHeads]), [w.oProj(l)], nH * D)[0]!;
 }
 
 /** SwiGLU MLP of layer l over this rank's FFN columns: down_proj's output [B·S, H] (partial when sharded). */
@@ -250,22 +246,30 @@ export function mlpBlock(b: OnnxGraphBuilder, p: NormConstants, l: number, x: st
   const F = w.plan.ffn.count;
   const xn = rmsNorm(b, p, x, b.weight(`l${l}.post_norm`, w.postNorm(l), [H]));
   const { gate: g, up: u } = w.gateUp(l);
-  const wGateUp = b.weight(`l${l}.gate_up`, concatRows([g, u]), [2 * F, H]);
-  const [gate, up] = b.node('Split', [b.op('Gemm', [xn, wGateUp], { transB: 1 }), b.constant('int64', [F, F])], { axis: 1 }, 2) as [string, string];
+  const [gate, up] = linear(p.lin, `l${l}.gate_up`, xn, [g, u], H) as [string, string];
   const act = b.op('Mul', [b.op('Mul', [gate, b.op('Sigmoid', [gate])]), up]);
-  return b.op('Gemm', [act, b.weight(`l${l}.down_proj`, w.down(l), [H, F])], { transB: 1 });
+  return linear(p.lin, `l${l}.down_proj`, act, [w.down(l)], F)[0]!;
 }
 
 /** Final norm of the rows in logit_rows and this rank's LM head rows → `logits` [R, vocab span]. */
-export function headBlock(b: OnnxGraphBuilder, p: NormConstants, x: string, tiedTable: string | null): void {
+export function headBlock(b: OnnxGraphBuilder, p: NormConstants, x: string, tiedTable: EmbeddingTable | null): void {
   const { w } = p;
   const c = w.config;
   b.input(STEP_IO.logitRows, 'int64', ['rows']);
   const rows = b.op('Gather', [x, STEP_IO.logitRows], { axis: 0 });
   const normed = rmsNorm(b, p, rows, b.weight('final_norm', w.finalNorm(), [c.hiddenSize]));
-  const lmHead = tiedTable ?? b.weight('lm_head', w.lmHead(), [w.plan.vocab.count, c.hiddenSize], c.tieWordEmbeddings ? 'vocab_rows' : undefined);
-  if (p.dtype === 'float16') b.op('Cast', [b.op('Gemm', [normed, lmHead], { transB: 1 })], { to: FLOAT }, STEP_IO.logits);
-  else b.op('Gemm', [normed, lmHead], { transB: 1 }, STEP_IO.logits);
+  let logits: string;
+  if (tiedTable?.kind === 'quantized') logits = quantizedMatMul(p.lin, normed, tiedTable.w);
+  else if (tiedTable) logits = b.op('Gemm', [normed, tiedTable.name], { transB: 1 });
+  else {
+    const head = w.lmHead();
+    const shareKey = c.tieWordEmbeddings ? 'vocab_rows' : undefined;
+    logits = isQuantized(head)
+      ? quantizedMatMul(p.lin, normed, quantizedInitializers(b, 'lm_head', head, shareKey))
+      : b.op('Gemm', [normed, b.weight('lm_head', head, [w.plan.vocab.count, c.hiddenSize], shareKey)], { transB: 1 });
+  }
+  if (p.dtype === 'float16') b.op('Cast', [logits], { to: FLOAT }, STEP_IO.logits);
+  else b.op('Identity', [logits], {}, STEP_IO.logits);
   b.output(STEP_IO.logits, 'float32', ['rows', w.plan.vocab.count]);
 }
 

@@ -14,7 +14,7 @@ const IR_VERSION = 8;
 /** External-data offsets are aligned so onnxruntime can memory-map them. */
 const EXTERNAL_ALIGNMENT = 64 * 1024;
 
-export type ElemType = 'float32' | 'float16' | 'int64';
+export type ElemType = 'float32' | 'float16' | 'int64' | 'uint8';
 /** Element types weights can be stored in. */
 export type WeightType = 'float32' | 'float16';
 /** A dimension: a fixed size or a symbolic name ("batch"). */
@@ -22,7 +22,12 @@ export type Dim = number | string;
 /** Attribute values: integer, integer list, string, or a tagged float. */
 export type AttrValue = number | number[] | string | { float: number };
 
-const ELEM: Record<ElemType, number> = { float32: onnx.TensorProto.DataType.FLOAT, float16: onnx.TensorProto.DataType.FLOAT16, int64: onnx.TensorProto.DataType.INT64 };
+const ELEM: Record<ElemType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  float16: onnx.TensorProto.DataType.FLOAT16,
+  int64: onnx.TensorProto.DataType.INT64,
+  uint8: onnx.TensorProto.DataType.UINT8,
+};
 
 /** The ONNX TensorProto data type number of an element type (Cast's `to`). */
 export function onnxTypeOf(elem: ElemType): number {
@@ -94,7 +99,7 @@ export class OnnxGraphBuilder {
   readonly #names = new Set<string>();
   #counter = 0;
 
-  readonly #external: ExternalDataWriter;
+  readonly #writer: ExternalDataWriter;
 
   constructor(
     readonly graphName: string,
@@ -102,7 +107,7 @@ export class OnnxGraphBuilder {
     /** Element type of every `weight()` (float16 halves the data file and device memory). */
     readonly weightType: WeightType = 'float32',
   ) {
-    this.#external = external;
+    this.#writer = external;
   }
 
   #claim(name: string): string {
@@ -128,17 +133,28 @@ export class OnnxGraphBuilder {
   weight(name: string, data: Float32Array, dims: number[], shareKey?: string): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (data.length !== expected) throw new Error(`weight ${name}: ${data.length} values for shape [${dims}]`);
-    const reused = shareKey === undefined ? undefined : this.#external.shared.get(shareKey);
-    const { offset, length } = reused ?? this.#external.append(bytesOf(this.weightType === 'float16' ? f32ToF16Array(data) : data));
-    if (shareKey !== undefined && reused === undefined) this.#external.shared.set(shareKey, { offset, length });
+    return this.#external(name, this.weightType, dims, shareKey, () => bytesOf(this.weightType === 'float16' ? f32ToF16Array(data) : data));
+  }
+
+  /** Raw bytes (quantized codes) as a uint8 initializer in the external data file; `shareKey` as for weight(). */
+  bytesWeight(name: string, data: Uint8Array, dims: number[], shareKey?: string): string {
+    const expected = dims.reduce((a, b) => a * b, 1);
+    if (data.length !== expected) throw new Error(`weight ${name}: ${data.length} bytes for shape [${dims}]`);
+    return this.#external(name, 'uint8', dims, shareKey, () => data);
+  }
+
+  #external(name: string, elem: ElemType, dims: number[], shareKey: string | undefined, bytes: () => Uint8Array): string {
+    const reused = shareKey === undefined ? undefined : this.#writer.shared.get(shareKey);
+    const { offset, length } = reused ?? this.#writer.append(bytes());
+    if (shareKey !== undefined && reused === undefined) this.#writer.shared.set(shareKey, { offset, length });
     this.#initializers.push(
       onnx.TensorProto.create({
         name: this.#claim(name),
         dims,
-        dataType: ELEM[this.weightType],
+        dataType: ELEM[elem],
         dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
         externalData: [
-          { key: 'location', value: this.#external.location },
+          { key: 'location', value: this.#writer.location },
           { key: 'offset', value: String(offset) },
           { key: 'length', value: String(length) },
         ],

@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadModel, writeGeneratedModel, type ModelConfig } from '@tessera/model-files';
-import { evenSpan, parallelPlan, ShardWeights } from './shard-weights.ts';
+import { expandBlockAffine, loadModel, writeGeneratedModel, type ModelConfig } from '@tessera/model-files';
+import { evenSpan, isQuantized, type Matrix, parallelPlan, ShardWeights } from './shard-weights.ts';
+
+const floats = (m: Matrix): Float32Array => (isQuantized(m) ? expandBlockAffine(m) : m);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-slices-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -49,11 +51,11 @@ describe('ShardWeights', () => {
     const N = 4;
     const ranks = Array.from({ length: N }, (_, r) => new ShardWeights(model, parallelPlan(c, r, N)));
     const whole = (name: string) => model.tensor(name).data;
-    const cat = (parts: Float32Array[]) => Float32Array.from(parts.flatMap((p) => [...p]));
+    const cat = (parts: Matrix[]) => Float32Array.from(parts.map(floats).flatMap((p) => [...p]));
     /** Columns of each rank's [rows, cols_r] slice interleaved back into [rows, Σ cols_r]. */
-    const catColumns = (parts: Float32Array[], rows: number) => {
+    const catColumns = (parts: Matrix[], rows: number) => {
       const out: number[] = [];
-      for (let i = 0; i < rows; i++) for (const p of parts) out.push(...p.subarray(i * (p.length / rows), (i + 1) * (p.length / rows)));
+      for (let i = 0; i < rows; i++) for (const p of parts.map(floats)) out.push(...p.subarray(i * (p.length / rows), (i + 1) * (p.length / rows)));
       return Float32Array.from(out);
     };
     assert.deepEqual(cat(ranks.map((w) => w.qkv(1).q)), whole('model.layers.1.self_attn.q_proj.weight'));
@@ -65,6 +67,6 @@ describe('ShardWeights', () => {
     const head = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
     assert.deepEqual(cat(ranks.map((w) => w.lmHead())), whole(head));
     // Each rank keeps ~1/N of a sharded matrix.
-    assert.equal(ranks[0]!.down(0).length * N, whole('model.layers.0.mlp.down_proj.weight').length);
+    assert.equal(floats(ranks[0]!.down(0)).length * N, whole('model.layers.0.mlp.down_proj.weight').length);
   });
 });

@@ -1,5 +1,12 @@
 // @module One rank's slice of the weights (Megatron layout): heads / FFN columns / vocabulary ranges, read then sliced.
-import type { LoadedModel, ModelConfig } from '@tessera/model-files';
+import { type BlockAffine, type LoadedModel, type ModelConfig, sliceBlockAffineColumns, sliceBlockAffineRows } from '@tessera/model-files';
+
+/** A weight matrix as the graph takes it: float32 row-major, or kept quantized (block-affine codes). */
+export type Matrix = Float32Array | BlockAffine;
+
+export function isQuantized(m: Matrix): m is BlockAffine {
+  return !(m instanceof Float32Array);
+}
 
 /** A contiguous range [start, start + count). */
 export interface Span {
@@ -62,7 +69,8 @@ function sliceColumns(data: Float32Array, cols: number, span: Span): Float32Arra
 
 /**
  * The tensors of one rank. Each whole tensor is read (lazily, one at a time) and only its slice is
- * kept, so the weights the rank writes into its graph — and the session holds — are ~1/N.
+ * kept, so the weights the rank writes into its graph — and the session holds — are ~1/N. Matrices
+ * the file stores quantized stay quantized (sliced on block boundaries); norms and biases are float.
  */
 export class ShardWeights {
   readonly config: ModelConfig;
@@ -77,33 +85,49 @@ export class ShardWeights {
     return this.model.tensor(name).data;
   }
 
+  /** A [rows, cols] matrix, quantized when the model keeps it so. */
+  #m(name: string): Matrix {
+    return this.model.quantized?.(name) ?? this.#t(name);
+  }
+
+  #rows(name: string, rowLength: number, span: Span, whole: number): Matrix {
+    const m = this.#m(name);
+    return isQuantized(m) ? sliceBlockAffineRows(m, span.start, span.count) : sliceRows(m, rowLength, span, whole);
+  }
+
+  #columns(name: string, cols: number, span: Span): Matrix {
+    const m = this.#m(name);
+    return isQuantized(m) ? sliceBlockAffineColumns(m, span.start, span.count, name) : sliceColumns(m, cols, span);
+  }
+
   /** Q, K, V rows of this rank's heads (and their biases when the model has them). */
-  qkv(layer: number): { q: Float32Array; k: Float32Array; v: Float32Array; bias: { q: Float32Array; k: Float32Array; v: Float32Array } | null } {
+  qkv(layer: number): { q: Matrix; k: Matrix; v: Matrix; bias: { q: Float32Array; k: Float32Array; v: Float32Array } | null } {
     const { headDim: D, hiddenSize: H, numHeads, numKvHeads } = this.config;
     const p = `model.layers.${layer}.self_attn.`;
-    const heads = (w: string, span: Span, total: number, rowLen: number) => sliceRows(this.#t(p + w), rowLen * D, span, total);
-    const weight = { q: heads('q_proj.weight', this.plan.heads, numHeads, H), k: heads('k_proj.weight', this.plan.kvHeads, numKvHeads, H), v: heads('v_proj.weight', this.plan.kvHeads, numKvHeads, H) };
+    const heads = (w: string, span: Span, total: number) => this.#rows(p + w, H, { start: span.start * D, count: span.count * D }, total * D);
+    const biases = (w: string, span: Span, total: number) => sliceRows(this.#t(p + w), D, span, total);
+    const weight = { q: heads('q_proj.weight', this.plan.heads, numHeads), k: heads('k_proj.weight', this.plan.kvHeads, numKvHeads), v: heads('v_proj.weight', this.plan.kvHeads, numKvHeads) };
     if (!this.config.attentionBias) return { ...weight, bias: null };
-    return { ...weight, bias: { q: heads('q_proj.bias', this.plan.heads, numHeads, 1), k: heads('k_proj.bias', this.plan.kvHeads, numKvHeads, 1), v: heads('v_proj.bias', this.plan.kvHeads, numKvHeads, 1) } };
+    return { ...weight, bias: { q: biases('q_proj.bias', this.plan.heads, numHeads), k: biases('k_proj.bias', this.plan.kvHeads, numKvHeads), v: biases('v_proj.bias', this.plan.kvHeads, numKvHeads) } };
   }
 
   /** o_proj columns of this rank's heads: [H, heads·D]. */
-  oProj(layer: number): Float32Array {
+  oProj(layer: number): Matrix {
     const { headDim: D, numHeads } = this.config;
     const span = { start: this.plan.heads.start * D, count: this.plan.heads.count * D };
-    return sliceColumns(this.#t(`model.layers.${layer}.self_attn.o_proj.weight`), numHeads * D, span);
+    return this.#columns(`model.layers.${layer}.self_attn.o_proj.weight`, numHeads * D, span);
   }
 
   /** gate and up rows of this rank's FFN span: each [ffn, H]. */
-  gateUp(layer: number): { gate: Float32Array; up: Float32Array } {
+  gateUp(layer: number): { gate: Matrix; up: Matrix } {
     const { hiddenSize: H, intermediateSize: F } = this.config;
     const p = `model.layers.${layer}.mlp.`;
-    return { gate: sliceRows(this.#t(p + 'gate_proj.weight'), H, this.plan.ffn, F), up: sliceRows(this.#t(p + 'up_proj.weight'), H, this.plan.ffn, F) };
+    return { gate: this.#rows(p + 'gate_proj.weight', H, this.plan.ffn, F), up: this.#rows(p + 'up_proj.weight', H, this.plan.ffn, F) };
   }
 
   /** down_proj columns of this rank's FFN span: [H, ffn]. */
-  down(layer: number): Float32Array {
-    return sliceColumns(this.#t(`model.layers.${layer}.mlp.down_proj.weight`), this.config.intermediateSize, this.plan.ffn);
+  down(layer: number): Matrix {
+    return this.#columns(`model.layers.${layer}.mlp.down_proj.weight`, this.config.intermediateSize, this.plan.ffn);
   }
 
   inputNorm(layer: number): Float32Array {
@@ -116,12 +140,12 @@ export class ShardWeights {
     return this.#t('model.norm.weight');
   }
   /** Embedding rows of this rank's vocabulary span: [vocab.count, H] (vocabulary-parallel; whole at world size 1). */
-  embed(): Float32Array {
-    return sliceRows(this.#t('model.embed_tokens.weight'), this.config.hiddenSize, this.plan.vocab, this.config.vocabSize);
+  embed(): Matrix {
+    return this.#rows('model.embed_tokens.weight', this.config.hiddenSize, this.plan.vocab, this.config.vocabSize);
   }
   /** LM head rows of this rank's vocabulary span: [vocab.count, H]. */
-  lmHead(): Float32Array {
+  lmHead(): Matrix {
     const name = this.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-    return sliceRows(this.#t(name), this.config.hiddenSize, this.plan.vocab, this.config.vocabSize);
+    return this.#rows(name, this.config.hiddenSize, this.plan.vocab, this.config.vocabSize);
   }
 }
