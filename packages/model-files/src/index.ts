@@ -17,3 +17,4 @@ export { f16BitsToF32, f16ToF32Array, bf16ToF32Array, f32ToF16Bits, f32ToF16Arra
 export { modelDigest } from './digest.ts';
 export * from './generated/index.ts';
 export { createProgress, renderBar, type Progress, type ProgressOptions, type ProgressLogger } from './progress.ts';
+export { summarizeWeights, type WeightSummary } from './weight-summary.ts';

@@ -40,6 +40,11 @@ export interface InfoResponse {
   numLayers: number;
   numKvHeads: number;
   headDim: number;
+  /** Tensors per storage type, "Q4_K×13, Q6_K×3, F32×5". */
+  weightTypes: string;
+  quantized: boolean;
+  /** Bytes of this rank's weights as the graph holds them. */
+  weightBytes: number;
 }
 
 export interface WarmupRequest {

@@ -23,7 +23,7 @@ every other flag is passed to the router (see 'tessera router --help').`;
 
 /** Shard flags the launcher passes through to every shard. */
 export function shardOnlyFlags(): Set<string> {
-  return new Set(['kv-cache-memory', 'block-size', 'threads', 'dtype', 'device', 'device-id', 'kv-layout', 'collective-transport', 'collective-timeout', 'rendezvous-timeout']);
+  return new Set(['kv-cache-memory', 'block-size', 'threads', 'dtype', 'device', 'device-id', 'kv-layout', 'quantize', 'quant-accuracy', 'collective-transport', 'collective-timeout', 'rendezvous-timeout']);
 }
 /** The launcher's own flags (every other flag goes to the router). */
 export const LAUNCHER_FLAGS = new Set(['model-id', 'num-shard', 'port', 'hostname', 'shard-base-port', 'master-port', 'cache-dir', 'startup-timeout', 'log-level', 'help']);

@@ -90,7 +90,8 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
 
     shards = new ShardedClient(opts.shardUris);
     const shardInfo = await shards.connect(SHARD_CONNECT_TIMEOUT_MS);
-    logger.info({ shards: shards.uris, model: shardInfo.modelId, dtype: shardInfo.dtype, device: shardInfo.deviceType }, 'shards connected');
+    const shardInfos = await shards.infoAll();
+    logger.info({ shards: shards.uris, model: shardInfo.modelId, dtype: shardInfo.dtype, device: shardInfo.deviceType, weights: shardInfo.weightTypes }, 'shards connected');
     const before = limitsBeforeWarmup(opts, shardInfo.maxPositionEmbeddings);
     const warmupStarted = performance.now();
     const warmup = await shards.warmup({
@@ -122,6 +123,8 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       model_sha: null,
       model_dtype: shardInfo.dtype,
       model_device_type: shardInfo.deviceType,
+      quantize: shardInfo.quantized ? shardInfo.weightTypes : null,
+      weights: { types: shardInfo.weightTypes, quantized: shardInfo.quantized, bytes_per_shard: shardInfos.map((s) => s.weightBytes) },
       model_pipeline_tag: 'text-generation',
       max_concurrent_requests: opts.maxConcurrentRequests,
       max_best_of: MAX_CHOICES,

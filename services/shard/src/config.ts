@@ -1,6 +1,7 @@
 // @module `tessera shard` flags → a typed ShardConfig, with errors that name the flag.
 import os from 'node:os';
 import { defaultGraphCacheDir } from './graph/graph-cache.ts';
+import type { QuantAccuracy } from './graph/linear.ts';
 import type { KvLayout, StepGraphOptions } from './graph/llama.ts';
 
 export const SHARD_USAGE = `usage: tessera shard --model-id PATH [flags]
@@ -26,6 +27,11 @@ export const SHARD_USAGE = `usage: tessera shard --model-id PATH [flags]
                            norms, softmax and logits stay float32
   --kv-layout auto|host|device  where the KV pools live: device keeps them on the accelerator and the
                            graph writes them in place (default auto: device on webgpu, else host)
+  --quantize MODE          int4 | int8: quantize a float checkpoint's linear layers at load (round-to-nearest,
+                           block 32, cached with the graph); gptq | awq: require a checkpoint quantized so.
+                           GGUF and GPTQ/AWQ files are executed quantized without it (docs/quantization.md)
+  --quant-accuracy A       activations of quantized matmuls: int8 (default; llama.cpp does the same, fastest)
+                           | float32 (float accumulation; fast for 4-bit weights, slow for 8-bit)
   --log-level LEVEL        pino level (default info)`;
 
 export interface ShardConfig {
@@ -51,6 +57,9 @@ export interface ShardConfig {
   device: 'cpu' | 'cuda' | 'webgpu';
   deviceId: number;
   kvLayout: KvLayout;
+  /** --quantize as given (checked against the model at load), or null. */
+  quantize: string | null;
+  quantAccuracy: QuantAccuracy;
   logLevel: string;
 }
 
@@ -70,7 +79,7 @@ export function parseByteSize(raw: string, flag: string): number {
   return bytes;
 }
 
-const KNOWN_FLAGS = new Set(['model-id', 'port', 'hostname', 'rank', 'world-size', 'master-addr', 'master-port', 'collective-transport', 'collective-timeout', 'rendezvous-timeout', 'kv-cache-memory', 'block-size', 'threads', 'cache-dir', 'dtype', 'device', 'device-id', 'kv-layout', 'log-level']);
+const KNOWN_FLAGS = new Set(['model-id', 'port', 'hostname', 'rank', 'world-size', 'master-addr', 'master-port', 'collective-transport', 'collective-timeout', 'rendezvous-timeout', 'kv-cache-memory', 'block-size', 'threads', 'cache-dir', 'dtype', 'device', 'device-id', 'kv-layout', 'quantize', 'quant-accuracy', 'log-level']);
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 /** Every flag `tessera shard` accepts (the CLI maps TESSERA_<FLAG> environment variables onto them). */
 export const SHARD_FLAGS: ReadonlySet<string> = KNOWN_FLAGS;
@@ -144,11 +153,13 @@ export function parseShardArgs(argv: readonly string[]): ShardConfig | null {
     device,
     deviceId: int('device-id', 0, 0),
     kvLayout,
+    quantize: values.get('quantize') ?? null,
+    quantAccuracy: oneOf('quant-accuracy', ['int8', 'float32'] as const, 'int8'),
     logLevel,
   };
 }
 
 /** The step graph this config asks for. */
-export function graphOptionsOf(config: Pick<ShardConfig, 'dtype' | 'kvLayout'>): StepGraphOptions {
-  return { dtype: config.dtype, kvLayout: config.kvLayout };
+export function graphOptionsOf(config: Pick<ShardConfig, 'dtype' | 'kvLayout' | 'quantAccuracy'>): StepGraphOptions {
+  return { dtype: config.dtype, kvLayout: config.kvLayout, quantAccuracy: config.quantAccuracy };
 }

@@ -1,11 +1,12 @@
 // @module `tessera shard`: load the model, build/reuse its graph, start the runner thread and the gRPC server.
 import type { Logger } from 'pino';
 import { createLogger } from '@tessera/protocol';
-import { loadModel, type LoadedModel } from '@tessera/model-files';
+import { loadModel, summarizeWeights, type LoadedModel } from '@tessera/model-files';
 import { graphOptionsOf, parseShardArgs, SHARD_USAGE, ShardConfigError, type ShardConfig } from './config.ts';
-import { ensureStepGraph } from './graph/graph-cache.ts';
+import { ensureStepGraph, graphWeightBytes } from './graph/graph-cache.ts';
 import { RunnerClient } from './runner-client.ts';
 import { parallelPlan } from './weights/shard-weights.ts';
+import type { ShardHandlers } from '@tessera/protocol';
 import { createShardHandlers, startShardServer } from './server.ts';
 
 export interface RunningShard {
@@ -20,8 +21,10 @@ export async function startShard(config: ShardConfig, opts: { model?: LoadedMode
   const logger = opts.logger ?? createLogger({ service: 'shard', level: config.logLevel, base: { rank: config.rank } });
   const started = Date.now();
   const model = opts.model ?? (await loadModel(config.modelId));
-  logger.info({ model: config.modelId, format: model.format, architecture: model.config.architecture, layers: model.config.numLayers }, 'model loaded');
+  const weights = summarizeWeights(model);
+  logger.info({ model: config.modelId, format: model.format, architecture: model.config.architecture, layers: model.config.numLayers, weights: weights.label }, 'model loaded');
   const graph = ensureStepGraph(model, { cacheDir: config.cacheDir, rank: config.rank, worldSize: config.worldSize, graph: graphOptionsOf(config), logger });
+  const weightBytes = graphWeightBytes(graph);
   const client = await RunnerClient.start({
     onnxPath: graph.onnxPath,
     config: model.config,
@@ -46,12 +49,12 @@ export async function startShard(config: ShardConfig, opts: { model?: LoadedMode
           },
         }
       : {}),
-    engine: { modelId: config.modelId, rank: config.rank, worldSize: config.worldSize, ...(config.kvCacheMemory !== null ? { kvCacheMemory: config.kvCacheMemory } : {}), ...(config.kvCacheFraction !== null ? { kvCacheFraction: config.kvCacheFraction } : {}) },
+    engine: { modelId: config.modelId, rank: config.rank, worldSize: config.worldSize, weights: { types: weights.label, quantized: weights.quantized, bytes: weightBytes }, ...(config.kvCacheMemory !== null ? { kvCacheMemory: config.kvCacheMemory } : {}), ...(config.kvCacheFraction !== null ? { kvCacheFraction: config.kvCacheFraction } : {}) },
   });
   if (config.worldSize > 1) logger.info({ rank: config.rank, worldSize: config.worldSize, links: client.collectiveLinks }, 'tensor-parallel group ready');
   let bound;
   try {
-    bound = await startShardServer(createShardHandlers(client), config.hostname, config.port);
+    bound = await startShardServer(withMemoryReport(createShardHandlers(client), weightBytes, logger), config.hostname, config.port);
   } catch (err) {
     await client.close();
     throw new Error(`cannot listen on ${config.hostname}:${config.port}: ${(err as Error).message}`);
@@ -63,6 +66,20 @@ export async function startShard(config: ShardConfig, opts: { model?: LoadedMode
     close: async () => {
       await bound.shutdown();
       await client.close();
+    },
+  };
+}
+
+/** After each Warmup (the KV cache is allocated then), logs weights / KV / total and the process's RSS. */
+function withMemoryReport(handlers: ShardHandlers, weightBytes: number, logger: Logger): ShardHandlers {
+  const mib = (n: number) => Math.round(n / 2 ** 20);
+  return {
+    ...handlers,
+    warmup: async (req) => {
+      const res = await handlers.warmup(req);
+      const total = weightBytes + res.kvCacheBytes;
+      logger.info({ weightsMiB: mib(weightBytes), kvCacheMiB: mib(res.kvCacheBytes), totalMiB: mib(total), rssMiB: mib(process.memoryUsage.rss()) }, 'memory: weights + KV cache');
+      return res;
     },
   };
 }

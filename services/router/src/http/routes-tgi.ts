@@ -19,6 +19,9 @@ export interface TgiInfo {
   model_sha: string | null;
   model_dtype: string;
   model_device_type: string;
+  /** Tessera's: how the weights are stored and executed (TGI names only the --quantize method). */
+  quantize: string | null;
+  weights: { types: string; quantized: boolean; bytes_per_shard: number[] };
   model_pipeline_tag: string;
   max_concurrent_requests: number;
   max_best_of: number;

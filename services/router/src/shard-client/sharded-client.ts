@@ -45,6 +45,11 @@ export class ShardedClient implements ShardApi {
     return byRank[0]!.info;
   }
 
+  /** Every shard's reply, in rank order (after connect). */
+  async infoAll(): Promise<InfoResponse[]> {
+    return this.#all((s) => s.info());
+  }
+
   /** First reply (rank 0). */
   async info(): Promise<InfoResponse> {
     return (await this.#all((s) => s.info()))[0]!;

@@ -101,6 +101,7 @@ export class ScriptedShard implements ShardHandlers {
       modelId: 'scripted', architecture: 'LlamaForCausalLM', dtype: 'float32', deviceType: 'cpu',
       vocabSize: o.vocabSize, maxPositionEmbeddings: o.maxPositionEmbeddings, blockSize: o.blockSize,
       rank: o.rank, worldSize: o.worldSize, numLayers: 1, numKvHeads: 1, headDim: 1,
+      weightTypes: 'F32×1', quantized: false, weightBytes: 0,
     };
   }
 

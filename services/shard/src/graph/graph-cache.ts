@@ -125,6 +125,11 @@ export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): Ca
   return { onnxPath, segmentPaths: segmentPathsOf(dir), reused: false };
 }
 
+/** Bytes of a build's weights (one data file for all of a rank's segments): what the session holds. */
+export function graphWeightBytes(graph: CachedGraph): number {
+  return fs.statSync(path.join(path.dirname(graph.onnxPath), DATA_FILE)).size;
+}
+
 /** The step's graphs listed in a build's meta.json, in run order. */
 function segmentPathsOf(dir: string): string[] {
   const meta = JSON.parse(fs.readFileSync(path.join(dir, META_FILE), 'utf8')) as { segments?: string[] };

@@ -28,6 +28,8 @@ export interface EngineOptions {
   kvCacheMemory?: number;
   /** KV budget as a fraction (0, 1] of the memory free at Warmup; used when kvCacheMemory is absent. */
   kvCacheFraction?: number;
+  /** How the weights are stored (reported by Info). */
+  weights?: { types: string; quantized: boolean; bytes: number };
 }
 
 const now = () => process.hrtime.bigint();
@@ -55,6 +57,9 @@ export class ShardEngine {
       numLayers: c.numLayers,
       numKvHeads: c.numKvHeads,
       headDim: c.headDim,
+      weightTypes: this.options.weights?.types ?? '',
+      quantized: this.options.weights?.quantized ?? false,
+      weightBytes: this.options.weights?.bytes ?? 0,
     };
   }
 
