@@ -41,6 +41,8 @@ export interface GgufFile {
   tensors: Map<string, GgufTensorInfo>;
   alignment: number;
   dataOffset: number;
+  /** Byte range of the metadata key/value section (after the 24-byte header), for tools that copy it as is. */
+  metadataEnd: number;
 }
 
 function readString(cursor: FileCursor): string {
@@ -92,6 +94,7 @@ export function openGguf(file: string): GgufFile {
       const key = readString(cursor);
       metadata.set(key, readValue(cursor, cursor.u32(), key, label));
     }
+    const metadataEnd = cursor.position;
     const alignment = metadata.get('general.alignment') ?? GGUF_DEFAULT_ALIGNMENT;
     if (typeof alignment !== 'number' || alignment <= 0 || alignment % 8 !== 0) {
       throw new ModelLoadError(label, `metadata "general.alignment" must be a positive multiple of 8 (got ${String(alignment)})`);
@@ -115,7 +118,7 @@ export function openGguf(file: string): GgufFile {
       }
       tensors.set(name, info);
     }
-    return { path: file, version, metadata, tensors, alignment, dataOffset };
+    return { path: file, version, metadata, tensors, alignment, dataOffset, metadataEnd };
   } catch (error) {
     if (error instanceof RangeError) throw new ModelLoadError(label, `is truncated or corrupt (${error.message})`);
     throw error;

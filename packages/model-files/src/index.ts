@@ -11,6 +11,8 @@ export { openSafetensors, safetensorsFromFiles, readSafetensorsHeader, type Safe
 export { openGguf, readGgufTensor, readGgufBlockAffine, isQuantizedGgufTensor, GGML_TYPE_NAMES, GgmlType, SUPPORTED_GGML_TYPES, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf.ts';
 export { dequantizeGgml } from './ggml-dequantize.ts';
 export { ggmlToBlockAffine } from './ggml-block-affine.ts';
+export { quantizeGgml } from './ggml-quantize.ts';
+export { quantizeGgufFile, quantTypeFor, GGUF_QUANT_PRESETS, type GgufQuantPreset } from './gguf-quantize-file.ts';
 export { ggufTokenizer, sentencePieceMerges, type GgufTokenizer } from './gguf-tokenizer.ts';
 export { llama3FreqFactors } from './gguf-rope.ts';
 export { expectedTensorShapes } from './canonical-tensors.ts';

@@ -1,4 +1,4 @@
-// @module The `tessera` command line: `launch` (default), `shard`, `router`, `generate-model`, `health`, `check-device`.
+// @module The `tessera` command line: `launch` (default), `shard`, `router`, `generate-model`, `quantize`, `health`, `check-device`.
 import { argvWithEnv, EnvFlagError, scrubFlagEnv, type FlagSpec } from './env-flags.ts';
 
 const USAGE = `usage: tessera <command> [flags]
@@ -8,6 +8,7 @@ commands:
   shard             run one shard (gRPC) by itself
   router            run the HTTP router by itself, against --shard-uris
   generate-model    write a generated test model directory (--preset tiny|50m|tp4 --out DIR)
+  quantize          write a quantized copy of a float GGUF (IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q6_K|Q4_K_M)
   health            probe a shard (--grpc HOST:PORT) or a router (--http URL); exit 0 when healthy
   check-device      can this host run shards on --device cpu|cuda|webgpu, and which fused operators run there
 
@@ -98,6 +99,10 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'check-device': {
       const { checkDeviceCommand } = await import('@tessera/shard');
       return checkDeviceCommand(args);
+    }
+    case 'quantize': {
+      const { quantizeCommand } = await import('./quantize-command.ts');
+      return quantizeCommand(args);
     }
     case 'generate-model': {
       const { generateModelCommand } = await import('./generate-model.ts');
