@@ -42,7 +42,11 @@ describe('stories260K quantized to Q4_0, served through HTTP', { skip: stories &
     const model = await loadModel(file);
     const reference = new ReferenceLlama(model);
     const cache = new ReferenceCache(model.config.numLayers);
-    const argmax = (row: ArrayLike<number>) => Array.prototype.reduce.call(row, (best: number, v, i, a) => ((v as number) > (a as ArrayLike<number>)[best]! ? i : best), 0) as number;
+    const argmax = (row: ArrayLike<number>) => {
+      let best = 0;
+      for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+      return best;
+    };
     const expected: number[] = [];
     let logits = reference.forward(fixture.prompt_ids_with_bos, cache).at(-1)!;
     for (let i = 0; i < steps; i++) {
