@@ -3,12 +3,12 @@
 // Metadata (tokenizer, chat template, hyper-parameters) is copied byte for byte; each 2-D float tensor is
 // re-encoded one at a time (so memory stays at one tensor), 1-D tensors (norms, biases) stay as they are.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { readFileRange } from './file-range.ts';
 import { ENCODABLE_GGML_TYPES, quantizeGgml } from './ggml-quantize.ts';
 import { GGML_TYPE_NAMES, GgmlType, ggmlBlockLayout } from './ggml-types.ts';
 import { ggufTensorByteLength, openGguf, readGgufTensor, type GgufTensorInfo } from './gguf.ts';
+import { writeGgufStreaming, type StreamedTensor } from './gguf-write.ts';
 import { ModelLoadError } from './types.ts';
 
 /** What `tessera quantize` can write: one type for every matrix, or Q4_K_M's mix. */
@@ -42,54 +42,20 @@ export interface QuantizeFileResult {
 export function quantizeGgufFile(src: string, dst: string, preset: GgufQuantPreset, onTensor?: (name: string, index: number, total: number) => void): QuantizeFileResult {
   const label = path.basename(src);
   const gguf = openGguf(src);
-  const infos = [...gguf.tensors.values()];
-  const align = (n: number) => Math.ceil(n / gguf.alignment) * gguf.alignment;
-  const plan = infos.map((info) => {
-    const type = quantTypeFor(info, preset);
-    const elements = info.ne.reduce((a, b) => a * b, 1);
-    const [blockElements, blockBytes] = ggmlBlockLayout(type) ?? [0, 0];
-    if (type === info.type) ggufTensorByteLength(info, label); // checks it is readable
-    else if (!ENCODABLE_GGML_TYPES.includes(type)) throw new ModelLoadError(label, `cannot write ${GGML_TYPE_NAMES[type]}`);
-    return { info, type, bytes: (elements / blockElements) * blockBytes, offset: 0 };
-  });
-  let offset = 0;
-  for (const p of plan) {
-    p.offset = offset;
-    offset = align(offset + p.bytes);
-  }
-
-  const head: Buffer[] = [Buffer.from(readFileRange(src, 0, gguf.metadataEnd))];
-  for (const { info, type, offset: at } of plan) {
-    const name = Buffer.from(info.name, 'utf8');
-    const fields = Buffer.alloc(8 + name.length + 4 + 8 * info.ne.length + 4 + 8);
-    let o = fields.writeBigUInt64LE(BigInt(name.length));
-    o += name.copy(fields, o);
-    o = fields.writeUInt32LE(info.ne.length, o);
-    for (const n of info.ne) o = fields.writeBigUInt64LE(BigInt(n), o);
-    o = fields.writeUInt32LE(type, o);
-    fields.writeBigUInt64LE(BigInt(at), o);
-    head.push(fields);
-  }
-  const headLength = head.reduce((n, b) => n + b.length, 0);
-  head.push(Buffer.alloc(align(headLength) - headLength));
-
-  const fd = fs.openSync(dst, 'w');
   const types: Record<string, string> = {};
-  try {
-    let written = 0;
-    for (const b of head) written += fs.writeSync(fd, b);
-    const dataStart = written;
-    plan.forEach(({ info, type, bytes, offset: at }, index) => {
-      onTensor?.(info.name, index, plan.length);
-      const data = type === info.type
-        ? readFileRange(src, info.offset, bytes)
-        : quantizeGgml(type, readGgufTensor(gguf, info.name).data, info.ne[0]!);
-      written += fs.writeSync(fd, Buffer.alloc(dataStart + at - written));
-      written += fs.writeSync(fd, data);
-      types[info.name] = GGML_TYPE_NAMES[type]!;
-    });
-    return { types, bytes: written };
-  } finally {
-    fs.closeSync(fd);
-  }
+  const tensors: StreamedTensor[] = [...gguf.tensors.values()].map((info) => {
+    const type = quantTypeFor(info, preset);
+    types[info.name] = GGML_TYPE_NAMES[type]!;
+    if (type === info.type) {
+      const byteLength = ggufTensorByteLength(info, label);
+      return { name: info.name, ne: info.ne, type, byteLength, data: () => readFileRange(src, info.offset, byteLength) };
+    }
+    if (!ENCODABLE_GGML_TYPES.includes(type)) throw new ModelLoadError(label, `cannot write ${GGML_TYPE_NAMES[type]}`);
+    const [blockElements, blockBytes] = ggmlBlockLayout(type)!;
+    const byteLength = (info.ne.reduce((a, b) => a * b, 1) / blockElements) * blockBytes;
+    return { name: info.name, ne: info.ne, type, byteLength, data: () => quantizeGgml(type, readGgufTensor(gguf, info.name).data, info.ne[0]!) };
+  });
+  const header = readFileRange(src, 0, gguf.metadataEnd);
+  const bytes = writeGgufStreaming(dst, header, gguf.alignment, tensors, (name, index) => onTensor?.(name, index, tensors.length));
+  return { types, bytes };
 }

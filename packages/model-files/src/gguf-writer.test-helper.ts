@@ -3,27 +3,9 @@
 import fs from 'node:fs';
 import { f32ToF16Bits } from './float16.ts';
 import { GgufValueType } from './gguf.ts';
+import { ByteSink, gv, type TypedValue } from './gguf-write.ts';
 
-type ValueTypeId = (typeof GgufValueType)[keyof typeof GgufValueType];
-export type TypedValue =
-  | { type: Exclude<ValueTypeId, 9>; value: number | boolean | string | bigint }
-  | { type: 9; itemType: ValueTypeId; value: (number | boolean | string)[] };
-
-export const gv = {
-  u8: (value: number): TypedValue => ({ type: GgufValueType.UINT8, value }),
-  i8: (value: number): TypedValue => ({ type: GgufValueType.INT8, value }),
-  u16: (value: number): TypedValue => ({ type: GgufValueType.UINT16, value }),
-  i16: (value: number): TypedValue => ({ type: GgufValueType.INT16, value }),
-  u32: (value: number): TypedValue => ({ type: GgufValueType.UINT32, value }),
-  i32: (value: number): TypedValue => ({ type: GgufValueType.INT32, value }),
-  f32: (value: number): TypedValue => ({ type: GgufValueType.FLOAT32, value }),
-  bool: (value: boolean): TypedValue => ({ type: GgufValueType.BOOL, value }),
-  str: (value: string): TypedValue => ({ type: GgufValueType.STRING, value }),
-  u64: (value: number): TypedValue => ({ type: GgufValueType.UINT64, value }),
-  i64: (value: number): TypedValue => ({ type: GgufValueType.INT64, value }),
-  f64: (value: number): TypedValue => ({ type: GgufValueType.FLOAT64, value }),
-  arr: (itemType: ValueTypeId, value: (number | boolean | string)[]): TypedValue => ({ type: GgufValueType.ARRAY, itemType, value }),
-};
+export { gv, type TypedValue };
 
 export interface GgufTensorEntry {
   name: string;
@@ -31,33 +13,6 @@ export interface GgufTensorEntry {
   ne: number[];
   type: number;
   bytes: Uint8Array;
-}
-
-class ByteSink {
-  chunks: Buffer[] = [];
-  length = 0;
-  push(b: Buffer): void { this.chunks.push(b); this.length += b.length; }
-  u32(v: number): void { const b = Buffer.alloc(4); b.writeUInt32LE(v); this.push(b); }
-  u64(v: number): void { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); this.push(b); }
-  str(s: string): void { const b = Buffer.from(s, 'utf8'); this.u64(b.length); this.push(b); }
-  scalar(type: number, v: number | boolean | string | bigint): void {
-    const b = Buffer.alloc(8);
-    switch (type) {
-      case 0: b.writeUInt8(Number(v)); return this.push(b.subarray(0, 1));
-      case 1: b.writeInt8(Number(v)); return this.push(b.subarray(0, 1));
-      case 2: b.writeUInt16LE(Number(v)); return this.push(b.subarray(0, 2));
-      case 3: b.writeInt16LE(Number(v)); return this.push(b.subarray(0, 2));
-      case 4: b.writeUInt32LE(Number(v)); return this.push(b.subarray(0, 4));
-      case 5: b.writeInt32LE(Number(v)); return this.push(b.subarray(0, 4));
-      case 6: b.writeFloatLE(Number(v)); return this.push(b.subarray(0, 4));
-      case 7: b.writeUInt8(v ? 1 : 0); return this.push(b.subarray(0, 1));
-      case 8: return this.str(String(v));
-      case 10: b.writeBigUInt64LE(BigInt(v)); return this.push(b);
-      case 11: b.writeBigInt64LE(BigInt(v)); return this.push(b);
-      case 12: b.writeDoubleLE(Number(v)); return this.push(b);
-      default: throw new Error(`bad scalar type ${type}`);
-    }
-  }
 }
 
 /** Writes a GGUF file. `alignment` is written as general.alignment when not 32. */

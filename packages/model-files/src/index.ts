@@ -12,6 +12,7 @@ export { openGguf, readGgufTensor, readGgufBlockAffine, isQuantizedGgufTensor, G
 export { dequantizeGgml } from './ggml-dequantize.ts';
 export { ggmlToBlockAffine } from './ggml-block-affine.ts';
 export { quantizeGgml } from './ggml-quantize.ts';
+export { writeModelAsGguf } from './hf-to-gguf.ts';
 export { quantizeGgufFile, quantTypeFor, GGUF_QUANT_PRESETS, type GgufQuantPreset } from './gguf-quantize-file.ts';
 export { ggufTokenizer, sentencePieceMerges, type GgufTokenizer } from './gguf-tokenizer.ts';
 export { llama3FreqFactors } from './gguf-rope.ts';
