@@ -7,7 +7,7 @@ commands:
   launch            start N shards and the router, wait until healthy (default command)
   shard             run one shard (gRPC) by itself
   router            run the HTTP router by itself, against --shard-uris
-  generate-model    write a generated test model directory (--preset tiny|50m|tp4 --out DIR)
+  generate-model    write a generated test model directory (--preset tiny|50m|1b|tp4 --out DIR)
   quantize          write a quantized copy of a float GGUF (IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q6_K|Q4_K_M)
   health            probe a shard (--grpc HOST:PORT) or a router (--http URL); exit 0 when healthy
   check-device      can this host run shards on --device cpu|cuda|webgpu, and which fused operators run there

@@ -6,7 +6,7 @@ export async function generateModelCommand(argv: string[]): Promise<number> {
   try {
     const { values } = parseFlags(argv);
     if (values.has('help')) {
-      console.log('usage: tessera generate-model --out DIR [--preset tiny|50m|tp4] [--seed N]');
+      console.log('usage: tessera generate-model --out DIR [--preset tiny|50m|1b|tp4] [--seed N]');
       return 0;
     }
     const out = values.get('out');

@@ -1,4 +1,4 @@
-// @module Named shapes of the generated model (tiny / 50m / tp4), caller overrides, and their config.json.
+// @module Named shapes of the generated model (tiny / 50m / 1b / tp4), caller overrides, and their config.json.
 
 import type { ModelConfig, RopeScaling } from '../types.ts';
 
@@ -42,6 +42,8 @@ export const GENERATED_PRESETS = {
   tiny: { ...COMMON, hiddenSize: 128, intermediateSize: 384, numLayers: 4, numHeads: 4, numKvHeads: 2, vocabSize: 2048, maxPositionEmbeddings: 2048 },
   /** A benchmark-sized model: ~56 M parameters, Llama-2-style 32000 vocabulary. */
   '50m': { ...COMMON, hiddenSize: 512, intermediateSize: 1408, numLayers: 8, numHeads: 8, numKvHeads: 4, vocabSize: 32000, maxPositionEmbeddings: 4096 },
+  /** Llama-3.2-1B's shape with a 32000 vocabulary: ~1.1 B parameters (4.4 GB float32), for the quantized-weights benchmarks. */
+  '1b': { ...COMMON, hiddenSize: 2048, intermediateSize: 8192, numLayers: 16, numHeads: 32, numKvHeads: 8, vocabSize: 32000, maxPositionEmbeddings: 4096 },
   /** Heads and KV heads divisible by 4, for tensor-parallel tests on 2 or 4 shards. */
   tp4: { ...COMMON, hiddenSize: 128, intermediateSize: 256, numLayers: 2, numHeads: 8, numKvHeads: 4, vocabSize: 1024, maxPositionEmbeddings: 2048 },
 } satisfies Record<string, PresetShape>;

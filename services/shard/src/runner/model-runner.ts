@@ -33,6 +33,9 @@ export interface StepResult {
   computedTokens: number;
 }
 
+/** Tokens of the CPU warm-up step (see warmup). */
+const CPU_WARMUP_TOKENS = 64;
+
 export class ModelRunner {
   readonly geometry: KvGeometry;
   /** Read from the graph: the KV pools' element type and where they live. */
@@ -200,7 +203,11 @@ export class ModelRunner {
    * Worst-case prefill of `tokens` dummy tokens in one sequence on a scratch pool (so peak activation
    * memory is reached before the pools are sized), then allocates `numBlocks` blocks.
    */
-  async warmup(tokens: number, numBlocks: number): Promise<KvPools> {
+  async warmup(budgetTokens: number, numBlocks: number): Promise<KvPools> {
+    // A GPU reserves a full-budget prefill's activations up front (so an impossible budget fails the start);
+    // the CPU arena grows on demand, so there one short step is enough to initialise kernels and prepack
+    // weights — a 4k-token prefill of a 1 B model would cost minutes of every start.
+    const tokens = this.device === 'cpu' ? Math.min(budgetTokens, CPU_WARMUP_TOKENS) : budgetTokens;
     // Sequences stay within the RoPE table: a longer budget is split into several padded rows.
     const perSeq = Math.max(1, Math.min(tokens, this.config.maxPositionEmbeddings));
     const seqCount = Math.ceil(Math.max(1, tokens) / perSeq);
