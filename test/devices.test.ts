@@ -158,4 +158,34 @@ describe('WebGPU serving (a GPU, or Mesa lavapipe on the CPU)', () => {
     assert.deepEqual([...new Set(cpu)].filter((op) => !indexOps.has(op)), [], `on the CPU provider: ${cpu.join(', ')}`);
     assert.ok(cpu.length < 20, `on the CPU provider, a fixed handful of nodes: ${cpu.join(', ')}`);
   });
+
+  test('quantized weights on WebGPU: MatMulNBits (4-bit with offsets, 8-bit) and the quantized gather give the CPU\'s top tokens (float16)', async (t) => {
+    const why = await webgpuUnavailable();
+    if (why !== null) return t.skip(why);
+    const { randomQuantizedModel } = await import('./reference/random-model.ts');
+    const { ModelRunner } = await import('../services/shard/src/runner/model-runner.ts');
+    const { ShardEngine } = await import('../services/shard/src/runner/shard-engine.ts');
+    const layout = (name: string) => (/(v_proj|down_proj)\.weight$/.test(name) ? { bits: 8 as const, blockSize: 16, offsets: false } : /(proj|embed_tokens|lm_head)\.weight$/.test(name) ? { bits: 4 as const, blockSize: 32, offsets: true } : null);
+    const model = randomQuantizedModel({}, 7, layout);
+    const greedy = { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} };
+    const firstTop = async (device: 'cpu' | 'webgpu') => {
+      const { onnxPath } = ensureStepGraph(model, { cacheDir: path.join(tmp, 'graphs'), rank: 0, worldSize: 1, graph: { dtype: device === 'cpu' ? 'float32' : 'float16', kvLayout: device === 'cpu' ? 'host' : 'device', quantAccuracy: 'float32' } });
+      const runner = await ModelRunner.create(onnxPath, model.config, { blockSize: 8, threads: 1, device });
+      try {
+        const engine = new ShardEngine(runner, { modelId: 'q', rank: 0, worldSize: 1, kvCacheMemory: 1 << 20 });
+        await engine.warmup({ maxBatchPrefillTokens: 64, maxTotalTokens: 64, maxBatchSize: 2 });
+        const request = { id: 1, inputIds: [1, 17, 42, 99, 5, 150], blocks: [0, 1], cacheLen: 0, chunkLen: 0, prefillLogprobs: false, topNTokens: 5, parameters: greedy, stoppingParameters: { maxNewTokens: 1, stopTokenIds: [], minNewTokens: 0 } };
+        const pre = await engine.prefill({ batch: { id: 1, size: 1, maxTokens: 0, requests: [request] } });
+        return pre.generations[0]!.topTokens[0]!;
+      } finally {
+        await runner.release();
+      }
+    };
+    const [cpu, gpu] = [await firstTop('cpu'), await firstTop('webgpu')];
+    assert.deepEqual(gpu.ids.slice(0, 2), cpu.ids.slice(0, 2));
+    gpu.ids.forEach((id, k) => {
+      const j = cpu.ids.indexOf(id);
+      if (j >= 0) assert.ok(Math.abs(gpu.logprobs[k]! - cpu.logprobs[j]!) < 0.03, `token ${id}: WebGPU ${gpu.logprobs[k]} vs CPU ${cpu.logprobs[j]}`);
+    });
+  });
 });
