@@ -26,7 +26,7 @@ start() {
   done
   t1=$(date +%s.%N)
   READY=$(echo "$t1 - $t0" | bc)
-  SHARD=$(pgrep -f "tessera.js shard" | head -1)
+  SHARD=$(pgrep -P "$LAUNCHER" -f " shard " | head -1)   # this launcher's shard, not another run's
 }
 
 stop() { kill "$LAUNCHER"; wait "$LAUNCHER" 2>/dev/null || true; }
