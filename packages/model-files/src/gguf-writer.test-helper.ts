@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { f32ToF16Bits } from './float16.ts';
 import { GgufValueType } from './gguf.ts';
-import { ByteSink, gv, type TypedValue } from './gguf-write.ts';
+import { encodeGgufHeader, gv, writeGgufStreaming, type TypedValue } from './gguf-write.ts';
 
 export { gv, type TypedValue };
 
@@ -23,39 +23,8 @@ export function writeGguf(
   const alignment = options.alignment ?? 32;
   const metadata = [...options.metadata];
   if (alignment !== 32) metadata.push(['general.alignment', gv.u32(alignment)]);
-  const sink = new ByteSink();
-  sink.push(Buffer.from('GGUF', 'ascii'));
-  sink.u32(options.version ?? 3);
-  sink.u64(options.tensors.length);
-  sink.u64(metadata.length);
-  for (const [key, typed] of metadata) {
-    sink.str(key);
-    sink.u32(typed.type);
-    if (typed.type === GgufValueType.ARRAY) {
-      sink.u32(typed.itemType);
-      sink.u64(typed.value.length);
-      for (const item of typed.value) sink.scalar(typed.itemType, item);
-    } else sink.scalar(typed.type, typed.value);
-  }
-  const align = (n: number) => Math.ceil(n / alignment) * alignment;
-  let offset = 0;
-  const offsets: number[] = [];
-  for (const t of options.tensors) {
-    sink.str(t.name);
-    sink.u32(t.ne.length);
-    for (const d of t.ne) sink.u64(d);
-    sink.u32(t.type);
-    sink.u64(offset);
-    offsets.push(offset);
-    offset = align(offset + t.bytes.length);
-  }
-  sink.push(Buffer.alloc(align(sink.length) - sink.length));
-  options.tensors.forEach((t, i) => {
-    sink.push(Buffer.from(t.bytes));
-    const next = i + 1 < offsets.length ? offsets[i + 1]! : align(offsets[i]! + t.bytes.length);
-    sink.push(Buffer.alloc(next - offsets[i]! - t.bytes.length));
-  });
-  fs.writeFileSync(file, Buffer.concat(sink.chunks));
+  const header = encodeGgufHeader(options.version ?? 3, options.tensors.length, metadata);
+  writeGgufStreaming(file, header, alignment, options.tensors.map((t) => ({ ...t, byteLength: t.bytes.length, data: () => t.bytes })));
 }
 
 /** Q8_0 as ggml's reference quantiser: per 32 values, d = max|x| / 127 (stored f16), q = round(x / d). */
