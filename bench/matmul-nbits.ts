@@ -54,7 +54,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const threads = Number(process.env.THREADS ?? 2);
 const sessions = await Promise.all(VARIANTS.map(async (v) => {
   try {
-    return await ort.InferenceSession.create(model(v), { intraOpNumThreads: threads, interOpNumThreads: 1 });
+    return await ort.InferenceSession.create(model(v), { intraOpNumThreads: threads, interOpNumThreads: 1, ...(process.env.NOPACK ? { extra: { session: { disable_prepacking: '1' } } } : {}) });
   } catch (err) {
     return (err as Error).message.split('\n')[0]!;
   }

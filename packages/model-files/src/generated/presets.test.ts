@@ -53,7 +53,7 @@ test('overrides: head dim follows hidden size, attentionBias makes Qwen2, rope s
 });
 
 test('invalid presets and overrides fail naming the field', () => {
-  assert.throws(() => resolveGeneratedSpec('huge'), /unknown generated-model preset "huge" \(known: tiny, 50m, tp4\)/);
+  assert.throws(() => resolveGeneratedSpec('huge'), /unknown generated-model preset "huge" \(known: tiny, 50m, 1b, tp4\)/);
   assert.throws(() => resolveGeneratedSpec('tiny', { numKvHeads: 3 }), /numKvHeads \(3\) must divide numHeads \(4\)/);
   assert.throws(() => resolveGeneratedSpec('tiny', { numLayers: 0 }), /numLayers must be a positive integer/);
   assert.throws(() => resolveGeneratedSpec('tiny', { hiddenSize: 130 }), /headDim must be a positive integer \(got 32.5\)/);

@@ -34,7 +34,7 @@ export interface StepResult {
 }
 
 /** Tokens of the CPU warm-up step (see warmup). */
-const CPU_WARMUP_TOKENS = 64;
+const CPU_WARMUP_TOKENS = 16;
 
 export class ModelRunner {
   readonly geometry: KvGeometry;
