@@ -77,31 +77,41 @@ function checkTrivialGroupIndex(gIdx: Int32Array, group: number, label: string):
   }
 }
 
-/** Unpacked codes [in, out] and zeros [groups, out] of either format, before the common block mapping. */
-interface Unpacked {
-  code(i: number, j: number): number;
-  zero(g: number, j: number): number;
+/** Writes the codes transposed to [out, in], one packed word at a time (the hot loop of loading a checkpoint). */
+function unpackCodes(p: PackedLinear, q: HfQuantization, codes: Uint8Array): void {
+  const { inFeatures: K, outFeatures: N, qweight } = p;
+  if (q.method === 'gptq') {
+    const perWord = 32 / q.bits;
+    const mask = (1 << q.bits) - 1;
+    for (let row = 0; row < K / perWord; row++) {
+      for (let j = 0; j < N; j++) {
+        const word = qweight[row * N + j]!;
+        const base = j * K + row * perWord;
+        for (let k = 0; k < perWord; k++) codes[base + k] = (word >>> (q.bits * k)) & mask;
+      }
+    }
+    return;
+  }
+  // AWQ packs along out, so the transpose is done in tiles of input rows to keep the writes contiguous.
+  const words = N / 8;
+  const tile = 64;
+  for (let i0 = 0; i0 < K; i0 += tile) {
+    const i1 = Math.min(K, i0 + tile);
+    for (let c = 0; c < words; c++) {
+      for (let n = 0; n < 8; n++) {
+        const shift = 4 * n;
+        const base = (c * 8 + AWQ_PACK_ORDER[n]!) * K;
+        for (let i = i0; i < i1; i++) codes[base + i] = (qweight[i * words + c]! >>> shift) & 15;
+      }
+    }
+  }
 }
 
-function unpackGptq(p: PackedLinear, q: HfQuantization): Unpacked {
-  const { bits } = q;
-  const perWord = 32 / bits;
-  const mask = (1 << bits) - 1;
-  const out = p.outFeatures;
-  const zeroWords = out / perWord;
-  return {
-    code: (i, j) => (p.qweight[Math.floor(i / perWord) * out + j]! >>> (bits * (i % perWord))) & mask,
-    zero: (g, j) => ((p.qzeros[g * zeroWords + Math.floor(j / perWord)]! >>> (bits * (j % perWord))) & mask) + q.zeroAdjust,
-  };
-}
-
-function unpackAwq(p: PackedLinear): Unpacked {
-  const words = p.outFeatures / 8;
-  const nibble = (word: number, j: number) => (word >>> (4 * AWQ_NIBBLE_OF_COLUMN[j & 7]!)) & 15;
-  return {
-    code: (i, j) => nibble(p.qweight[i * words + (j >> 3)]!, j),
-    zero: (g, j) => nibble(p.qzeros[g * words + (j >> 3)]!, j),
-  };
+/** The zero point of group g, output column j (with the format's +1 added back). */
+function zeroOf(p: PackedLinear, q: HfQuantization, g: number, j: number): number {
+  if (q.method === 'awq') return (p.qzeros[g * (p.outFeatures / 8) + (j >> 3)]! >>> (4 * AWQ_NIBBLE_OF_COLUMN[j & 7]!)) & 15;
+  const perWord = 32 / q.bits;
+  return ((p.qzeros[g * (p.outFeatures / perWord) + Math.floor(j / perWord)]! >>> (q.bits * (j % perWord))) & ((1 << q.bits) - 1)) + q.zeroAdjust;
 }
 
 /** Decodes one packed Linear into BlockAffine [out, in]; `label` (e.g. "model.layers.0.mlp.up_proj") names it in errors. */
@@ -112,7 +122,6 @@ export function decodePackedLinear(p: PackedLinear, q: HfQuantization, label: st
   const blockSize = blockSizeForGroup(group);
   if (blockSize === 0) throw new Error(`${label}: no power-of-two block ≥ 16 divides its ${group}-column groups`);
   if (p.gIdx) checkTrivialGroupIndex(p.gIdx, group, label);
-  const unpacked = q.method === 'gptq' ? unpackGptq(p, q) : unpackAwq(p);
 
   const nb = K / blockSize;
   const blocksPerGroup = group / blockSize;
@@ -121,13 +130,11 @@ export function decodePackedLinear(p: PackedLinear, q: HfQuantization, label: st
   const scales = new Float32Array(N * nb);
   const offsets = new Float32Array(N * nb);
   let anyOffset = false;
-  for (let i = 0; i < K; i++) {
-    for (let j = 0; j < N; j++) codes[j * K + i] = unpacked.code(i, j);
-  }
+  unpackCodes(p, q, codes);
   for (let g = 0; g < K / group; g++) {
     for (let j = 0; j < N; j++) {
       const s = p.scales[g * N + j]!;
-      const offset = Math.fround(s * (zp - unpacked.zero(g, j)));
+      const offset = Math.fround(s * (zp - zeroOf(p, q, g, j)));
       if (offset !== 0) anyOffset = true;
       for (let b = g * blocksPerGroup; b < (g + 1) * blocksPerGroup; b++) {
         scales[j * nb + b] = s;
