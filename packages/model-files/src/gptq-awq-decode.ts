@@ -65,16 +65,33 @@ export function blockSizeForGroup(groupColumns: number): number {
   return 0;
 }
 
-/** Checks g_idx is the plain i ↦ ⌊i / group⌋ (act-order permutes groups, which blocks cannot express). */
-function checkTrivialGroupIndex(gIdx: Int32Array, group: number, label: string): void {
-  for (let i = 0; i < gIdx.length; i++) {
-    if (gIdx[i] !== Math.floor(i / group)) {
-      throw new Error(
-        `${label}.g_idx: input row ${i} is in group ${gIdx[i]}, not ${Math.floor(i / group)}: act-order (desc_act) groups are not ` +
-          'contiguous input columns, which block-wise MatMulNBits cannot express; use a checkpoint quantized without desc_act (or with static_groups)',
-      );
+/** The group of each block and the block size: from the group size, or from g_idx when it is given. */
+function blockGroups(p: PackedLinear, group: number, label: string): { blockSize: number; groupOfBlock: Int32Array } {
+  const K = p.inFeatures;
+  let blockSize = blockSizeForGroup(group);
+  if (blockSize === 0) throw new Error(`${label}: no power-of-two block ≥ 16 divides its ${group}-column groups`);
+  const gIdx = p.gIdx;
+  if (gIdx) {
+    // A non-decreasing g_idx is contiguous groups (the usual ⌊i / group⌋, or groups shifted by a
+    // tensor-parallel split): blocks work when every group starts on a block boundary. Act-order
+    // permutes them, which blocks of contiguous columns cannot express.
+    const groups = p.scales.length / p.outFeatures;
+    for (let i = 0; i < K; i++) {
+      const g = gIdx[i]!;
+      if (g < 0 || g >= groups) throw new Error(`${label}.g_idx: input row ${i} names group ${g}, but there are ${groups}`);
+      if (i === 0 || g === gIdx[i - 1]) continue;
+      if (g < gIdx[i - 1]!) {
+        throw new Error(
+          `${label}.g_idx: input row ${i} is in group ${g}, after row ${i - 1} in group ${gIdx[i - 1]}: act-order (desc_act) groups are not ` +
+            'contiguous input columns, which block-wise MatMulNBits cannot express; use a checkpoint quantized without desc_act (or with static_groups)',
+        );
+      }
+      while (blockSize >= 16 && i % blockSize !== 0) blockSize /= 2;
+      if (blockSize < 16) throw new Error(`${label}.g_idx: group ${g} starts at input row ${i}, not on a 16-column block boundary`);
     }
   }
+  const groupOfBlock = Int32Array.from({ length: K / blockSize }, (_, b) => (gIdx ? gIdx[b * blockSize]! : Math.floor((b * blockSize) / group)));
+  return { blockSize, groupOfBlock };
 }
 
 /** Writes the codes transposed to [out, in], one packed word at a time (the hot loop of loading a checkpoint). */
@@ -119,27 +136,23 @@ export function decodePackedLinear(p: PackedLinear, q: HfQuantization, label: st
   const { inFeatures: K, outFeatures: N } = p;
   const group = groupColumns(q, K);
   if (K % group !== 0) throw new Error(`${label}: group size ${group} does not divide the ${K} input features`);
-  const blockSize = blockSizeForGroup(group);
-  if (blockSize === 0) throw new Error(`${label}: no power-of-two block ≥ 16 divides its ${group}-column groups`);
-  if (p.gIdx) checkTrivialGroupIndex(p.gIdx, group, label);
+  const { blockSize, groupOfBlock } = blockGroups(p, group, label);
 
   const nb = K / blockSize;
-  const blocksPerGroup = group / blockSize;
   const zp = zeroPointOf(q.bits);
   const codes = new Uint8Array(N * K);
   const scales = new Float32Array(N * nb);
   const offsets = new Float32Array(N * nb);
   let anyOffset = false;
   unpackCodes(p, q, codes);
-  for (let g = 0; g < K / group; g++) {
+  for (let b = 0; b < nb; b++) {
+    const g = groupOfBlock[b]!;
     for (let j = 0; j < N; j++) {
       const s = p.scales[g * N + j]!;
       const offset = Math.fround(s * (zp - zeroOf(p, q, g, j)));
       if (offset !== 0) anyOffset = true;
-      for (let b = g * blocksPerGroup; b < (g + 1) * blocksPerGroup; b++) {
-        scales[j * nb + b] = s;
-        offsets[j * nb + b] = offset;
-      }
+      scales[j * nb + b] = s;
+      offsets[j * nb + b] = offset;
     }
   }
   // Symmetric GPTQ (z = 2^(bits−1) everywhere) needs no offsets term in the graph.

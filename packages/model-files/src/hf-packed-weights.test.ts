@@ -89,6 +89,26 @@ test('the decoder alone: GPTQ 8-bit and AWQ 4-bit of a 256 × 48 matrix, group 1
   }
 });
 
+test('a non-decreasing g_idx with groups off the group-size grid decodes with smaller blocks; one off every 16-block is refused', () => {
+  const l = randomIntLinear(64, 8, 32, 4, 'shifted');
+  // Group 0 is rows 0..15, group 1 rows 16..63 (contiguous, unequal): exact with blocks of 16.
+  const gIdx = Int32Array.from({ length: 64 }, (_, i) => (i < 16 ? 0 : 1));
+  const q = { method: 'gptq', bits: 4, groupSize: 32, descAct: true, zeroAdjust: 1, label: 'GPTQ-4bit' } as const;
+  const decoded = decodePackedLinear({ ...packGptq(l), scales: l.scales, gIdx, inFeatures: 64, outFeatures: 8 }, q, 'x');
+  assert.equal(decoded.blockSize, 16);
+  const expected = Float32Array.from({ length: 8 * 64 }, (_, k) => {
+    const [j, i] = [Math.floor(k / 64), k % 64];
+    const g = gIdx[i]!;
+    return Math.fround(l.scales[g * 8 + j]! * (l.codes[i * 8 + j]! - l.zeros[g * 8 + j]!));
+  });
+  assert.deepEqual(expandBlockAffine(decoded), expected);
+  const offGrid = Int32Array.from({ length: 64 }, (_, i) => (i < 20 ? 0 : 1));
+  assert.throws(() => decodePackedLinear({ ...packGptq(l), scales: l.scales, gIdx: offGrid, inFeatures: 64, outFeatures: 8 }, q, 'x'),
+    /^Error: x\.g_idx: group 1 starts at input row 20, not on a 16-column block boundary$/);
+  assert.throws(() => decodePackedLinear({ ...packGptq(l), scales: l.scales, gIdx: gIdx.map((g) => g * 2), inFeatures: 64, outFeatures: 8 }, q, 'x'),
+    /^Error: x\.g_idx: input row 16 names group 2, but there are 2$/);
+});
+
 test('AutoGPTQ quantize_config.json (no quantization_config in config.json) is read', async (t) => {
   const dir = tempDir(t);
   const truth = writePackedHfDir(dir, config, { method: 'gptq' });
@@ -110,14 +130,15 @@ test('desc_act with a trivial g_idx loads; a permuted (act-order) g_idx is refus
     quantizationConfig: { desc_act: true },
     editEntries: (entries) => entries.map((e) => {
       if (e.name !== 'model.layers.1.self_attn.o_proj.g_idx') return e;
-      const gIdx = Int32Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? 0 : 1));
+      // What act-order writes: groups in another order than the input rows (here reversed).
+      const gIdx = Int32Array.from({ length: 64 }, (_, i) => (i < 32 ? 1 : 0));
       return { ...e, bytes: new Uint8Array(gIdx.buffer) };
     }),
   });
   const model = await loadHfDir(dir);
   assert.throws(() => model.quantized!('model.layers.1.self_attn.o_proj.weight'), (e: unknown) => {
     assert.ok(e instanceof ModelLoadError);
-    assert.match(e.message, /^model\.safetensors: model\.layers\.1\.self_attn\.o_proj\.g_idx: input row 1 is in group 1, not 0: act-order \(desc_act\)/);
+    assert.match(e.message, /^model\.safetensors: model\.layers\.1\.self_attn\.o_proj\.g_idx: input row 32 is in group 0, after row 31 in group 1: act-order \(desc_act\) groups are not contiguous/);
     return true;
   });
 });
