@@ -66,8 +66,8 @@ test('linear rope scaling and rms epsilon come back as the decimals written', as
 test('unsupported types, architectures, missing tensors and metadata name the file and the item', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'stories.gguf');
-  writeTinyGguf(file, tinyConfig(), { tensorType: (name) => (name === 'model.layers.0.self_attn.q_proj.weight' ? 12 : GgmlType.F32) });
-  await assertLoadError(file, 'stories.gguf: tensor "blk.0.attn_q.weight" has unsupported type Q4_K (supported: F32, F16, BF16, Q8_0)');
+  writeTinyGguf(file, tinyConfig(), { tensorType: (name) => (name === 'model.layers.0.self_attn.q_proj.weight' ? 16 : GgmlType.F32) });
+  await assertLoadError(file, 'stories.gguf: tensor "blk.0.attn_q.weight" has unsupported type IQ2_XXS (supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)');
   writeTinyGguf(file, tinyConfig(), { drop: ['model.layers.1.mlp.up_proj.weight'] });
   await assertLoadError(file, 'stories.gguf: tensor "blk.1.ffn_up.weight" is missing');
   writeTinyGguf(file, tinyConfig(), { extraMetadata: [['general.architecture', gv.str('gpt2')]] });

@@ -5,8 +5,9 @@ import { checkTensorShapes } from './canonical-tensors.ts';
 import { modelDigest } from './digest.ts';
 import { ggufModelConfig } from './gguf-config.ts';
 import { ggufTokenizer } from './gguf-tokenizer.ts';
-import { assertReadableTensor, openGguf, readGgufTensor } from './gguf.ts';
-import { unpermuteQk } from './qk-permute.ts';
+import { permuteBlockAffineRows, type BlockAffine } from './block-affine.ts';
+import { assertReadableTensor, isQuantizedGgufTensor, openGguf, readGgufBlockAffine, readGgufTensor } from './gguf.ts';
+import { unpermuteQk, unpermuteQkOrder } from './qk-permute.ts';
 import { ModelLoadError, type FloatTensor, type LoadedModel, type ModelConfig } from './types.ts';
 
 const GLOBAL_NAMES: Record<string, string> = {
@@ -77,6 +78,10 @@ export async function loadGgufModel(file: string): Promise<LoadedModel> {
   for (const hfName of names) assertReadableTensor(gguf.tensors.get(ggufNameOf.get(hfName)!)!, label);
   const known = new Set(names);
   const tokenizer = ggufTokenizer(gguf.metadata, label);
+  const infoOf = (name: string) => {
+    if (!known.has(name)) throw new ModelLoadError(label, `tensor "${name}" is not a tensor of this model`);
+    return gguf.tensors.get(ggufNameOf.get(name)!)!;
+  };
 
   return {
     path: file,
@@ -85,11 +90,19 @@ export async function loadGgufModel(file: string): Promise<LoadedModel> {
     digest: modelDigest('gguf', [file]),
     tensorNames: () => [...names],
     tensor(name: string): FloatTensor {
-      if (!known.has(name)) throw new ModelLoadError(label, `tensor "${name}" is not a tensor of this model`);
-      const tensor = readGgufTensor(gguf, ggufNameOf.get(name)!);
+      const tensor = readGgufTensor(gguf, infoOf(name).name);
       const heads = qkPermuteHeads(name, config);
       return heads ? { shape: tensor.shape, data: unpermuteQk(tensor.data, tensor.shape[0]!, heads) } : tensor;
     },
+    // Block-quantized matrices stay quantized (ggml-block-affine.ts); Q/K rows are un-permuted whole.
+    quantized(name: string): BlockAffine | null {
+      const info = infoOf(name);
+      if (!isQuantizedGgufTensor(info)) return null;
+      const q = readGgufBlockAffine(gguf, info.name);
+      const heads = qkPermuteHeads(name, config);
+      return heads ? permuteBlockAffineRows(q, unpermuteQkOrder(q.rows, heads)) : q;
+    },
+    tensorType: (name: string) => infoOf(name).typeName,
     tokenizer: tokenizer.files,
     generation: {
       ...(tokenizer.bosTokenId !== null ? { bosTokenId: tokenizer.bosTokenId } : {}),

@@ -86,9 +86,9 @@ test('bad magic, version 1, truncation and unsupported tensor types are ModelLoa
   writeGguf(file, { metadata: [['general.name', gv.str('x'.repeat(100))]], tensors: [] });
   fs.truncateSync(file, 60);
   expectError(/^bad\.gguf: is truncated or corrupt/);
-  writeGguf(file, { metadata: [], tensors: [{ name: 'blk.0.attn_q.weight', ne: [256], type: 12, bytes: new Uint8Array(144) }] });
+  writeGguf(file, { metadata: [], tensors: [{ name: 'blk.0.attn_q.weight', ne: [256], type: 16, bytes: new Uint8Array(66) }] });
   const gguf = openGguf(file);
-  expectError(/^bad\.gguf: tensor "blk\.0\.attn_q\.weight" has unsupported type Q4_K \(supported: F32, F16, BF16, Q8_0\)$/,
+  expectError(/^bad\.gguf: tensor "blk\.0\.attn_q\.weight" has unsupported type IQ2_XXS \(supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS\)$/,
     () => readGgufTensor(gguf, 'blk.0.attn_q.weight'));
   expectError(/^bad\.gguf: tensor "other" is missing$/, () => readGgufTensor(gguf, 'other'));
   writeGguf(file, { metadata: [], tensors: [{ name: 'w', ne: [64], type: GgmlType.F32, bytes: new Uint8Array(256) }] });

@@ -1,8 +1,12 @@
-// @module GGUF v2/v3 parser: metadata, tensor infos, and F32/F16/BF16/Q8_0 tensors dequantised to float32.
+// @module GGUF v2/v3 parser: metadata, tensor infos, and tensors read as float32 or kept block-quantized.
 
 import path from 'node:path';
 import { bf16ToF32Array, f16ToF32Array } from './float16.ts';
 import { FileCursor, readFileRange } from './file-range.ts';
+import type { BlockAffine } from './block-affine.ts';
+import { ggmlToBlockAffine, hasBlockAffineForm } from './ggml-block-affine.ts';
+import { dequantizeGgml } from './ggml-dequantize.ts';
+import { GGML_TYPE_NAMES, GgmlType, SUPPORTED_GGML_TYPES, ggmlBlockLayout, isBlockQuantizedType } from './ggml-types.ts';
 import { ModelLoadError, type FloatTensor } from './types.ts';
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
@@ -16,18 +20,7 @@ export const GgufValueType = {
 
 export type GgufValue = number | boolean | string | GgufValue[];
 
-/** ggml tensor types by id (ggml_type); only some can be read. */
-export const GGML_TYPE_NAMES: Record<number, string> = {
-  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 8: 'Q8_0', 9: 'Q8_1', 10: 'Q2_K',
-  11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K', 16: 'IQ2_XXS', 17: 'IQ2_XS', 18: 'IQ3_XXS',
-  19: 'IQ1_S', 20: 'IQ4_NL', 21: 'IQ3_S', 22: 'IQ2_S', 23: 'IQ4_XS', 24: 'I8', 25: 'I16', 26: 'I32',
-  27: 'I64', 28: 'F64', 29: 'IQ1_M', 30: 'BF16', 34: 'TQ1_0', 35: 'TQ2_0',
-};
-export const GgmlType = { F32: 0, F16: 1, Q8_0: 8, BF16: 30 } as const;
-export const SUPPORTED_GGML_TYPES = ['F32', 'F16', 'BF16', 'Q8_0'] as const;
-
-/** [elements per block, bytes per block] of the readable types. */
-const BLOCK_LAYOUT: Record<number, [number, number]> = { 0: [1, 4], 1: [1, 2], 30: [1, 2], 8: [32, 34] };
+export { GGML_TYPE_NAMES, GgmlType, SUPPORTED_GGML_TYPES } from './ggml-types.ts';
 
 export interface GgufTensorInfo {
   name: string;
@@ -114,9 +107,9 @@ export function openGguf(file: string): GgufFile {
     const dataOffset = Math.ceil(cursor.position / alignment) * alignment;
     const tensors = new Map<string, GgufTensorInfo>();
     for (const { name, ne, type, relOffset } of infos) {
-      const typeName = GGML_TYPE_NAMES[type] ?? `type ${type}`;
+      const typeName = GGML_TYPE_NAMES[type] ?? `id ${type}`;
       const info: GgufTensorInfo = { name, ne, shape: [...ne].reverse(), type, typeName, offset: dataOffset + relOffset };
-      const layout = BLOCK_LAYOUT[type];
+      const layout = ggmlBlockLayout(type);
       if (layout && info.offset + ggufTensorByteLength(info, label) > cursor.size) {
         throw new ModelLoadError(label, `tensor "${name}" data runs past the end of the file`);
       }
@@ -133,7 +126,7 @@ export function openGguf(file: string): GgufFile {
 
 /** Throws unless the tensor's type is one we can dequantise. */
 export function assertReadableTensor(info: GgufTensorInfo, label: string): void {
-  if (!BLOCK_LAYOUT[info.type]) {
+  if (!ggmlBlockLayout(info.type)) {
     throw new ModelLoadError(label, `tensor "${info.name}" has unsupported type ${info.typeName} (supported: ${SUPPORTED_GGML_TYPES.join(', ')})`);
   }
 }
@@ -141,7 +134,7 @@ export function assertReadableTensor(info: GgufTensorInfo, label: string): void 
 /** Bytes of a readable tensor's data; checks the row length fits the block size. */
 export function ggufTensorByteLength(info: GgufTensorInfo, label: string): number {
   assertReadableTensor(info, label);
-  const [blockElements, blockBytes] = BLOCK_LAYOUT[info.type]!;
+  const [blockElements, blockBytes] = ggmlBlockLayout(info.type)!;
   const rowLength = info.ne[0] ?? 1;
   if (rowLength % blockElements !== 0) {
     throw new ModelLoadError(label, `tensor "${info.name}" row length ${rowLength} is not a multiple of ${blockElements} (${info.typeName})`);
@@ -150,37 +143,34 @@ export function ggufTensorByteLength(info: GgufTensorInfo, label: string): numbe
   return (elements / blockElements) * blockBytes;
 }
 
-/** Q8_0: blocks of 32 values, each an f16 scale then 32 int8; value = scale × q. */
-export function dequantizeQ8_0(bytes: Uint8Array, elements: number): Float32Array {
-  const out = new Float32Array(elements);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const blocks = elements / 32;
-  const scaleBits = new Uint16Array(blocks);
-  for (let block = 0; block < blocks; block++) scaleBits[block] = view.getUint16(block * 34, true);
-  const scales = f16ToF32Array(scaleBits);
-  const quants = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let block = 0; block < blocks; block++) {
-    const scale = scales[block]!;
-    const base = block * 32;
-    const offset = block * 34 + 2;
-    for (let i = 0; i < 32; i++) out[base + i] = scale * quants[offset + i]!;
-  }
-  return out;
-}
-
-/** Reads one tensor as float32 in row-major shape (ne reversed). */
-export function readGgufTensor(gguf: GgufFile, name: string): FloatTensor {
+function readTensorBytes(gguf: GgufFile, name: string): { info: GgufTensorInfo; bytes: Uint8Array; elements: number } {
   const label = path.basename(gguf.path);
   const info = gguf.tensors.get(name);
   if (!info) throw new ModelLoadError(label, `tensor "${name}" is missing`);
-  const byteLength = ggufTensorByteLength(info, label);
-  const bytes = readFileRange(gguf.path, info.offset, byteLength);
-  const elements = info.ne.reduce((a, b) => a * b, 1);
+  const bytes = readFileRange(gguf.path, info.offset, ggufTensorByteLength(info, label));
+  return { info, bytes, elements: info.ne.reduce((a, b) => a * b, 1) };
+}
+
+/** Reads one tensor as float32 in row-major shape (ne reversed); block types are dequantized (ggml-dequantize.ts). */
+export function readGgufTensor(gguf: GgufFile, name: string): FloatTensor {
+  const { info, bytes, elements } = readTensorBytes(gguf, name);
   const shape = [...info.shape];
   switch (info.type) {
     case GgmlType.F32: return { shape, data: new Float32Array(bytes.buffer, 0, elements) };
     case GgmlType.F16: return { shape, data: f16ToF32Array(new Uint16Array(bytes.buffer, 0, elements)) };
     case GgmlType.BF16: return { shape, data: bf16ToF32Array(new Uint16Array(bytes.buffer, 0, elements)) };
-    default: return { shape, data: dequantizeQ8_0(bytes, elements) };
+    default: return { shape, data: dequantizeGgml(info.type, bytes, elements) };
   }
+}
+
+/** Whether a tensor is stored in a block type that is kept quantized (a 2-D matrix of a type with a block-affine form). */
+export function isQuantizedGgufTensor(info: GgufTensorInfo): boolean {
+  return info.ne.length === 2 && isBlockQuantizedType(info.type) && hasBlockAffineForm(info.type);
+}
+
+/** A 2-D block-quantized tensor kept quantized, as [rows, cols] = [ne[1], ne[0]] (ggml-block-affine.ts). */
+export function readGgufBlockAffine(gguf: GgufFile, name: string): BlockAffine {
+  const { info, bytes } = readTensorBytes(gguf, name);
+  if (!isQuantizedGgufTensor(info)) throw new ModelLoadError(path.basename(gguf.path), `tensor "${name}" (${info.typeName}, ${info.ne.length}-D) is not a quantized matrix`);
+  return ggmlToBlockAffine(info.type, bytes, info.ne[1]!, info.ne[0]!);
 }

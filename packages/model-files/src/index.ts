@@ -8,7 +8,9 @@ export { loadGgufModel, hfNameForGguf, ggufNameForHf, qkPermuteHeads } from './g
 export { parseHfConfig, parseRopeScaling, SUPPORTED_ARCHITECTURES } from './hf-config.ts';
 export { ggufModelConfig, float32Decimal } from './gguf-config.ts';
 export { openSafetensors, safetensorsFromFiles, readSafetensorsHeader, type SafetensorsReader, type SafetensorsTensorInfo } from './safetensors.ts';
-export { openGguf, readGgufTensor, dequantizeQ8_0, GGML_TYPE_NAMES, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf.ts';
+export { openGguf, readGgufTensor, readGgufBlockAffine, isQuantizedGgufTensor, GGML_TYPE_NAMES, GgmlType, SUPPORTED_GGML_TYPES, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf.ts';
+export { dequantizeGgml } from './ggml-dequantize.ts';
+export { ggmlToBlockAffine } from './ggml-block-affine.ts';
 export { ggufTokenizer, sentencePieceMerges, type GgufTokenizer } from './gguf-tokenizer.ts';
 export { llama3FreqFactors } from './gguf-rope.ts';
 export { expectedTensorShapes } from './canonical-tensors.ts';

@@ -36,3 +36,9 @@ export function unpermuteQk(data: Float32Array, rows: number, numHeads: number):
 export function permuteQk(data: Float32Array, rows: number, numHeads: number): Float32Array {
   return reorderRows(data, rows, numHeads, false);
 }
+
+/** unpermuteQk as a row order: HF row i is GGUF row order[i] (for matrices kept quantized, moved whole rows at a time). */
+export function unpermuteQkOrder(rows: number, numHeads: number): Int32Array {
+  const index = new Float32Array(rows).map((_, i) => i);
+  return Int32Array.from(reorderRows(index, rows, numHeads, true));
+}

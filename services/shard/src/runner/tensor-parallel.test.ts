@@ -17,6 +17,7 @@ import { ModelRunner } from './model-runner.ts';
 import { ShardEngine } from './shard-engine.ts';
 import type { StepSequence } from './step-inputs.ts';
 import { freePort } from '../../../../test/helpers/ports.ts';
+import { randomQuantizedModel, type RandomQuantLayout } from '../../../../test/reference/random-model.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const stories = path.resolve(repoRoot, '..', 'shared', 'models', 'stories260K', 'hf');
@@ -153,6 +154,18 @@ describe('tensor parallelism (runner + collective)', () => {
   test('stories260K float16: TP = 2 gives TP = 1 float32\'s greedy ids, logits within 0.1', async (t) => {
     if (!fs.existsSync(stories)) return t.skip('stories260K: ../shared not present');
     await checkModel(await loadModel(stories), [2], 'float16', { tol: 0.1, greedy: true });
+  });
+
+  test('quantized weights (4-bit with offsets, 8-bit, a tied quantized embedding) sliced on block boundaries: TP = 2 equals TP = 1', async () => {
+    const layoutOf = (name: string): RandomQuantLayout | null => {
+      if (/(v_proj|down_proj)\.weight$/.test(name)) return { bits: 8, blockSize: 16, offsets: false };
+      return /(proj|embed_tokens)\.weight$/.test(name) ? { bits: 4, blockSize: 32, offsets: true } : null;
+    };
+    const model = randomQuantizedModel({ intermediateSize: 128, tieWordEmbeddings: true }, 5, layoutOf);
+    await checkModel(model, [2]);
+    // A split that cuts a block is refused, naming the tensor.
+    const uneven = randomQuantizedModel({ intermediateSize: 96 }, 5, () => ({ bits: 4, blockSize: 32, offsets: false }));
+    await assert.rejects(() => startWorld(uneven, 2), /mlp\.down_proj\.weight: columns (0\.\.48|48\.\.96) do not fall on 32-column quantization blocks/);
   });
 
   test('stories260K: TP = 2 and 4 equal TP = 1', async (t) => {
