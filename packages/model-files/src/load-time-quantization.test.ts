@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadGgufModel } from './gguf-model.ts';
 import { expandBlockAffine } from './block-affine.ts';
 import { loadHfDir } from './hf-dir.ts';
 import { parseQuantizeMode, withLoadTimeQuantization } from './load-time-quantization.ts';
@@ -76,4 +80,15 @@ test('gptq / awq require a checkpoint quantized so; int4 on an already quantized
   const { lines, log } = recorder();
   assert.equal(withLoadTimeQuantization(gptq, 'int4', log), gptq);
   assert.equal(lines[0]!.message, '--quantize int4: the checkpoint is already quantized (GPTQ-4bit); its own quantization is used');
+});
+
+test('int4 on llama.cpp\'s Q4_K_M GGUF (../shared) keeps the file\'s blocks and says so; on its F32 original it quantizes', async (t) => {
+  const dir = path.resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'models', 'quantized');
+  if (!fs.existsSync(path.join(dir, 'small-Q4_K_M.gguf'))) return t.skip('../shared/models/quantized not present');
+  const q4km = await loadGgufModel(path.join(dir, 'small-Q4_K_M.gguf'));
+  const { lines, log } = recorder();
+  assert.equal(withLoadTimeQuantization(q4km, 'int4', log), q4km);
+  assert.equal(lines[0]!.message, '--quantize int4: the checkpoint is already quantized (Q4_K); its own quantization is used');
+  const f32 = withLoadTimeQuantization(await loadGgufModel(path.join(dir, 'small-F32.gguf')), 'int4');
+  assert.equal(summarizeWeights(f32).tensorTypes['RTN-int4'], 14);
 });

@@ -6,6 +6,8 @@
 // For int4 the extreme value lands exactly on code 0, using all 16 levels; the opposite side reaches only 7·|d|
 // = 7/8·|m| and clips beyond it. That finer step beats d = max|w| / 7 (15 levels, nothing clips) on weight error
 // for bell-shaped weights (measured in docs/quantization.md), which is why llama.cpp chose it. d may be negative.
+// The codes equal llama-quantize's Q4_0 / Q8_0 codes of the same floats exactly (rtn-vs-llama-cpp.test.ts);
+// the scales stay float32 where llama.cpp rounds them to f16.
 
 import type { BlockAffine } from './block-affine.ts';
 
@@ -18,16 +20,22 @@ export function quantizeRtn(matrix: Float32Array, rows: number, cols: number, bi
   const nb = cols / blockSize;
   const codes = new Uint8Array(rows * cols);
   const scales = new Float32Array(rows * nb);
-  const zp = bits === 4 ? 8 : 128;
-  const [lo, hi] = bits === 4 ? [0, 15] : [1, 255];
   for (let blk = 0; blk < rows * nb; blk++) {
     const start = blk * blockSize; // rows are whole blocks, so block k of the matrix starts at k · blockSize
     let extreme = 0;
     for (let i = start; i < start + blockSize; i++) if (Math.abs(matrix[i]!) > Math.abs(extreme)) extreme = matrix[i]!;
     const d = Math.fround(bits === 4 ? extreme / -8 : Math.abs(extreme) / 127);
     scales[blk] = d;
-    const inv = d === 0 ? 0 : 1 / d;
-    for (let i = start; i < start + blockSize; i++) codes[i] = Math.min(hi, Math.max(lo, Math.round(matrix[i]! * inv) + zp));
+    // float32 arithmetic as llama.cpp's quantize_row_q4_0_ref / q8_0_ref does it, so the codes are theirs bit for bit.
+    const inv = d === 0 ? 0 : Math.fround(1 / d);
+    if (bits === 4) {
+      for (let i = start; i < start + blockSize; i++) codes[i] = Math.min(15, Math.max(0, Math.trunc(Math.fround(Math.fround(matrix[i]! * inv) + 8.5))));
+    } else {
+      for (let i = start; i < start + blockSize; i++) {
+        const v = Math.fround(matrix[i]! * inv);
+        codes[i] = Math.sign(v) * Math.round(Math.abs(v)) + 128; // roundf (halves away from zero); |v| ≤ 127
+      }
+    }
   }
   return { bits, blockSize, rows, cols, codes, scales, offsets: null, source: 'RTN' };
 }
