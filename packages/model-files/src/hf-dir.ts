@@ -1,5 +1,6 @@
-// @module Loads a Hugging Face model directory (config.json, safetensors, tokenizer files) into a LoadedModel.
+// @module Loads a Hugging Face model directory (config.json, safetensors, tokenizer files) into a LoadedModel; GPTQ/AWQ Linear layers stay quantized.
 
+import { expandBlockAffine } from './block-affine.ts';
 import { checkTensorShapes } from './canonical-tensors.ts';
 import { modelDigest } from './digest.ts';
 import { parseHfConfig } from './hf-config.ts';
@@ -9,7 +10,6 @@ import { parseHfQuantization } from './hf-quantization-config.ts';
 import { readHfTokenizerFiles } from './hf-tokenizer-files.ts';
 import { readJsonObject, readTextFile } from './json-file.ts';
 import { openSafetensors } from './safetensors.ts';
-import { expandBlockAffine } from './block-affine.ts';
 import { ModelLoadError, type FloatTensor, type LoadedModel } from './types.ts';
 import path from 'node:path';
 
@@ -19,8 +19,8 @@ export async function loadHfDir(dir: string): Promise<LoadedModel> {
   const configJson = readJsonObject(dir, 'config.json', true);
   const config = parseHfConfig(configJson);
   // Older AutoGPTQ exports keep their parameters in quantize_config.json instead of config.json.
-  const legacyQuantText = configJson['quantization_config'] === undefined ? readTextFile(dir, 'quantize_config.json') : undefined;
-  const quantization = parseHfQuantization(configJson, legacyQuantText === undefined ? null : readJsonObject(dir, 'quantize_config.json')!);
+  const legacyQuant = configJson['quantization_config'] === undefined ? readJsonObject(dir, 'quantize_config.json') : undefined;
+  const quantization = parseHfQuantization(configJson, legacyQuant ?? null);
   const weights = openSafetensors(dir);
   // GPTQ/AWQ Linear layers have X.qweight/X.qzeros/X.scales where a float checkpoint has X.weight.
   const packed = openPackedWeights(weights, quantization);
@@ -51,7 +51,7 @@ export async function loadHfDir(dir: string): Promise<LoadedModel> {
     path: dir,
     format: 'hf',
     config,
-    digest: modelDigest('hf', weights.files, [configText, ...(legacyQuantText === undefined ? [] : [legacyQuantText])]),
+    digest: modelDigest('hf', weights.files, [configText, ...(legacyQuant ? [JSON.stringify(legacyQuant)] : [])]),
     tensorNames: () => [...names],
     tensor(name: string): FloatTensor {
       if (!known.has(name)) throw new ModelLoadError(fileOf(name), `tensor "${name}" is not a tensor of this model`);
