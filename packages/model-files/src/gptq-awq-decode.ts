@@ -124,11 +124,15 @@ function unpackCodes(p: PackedLinear, q: HfQuantization, codes: Uint8Array): voi
   }
 }
 
-/** The zero point of group g, output column j (with the format's +1 added back). */
+/**
+ * The zero point of group g, output column j. GPTQ v1 stores (z − 1) mod 2^bits; adding 1 back modulo
+ * 2^bits (as AutoGPTQ's own kernel does) recovers every z the quantizer can produce, 0 … 2^bits − 1, z = 0 included.
+ */
 function zeroOf(p: PackedLinear, q: HfQuantization, g: number, j: number): number {
   if (q.method === 'awq') return (p.qzeros[g * (p.outFeatures / 8) + (j >> 3)]! >>> (4 * AWQ_NIBBLE_OF_COLUMN[j & 7]!)) & 15;
   const perWord = 32 / q.bits;
-  return ((p.qzeros[g * (p.outFeatures / perWord) + Math.floor(j / perWord)]! >>> (q.bits * (j % perWord))) & ((1 << q.bits) - 1)) + q.zeroAdjust;
+  const mask = (1 << q.bits) - 1;
+  return (((p.qzeros[g * (p.outFeatures / perWord) + Math.floor(j / perWord)]! >>> (q.bits * (j % perWord))) & mask) + q.zeroAdjust) & mask;
 }
 
 /** Decodes one packed Linear into BlockAffine [out, in]; `label` (e.g. "model.layers.0.mlp.up_proj") names it in errors. */

@@ -37,15 +37,15 @@ function uniform(seed: string): () => number {
 }
 
 /**
- * Random codes, zeros in [1, 2^bits − 1] (AutoGPTQ's v1 format stores z − 1, so z = 0 does not survive it)
- * or the symmetric 2^(bits−1), and f16 scales sized so values are ~ 1/√in.
+ * Random codes, zeros anywhere in [0, 2^bits − 1] (z = 0 wraps to 2^bits − 1 in AutoGPTQ's v1 packing, which
+ * the decoder must undo) or the symmetric 2^(bits−1), and f16 scales sized so values are ~ 1/√in.
  */
 export function randomIntLinear(inFeatures: number, outFeatures: number, groupSize: number, bits: 4 | 8, seed: string, symmetric = false): IntLinear {
   const next = uniform(seed);
   const levels = 1 << bits;
   const groups = inFeatures / groupSize;
   const codes = Uint8Array.from({ length: inFeatures * outFeatures }, () => Math.floor(next() * levels));
-  const zeros = Uint16Array.from({ length: groups * outFeatures }, () => (symmetric ? levels / 2 : 1 + Math.floor(next() * (levels - 1))));
+  const zeros = Uint16Array.from({ length: groups * outFeatures }, () => (symmetric ? levels / 2 : Math.floor(next() * levels)));
   const scales = f16ToF32Array(f32ToF16Array(Float32Array.from({ length: groups * outFeatures }, () => ((0.5 + next()) * 4) / levels / Math.sqrt(inFeatures))));
   return { inFeatures, outFeatures, groupSize, bits, codes, zeros, scales };
 }
