@@ -32,13 +32,21 @@ async function startWorld(model: LoadedModel, world: number, dtype: ComputeType 
   const groups = await Promise.all(
     Array.from({ length: world }, (_, rank) => ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, timeoutMs: 20_000, rendezvousTimeoutMs: 20_000 })),
   );
-  const runners = await Promise.all(
-    groups.map((group, rank) => {
+  // A rank that cannot start (a refused split) must not leave the others' links open: the test process would never exit.
+  const started = await Promise.allSettled(
+    groups.map(async (group, rank) => {
       const graph = ensureStepGraph(model, { cacheDir, rank, worldSize: world, graph: { dtype, kvLayout: 'host' } });
       const parallel = world > 1 ? { segmentPaths: graph.segmentPaths, kvHeads: parallelPlan(model.config, rank, world).kvHeads.count, group } : undefined;
       return ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, threads: 1, parallel });
     }),
   );
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    for (const g of groups) g.close();
+    for (const s of started) if (s.status === 'fulfilled') await s.value.release();
+    throw failed.reason;
+  }
+  const runners = started.map((s) => (s as PromiseFulfilledResult<ModelRunner>).value);
   return {
     runners,
     async close() {
