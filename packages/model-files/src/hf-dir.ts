@@ -1,9 +1,12 @@
-// @module Loads a Hugging Face model directory (config.json, safetensors, tokenizer files) into a LoadedModel.
+// @module Loads a Hugging Face model directory (config.json, safetensors, tokenizer files) into a LoadedModel; GPTQ/AWQ Linear layers stay quantized.
 
+import { expandBlockAffine } from './block-affine.ts';
 import { checkTensorShapes } from './canonical-tensors.ts';
 import { modelDigest } from './digest.ts';
 import { parseHfConfig } from './hf-config.ts';
 import { parseGenerationConfig, resolveSpecialIds } from './hf-generation.ts';
+import { openPackedWeights } from './hf-packed-weights.ts';
+import { parseHfQuantization } from './hf-quantization-config.ts';
 import { readHfTokenizerFiles } from './hf-tokenizer-files.ts';
 import { readJsonObject, readTextFile } from './json-file.ts';
 import { openSafetensors } from './safetensors.ts';
@@ -15,7 +18,13 @@ export async function loadHfDir(dir: string): Promise<LoadedModel> {
   const configText = readTextFile(dir, 'config.json', true)!;
   const configJson = readJsonObject(dir, 'config.json', true);
   const config = parseHfConfig(configJson);
+  // Older AutoGPTQ exports keep their parameters in quantize_config.json instead of config.json.
+  const legacyQuant = configJson['quantization_config'] === undefined ? readJsonObject(dir, 'quantize_config.json') : undefined;
+  const quantization = parseHfQuantization(configJson, legacyQuant ?? null);
   const weights = openSafetensors(dir);
+  // GPTQ/AWQ Linear layers have X.qweight/X.qzeros/X.scales where a float checkpoint has X.weight.
+  const packed = openPackedWeights(weights, quantization);
+  const isPacked = (name: string) => packed?.has(name) === true;
   const weightLabel = path.basename(weights.files[0]!);
 
   // Tied embeddings: lm_head.weight may be absent when config.json says so or does not say.
@@ -30,7 +39,7 @@ export async function loadHfDir(dir: string): Promise<LoadedModel> {
   const names = checkTensorShapes(
     weightLabel,
     config,
-    (name) => (weights.has(name) ? weights.info(name).shape : undefined),
+    (name) => (weights.has(name) ? weights.info(name).shape : isPacked(name) ? packed!.shape(name) : undefined),
   );
   const known = new Set(names);
 
@@ -42,12 +51,18 @@ export async function loadHfDir(dir: string): Promise<LoadedModel> {
     path: dir,
     format: 'hf',
     config,
-    digest: modelDigest('hf', weights.files, [configText]),
+    digest: modelDigest('hf', weights.files, [configText, ...(legacyQuant ? [JSON.stringify(legacyQuant)] : [])]),
     tensorNames: () => [...names],
     tensor(name: string): FloatTensor {
       if (!known.has(name)) throw new ModelLoadError(fileOf(name), `tensor "${name}" is not a tensor of this model`);
+      if (isPacked(name)) {
+        const q = packed!.decode(name);
+        return { shape: [q.rows, q.cols], data: expandBlockAffine(q) };
+      }
       return weights.read(name);
     },
+    quantized: (name) => (known.has(name) && isPacked(name) ? packed!.decode(name) : null),
+    tensorType: (name) => (isPacked(name) ? packed!.quantization.label : weights.info(name).dtype),
     tokenizer,
     generation,
     bosTokenId,

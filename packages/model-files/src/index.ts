@@ -23,3 +23,6 @@ export { modelDigest } from './digest.ts';
 export * from './generated/index.ts';
 export { createProgress, renderBar, type Progress, type ProgressOptions, type ProgressLogger } from './progress.ts';
 export { summarizeWeights, type WeightSummary } from './weight-summary.ts';
+export { quantizeRtn } from './rtn-quantize.ts';
+export { withLoadTimeQuantization, parseQuantizeMode, QUANTIZE_MODES, RTN_BLOCK_SIZE, type QuantizeMode, type QuantizationLog } from './load-time-quantization.ts';
+export { parseHfQuantization, SUPPORTED_QUANT_METHODS, type HfQuantization } from './hf-quantization-config.ts';

@@ -30,6 +30,19 @@ test('reads F32, F16 and BF16 tensors lazily and exactly as float32', (t) => {
   assert.throws(() => reader.read('nope'), (e: unknown) => e instanceof ModelLoadError && /model\.safetensors: tensor "nope" is missing/.test(e.message));
 });
 
+test('reads I32 tensors (packed GPTQ/AWQ codes) bit-exactly with readInt32, and refuses them as floats', (t) => {
+  const dir = tempDir(t);
+  const values = [0, -1, 0x7fffffff, -0x80000000, 0x12345678];
+  writeSafetensors(path.join(dir, 'model.safetensors'), [
+    { name: 'w.qweight', dtype: 'I32', shape: [5], bytes: new Uint8Array(Int32Array.from(values).buffer) },
+    { name: 'w.scales', dtype: 'F16', shape: [1], bytes: f16Bytes([0.5]) },
+  ]);
+  const reader = openSafetensors(dir);
+  assert.deepEqual([...reader.readInt32('w.qweight')], values);
+  assert.throws(() => reader.read('w.qweight'), /model\.safetensors: tensor "w\.qweight" is I32 \(packed integers\), not a float tensor/);
+  assert.throws(() => reader.readInt32('w.scales'), /model\.safetensors: tensor "w\.scales" is F16, expected I32/);
+});
+
 test('follows model.safetensors.index.json across shards', (t) => {
   const dir = tempDir(t);
   writeSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), [
@@ -64,7 +77,7 @@ test('unsupported dtypes, bad offsets, missing shards and missing files name the
   const dir = tempDir(t);
   const file = path.join(dir, 'model.safetensors');
   writeSafetensors(file, [{ name: 'x', dtype: 'I8', shape: [4], bytes: new Uint8Array(4) }]);
-  assertLoadError(() => openSafetensors(dir), /^model\.safetensors: tensor "x" has unsupported dtype I8 \(supported: F32, F16, BF16\)$/);
+  assertLoadError(() => openSafetensors(dir), /^model\.safetensors: tensor "x" has unsupported dtype I8 \(supported: F32, F16, BF16, I32\)$/);
 
   writeSafetensors(file, [{ name: 'x', dtype: 'F32', shape: [3], bytes: new Uint8Array(8) }]);
   assertLoadError(() => safetensorsFromFiles([file]), /model\.safetensors: tensor "x" data_offsets \[0, 8\] do not match shape \[3\] F32/);

@@ -6,9 +6,10 @@ import { bf16ToF32Array, f16ToF32Array } from './float16.ts';
 import { readFileRange } from './file-range.ts';
 import { ModelLoadError, type FloatTensor } from './types.ts';
 
-export const SAFETENSORS_DTYPES = ['F32', 'F16', 'BF16'] as const;
+/** I32 holds GPTQ/AWQ packed codes and g_idx; it is read with readInt32, never as floats. */
+export const SAFETENSORS_DTYPES = ['F32', 'F16', 'BF16', 'I32'] as const;
 export type SafetensorsDtype = (typeof SAFETENSORS_DTYPES)[number];
-const BYTES_PER_ELEMENT: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+const BYTES_PER_ELEMENT: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4 };
 
 export interface SafetensorsTensorInfo {
   name: string;
@@ -28,8 +29,10 @@ export interface SafetensorsReader {
   names(): string[];
   has(name: string): boolean;
   info(name: string): SafetensorsTensorInfo;
-  /** The tensor converted to float32; throws ModelLoadError if absent. */
+  /** The tensor converted to float32; throws ModelLoadError if absent or not a float dtype. */
   read(name: string): FloatTensor;
+  /** An I32 tensor's values (packed quantized codes, g_idx); throws ModelLoadError if absent or not I32. */
+  readInt32(name: string): Int32Array;
 }
 
 /** Parses one .safetensors header: 8-byte LE length, then JSON {name: {dtype, shape, data_offsets}}. */
@@ -86,7 +89,17 @@ export function readSafetensorsTensor(info: SafetensorsTensorInfo): FloatTensor 
       return { shape, data: f16ToF32Array(new Uint16Array(bytes.buffer, 0, info.byteLength / 2)) };
     case 'BF16':
       return { shape, data: bf16ToF32Array(new Uint16Array(bytes.buffer, 0, info.byteLength / 2)) };
+    case 'I32':
+      // Packed codes would lose bits as float32: they have their own reader.
+      throw new ModelLoadError(path.basename(info.file), `tensor "${info.name}" is I32 (packed integers), not a float tensor`);
   }
+}
+
+/** Reads an I32 tensor's values (little-endian, as safetensors stores them). */
+export function readSafetensorsInt32(info: SafetensorsTensorInfo): Int32Array {
+  if (info.dtype !== 'I32') throw new ModelLoadError(path.basename(info.file), `tensor "${info.name}" is ${info.dtype}, expected I32`);
+  const bytes = readFileRange(info.file, info.offset, info.byteLength);
+  return new Int32Array(bytes.buffer, bytes.byteOffset, info.byteLength / 4);
 }
 
 /** A reader over explicit files (later files may not redefine a name). */
@@ -111,6 +124,7 @@ export function safetensorsFromFiles(files: string[]): SafetensorsReader {
     has: (name) => byName.has(name),
     info,
     read: (name) => readSafetensorsTensor(info(name)),
+    readInt32: (name) => readSafetensorsInt32(info(name)),
   };
 }
 

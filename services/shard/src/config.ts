@@ -1,5 +1,6 @@
 // @module `tessera shard` flags → a typed ShardConfig, with errors that name the flag.
 import os from 'node:os';
+import { QUANTIZE_MODES, type QuantizeMode } from '@tessera/model-files';
 import { defaultGraphCacheDir } from './graph/graph-cache.ts';
 import type { QuantAccuracy } from './graph/linear.ts';
 import type { KvLayout, StepGraphOptions } from './graph/llama.ts';
@@ -57,8 +58,8 @@ export interface ShardConfig {
   device: 'cpu' | 'cuda' | 'webgpu';
   deviceId: number;
   kvLayout: KvLayout;
-  /** --quantize as given (checked against the model at load), or null. */
-  quantize: string | null;
+  /** --quantize (int8 | int4 quantize a float checkpoint at load; gptq | awq are checked against the model at load), or null. */
+  quantize: QuantizeMode | null;
   quantAccuracy: QuantAccuracy;
   logLevel: string;
 }
@@ -153,7 +154,7 @@ export function parseShardArgs(argv: readonly string[]): ShardConfig | null {
     device,
     deviceId: int('device-id', 0, 0),
     kvLayout,
-    quantize: values.get('quantize') ?? null,
+    quantize: values.has('quantize') ? oneOf('quantize', QUANTIZE_MODES, 'int8') : null,
     quantAccuracy: oneOf('quant-accuracy', ['int8', 'float32'] as const, 'int8'),
     logLevel,
   };

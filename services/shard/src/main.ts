@@ -1,7 +1,7 @@
 // @module `tessera shard`: load the model, build/reuse its graph, start the runner thread and the gRPC server.
 import type { Logger } from 'pino';
 import { createLogger } from '@tessera/protocol';
-import { loadModel, summarizeWeights, type LoadedModel } from '@tessera/model-files';
+import { loadModel, summarizeWeights, withLoadTimeQuantization, type LoadedModel } from '@tessera/model-files';
 import { graphOptionsOf, parseShardArgs, SHARD_USAGE, ShardConfigError, type ShardConfig } from './config.ts';
 import { ensureStepGraph, graphWeightBytes } from './graph/graph-cache.ts';
 import { RunnerClient } from './runner-client.ts';
@@ -20,9 +20,10 @@ export interface RunningShard {
 export async function startShard(config: ShardConfig, opts: { model?: LoadedModel; logger?: Logger } = {}): Promise<RunningShard> {
   const logger = opts.logger ?? createLogger({ service: 'shard', level: config.logLevel, base: { rank: config.rank } });
   const started = Date.now();
-  const model = opts.model ?? (await loadModel(config.modelId));
+  // --quantize int8|int4 swaps the Linear weights for RTN blocks (and the digest, so the graph cache keys on it).
+  const model = withLoadTimeQuantization(opts.model ?? (await loadModel(config.modelId)), config.quantize, logger);
   const weights = summarizeWeights(model);
-  logger.info({ model: config.modelId, format: model.format, architecture: model.config.architecture, layers: model.config.numLayers, weights: weights.label }, 'model loaded');
+  logger.info({ model: config.modelId, format: model.format, architecture: model.config.architecture, layers: model.config.numLayers, weights: weights.label, ...(config.quantize ? { quantize: config.quantize } : {}) }, 'model loaded');
   const graph = ensureStepGraph(model, { cacheDir: config.cacheDir, rank: config.rank, worldSize: config.worldSize, graph: graphOptionsOf(config), logger });
   const weightBytes = graphWeightBytes(graph);
   const client = await RunnerClient.start({

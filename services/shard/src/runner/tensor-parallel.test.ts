@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Request } from '@tessera/protocol';
-import { loadModel, writeGeneratedModel, type LoadedModel } from '@tessera/model-files';
+import { loadHfDir, loadModel, withLoadTimeQuantization, writeGeneratedModel, type LoadedModel } from '@tessera/model-files';
+import { writePackedHfDir } from '../../../../packages/model-files/src/packed-checkpoint.test-helper.ts';
+import { SMALL_CONFIG } from '../../../../test/reference/random-model.ts';
 import { ProcessGroup } from '../collective/group.ts';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
 import type { ComputeType } from '../graph/llama.ts';
@@ -30,13 +32,21 @@ async function startWorld(model: LoadedModel, world: number, dtype: ComputeType 
   const groups = await Promise.all(
     Array.from({ length: world }, (_, rank) => ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, timeoutMs: 20_000, rendezvousTimeoutMs: 20_000 })),
   );
-  const runners = await Promise.all(
-    groups.map((group, rank) => {
+  // A rank that cannot start (a refused split) must not leave the others' links open: the test process would never exit.
+  const started = await Promise.allSettled(
+    groups.map(async (group, rank) => {
       const graph = ensureStepGraph(model, { cacheDir, rank, worldSize: world, graph: { dtype, kvLayout: 'host' } });
       const parallel = world > 1 ? { segmentPaths: graph.segmentPaths, kvHeads: parallelPlan(model.config, rank, world).kvHeads.count, group } : undefined;
       return ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, threads: 1, parallel });
     }),
   );
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    for (const g of groups) g.close();
+    for (const s of started) if (s.status === 'fulfilled') await s.value.release();
+    throw failed.reason;
+  }
+  const runners = started.map((s) => (s as PromiseFulfilledResult<ModelRunner>).value);
   return {
     runners,
     async close() {
@@ -169,5 +179,17 @@ describe('tensor parallelism (runner + collective)', () => {
   test('stories260K: TP = 2 and 4 equal TP = 1', async (t) => {
     if (!fs.existsSync(stories)) return t.skip('stories260K: ../shared not present');
     await checkModel(await loadModel(stories), [2, 4]);
+  });
+
+  test('GPTQ 4-bit (group 32) and AWQ checkpoints, and --quantize int4: TP = 2 equals TP = 1 (quantized slices on block boundaries)', async () => {
+    for (const method of ['gptq', 'awq'] as const) {
+      const dir = path.join(tmp, `packed-${method}`);
+      fs.mkdirSync(dir);
+      writePackedHfDir(dir, { ...SMALL_CONFIG, intermediateSize: 128 }, { method });
+      await checkModel(await loadHfDir(dir), [2]);
+    }
+    const dir = path.join(tmp, 'tp4-rtn');
+    await writeGeneratedModel(dir, { preset: 'tp4' });
+    await checkModel(withLoadTimeQuantization(await loadModel(dir), 'int4'), [2]);
   });
 });
