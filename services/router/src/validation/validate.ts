@@ -277,6 +277,18 @@ export class Validator {
       if (c !== undefined && c !== null && typeof c !== 'string' && !Array.isArray(c)) {
         throw new ValidationError(`\`${input.field}[${i}].content\` must be a string, an array of parts, or null`, input.field);
       }
+      // Parts reach the template package unchecked otherwise: `[null]` must be the client's error, not a TypeError.
+      if (Array.isArray(c)) {
+        c.forEach((part: unknown, j) => {
+          const p = part as Record<string, unknown> | null;
+          if (p === null || typeof p !== 'object' || Array.isArray(p) || typeof p.type !== 'string') {
+            throw new ValidationError(`\`${input.field}[${i}].content[${j}]\` must be an object with a string \`type\``, input.field);
+          }
+          if (p.type === 'text' && typeof p.text !== 'string') {
+            throw new ValidationError(`\`${input.field}[${i}].content[${j}].text\` must be a string`, input.field);
+          }
+        });
+      }
     });
     const flag = (v: unknown, name: string): boolean | undefined => {
       if (v === undefined || v === null || typeof v === 'boolean') return v ?? undefined;
