@@ -19,7 +19,7 @@ after(async () => {
 });
 
 async function post(route: string, body: string | Uint8Array, headers: Record<string, string>): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${t.url}${route}`, { method: 'POST', headers, body });
+  const res = await fetch(`${t.url}${route}`, { method: 'POST', headers, body: body as unknown as BodyInit });
   const text = await res.text();
   return { status: res.status, body: JSON.parse(text) };
 }
