@@ -2,9 +2,10 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from './errors.ts';
+import { EDGE_FLAGS, EDGE_USAGE, parseEdgeOptions, type EdgeOptions } from './edge-options.ts';
 
 /** Everything `tessera router` accepts. Nullable limits are resolved from the model and warmup. */
-export interface RouterOptions {
+export interface RouterOptions extends EdgeOptions {
   /** Model directory or .gguf file (tokenizer, chat template, generation defaults). Required. */
   modelId: string;
   /** gRPC addresses of the shards, rank order (`host:port` or `unix:/path`). Required. */
@@ -55,7 +56,8 @@ const USAGE =
   '[--hostname 127.0.0.1] [--served-model-name NAME] [--chat-template FILE] [--generation-config auto|none] [--max-concurrent-requests 128] ' +
   '[--max-input-tokens N] [--max-total-tokens N] [--max-batch-prefill-tokens N] ' +
   '[--max-batch-total-tokens N] [--max-batch-size N] [--waiting-served-ratio 0.3] ' +
-  '[--max-waiting-tokens 20] [--max-client-batch-size 4] [--disable-prefix-caching] [--log-level info] [--log-prompts] [--shutdown-timeout 30]';
+  '[--max-waiting-tokens 20] [--max-client-batch-size 4] [--disable-prefix-caching] [--log-level info] [--log-prompts] [--shutdown-timeout 30] ' +
+  EDGE_USAGE;
 
 export function routerUsage(): string {
   return USAGE;
@@ -92,6 +94,7 @@ export const ROUTER_OPTIONS = {
   'log-level': { type: 'string' },
   'log-prompts': { type: 'boolean' },
   'shutdown-timeout': { type: 'string' },
+  ...EDGE_FLAGS,
 } as const satisfies Record<string, { type: 'string' | 'boolean' }>;
 
 /** Parses `tessera router …` arguments (without the subcommand). Throws InvalidArgumentError. */
@@ -144,6 +147,7 @@ export function parseRouterArgs(argv: string[]): RouterOptions {
     logLevel: str('log-level') ?? 'info',
     logPrompts: values['log-prompts'] === true,
     shutdownTimeoutSeconds: intOption('shutdown-timeout', str('shutdown-timeout'), 0) ?? 30,
+    ...parseEdgeOptions(values),
   };
 }
 

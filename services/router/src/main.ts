@@ -1,6 +1,6 @@
 // @module `tessera router`: start-up order (HTTP listens → model files → shards → warmup → batcher), ready line, SIGTERM drain.
 import type { AddressInfo } from 'node:net';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { loadModel, type LoadedModel } from '@tessera/model-files';
 import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createLogger } from '@tessera/protocol';
 import { limitsAfterWarmup, limitsBeforeWarmup, parseRouterArgs, type RouterOptions, type TokenLimits } from './config.ts';
 import { createApp } from './http/app.ts';
+import { createLimitedServer } from './http/server-limits.ts';
 import { HealthMonitor } from './observability/health.ts';
 import { startingApp } from './observability/starting-app.ts';
 import { StatusHistory } from './observability/status-history.ts';
@@ -76,7 +77,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
   const health = new HealthMonitor(metrics);
   const status = new StatusHistory(metrics, () => health.phase);
   let handler: RequestListener = startingApp({ health, metrics, status });
-  const server: Server = createServer((req, res) => handler(req, res));
+  const server: Server = createLimitedServer(opts, (req, res) => handler(req, res), metrics, logger);
   await listen(server, opts.port, opts.hostname);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.hostname.includes(':') ? `[${opts.hostname}]` : opts.hostname}:${port}`;
@@ -153,6 +154,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       logger,
       status,
       logPrompts: opts.logPrompts,
+      sseMaxBufferedBytes: opts.sseMaxBufferedBytes,
       draining: () => health.phase === 'shutting down',
       servedModelName: opts.servedModelName,
       fingerprint: `tessera-${VERSION}`,

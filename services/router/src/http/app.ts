@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { RouterError, toRouterError, type ErrorCode } from '../errors.ts';
 import { DEFAULT_JSON_BODY_LIMITS, jsonBody, type JsonBodyLimits } from './json-body.ts';
 import { dialectForPath, errorResponse } from './error-response.ts';
+import type { SseLimits } from './sse.ts';
 import { openAIRoutes, type OpenAIRouteDeps } from './routes-openai.ts';
 import { tgiRoutes, type TgiRouteDeps } from './routes-tgi.ts';
 import { statsRoutes, type StatsBody } from './routes-stats.ts';
@@ -22,6 +23,8 @@ export interface AppDeps extends OpenAIRouteDeps, TgiRouteDeps {
   status?: StatusHistory;
   /** Put prompt and output text into the request log lines (--log-prompts). Default false. */
   logPrompts?: boolean;
+  /** Bytes a stream may queue for a client that stopped reading before it is cut (--sse-max-buffered-bytes). */
+  sseMaxBufferedBytes?: number;
   /** True once shutdown began: every route but the probes answers 503. */
   draining?: () => boolean;
 }
@@ -83,6 +86,17 @@ function renderErrors(deps: AppDeps): ErrorRequestHandler {
   };
 }
 
+function slowReaderCutoff(deps: AppDeps): SseLimits | undefined {
+  if (deps.sseMaxBufferedBytes === undefined) return undefined;
+  return {
+    maxBufferedBytes: deps.sseMaxBufferedBytes,
+    onSlowReader: (res, bufferedBytes) => {
+      deps.metrics.rejected.inc({ reason: 'slow_reader' });
+      deps.logger?.warn({ requestId: res.getHeader('x-request-id'), bufferedBytes }, 'stream client stopped reading: disconnected, generation cancelled');
+    },
+  };
+}
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -97,8 +111,9 @@ export function createApp(deps: AppDeps): Express {
   if (deps.status !== undefined) app.use(statusRoutes({ status: deps.status }));
 
   if (deps.stats !== undefined) app.use(statsRoutes({ stats: deps.stats }));
-  app.use(openAIRoutes(deps));
-  app.use(tgiRoutes(deps));
+  const routeDeps = { ...deps, sse: slowReaderCutoff(deps) };
+  app.use(openAIRoutes(routeDeps));
+  app.use(tgiRoutes(routeDeps));
 
   app.use((req, _res, next) => next(new RouterError('not_found', `no route for ${req.method} ${req.path}`)));
   app.use(renderErrors(deps));
