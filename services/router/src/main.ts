@@ -9,6 +9,7 @@ import { createLogger } from '@tessera/protocol';
 import { limitsAfterWarmup, limitsBeforeWarmup, parseRouterArgs, type RouterOptions, type TokenLimits } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createLimitedServer } from './http/server-limits.ts';
+import { accessGuards } from './http/access-guards.ts';
 import { HealthMonitor } from './observability/health.ts';
 import { startingApp } from './observability/starting-app.ts';
 import { StatusHistory } from './observability/status-history.ts';
@@ -76,7 +77,8 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
   const metrics = new RouterMetrics({ defaultMetrics: true, model: opts.servedModelName });
   const health = new HealthMonitor(metrics);
   const status = new StatusHistory(metrics, () => health.phase);
-  let handler: RequestListener = startingApp({ health, metrics, status });
+  const guards = accessGuards(opts, metrics);
+  let handler: RequestListener = startingApp({ health, metrics, status, guards });
   const server: Server = createLimitedServer(opts, (req, res) => handler(req, res), metrics, logger);
   await listen(server, opts.port, opts.hostname);
   const port = (server.address() as AddressInfo).port;
@@ -155,6 +157,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       status,
       logPrompts: opts.logPrompts,
       sseMaxBufferedBytes: opts.sseMaxBufferedBytes,
+      guards,
       draining: () => health.phase === 'shutting down',
       servedModelName: opts.servedModelName,
       fingerprint: `tessera-${VERSION}`,

@@ -25,6 +25,8 @@ export interface AppDeps extends OpenAIRouteDeps, TgiRouteDeps {
   logPrompts?: boolean;
   /** Bytes a stream may queue for a client that stopped reading before it is cut (--sse-max-buffered-bytes). */
   sseMaxBufferedBytes?: number;
+  /** CORS and API-key middleware (access-guards.ts), run before anything reads the body. */
+  guards?: RequestHandler[];
   /** True once shutdown began: every route but the probes answers 503. */
   draining?: () => boolean;
 }
@@ -105,6 +107,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestId);
   app.use(requestLog(deps.logger, deps.logPrompts ?? false));
   app.use(countRequests(deps));
+  for (const guard of deps.guards ?? []) app.use(guard);
   if (deps.draining !== undefined) app.use(refuseWhileDraining(deps.draining));
   app.use(jsonBody({ ...DEFAULT_JSON_BODY_LIMITS, ...deps.bodyLimits }));
   app.use(bindRequestContext);
