@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startCluster, type Cluster } from './helpers/cluster.ts';
-import { HostileGenerator, POST_ROUTES, type HostileRequest } from './helpers/hostile-bodies.ts';
+import { HostileGenerator, nullSweep, POST_ROUTES, type HostileRequest } from './helpers/hostile-bodies.ts';
 
 const SEED = Number(process.env.TESSERA_FUZZ_SEED ?? 20261203);
 const COUNT = 1200;
@@ -109,4 +109,31 @@ test(`${COUNT} hostile requests (seed ${SEED}) over ${POST_ROUTES.length} POST r
   assert.equal(typeof ((await res.json()) as { generated_text: string }).generated_text, 'string');
   const health = await fetch(`${cluster.url}/health`);
   assert.equal(health.status, 200);
+});
+
+test('null, [null], {} and [] at every path of every route\'s valid body: a 2xx or a 4xx in the route's format, never a 5xx', async () => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const cases = nullSweep();
+  const failures: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < cases.length) {
+      const c = cases[next++]!;
+      const body = Buffer.from(JSON.stringify(c.body));
+      const a = await send(agent, cluster.url, { route: c.route, headers: { 'content-type': 'application/json' }, body, kind: 'null-sweep' });
+      const what = `${c.route} ${c.path}`;
+      if (a.status >= 500) failures.push(`${what} → ${a.status} ${a.text.slice(0, 200)}`);
+      else if (a.status >= 400) {
+        try {
+          assertErrorFormat(c.route, a, what);
+        } catch {
+          failures.push(`${what} → ${a.status} not in the route's error format: ${a.text.slice(0, 200)}`);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  agent.destroy();
+  assert.ok(cases.length > 150, `${cases.length} cases`);
+  assert.deepEqual(failures, []);
 });

@@ -45,6 +45,29 @@ const VALID: Record<string, () => unknown> = {
 
 export const POST_ROUTES = Object.keys(VALID);
 
+/** Every route's valid body with one path (of every path) replaced by null, [null], {} or [] — deterministic. */
+export function nullSweep(): { route: string; body: unknown; path: string }[] {
+  const out: { route: string; body: unknown; path: string }[] = [];
+  for (const [route, make] of Object.entries(VALID)) {
+    const walk = (node: unknown, trail: (string | number)[]) => {
+      if (node === null || typeof node !== 'object') return;
+      for (const key of Object.keys(node)) {
+        const here = [...trail, Array.isArray(node) ? Number(key) : key];
+        for (const replacement of [null, [null], {}, []]) {
+          const body = make() as Record<string, unknown>;
+          let parent = body as Record<string | number, unknown>;
+          for (const k of here.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+          parent[here[here.length - 1]!] = replacement;
+          out.push({ route, body, path: `${here.join('.')}=${JSON.stringify(replacement)}` });
+        }
+        walk((node as Record<string, unknown>)[key], here);
+      }
+    };
+    walk(make(), []);
+  }
+  return out;
+}
+
 const STRINGS = ['', ' ', 'a', '\u0000', '\ud800', '🦀'.repeat(50), 'x'.repeat(5000), '{{ 7*7 }}', '{% for x in range(99999999) %}', '<s></s>', '__proto__', '\r\n\r\n', 'null'];
 const NUMBERS = [0, -0, -1, 1, 0.5, 2 ** 31, 2 ** 53 + 1, -(2 ** 63), 1e308, -1e308, 5e-324, 1e-7, 4096, 65536, 1e21];
 
