@@ -111,7 +111,7 @@ test(`${COUNT} hostile requests (seed ${SEED}) over ${POST_ROUTES.length} POST r
   assert.equal(health.status, 200);
 });
 
-test('null, [null], {} and [] at every path of every route\'s valid body: a 2xx or a 4xx in the route's format, never a 5xx', async () => {
+test('null, [null], {} and [] at every path of every route\'s valid body: a 2xx or a 4xx in the route\'s format, never a 5xx', async () => {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const cases = nullSweep();
   const failures: string[] = [];

@@ -83,7 +83,8 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
   await listen(server, opts.port, opts.hostname);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.hostname.includes(':') ? `[${opts.hostname}]` : opts.hostname}:${port}`;
-  logger.info({ port, url }, `router listening on ${url} (warming up)`);
+  // Whether a key is required (never the key itself) and which origins may call from a browser.
+  logger.info({ port, url, apiKey: opts.apiKey !== null, corsAllowOrigins: opts.corsAllowOrigins }, `router listening on ${url} (warming up)`);
 
   let shards: ShardedClient | null = null;
   try {
