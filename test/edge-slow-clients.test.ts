@@ -61,7 +61,7 @@ describe('slow and stuck clients', () => {
   const CAP = 6;
   before(async () => {
     [timeouts, capped] = await Promise.all([
-      startCluster(['--headers-timeout', '1', '--request-timeout', '2', '--sse-max-buffered-bytes', '65536']),
+      startCluster(['--headers-timeout', '1', '--request-timeout', '1.5', '--sse-max-buffered-bytes', '65536']),
       startCluster(['--max-connections', String(CAP)]),
     ]);
   });
@@ -92,11 +92,26 @@ describe('slow and stuck clients', () => {
     const trickle = setInterval(() => c.socket.writable && c.socket.write('a'), 150);
     try {
       const ms = (await c.closed) - started;
-      assert.ok(ms >= 1800 && ms < 6000, `closed after ${Math.round(ms)} ms`);
+      assert.ok(ms >= 1300 && ms < 6000, `closed after ${Math.round(ms)} ms`);
       assert.match(c.received(), /^HTTP\/1\.1 408/);
     } finally {
       clearInterval(trickle);
     }
+  });
+
+  test('--request-timeout limits receiving the request, not the response: a stream longer than it completes', async () => {
+    const started = performance.now();
+    const res = await fetch(`${timeouts.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', prompt: 'Once', max_tokens: 800, ignore_eos: true, stream: true }),
+    });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    const ms = performance.now() - started;
+    assert.match(text, /data: \[DONE\]\n\n$/);
+    // Vacuous if the stream were shorter than the 1.5 s request timeout (800 tokens take ≥ 3 s here).
+    assert.ok(ms > 2000, `the stream took only ${Math.round(ms)} ms`);
   });
 
   test('a stream client that stops reading is disconnected and its generation cancelled; KV returns to 0', async () => {
