@@ -112,6 +112,21 @@ test('null where an object is expected is a 4xx about the input', async () => {
   assert.equal((await post('/generate', JSON.stringify({ inputs: 'Hello a', parameters: null }), JSON_UTF8)).status, 200);
 });
 
+test('a huge prompt or message list is refused in far less time than tokenizing or rendering all of it', async () => {
+  const started = performance.now();
+  const long = await post('/generate', JSON.stringify({ inputs: 'Hello a '.repeat(1_500_000) }), JSON_UTF8);
+  assert.equal(long.status, 422);
+  assert.match(long.body.error, /must have less than \d+ tokens \(max_input_tokens\)\. Given: more than \d+/);
+  const many = await post('/v1/chat/completions', JSON.stringify({ messages: Array.from({ length: 200_000 }, () => ({ role: 'user', content: 'a' })) }), JSON_UTF8);
+  assert.equal(many.status, 400);
+  assert.match(many.body.error.message, /200000 messages: more than max_input_tokens/);
+  const tokenize = await post('/tokenize', JSON.stringify({ inputs: 'Hello a '.repeat(1_500_000) }), JSON_UTF8);
+  assert.equal(tokenize.status, 422);
+  assert.match(tokenize.body.error, /longer than the model's context/);
+  const ms = performance.now() - started;
+  assert.ok(ms < 5000, `took ${Math.round(ms)} ms`);
+});
+
 test('an unexpected error is logged with the request id; the client sees only that id, in the API format', async () => {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'error' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
