@@ -23,7 +23,7 @@ const generate = (headers: Record<string, string>) =>
   fetch(`${t.url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ inputs: 'Hello a', parameters: { max_new_tokens: 2 } }) });
 
 test('probes and scrapes need no key; everything else answers 401 in its API format', async () => {
-  for (const p of ['/health', '/live', '/metrics']) assert.equal((await fetch(`${t.url}${p}`)).status, 200, p);
+  for (const p of ['/health', '/live', '/metrics', '/health/']) assert.equal((await fetch(`${t.url}${p}`)).status, 200, p);
   for (const p of ['/info', '/', '/status', '/v1/models']) assert.equal((await fetch(`${t.url}${p}`)).status, 401, p);
   const tgi = await generate({});
   assert.equal(tgi.status, 401);

@@ -27,7 +27,9 @@ export function requireApiKey(opts: ApiKeyOptions): RequestHandler {
   const expected = digest(opts.apiKey);
   const open = new Set(opts.publicPaths);
   return (req, res, next) => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && open.has(req.path)) return next();
+    // Express routes `/health/` to /health too, so the public check ignores a trailing slash as well.
+    const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
+    if ((req.method === 'GET' || req.method === 'HEAD') && open.has(path)) return next();
     const given = presentedKey(req);
     if (given !== undefined && timingSafeEqual(digest(given), expected)) return next();
     opts.metrics.rejected.inc({ reason: 'unauthorized' });
