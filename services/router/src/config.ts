@@ -63,6 +63,14 @@ export function routerUsage(): string {
   return USAGE;
 }
 
+/** `tessera router --help`: the usage, one option per line. */
+export function routerHelp(): string {
+  return `${USAGE.replace(/ \[/g, '\n  [')}
+
+Every flag may also be set as TESSERA_<FLAG> (--api-key → TESSERA_API_KEY); the flag wins.
+HTTP edge flags (timeouts in seconds, API key, CORS): docs/security.md.`;
+}
+
 function intOption(name: string, raw: string | undefined, min: number): number | null {
   if (raw === undefined) return null;
   const v = Number(raw);

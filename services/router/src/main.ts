@@ -6,7 +6,8 @@ import { loadModel, type LoadedModel } from '@tessera/model-files';
 import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
 import type { Logger } from 'pino';
 import { createLogger } from '@tessera/protocol';
-import { limitsAfterWarmup, limitsBeforeWarmup, parseRouterArgs, type RouterOptions, type TokenLimits } from './config.ts';
+import { limitsAfterWarmup, limitsBeforeWarmup, parseRouterArgs, routerHelp, type RouterOptions, type TokenLimits } from './config.ts';
+import { InvalidArgumentError } from './errors.ts';
 import { createApp } from './http/app.ts';
 import { createLimitedServer } from './http/server-limits.ts';
 import { accessGuards } from './http/access-guards.ts';
@@ -230,7 +231,20 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
 
 /** `tessera router …` */
 export async function main(argv: string[]): Promise<void> {
-  const opts = parseRouterArgs(argv);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(routerHelp());
+    return;
+  }
+  let opts: RouterOptions;
+  try {
+    opts = parseRouterArgs(argv);
+  } catch (err) {
+    // A usage error is a message for the operator, not a stack trace.
+    if (!(err instanceof InvalidArgumentError)) throw err;
+    console.error(`tessera router: ${err.message}`);
+    process.exitCode = 2;
+    return;
+  }
   const logger = createLogger({ service: 'router', level: opts.logLevel });
   const router = await startRouter(opts, logger);
   const stop = (signal: string) => {
