@@ -1,12 +1,7 @@
 // @module Tests: --api-key (Bearer or x-api-key, public probe paths, 401 per API format, metric) and --cors-allow-origin on a real router.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import OpenAI from 'openai';
-import { parseRouterArgs } from '../config.ts';
-import { InvalidArgumentError } from '../errors.ts';
 import { startTestRouter, type TestRouter } from '../testing/router-harness.ts';
 
 const KEY = 'sk-test-edge-0123456789';
@@ -75,25 +70,4 @@ test('CORS: an allowed origin gets its preflight (before the key check) and read
   const stranger = await fetch(`${t.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
   assert.equal(stranger.headers.get('access-control-allow-origin'), null);
   assert.equal((await generate({ origin: 'http://evil.example', 'x-api-key': KEY })).headers.get('access-control-allow-origin'), null);
-});
-
-test('--api-key-file (trailing newline dropped), --public-paths, and bad combinations', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-key-'));
-  const file = path.join(dir, 'key');
-  writeFileSync(file, `${KEY}\n`);
-  const base = ['--model-id', 'm', '--shard-uris', 'a:1'];
-  assert.equal(parseRouterArgs([...base, '--api-key-file', file]).apiKey, KEY);
-  assert.equal(parseRouterArgs(base).apiKey, null);
-  assert.deepEqual(parseRouterArgs(base).publicPaths, ['/health', '/live', '/metrics']);
-  assert.deepEqual(parseRouterArgs([...base, '--public-paths', '/health,/live,/metrics,/,/status']).publicPaths, ['/health', '/live', '/metrics', '/', '/status']);
-  assert.throws(() => parseRouterArgs([...base, '--api-key', 'a', '--api-key-file', file]), InvalidArgumentError);
-  assert.throws(() => parseRouterArgs([...base, '--api-key-file', path.join(dir, 'missing')]), /cannot read/);
-  assert.throws(() => parseRouterArgs([...base, '--api-key', '  ']), /empty/);
-  assert.throws(() => parseRouterArgs([...base, '--cors-allow-origin', 'example.com']), /scheme/);
-  assert.throws(() => parseRouterArgs([...base, '--headers-timeout', '30', '--request-timeout', '10']), /headers-timeout/);
-  assert.throws(() => parseRouterArgs([...base, '--max-connections', '0']), /max-connections/);
-  const o = parseRouterArgs([...base, '--headers-timeout', '0.5', '--keep-alive-timeout', '65', '--sse-max-buffered-bytes', '4096']);
-  assert.equal(o.headersTimeoutMs, 500);
-  assert.equal(o.keepAliveTimeoutMs, 65_000);
-  assert.equal(o.sseMaxBufferedBytes, 4096);
 });
