@@ -158,9 +158,10 @@ describe('wiring of the rendered base', () => {
     assert.equal(String(httpPort.containerPort), envValue(routerC, config, 'TESSERA_PORT'));
     for (const probe of [routerC.startupProbe, routerC.readinessProbe, routerC.livenessProbe]) {
       assert.equal(probe!.httpGet!.port, 'http');
-      assert.ok(['/health', '/info'].includes(probe!.httpGet!.path!), `${probe!.httpGet!.path} is a router route`);
+      assert.ok(['/health', '/live'].includes(probe!.httpGet!.path!), `${probe!.httpGet!.path} is a router route open under --api-key`);
     }
     assert.equal(routerC.readinessProbe!.httpGet!.path, '/health');
+    assert.equal(routerC.livenessProbe!.httpGet!.path, '/live');
     const svc = find<IService>(manifests, 'Service', 'tessera-router');
     assert.ok(labelsMatch(svc.spec!.selector!, routerLabels));
   });

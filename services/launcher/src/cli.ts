@@ -90,7 +90,8 @@ export async function runCli(argv: string[]): Promise<number> {
       const full = withEnv('router', args, routerFlagSpec(ROUTER_OPTIONS));
       if (!full) return 2;
       await main(full);
-      return 0;
+      // main() reports bad flags through process.exitCode.
+      return Number(process.exitCode ?? 0);
     }
     case 'health': {
       const { healthCommand } = await import('./health-check.ts');

@@ -18,6 +18,8 @@ const HELP = `usage: tessera launch [--model-id PATH] [--num-shard N] [--port 80
   --cache-dir DIR         generated models and compiled graphs (default $TESSERA_CACHE_DIR or ~/.cache/tessera)
   --startup-timeout S     seconds to wait for each service (default 600)
   --log-level LEVEL       trace|debug|info|warn|error (default info)
+  --api-key KEY           (or TESSERA_API_KEY, or --api-key-file PATH) required by the router on every route
+                          but --public-paths; handed to the router in its environment, not its command line
 shard flags passed through: ${'--' + [...shardOnlyFlags()].join(' --')}
 every other flag is passed to the router (see 'tessera router --help').`;
 
@@ -38,6 +40,11 @@ const ROUTER_SWITCHES = new Set(['disable-prefix-caching', 'log-prompts']);
 function stopGraceMs(values: Map<string, string>): number {
   const raw = Number(values.get('shutdown-timeout') ?? 30);
   return ((Number.isFinite(raw) && raw >= 0 ? raw : 30) + 15) * 1000;
+}
+
+/** The router's environment: an --api-key travels in TESSERA_API_KEY, because argv is readable by every local user (/proc). */
+function routerEnv(apiKey: string | undefined): NodeJS.ProcessEnv {
+  return apiKey === undefined ? process.env : { ...process.env, TESSERA_API_KEY: apiKey };
 }
 
 export function defaultCacheRoot(): string {
@@ -90,7 +97,7 @@ export async function launch(argv: string[]): Promise<number> {
     const passShard: [string, string][] = [];
     const passRouter: [string, string][] = [];
     for (const [k, val] of v) {
-      if (LAUNCHER_FLAGS.has(k)) continue;
+      if (LAUNCHER_FLAGS.has(k) || k === 'api-key') continue;
       (shardOnlyFlags().has(k) ? passShard : passRouter).push([k, val]);
     }
     if (!passShard.some(([k]) => k === 'threads')) {
@@ -119,7 +126,7 @@ export async function launch(argv: string[]): Promise<number> {
     supervisor.start('router', [
       'router', '--model-id', modelId, '--shard-uris', shardAddrs.join(','), '--port', String(routerPort),
       '--hostname', hostname, '--log-level', logLevel, ...toArgv(passRouter, ROUTER_SWITCHES),
-    ]);
+    ], routerEnv(v.get('api-key')));
     const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${routerPort}`;
     await Promise.race([waitForRouter(url, timeoutMs, death), death]);
     logger.info({ url, model: modelId, shards: numShard }, 'ready');

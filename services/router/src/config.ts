@@ -2,9 +2,10 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from './errors.ts';
+import { EDGE_FLAGS, EDGE_USAGE, parseEdgeOptions, type EdgeOptions } from './edge-options.ts';
 
 /** Everything `tessera router` accepts. Nullable limits are resolved from the model and warmup. */
-export interface RouterOptions {
+export interface RouterOptions extends EdgeOptions {
   /** Model directory or .gguf file (tokenizer, chat template, generation defaults). Required. */
   modelId: string;
   /** gRPC addresses of the shards, rank order (`host:port` or `unix:/path`). Required. */
@@ -55,10 +56,19 @@ const USAGE =
   '[--hostname 127.0.0.1] [--served-model-name NAME] [--chat-template FILE] [--generation-config auto|none] [--max-concurrent-requests 128] ' +
   '[--max-input-tokens N] [--max-total-tokens N] [--max-batch-prefill-tokens N] ' +
   '[--max-batch-total-tokens N] [--max-batch-size N] [--waiting-served-ratio 0.3] ' +
-  '[--max-waiting-tokens 20] [--max-client-batch-size 4] [--disable-prefix-caching] [--log-level info] [--log-prompts] [--shutdown-timeout 30]';
+  '[--max-waiting-tokens 20] [--max-client-batch-size 4] [--disable-prefix-caching] [--log-level info] [--log-prompts] [--shutdown-timeout 30] ' +
+  EDGE_USAGE;
 
 export function routerUsage(): string {
   return USAGE;
+}
+
+/** `tessera router --help`: the usage, one option per line. */
+export function routerHelp(): string {
+  return `${USAGE.replace(/ \[/g, '\n  [')}
+
+Every flag may also be set as TESSERA_<FLAG> (--api-key → TESSERA_API_KEY); the flag wins.
+HTTP edge flags (timeouts in seconds, API key, CORS): docs/security.md.`;
 }
 
 function intOption(name: string, raw: string | undefined, min: number): number | null {
@@ -92,6 +102,7 @@ export const ROUTER_OPTIONS = {
   'log-level': { type: 'string' },
   'log-prompts': { type: 'boolean' },
   'shutdown-timeout': { type: 'string' },
+  ...EDGE_FLAGS,
 } as const satisfies Record<string, { type: 'string' | 'boolean' }>;
 
 /** Parses `tessera router …` arguments (without the subcommand). Throws InvalidArgumentError. */
@@ -144,6 +155,7 @@ export function parseRouterArgs(argv: string[]): RouterOptions {
     logLevel: str('log-level') ?? 'info',
     logPrompts: values['log-prompts'] === true,
     shutdownTimeoutSeconds: intOption('shutdown-timeout', str('shutdown-timeout'), 0) ?? 30,
+    ...parseEdgeOptions(values),
   };
 }
 

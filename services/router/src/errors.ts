@@ -17,7 +17,13 @@ export type ErrorCode =
   /** The router is shutting down or not ready. */
   | 'unavailable'
   /** A bug: never caused by the client. */
-  | 'internal';
+  | 'internal'
+  /** No or a wrong API key (--api-key). */
+  | 'unauthorized'
+  /** The body is larger than the router accepts. */
+  | 'payload_too_large'
+  /** The body is not `application/json` in UTF-8, or its Content-Encoding is unknown. */
+  | 'unsupported_media_type';
 
 /** Base class: every error the router renders carries a code, and validation errors the field. */
 export class RouterError extends Error {

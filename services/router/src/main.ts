@@ -1,13 +1,16 @@
 // @module `tessera router`: start-up order (HTTP listens → model files → shards → warmup → batcher), ready line, SIGTERM drain.
 import type { AddressInfo } from 'node:net';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { loadModel, type LoadedModel } from '@tessera/model-files';
 import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
 import type { Logger } from 'pino';
 import { createLogger } from '@tessera/protocol';
-import { limitsAfterWarmup, limitsBeforeWarmup, parseRouterArgs, type RouterOptions, type TokenLimits } from './config.ts';
+import { limitsAfterWarmup, limitsBeforeWarmup, parseRouterArgs, routerHelp, type RouterOptions, type TokenLimits } from './config.ts';
+import { InvalidArgumentError } from './errors.ts';
 import { createApp } from './http/app.ts';
+import { createLimitedServer } from './http/server-limits.ts';
+import { accessGuards } from './http/access-guards.ts';
 import { HealthMonitor } from './observability/health.ts';
 import { startingApp } from './observability/starting-app.ts';
 import { StatusHistory } from './observability/status-history.ts';
@@ -75,12 +78,14 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
   const metrics = new RouterMetrics({ defaultMetrics: true, model: opts.servedModelName });
   const health = new HealthMonitor(metrics);
   const status = new StatusHistory(metrics, () => health.phase);
-  let handler: RequestListener = startingApp({ health, metrics, status });
-  const server: Server = createServer((req, res) => handler(req, res));
+  const guards = accessGuards(opts, metrics);
+  let handler: RequestListener = startingApp({ health, metrics, status, guards });
+  const server: Server = createLimitedServer(opts, (req, res) => handler(req, res), metrics, logger);
   await listen(server, opts.port, opts.hostname);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.hostname.includes(':') ? `[${opts.hostname}]` : opts.hostname}:${port}`;
-  logger.info({ port, url }, `router listening on ${url} (warming up)`);
+  // Whether a key is required (never the key itself) and which origins may call from a browser.
+  logger.info({ port, url, apiKey: opts.apiKey !== null, corsAllowOrigins: opts.corsAllowOrigins }, `router listening on ${url} (warming up)`);
 
   let shards: ShardedClient | null = null;
   try {
@@ -153,6 +158,8 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       logger,
       status,
       logPrompts: opts.logPrompts,
+      sseMaxBufferedBytes: opts.sseMaxBufferedBytes,
+      guards,
       draining: () => health.phase === 'shutting down',
       servedModelName: opts.servedModelName,
       fingerprint: `tessera-${VERSION}`,
@@ -224,7 +231,20 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
 
 /** `tessera router …` */
 export async function main(argv: string[]): Promise<void> {
-  const opts = parseRouterArgs(argv);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(routerHelp());
+    return;
+  }
+  let opts: RouterOptions;
+  try {
+    opts = parseRouterArgs(argv);
+  } catch (err) {
+    // A usage error is a message for the operator, not a stack trace.
+    if (!(err instanceof InvalidArgumentError)) throw err;
+    console.error(`tessera router: ${err.message}`);
+    process.exitCode = 2;
+    return;
+  }
   const logger = createLogger({ service: 'router', level: opts.logLevel });
   const router = await startRouter(opts, logger);
   const stop = (signal: string) => {

@@ -42,6 +42,17 @@ export class RouterMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  /**
+   * Requests refused at the HTTP edge before any route ran (or streams cut there), by reason:
+   * unauthorized, payload_too_large, unsupported_media_type, bad_body (undecodable, too deep, too
+   * long arrays), slow_reader (SSE client stopped reading), max_connections (socket dropped).
+   */
+  readonly rejected = new Counter({
+    name: 'tessera_requests_rejected_total',
+    help: 'Requests refused at the HTTP edge, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly inputTokens = new Counter({ name: 'tessera_input_tokens_total', help: 'Prompt tokens of finished requests', registers: [this.registry] });
   readonly generatedTokens = new Counter({ name: 'tessera_generated_tokens_total', help: 'Generated tokens of finished requests', registers: [this.registry] });
   readonly finished = new Counter({

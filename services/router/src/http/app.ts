@@ -2,8 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { RouterError, toRouterError } from '../errors.ts';
+import { RouterError, toRouterError, type ErrorCode } from '../errors.ts';
+import { DEFAULT_JSON_BODY_LIMITS, jsonBody, type JsonBodyLimits } from './json-body.ts';
 import { dialectForPath, errorResponse } from './error-response.ts';
+import type { SseLimits } from './sse.ts';
 import { openAIRoutes, type OpenAIRouteDeps } from './routes-openai.ts';
 import { tgiRoutes, type TgiRouteDeps } from './routes-tgi.ts';
 import { statsRoutes, type StatsBody } from './routes-stats.ts';
@@ -13,14 +15,18 @@ import type { StatusHistory } from '../observability/status-history.ts';
 
 export interface AppDeps extends OpenAIRouteDeps, TgiRouteDeps {
   logger?: Logger;
-  /** Largest accepted request body. Default '16mb'. */
-  bodyLimit?: string;
+  /** Body size, nesting depth and array length limits (json-body.ts has the defaults). */
+  bodyLimits?: Partial<JsonBodyLimits>;
   /** Batching/KV counters for GET /stats; without it the route is absent. */
   stats?: () => StatsBody;
   /** Status page data (GET /, /status); without it those routes are absent. */
   status?: StatusHistory;
   /** Put prompt and output text into the request log lines (--log-prompts). Default false. */
   logPrompts?: boolean;
+  /** Bytes a stream may queue for a client that stopped reading before it is cut (--sse-max-buffered-bytes). */
+  sseMaxBufferedBytes?: number;
+  /** CORS and API-key middleware (access-guards.ts), run before anything reads the body. */
+  guards?: RequestHandler[];
   /** True once shutdown began: every route but the probes answers 503. */
   draining?: () => boolean;
 }
@@ -54,21 +60,42 @@ function countRequests(deps: AppDeps): RequestHandler {
   };
 }
 
-function renderErrors(logger: Logger | undefined): ErrorRequestHandler {
+/** tessera_requests_rejected_total reason per edge error code (route-level 4xx are not edge rejections). */
+const REJECT_REASON: Partial<Record<ErrorCode, string>> = {
+  unauthorized: 'unauthorized',
+  payload_too_large: 'payload_too_large',
+  unsupported_media_type: 'unsupported_media_type',
+  bad_request: 'bad_body',
+};
+
+function renderErrors(deps: AppDeps): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const e = err as { type?: string; message?: string };
-    let routerError: RouterError;
-    if (e?.type === 'entity.parse.failed') routerError = new RouterError('bad_request', `request body is not valid JSON: ${e.message}`);
-    else if (e?.type === 'entity.too.large') routerError = new RouterError('bad_request', 'request body is too large');
-    else if (typeof e?.type === 'string' && e.type.startsWith('encoding.')) routerError = new RouterError('bad_request', e.message ?? 'bad body encoding');
-    else routerError = toRouterError(err);
-    if (routerError.code === 'internal') logger?.error({ err, path: req.path }, 'unhandled error');
+    let routerError = toRouterError(err);
+    const requestId = String(res.getHeader('x-request-id') ?? '');
+    if (routerError.code === 'internal') {
+      // The client gets the request id, never the internal message (it may name files or internals).
+      deps.logger?.error({ err, requestId, method: req.method, path: req.path }, 'unhandled error');
+      routerError = new RouterError('internal', `internal error; request id ${requestId}`);
+    }
+    const reason = REJECT_REASON[routerError.code];
+    if (reason !== undefined) deps.metrics.rejected.inc({ reason });
     if (res.headersSent) {
       res.end();
       return;
     }
     const { status, body } = errorResponse(routerError, dialectForPath(req.path));
     res.status(status).json(body);
+  };
+}
+
+function slowReaderCutoff(deps: AppDeps): SseLimits | undefined {
+  if (deps.sseMaxBufferedBytes === undefined) return undefined;
+  return {
+    maxBufferedBytes: deps.sseMaxBufferedBytes,
+    onSlowReader: (res, bufferedBytes) => {
+      deps.metrics.rejected.inc({ reason: 'slow_reader' });
+      deps.logger?.warn({ requestId: res.getHeader('x-request-id'), bufferedBytes }, 'stream client stopped reading: disconnected, generation cancelled');
+    },
   };
 }
 
@@ -80,17 +107,18 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestId);
   app.use(requestLog(deps.logger, deps.logPrompts ?? false));
   app.use(countRequests(deps));
+  for (const guard of deps.guards ?? []) app.use(guard);
   if (deps.draining !== undefined) app.use(refuseWhileDraining(deps.draining));
-  // Parse every body as JSON whatever its content type: many clients omit or mislabel it.
-  app.use(express.json({ limit: deps.bodyLimit ?? '16mb', type: () => true, strict: false }));
+  app.use(jsonBody({ ...DEFAULT_JSON_BODY_LIMITS, ...deps.bodyLimits }));
   app.use(bindRequestContext);
   if (deps.status !== undefined) app.use(statusRoutes({ status: deps.status }));
 
   if (deps.stats !== undefined) app.use(statsRoutes({ stats: deps.stats }));
-  app.use(openAIRoutes(deps));
-  app.use(tgiRoutes(deps));
+  const routeDeps = { ...deps, sse: slowReaderCutoff(deps) };
+  app.use(openAIRoutes(routeDeps));
+  app.use(tgiRoutes(routeDeps));
 
   app.use((req, _res, next) => next(new RouterError('not_found', `no route for ${req.method} ${req.path}`)));
-  app.use(renderErrors(deps.logger));
+  app.use(renderErrors(deps));
   return app;
 }

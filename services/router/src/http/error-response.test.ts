@@ -29,7 +29,7 @@ test('generation failures are 424, not_found 404, anything unknown 500', () => {
 });
 
 test('client mistakes never map to 5xx', () => {
-  for (const code of ['validation', 'bad_request', 'unsupported', 'overloaded', 'not_found'] as const) {
+  for (const code of ['validation', 'bad_request', 'unsupported', 'overloaded', 'not_found', 'unauthorized', 'payload_too_large', 'unsupported_media_type'] as const) {
     assert.ok(statusFor(code, 'openai') < 500 && statusFor(code, 'tgi') < 500, code);
   }
 });

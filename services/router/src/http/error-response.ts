@@ -17,6 +17,9 @@ const STATUS: Record<ErrorCode, Record<ApiDialect, number>> = {
   not_found: { openai: 404, tgi: 404 },
   unavailable: { openai: 503, tgi: 503 },
   internal: { openai: 500, tgi: 500 },
+  unauthorized: { openai: 401, tgi: 401 },
+  payload_too_large: { openai: 413, tgi: 413 },
+  unsupported_media_type: { openai: 415, tgi: 415 },
 };
 
 /** OpenAI `error.type` per code. */
@@ -29,6 +32,9 @@ const OPENAI_TYPE: Record<ErrorCode, string> = {
   not_found: 'invalid_request_error',
   unavailable: 'server_error',
   internal: 'server_error',
+  unauthorized: 'invalid_request_error',
+  payload_too_large: 'invalid_request_error',
+  unsupported_media_type: 'invalid_request_error',
 };
 
 /** TGI `error_type` per code (TGI's own names where it has one). */
@@ -41,6 +47,9 @@ const TGI_TYPE: Record<ErrorCode, string> = {
   not_found: 'not_found',
   unavailable: 'unhealthy',
   internal: 'internal',
+  unauthorized: 'unauthorized',
+  payload_too_large: 'validation',
+  unsupported_media_type: 'validation',
 };
 
 export function statusFor(code: ErrorCode, dialect: ApiDialect): number {
@@ -56,8 +65,17 @@ export interface TgiErrorBody {
   error_type: string;
 }
 
+/** OpenAI `error.code` where OpenAI has one (its clients branch on `invalid_api_key`). */
+const OPENAI_CODE: Partial<Record<ErrorCode, string>> = {
+  not_found: 'unknown_url',
+  overloaded: 'overloaded',
+  unauthorized: 'invalid_api_key',
+  payload_too_large: 'payload_too_large',
+  unsupported_media_type: 'unsupported_media_type',
+};
+
 export function openAIErrorBody(err: RouterError): OpenAIErrorBody {
-  const code = err.code === 'not_found' ? 'unknown_url' : err.code === 'overloaded' ? 'overloaded' : null;
+  const code = OPENAI_CODE[err.code] ?? null;
   return { error: { message: err.message, type: OPENAI_TYPE[err.code], param: err.param, code } };
 }
 

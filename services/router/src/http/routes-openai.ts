@@ -7,7 +7,7 @@ import { GenerationError, RouterError } from '../errors.ts';
 import type { EndEvent, TokenEvent } from '../infer/events.ts';
 import type { Infer } from '../infer/infer.ts';
 import { openAIErrorBody } from './error-response.ts';
-import { clientGone, SseWriter } from './sse.ts';
+import { clientGone, SseWriter, type SseLimits } from './sse.ts';
 
 export interface OpenAIRouteDeps {
   infer: Infer;
@@ -18,6 +18,8 @@ export interface OpenAIRouteDeps {
   createdAt: number;
   maxModelLen: number;
   tokenBytes: TokenBytes;
+  /** Slow-reader cut-off for streams; none when absent. */
+  sse?: SseLimits;
 }
 
 interface Translator<C> {
@@ -31,8 +33,8 @@ interface Translator<C> {
  * usage chunk when asked, then `data: [DONE]`. A failure mid-stream is sent as one error object and
  * cancels the other choices; a client that leaves cancels them all.
  */
-async function streamOpenAI<C>(res: Response, choices: Choices, translators: Translator<C>[], usageChunk: ((ends: EndEvent[]) => C) | null): Promise<void> {
-  const sse = new SseWriter(res, { space: true });
+async function streamOpenAI<C>(res: Response, limits: SseLimits | undefined, choices: Choices, translators: Translator<C>[], usageChunk: ((ends: EndEvent[]) => C) | null): Promise<void> {
+  const sse = new SseWriter(res, { space: true, limits });
   sse.open();
   const ends: EndEvent[] = [];
   let failed = false;
@@ -72,7 +74,7 @@ export function openAIRoutes(deps: OpenAIRouteDeps): Router {
     const { logprobs, includeUsage, stream } = choices.streams[0]!.request;
     if (stream) {
       const translators = choices.streams.map((_, index) => new ChatStreamTranslator(ctx, { index, logprobs, includeUsage, bytes: deps.tokenBytes }));
-      await streamOpenAI(res, choices, translators, includeUsage ? (ends) => chatUsageChunk(ctx, ends) : null);
+      await streamOpenAI(res, deps.sse, choices, translators, includeUsage ? (ends) => chatUsageChunk(ctx, ends) : null);
       return;
     }
     res.json(chatResponse(ctx, await collectAll(choices), logprobs, deps.tokenBytes));
@@ -89,7 +91,7 @@ export function openAIRoutes(deps: OpenAIRouteDeps): Router {
       const translators = choices.streams.map(
         (s, index) => new CompletionStreamTranslator(ctx, { index, includeUsage: r.includeUsage, echo: s.request.returnFullText ? s.request.promptText : null, logprobs: r.logprobs }),
       );
-      await streamOpenAI(res, choices, translators, r.includeUsage ? (ends) => completionUsageChunk(ctx, ends, bestOf) : null);
+      await streamOpenAI(res, deps.sse, choices, translators, r.includeUsage ? (ends) => completionUsageChunk(ctx, ends, bestOf) : null);
       return;
     }
     const all = await collectAll(choices);

@@ -9,7 +9,7 @@ import type { Infer } from '../infer/infer.ts';
 import type { RouterMetrics } from '../metrics.ts';
 import { tgiErrorBody } from './error-response.ts';
 import { tokenizeRoutes } from './routes-tokenize.ts';
-import { clientGone, SseWriter } from './sse.ts';
+import { clientGone, SseWriter, type SseLimits } from './sse.ts';
 
 /** GET /info, as TGI names its fields. */
 export interface TgiInfo {
@@ -49,6 +49,8 @@ export interface TgiRouteDeps {
   info: TgiInfo;
   health: HealthCheck;
   metrics: RouterMetrics;
+  /** Slow-reader cut-off for streams; none when absent. */
+  sse?: SseLimits;
 }
 
 /** Validates and starts a TGI request: best_of sequences (sampling only), timed from here for the headers. */
@@ -79,7 +81,7 @@ async function generate(deps: TgiRouteDeps, res: Response, started: ReturnType<t
 async function generateStream(deps: TgiRouteDeps, res: Response, started: ReturnType<typeof start>): Promise<void> {
   const stream = started.choices.streams[0]!;
   res.set(streamHeaders(deps.info.model_device_type, started.characters));
-  const sse = new SseWriter(res, { space: false });
+  const sse = new SseWriter(res, { space: false, limits: deps.sse });
   sse.open();
   const translator = new TgiStreamTranslator();
   try {

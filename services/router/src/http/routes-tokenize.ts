@@ -5,6 +5,7 @@ import { chatInput } from '../api/chat.ts';
 import { isObject } from '../api/openai.ts';
 import { ValidationError } from '../errors.ts';
 import type { Validator } from '../validation/validate.ts';
+import { encodeBounded } from '../validation/bounded-encode.ts';
 
 export interface TokenizeRouteDeps {
   tokenizer: TextTokenizer;
@@ -48,6 +49,12 @@ function renderChat(validator: Validator, body: Record<string, unknown>): string
 export function tokenizeRoutes(deps: TokenizeRouteDeps): Router {
   const router = Router();
   const tok = deps.tokenizer;
+  /** Texts longer than the model's context are refused once a prefix proves it (tokenizing all of a huge one blocks the event loop). */
+  const encode = (text: string, addSpecialTokens: boolean, field: string): number[] => {
+    const r = encodeBounded((t) => tok.encode(t, { addSpecialTokens }), text, deps.maxModelLen);
+    if ('ids' in r) return r.ids;
+    throw new ValidationError(`\`${field}\` has more than ${r.atLeast} tokens: longer than the model's context (max_model_len ${deps.maxModelLen})`, field);
+  };
 
   router.post('/tokenize', (req: Request, res: Response) => {
     const body: unknown = req.body;
@@ -56,15 +63,15 @@ export function tokenizeRoutes(deps: TokenizeRouteDeps): Router {
     if (body.inputs !== undefined) {
       // TGI: {inputs} → [{id, text, start, stop}]
       if (typeof body.inputs !== 'string') throw new ValidationError('`inputs` must be a string', 'inputs');
-      res.json(withOffsets(tok, tok.encode(body.inputs, { addSpecialTokens: addSpecial ?? true })));
+      res.json(withOffsets(tok, encode(body.inputs, addSpecial ?? true, 'inputs')));
       return;
     }
     // vLLM: {prompt} or {messages} → {count, max_model_len, tokens[, token_strs]}
     let ids: number[];
-    if (body.messages !== undefined) ids = tok.encode(renderChat(deps.validator(), body), { addSpecialTokens: addSpecial ?? false });
+    if (body.messages !== undefined) ids = encode(renderChat(deps.validator(), body), addSpecial ?? false, 'messages');
     else if (body.prompt !== undefined) {
       if (typeof body.prompt !== 'string') throw new ValidationError('`prompt` must be a string', 'prompt');
-      ids = deps.validator().tokenizePrompt({ kind: 'prompt', value: body.prompt, field: 'prompt' }, addSpecial).ids;
+      ids = deps.validator().tokenizePrompt({ kind: 'prompt', value: body.prompt, field: 'prompt' }, addSpecial, deps.maxModelLen).ids;
     } else throw new ValidationError('missing field `inputs` (TGI), `prompt` or `messages` (vLLM)', 'prompt');
     const out: Record<string, unknown> = { count: ids.length, max_model_len: deps.maxModelLen, tokens: ids };
     if (optionalBool(body, 'return_token_strs') === true) out.token_strs = ids.map((id) => tok.piece(id));
@@ -86,7 +93,7 @@ export function tokenizeRoutes(deps: TokenizeRouteDeps): Router {
     if (!isObject(body)) throw new ValidationError('request body must be a JSON object', null);
     if (body.messages === undefined) throw new ValidationError('missing field `messages`', 'messages');
     const templated = renderChat(deps.validator(), body);
-    const ids = tok.encode(templated, { addSpecialTokens: optionalBool(body, 'add_special_tokens') ?? false });
+    const ids = encode(templated, optionalBool(body, 'add_special_tokens') ?? false, 'messages');
     res.json({ tokenize_response: withOffsets(tok, ids), templated_text: templated });
   });
 

@@ -4,6 +4,18 @@ import type { Response } from 'express';
 export interface SseOptions {
   /** Put a space after `data:` (OpenAI and its clients) or not (TGI's wire format). */
   space: boolean;
+  /** Cut clients that stop reading (see SseLimits). */
+  limits?: SseLimits;
+}
+
+/**
+ * A client that stops reading would make its stream queue every remaining token in memory while
+ * its generation keeps its KV blocks. Past maxBufferedBytes the response is destroyed: the 'close'
+ * reaches clientGone(), which cancels the generation like any disconnect.
+ */
+export interface SseLimits {
+  maxBufferedBytes: number;
+  onSlowReader(res: Response, bufferedBytes: number): void;
 }
 
 /** Frames one event: every line of `data` gets its own `data:` field (SSE forbids raw newlines). */
@@ -42,7 +54,15 @@ export class SseWriter {
   }
 
   send(data: string): void {
-    if (this.writable) this.#res.write(sseFrame(data, this.#opts));
+    if (!this.writable) return;
+    this.#res.write(sseFrame(data, this.#opts));
+    const limits = this.#opts.limits;
+    // writableLength: bytes queued in Node (response and socket) that the kernel did not take yet.
+    if (limits !== undefined && this.#res.writableLength > limits.maxBufferedBytes) {
+      limits.onSlowReader(this.#res, this.#res.writableLength);
+      this.#ended = true;
+      this.#res.destroy();
+    }
   }
 
   /** OpenAI's end-of-stream sentinel. */

@@ -1,6 +1,6 @@
 // @module The HTTP app served while the router warms up: probes, metrics and the status page answer; the rest is 503.
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { RouterMetrics } from '../metrics.ts';
 import { RouterError } from '../errors.ts';
 import { dialectForPath, errorResponse } from '../http/error-response.ts';
@@ -12,6 +12,8 @@ export interface StartingAppDeps {
   health: HealthMonitor;
   metrics: RouterMetrics;
   status: StatusHistory;
+  /** CORS and API-key middleware: the warming-up router guards its routes as the serving one does. */
+  guards?: RequestHandler[];
 }
 
 export function startingApp(deps: StartingAppDeps): Express {
@@ -22,6 +24,7 @@ export function startingApp(deps: StartingAppDeps): Express {
     res.setHeader('x-request-id', given !== undefined && given.length > 0 && given.length <= 200 ? given : randomUUID());
     next();
   });
+  for (const guard of deps.guards ?? []) app.use(guard);
   app.use(statusRoutes({ status: deps.status }));
   app.get('/health', async (_req, res) => {
     const h = await deps.health.check();

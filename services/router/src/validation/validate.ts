@@ -3,6 +3,7 @@ import { randomInt } from 'node:crypto';
 import type { GenerationDefaults } from '@tessera/model-files';
 import { ChatTemplateError, type ChatMessage, type ChatTemplate, type TextTokenizer } from '@tessera/tokenization';
 import { UnsupportedError, ValidationError } from '../errors.ts';
+import { encodeBounded } from './bounded-encode.ts';
 import type { GenerateRequest, ParamKey, PromptInput, ValidRequest } from './valid-request.ts';
 
 export interface ValidationLimits {
@@ -77,7 +78,8 @@ export class Validator {
       throw new ValidationError(`\`${p.name('truncate')}\` must be ≤ ${maxInputTokens} (max_input_tokens). Given: ${truncate}`, p.name('truncate'));
     }
     const addSpecialTokens = p.bool('addSpecialTokens');
-    const { ids, promptText } = this.#tokenize(req.input, addSpecialTokens);
+    // With `truncate` a long prompt is legitimate (its tail is kept), so only then is all of it tokenized.
+    const { ids, promptText } = this.#tokenize(req.input, addSpecialTokens, truncate === undefined ? maxInputTokens : null);
     if (ids.length === 0) throw new ValidationError(`\`${req.input.field}\` has no tokens (empty prompt without special tokens)`, req.input.field);
     const inputIds = truncate !== undefined && ids.length > truncate ? ids.slice(ids.length - truncate) : ids;
     if (inputIds.length > maxInputTokens) {
@@ -225,24 +227,31 @@ export class Validator {
     return out;
   }
 
-  #tokenize(input: PromptInput, addSpecial: boolean | undefined): { ids: number[]; promptText: string } {
+  /** `maxTokens`: stop early (ValidationError) once the prompt is known to be longer; null: tokenize it all. */
+  #tokenize(input: PromptInput, addSpecial: boolean | undefined, maxTokens: number | null): { ids: number[]; promptText: string } {
     const tok = this.#deps.tokenizer;
+    const encode = (text: string, addSpecialTokens: boolean): number[] => {
+      if (maxTokens === null) return tok.encode(text, { addSpecialTokens });
+      const r = encodeBounded((t) => tok.encode(t, { addSpecialTokens }), text, maxTokens);
+      if ('ids' in r) return r.ids;
+      throw new ValidationError(`\`${input.field}\` must have less than ${maxTokens + 1} tokens (max_input_tokens). Given: more than ${r.atLeast}`, input.field);
+    };
     const v = input.value;
     // The chat template writes its own BOS: special tokens are not added unless asked (as vLLM).
     if (input.kind === 'chat') {
       const text = this.renderChat(input);
-      return { ids: tok.encode(text, { addSpecialTokens: addSpecial ?? false }), promptText: text };
+      return { ids: encode(text, addSpecial ?? false), promptText: text };
     }
     const addSpecialTokens = addSpecial ?? true;
     if (typeof v === 'string') {
       if (input.kind === 'text' && v.length === 0) throw new ValidationError(`\`${input.field}\` cannot be empty`, input.field);
-      return { ids: tok.encode(v, { addSpecialTokens }), promptText: v };
+      return { ids: encode(v, addSpecialTokens), promptText: v };
     }
     if (input.kind === 'prompt' && Array.isArray(v)) {
       // OpenAI accepts a string, [string], token ids, or [token ids]; one prompt per request for now.
       const one = v.length === 1 && (typeof v[0] === 'string' || Array.isArray(v[0])) ? v[0] : v;
       if (typeof one === 'string') {
-        return { ids: tok.encode(one, { addSpecialTokens }), promptText: one };
+        return { ids: encode(one, addSpecialTokens), promptText: one };
       }
       if (Array.isArray(one) && one.length > 0 && one.every((x) => Number.isInteger(x))) {
         const bad = one.find((x) => x < 0 || x >= tok.vocabSize);
@@ -258,8 +267,8 @@ export class Validator {
   }
 
   /** A prompt's token ids and text as generation would see them (before truncation); for /tokenize. */
-  tokenizePrompt(input: PromptInput, addSpecialTokens?: boolean): { ids: number[]; promptText: string } {
-    return this.#tokenize(input, addSpecialTokens);
+  tokenizePrompt(input: PromptInput, addSpecialTokens?: boolean, maxTokens: number | null = null): { ids: number[]; promptText: string } {
+    return this.#tokenize(input, addSpecialTokens, maxTokens);
   }
 
   /** The chat template applied to `messages` (also for /chat_tokenize); throws ValidationError. */
@@ -267,6 +276,12 @@ export class Validator {
     const messages = input.value;
     if (!Array.isArray(messages) || messages.length === 0) {
       throw new ValidationError(`\`${input.field}\` must be a non-empty array of messages`, input.field);
+    }
+    // Rendering is linear in the messages and blocks the event loop; no template renders a message in
+    // under one token, so more messages than max_input_tokens can never fit.
+    const maxMessages = this.#deps.limits.maxInputTokens;
+    if (messages.length > maxMessages) {
+      throw new ValidationError(`\`${input.field}\` has ${messages.length} messages: more than max_input_tokens (${maxMessages}) can hold`, input.field);
     }
     messages.forEach((m: unknown, i) => {
       const msg = m as Record<string, unknown> | null;
@@ -276,6 +291,18 @@ export class Validator {
       const c = msg.content;
       if (c !== undefined && c !== null && typeof c !== 'string' && !Array.isArray(c)) {
         throw new ValidationError(`\`${input.field}[${i}].content\` must be a string, an array of parts, or null`, input.field);
+      }
+      // Parts reach the template package unchecked otherwise: `[null]` must be the client's error, not a TypeError.
+      if (Array.isArray(c)) {
+        c.forEach((part: unknown, j) => {
+          const p = part as Record<string, unknown> | null;
+          if (p === null || typeof p !== 'object' || Array.isArray(p) || typeof p.type !== 'string') {
+            throw new ValidationError(`\`${input.field}[${i}].content[${j}]\` must be an object with a string \`type\``, input.field);
+          }
+          if (p.type === 'text' && typeof p.text !== 'string') {
+            throw new ValidationError(`\`${input.field}[${i}].content[${j}].text\` must be a string`, input.field);
+          }
+        });
       }
     });
     const flag = (v: unknown, name: string): boolean | undefined => {
