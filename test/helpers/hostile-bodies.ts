@@ -1,17 +1,9 @@
 // @module Seeded generator of hostile HTTP requests (bodies, content types, encodings) for the edge fuzz test.
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { uniformSource } from '../reference/random-model.ts';
 
-/** mulberry32: a tiny seeded PRNG, so a failing case can be replayed from its seed and index. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32), so a failing case can be replayed from its seed and index. */
+export const prng = uniformSource;
 
 export interface HostileRequest {
   route: string;

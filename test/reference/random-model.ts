@@ -21,8 +21,8 @@ export const SMALL_CONFIG: ModelConfig = {
   slidingWindow: null,
 };
 
-/** mulberry32: tiny, fast and good enough for weights. */
-function uniformSource(seed: number): () => number {
+/** mulberry32: tiny, fast and good enough for weights (and for seeded test inputs that must replay). */
+export function uniformSource(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
