@@ -14,6 +14,8 @@ test('a generated HF model written as F32 GGUF loads back identical: config, eve
   const file = path.join(dir, 'model.gguf');
   const types = writeModelAsGguf(hf, file, 'F32');
   assert.ok(Object.values(types).every((type) => type === 'F32'));
+  // llama.cpp refuses pre-tokenizer names it does not know ('gpt2' is not one; 'gpt-2' is).
+  assert.equal(openGguf(file).metadata.get('tokenizer.ggml.pre'), 'gpt-2');
   const gguf = await loadModel(file);
   assert.deepEqual({ ...gguf.config }, { ...hf.config });
   for (const name of hf.tensorNames()) assert.deepEqual(gguf.tensor(name).data, hf.tensor(name).data, name);

@@ -37,7 +37,7 @@ function tokenizerMetadata(model: LoadedModel, label: string): [string, TypedVal
   const config = model.tokenizer.tokenizerConfig;
   const entries: [string, TypedValue][] = [
     ['tokenizer.ggml.model', gv.str('gpt2')],
-    ['tokenizer.ggml.pre', gv.str('gpt2')],
+    ['tokenizer.ggml.pre', gv.str('gpt-2')],
     ['tokenizer.ggml.tokens', gv.arr(GgufValueType.STRING, tokens)],
     ['tokenizer.ggml.token_type', gv.arr(GgufValueType.INT32, types)],
     ['tokenizer.ggml.merges', gv.arr(GgufValueType.STRING, merges)],
