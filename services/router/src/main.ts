@@ -19,6 +19,7 @@ import { RouterMetrics } from './metrics.ts';
 import { Batcher } from './scheduler/batcher.ts';
 import { BlockAllocator } from './scheduler/block-allocator.ts';
 import { ShardedClient } from './shard-client/sharded-client.ts';
+import { ShardLifecycle } from './shard-client/shard-lifecycle.ts';
 import { Validator } from './validation/validate.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -94,11 +95,10 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
     logger.info({ shards: shards.uris, model: shardInfo.modelId, dtype: shardInfo.dtype, device: shardInfo.deviceType, weights: shardInfo.weightTypes }, 'shards connected');
     const before = limitsBeforeWarmup(opts, shardInfo.maxPositionEmbeddings);
     const warmupStarted = performance.now();
-    const warmup = await shards.warmup({
-      maxBatchPrefillTokens: before.maxBatchPrefillTokens,
-      maxTotalTokens: before.maxTotalTokens,
-      maxBatchSize: before.maxBatchSize ?? 0,
-    });
+    const warmupRequest = { maxBatchPrefillTokens: before.maxBatchPrefillTokens, maxTotalTokens: before.maxTotalTokens, maxBatchSize: before.maxBatchSize ?? 0 };
+    const warmup = await shards.warmup(warmupRequest);
+    // The instances this warmup is valid for: a shard reporting another one has restarted (shard-lifecycle.ts).
+    const instanceIds = (await shards.healthEach()).map((h) => (h.ok ? h.instanceId : ''));
     const limits = limitsAfterWarmup(opts, before, warmup.numBlocks * warmup.blockSize);
     logger.info(
       { ...limits, numBlocks: warmup.numBlocks, blockSize: warmup.blockSize, kvCacheBytes: warmup.kvCacheBytes, ms: Math.round(performance.now() - warmupStarted) },
@@ -107,7 +107,25 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
 
     const allocator = new BlockAllocator({ numBlocks: warmup.numBlocks, blockSize: warmup.blockSize, prefixCaching: opts.prefixCaching });
     metrics.attachAllocator(allocator);
-    const batcher = new Batcher({ shards, allocator, metrics, logger, limits: { ...limits, waitingServedRatio: opts.waitingServedRatio, maxWaitingTokens: opts.maxWaitingTokens } });
+    let lifecycle: ShardLifecycle | null = null;
+    const batcher = new Batcher({
+      shards,
+      allocator,
+      metrics,
+      logger,
+      limits: { ...limits, waitingServedRatio: opts.waitingServedRatio, maxWaitingTokens: opts.maxWaitingTokens },
+      onShardFailure: () => lifecycle?.checkNow(),
+    });
+    lifecycle = new ShardLifecycle({
+      shards,
+      batcher,
+      warmup: { ...warmupRequest, numBlocks: warmup.numBlocks },
+      instanceIds,
+      onRecovered: () => allocator.forgetCachedPrefixes(),
+      metrics,
+      logger,
+    });
+    const shardLifecycle = lifecycle;
     const validator = new Validator({
       tokenizer,
       chatTemplate: chat.template,
@@ -161,7 +179,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       tokenBytes: (id) => tokenizer.tokenBytes(id),
       health: () => health.check(),
     });
-    health.markReady(connected);
+    health.markReady(connected, shardLifecycle);
     status.start({
       queueSize: () => batcher.queueSize,
       runningSize: () => batcher.runningSize,
@@ -194,6 +212,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       logger.info({ inFlight: infer.inFlight, timeoutSeconds: opts.shutdownTimeoutSeconds }, 'draining: new requests get 503');
       const drained = await Promise.race([infer.idle().then(() => true), sleep(timeoutMs).then(() => false)]);
       if (!drained) logger.warn({ inFlight: infer.inFlight }, 'shutdown timeout: failing the requests still in flight');
+      await shardLifecycle.close();
       await batcher.close();
       status.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

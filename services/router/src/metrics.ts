@@ -117,6 +117,11 @@ export class RouterMetrics {
     labelNames: ['shard'] as const,
     registers: [this.registry],
   });
+  readonly shardRecoveries = new Counter({
+    name: 'tessera_shard_recoveries_total',
+    help: 'Times a shard stopped answering, restarted or lost its warm-up and the router began recovering (re-warmup)',
+    registers: [this.registry],
+  });
   readonly ready = new Gauge({ name: 'tessera_ready', help: '1 when warmed up, every shard healthy and not shutting down', registers: [this.registry] });
   /** Plain running totals for the status page (prom-client values are only readable asynchronously). */
   readonly live = { tokens: 0, firstTokens: 0, ttftSecondsSum: 0 };

@@ -1,4 +1,5 @@
 // @module The shard's gRPC face: ShardHandlers over the runner thread (decode → call → encode), and binding.
+import { randomUUID } from 'node:crypto';
 import { CHANNEL_OPTIONS, grpc, serviceDefinition, toServiceImplementation, type ShardHandlers } from '@tessera/protocol';
 import type { RunnerClient } from './runner-client.ts';
 
@@ -8,16 +9,26 @@ class RunnerUnavailableError extends Error {
   readonly grpcCode = grpc.status.UNAVAILABLE;
 }
 
-export function createShardHandlers(client: RunnerClient): ShardHandlers {
+/**
+ * `instanceId` (random per process) and `warmedUp` let the router tell a restarted shard, whose KV cache
+ * and batches are gone, from one that only dropped its connection.
+ */
+export function createShardHandlers(client: RunnerClient, instanceId: string = randomUUID()): ShardHandlers {
+  let warmedUp = false;
   return {
-    info: () => client.call('info', undefined),
+    info: async () => ({ ...(await client.call('info', undefined)), instanceId }),
     // Answered here, not on the runner thread, which may be busy in a long prefill.
     health: async () => {
       if (!client.alive) throw new RunnerUnavailableError('model runner thread is not running');
       const failure = client.collectiveFailure;
       if (failure !== null) throw new RunnerUnavailableError(`tensor-parallel group is broken: ${failure}`);
+      return { instanceId, warmedUp };
     },
-    warmup: (req) => client.call('warmup', req),
+    warmup: async (req) => {
+      const res = await client.call('warmup', req);
+      warmedUp = true;
+      return res;
+    },
     prefill: (req) => client.call('prefill', req),
     decode: (req) => client.call('decode', req),
     filterBatch: (req) => client.call('filterBatch', req),
