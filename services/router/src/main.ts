@@ -9,6 +9,7 @@ import { createLogger } from '@tessera/protocol';
 import { limitsAfterWarmup, limitsBeforeWarmup, parseRouterArgs, type RouterOptions, type TokenLimits } from './config.ts';
 import { createApp } from './http/app.ts';
 import { HealthMonitor } from './observability/health.ts';
+import { EventLoopDelay } from './observability/event-loop-delay.ts';
 import { startingApp } from './observability/starting-app.ts';
 import { StatusHistory } from './observability/status-history.ts';
 import { toStatsBody } from './http/routes-stats.ts';
@@ -21,6 +22,7 @@ import { BlockAllocator } from './scheduler/block-allocator.ts';
 import { ShardedClient } from './shard-client/sharded-client.ts';
 import { ShardLifecycle } from './shard-client/shard-lifecycle.ts';
 import { Validator } from './validation/validate.ts';
+import { EncoderPool } from './validation/prompt-encoder.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -44,14 +46,17 @@ export interface RunningRouter {
 /** What the router needs from the model files (a LoadedModel has it; tests pass a synthetic one). */
 export type RouterModel = Pick<LoadedModel, 'tokenizer' | 'generation' | 'eosTokenIds'>;
 
-function chatTemplateOf(model: RouterModel, file: string | null, logger: Logger): { template: ChatTemplate | null; error?: string } {
+function chatTemplateOf(model: RouterModel, file: string | null, logger: Logger): { template: ChatTemplate | null; source: string | null; error?: string } {
   // A template given on the command line must load: a typo there is a start-up error, not a 422 later.
-  if (file !== null) return { template: new ChatTemplate(readFileSync(file, 'utf8')) };
+  if (file !== null) {
+    const source = readFileSync(file, 'utf8');
+    return { template: new ChatTemplate(source), source };
+  }
   try {
-    return { template: new ChatTemplate(model.tokenizer.chatTemplate) };
+    return { template: new ChatTemplate(model.tokenizer.chatTemplate), source: model.tokenizer.chatTemplate };
   } catch (err) {
     logger.warn({ reason: (err as Error).message }, 'chat completions disabled');
-    return { template: null, error: (err as Error).message };
+    return { template: null, source: null, error: (err as Error).message };
   }
 }
 
@@ -75,6 +80,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function startRouter(opts: RouterOptions, logger: Logger, model?: RouterModel): Promise<RunningRouter> {
   const metrics = new RouterMetrics({ defaultMetrics: true, model: opts.servedModelName });
   const health = new HealthMonitor(metrics);
+  const eventLoop = new EventLoopDelay();
+  metrics.attachEventLoop(eventLoop);
   const status = new StatusHistory(metrics, () => health.phase);
   let handler: RequestListener = startingApp({ health, metrics, status });
   const server: Server = createServer((req, res) => handler(req, res));
@@ -134,7 +141,11 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       eosTokenIds: model.eosTokenIds,
       generation: opts.generationConfig === 'none' ? {} : model.generation,
     });
-    const infer = new Infer({ validator, batcher, tokenizer, maxConcurrentRequests: opts.maxConcurrentRequests, metrics });
+    const encoder =
+      opts.validationWorkers > 0
+        ? new EncoderPool({ tokenizer: model.tokenizer, chatTemplate: chat.source, chatTemplateError: chat.error, limits }, opts.validationWorkers)
+        : undefined;
+    const infer = new Infer({ validator, encoder, batcher, tokenizer, maxConcurrentRequests: opts.maxConcurrentRequests, metrics });
     const info: TgiInfo = {
       model_id: opts.modelId,
       served_model_name: opts.servedModelName,
@@ -154,7 +165,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       max_waiting_tokens: opts.maxWaitingTokens,
       max_batch_size: limits.maxBatchSize,
       max_batch_prefill_tokens: limits.maxBatchPrefillTokens,
-      validation_workers: 1,
+      validation_workers: opts.validationWorkers,
       max_client_batch_size: opts.maxClientBatchSize,
       router: 'tessera',
       version: VERSION,
@@ -214,6 +225,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       if (!drained) logger.warn({ inFlight: infer.inFlight }, 'shutdown timeout: failing the requests still in flight');
       await shardLifecycle.close();
       await batcher.close();
+      await encoder?.close();
       status.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets become idle as their last responses (error events included) are written.
@@ -224,6 +236,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       server.closeAllConnections();
       await closed;
       connected.close();
+      eventLoop.stop();
       logger.info('router stopped');
     };
     return {
@@ -234,6 +247,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
     };
   } catch (err) {
     health.markShuttingDown();
+    eventLoop.stop();
     shards?.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -37,8 +37,9 @@ export interface ShardLifecycleOptions {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
- * Policy (docs/observability.md, "Shard restarts"): when a shard stops answering, reports a new
- * instance id (it restarted) or no KV cache, requests running on the shards end with an error at once
+ * Policy (docs/observability.md, "Shard restarts"): when a shard reports a new instance id (it
+ * restarted) or no KV cache, or a shard call failed and a shard then does not answer, requests running
+ * on the shards end with an error at once
  * (their KV is gone; streamed tokens cannot be taken back), queued and new requests get 503, and
  * /health is 503. Every `retryMs` the lifecycle probes again; once every shard answers, it re-runs
  * Warmup on all ranks (tensor-parallel ranks warm up together) with the same block count, checks the
@@ -66,12 +67,14 @@ export class ShardLifecycle {
 
   /**
    * Judges one probe of every shard: null when each answered with the instance that was warmed up,
-   * else why not, and a recovery starts (once).
+   * else why not. A shard that lost its state (restarted, not warmed up) starts a recovery; one that
+   * merely does not answer does so only after a shard call failed too (`afterFailure`): a missed
+   * probe alone must not end streams whose batches may still be alive on the shard.
    */
-  judge(health: readonly ShardHealth[]): string | null {
+  judge(health: readonly ShardHealth[], afterFailure = false): string | null {
     if (this.#recovering !== null || this.#closed) return this.#recovering;
-    const problem = this.#problemOf(health);
-    if (problem !== null) this.#startRecovery(problem);
+    const { problem, lost } = this.#problemOf(health);
+    if (problem !== null && (lost || afterFailure)) this.#startRecovery(problem);
     return problem;
   }
 
@@ -81,7 +84,7 @@ export class ShardLifecycle {
     this.#probing = true;
     void this.#opts.shards
       .healthEach()
-      .then((h) => this.judge(h))
+      .then((h) => this.judge(h, true))
       .finally(() => (this.#probing = false));
   }
 
@@ -91,16 +94,19 @@ export class ShardLifecycle {
     await this.#recovery;
   }
 
-  #problemOf(health: readonly ShardHealth[]): string | null {
+  /** What is wrong, and whether some shard lost its KV and batches (restarted or not warmed up). */
+  #problemOf(health: readonly ShardHealth[]): { problem: string | null; lost: boolean } {
     const uris = this.#opts.shards.uris;
+    let lost = false;
     const problems = health.flatMap((h, rank) => {
       const who = `shard ${rank} (${uris[rank] ?? '?'})`;
       if (!h.ok) return [`${who} is not answering: ${h.error}`];
+      lost ||= h.instanceId !== this.#expected[rank] || !h.warmedUp;
       if (h.instanceId !== this.#expected[rank]) return [`${who} restarted`];
       if (!h.warmedUp) return [`${who} has no KV cache (not warmed up)`];
       return [];
     });
-    return problems.length > 0 ? problems.join('; ') : null;
+    return { problem: problems.length > 0 ? problems.join('; ') : null, lost };
   }
 
   #startRecovery(reason: string): void {
