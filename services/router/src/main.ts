@@ -189,6 +189,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       maxModelLen: limits.maxTotalTokens,
       tokenBytes: (id) => tokenizer.tokenBytes(id),
       health: () => health.check(),
+      ...(encoder !== undefined ? { parseJson: (body: Uint8Array) => encoder.parseJson(body) } : {}),
     });
     health.markReady(connected, shardLifecycle);
     status.start({

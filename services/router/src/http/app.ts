@@ -6,6 +6,7 @@ import { RouterError, toRouterError } from '../errors.ts';
 import { dialectForPath, errorResponse } from './error-response.ts';
 import { openAIRoutes, type OpenAIRouteDeps } from './routes-openai.ts';
 import { tgiRoutes, type TgiRouteDeps } from './routes-tgi.ts';
+import { offloadLargeJson } from './offload-json.ts';
 import { statsRoutes, type StatsBody } from './routes-stats.ts';
 import { bindRequestContext, requestLog } from '../observability/request-log.ts';
 import { statusRoutes } from '../observability/status-routes.ts';
@@ -13,8 +14,8 @@ import type { StatusHistory } from '../observability/status-history.ts';
 
 export interface AppDeps extends OpenAIRouteDeps, TgiRouteDeps {
   logger?: Logger;
-  /** Largest accepted request body. Default '16mb'. */
-  bodyLimit?: string;
+  /** Largest accepted request body, in bytes. Default 16 MiB. */
+  bodyLimit?: number;
   /** Batching/KV counters for GET /stats; without it the route is absent. */
   stats?: () => StatsBody;
   /** Status page data (GET /, /status); without it those routes are absent. */
@@ -23,7 +24,12 @@ export interface AppDeps extends OpenAIRouteDeps, TgiRouteDeps {
   logPrompts?: boolean;
   /** True once shutdown began: every route but the probes answers 503. */
   draining?: () => boolean;
+  /** Parses a large JSON body off the event loop (the encoder pool); without it express.json parses every body. */
+  parseJson?: (body: Uint8Array) => Promise<unknown>;
 }
+
+/** Default largest request body (16 MiB). */
+const BODY_LIMIT_BYTES = 16 * 2 ** 20;
 
 /** Routes that keep answering while draining (probes and scrapes). */
 const PROBE_PATHS = new Set(['/health', '/live', '/metrics', '/status']);
@@ -81,8 +87,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLog(deps.logger, deps.logPrompts ?? false));
   app.use(countRequests(deps));
   if (deps.draining !== undefined) app.use(refuseWhileDraining(deps.draining));
+  if (deps.parseJson !== undefined) app.use(offloadLargeJson(deps.parseJson, { limitBytes: deps.bodyLimit ?? BODY_LIMIT_BYTES }));
   // Parse every body as JSON whatever its content type: many clients omit or mislabel it.
-  app.use(express.json({ limit: deps.bodyLimit ?? '16mb', type: () => true, strict: false }));
+  app.use(express.json({ limit: deps.bodyLimit ?? BODY_LIMIT_BYTES, type: () => true, strict: false }));
   app.use(bindRequestContext);
   if (deps.status !== undefined) app.use(statusRoutes({ status: deps.status }));
 

@@ -17,10 +17,27 @@ const validator = new Validator({
   eosTokenIds: [],
 });
 
-port.on('message', ({ id, input, options }: EncodeCall) => {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseJson(body: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new RouterError('bad_request', 'request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new RouterError('bad_request', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+port.on('message', (job: EncodeCall) => {
+  const { id } = job;
   let reply: EncodeReply;
   try {
-    reply = { id, ok: true, encoded: validator.encodePrompt(input, options) };
+    reply = { id, ok: true, result: job.kind === 'parseJson' ? parseJson(job.body) : validator.encodePrompt(job.input, job.options) };
   } catch (err) {
     // RouterErrors (validation) keep their code and field; anything else is a bug, reported as internal.
     const e = err as Error;

@@ -66,3 +66,20 @@ test('a 1 MiB prompt that cannot fit max_input_tokens is refused from its length
     await t.close();
   }
 });
+
+test('large bodies are parsed on the worker threads with the same answers: valid JSON served, invalid JSON refused as express.json would (TGI: 422, OpenAI: 400)', async () => {
+  const t = await startTestRouter();
+  try {
+    const pad = ' '.repeat(100_000);
+    const ok = await postJson(`${t.url}/generate`, `${pad}{"inputs": "Hello a", "parameters": {"max_new_tokens": 2}}${pad}`);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.generated_text, 'bc');
+    const bad = await postJson(`${t.url}/generate`, `{"inputs": "${'a'.repeat(100_000)}"`);
+    assert.equal(bad.status, 422);
+    assert.match(bad.body.error, /not valid JSON/);
+    const badOpenAI = await postJson(`${t.url}/v1/completions`, `{"prompt": "${'a'.repeat(100_000)}"`);
+    assert.equal(badOpenAI.status, 400);
+  } finally {
+    await t.close();
+  }
+});

@@ -28,14 +28,11 @@ export interface EncoderInit {
   limits: ValidationLimits;
 }
 
-export interface EncodeCall {
-  id: number;
-  input: PromptInput;
-  options: PromptOptions;
-}
+/** A job for a worker: encode a prompt, or parse a large JSON request body (http/offload-json.ts). */
+export type EncodeCall = { id: number; kind: 'encode'; input: PromptInput; options: PromptOptions } | { id: number; kind: 'parseJson'; body: Uint8Array };
 
 export type EncodeReply =
-  | { id: number; ok: true; encoded: EncodedPrompt }
+  | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; code: ErrorCode; message: string; param: string | null };
 
 // The worker runs TypeScript too: register tsx inside it before importing the entry (as the shard's runner thread does).
@@ -49,7 +46,7 @@ function toError(reply: Extract<EncodeReply, { ok: false }>): RouterError {
   return new RouterError(reply.code, reply.message, reply.param);
 }
 
-type Pending = { resolve: (e: EncodedPrompt) => void; reject: (e: Error) => void };
+type Pending = { resolve: (result: unknown) => void; reject: (e: Error) => void };
 
 /** One worker and the calls it has not answered yet. */
 class EncoderWorker {
@@ -65,7 +62,7 @@ class EncoderWorker {
       const p = this.pending.get(msg.id);
       if (p === undefined) return;
       this.pending.delete(msg.id);
-      if (msg.ok) p.resolve(msg.encoded);
+      if (msg.ok) p.resolve(msg.result);
       else p.reject(toError(msg));
     });
     const fail = (err: Error) => {
@@ -109,13 +106,21 @@ export class EncoderPool implements PromptEncoder {
   }
 
   encode(input: PromptInput, options: PromptOptions): Promise<EncodedPrompt> {
+    return this.#call({ id: this.#nextId++, kind: 'encode', input, options }) as Promise<EncodedPrompt>;
+  }
+
+  /** JSON.parse of a request body (its buffer is transferred: do not use it afterwards); a syntax error rejects as bad_request. */
+  parseJson(body: Uint8Array): Promise<unknown> {
+    return this.#call({ id: this.#nextId++, kind: 'parseJson', body }, [body.buffer as ArrayBuffer]);
+  }
+
+  #call(job: EncodeCall, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.#closed) return Promise.reject(new RouterError('unavailable', 'the router is shutting down'));
     const worker = this.#workers.filter((w) => !w.failed).reduce<EncoderWorker | null>((a, w) => (a === null || w.pending.size < a.pending.size ? w : a), null);
     if (worker === null) return Promise.reject(new RouterError('internal', 'no prompt encoder thread is running'));
-    const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      worker.pending.set(id, { resolve, reject });
-      worker.worker.postMessage({ id, input, options } satisfies EncodeCall);
+      worker.pending.set(job.id, { resolve, reject });
+      worker.worker.postMessage(job, transfer);
     });
   }
 
