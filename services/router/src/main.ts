@@ -214,6 +214,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
         version: VERSION,
       },
     });
+    eventLoop.reset();
     logger.info({ port, url, model: opts.servedModelName }, `router ready on ${url}`);
 
     let closing: Promise<void> | null = null;

@@ -36,6 +36,12 @@ export class EventLoopDelay {
     return { p50: Math.max(now.p50, prev.p50), p99: Math.max(now.p99, prev.p99), max: Math.max(now.max, prev.max) };
   }
 
+  /** Forgets what was measured so far (start-up loads files synchronously; that is not serving). */
+  reset(): void {
+    this.#previous = NONE;
+    this.#histogram.reset();
+  }
+
   stop(): void {
     clearInterval(this.#timer);
     this.#histogram.disable();
