@@ -127,10 +127,12 @@ test('a tensor-parallel rank killed and restarted under load: the surviving rank
   ranks[1]!.process.kill('SIGKILL');
   await ranks[1]!.exited;
   await waitUntil('/health 503 after the kill', async () => (await fetch(`${url}/health`)).status === 503, 5_000, [router]);
+  const restartedAt = Date.now();
   const restarted = startService('rank 1 (restarted)', shardArgs(model, ports[1]!, { rank: 1, masterPort }));
   services.push(restarted);
   await waitUntil('/health 200 again', async () => (await fetch(`${url}/health`)).status === 200, 120_000, [router, ranks[0]!, restarted]);
   const healthyAt = Date.now();
+  console.log(`tensor parallel: rank 1 restarted → group re-formed and re-warmed, /health 200 after ${healthyAt - restartedAt} ms`);
   await waitUntil('requests served after the restart', async () => outcomes.filter((o) => o.error === null && o.endedAt > healthyAt).length >= 6, 60_000, [router, ranks[0]!, restarted]);
   stop = true;
   await Promise.all(clients);
