@@ -22,8 +22,8 @@ export function offloadLargeJson(parse: (body: Uint8Array) => Promise<unknown>, 
     const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
     const plain = (encoding === undefined || encoding === 'identity') && (charset === undefined || /^utf-?8$/i.test(charset));
     if (!(length > threshold) || length > opts.limitBytes || !plain || (req as { _body?: boolean })._body) return next();
-    // One buffer of the announced size: it is transferred to the worker, not copied.
-    const body = new Uint8Array(new ArrayBuffer(length));
+    // One buffer of the announced size, filled as chunks arrive.
+    const body = Buffer.allocUnsafe(length);
     let received = 0;
     req.on('data', (chunk: Buffer) => {
       if (received + chunk.length > length) {

@@ -62,6 +62,7 @@ export class Infer {
     const options = this.#opts.validator.promptOptions(req);
     const encoder = this.#opts.encoder;
     if (encoder === undefined) return this.#opts.validator.encodePrompt(req.input, options);
+    this.#opts.validator.rejectLongText(req.input, options);
     this.#encoding++;
     try {
       return await encoder.encode(req.input, options);

@@ -290,6 +290,18 @@ export class Validator {
     return this.encodePrompt(input, { addSpecialTokens, truncate: undefined });
   }
 
+  /**
+   * The byte-length refusal of encodePrompt for a plain-text prompt, without rendering or tokenizing:
+   * Infer runs it on the event loop (a fraction of a millisecond per MiB) so that a prompt refused
+   * anyway is not first copied to a worker thread.
+   */
+  rejectLongText(input: PromptInput, options: PromptOptions): void {
+    if (options.truncate !== undefined || input.kind === 'chat') return;
+    const v = input.value;
+    const text = typeof v === 'string' ? v : Array.isArray(v) && v.length === 1 && typeof v[0] === 'string' ? v[0] : null;
+    if (text !== null) this.#rejectByLength(text, input.field);
+  }
+
   /** Tokenizing megabytes takes seconds: a text too long for max_input_tokens at any tokenization is refused from its length. */
   #rejectByLength(text: string, field: string): void {
     const { maxInputTokens } = this.#deps.limits;
