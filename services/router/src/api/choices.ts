@@ -69,11 +69,12 @@ export async function startChoices(infer: Infer, req: GenerateRequest, inputs: P
   const seed = req.params.seed;
   const streams: InferStream[] = [];
   try {
+    const single = { ...req.params, n: undefined, bestOf: undefined };
     for (const input of inputs) {
       // Each prompt is rendered and tokenized once (off the event loop), whatever the choice count.
-      const encoded = await infer.encode({ ...req, input });
+      const encoded = await infer.encode({ ...req, input, params: single });
       for (let j = 0; j < count; j++) {
-        const params = { ...req.params, n: undefined, bestOf: undefined };
+        const params = { ...single };
         if (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) params.seed = seed + j;
         streams.push(infer.generate({ ...req, input, params }, cancel.signal, encoded));
       }
