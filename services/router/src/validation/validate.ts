@@ -254,11 +254,11 @@ export class Validator {
    * worker thread). A text that cannot fit in max_input_tokens even at the tokenizer's most compact is
    * refused by its UTF-8 length before it is tokenized (unless `truncate` keeps only its tail).
    */
-  encodePrompt(input: PromptInput, options: PromptOptions): EncodedPrompt {
+  encodePrompt(input: PromptInput, options: PromptOptions, refuseLong = true): EncodedPrompt {
     const tok = this.#deps.tokenizer;
     const v = input.value;
     const encode = (text: string, addSpecialTokens: boolean): EncodedPrompt => {
-      if (options.truncate === undefined) this.#rejectByLength(text, input.field);
+      if (refuseLong && options.truncate === undefined) this.#rejectByLength(text, input.field);
       return { ids: tok.encode(text, { addSpecialTokens }), promptText: text };
     };
     // The chat template writes its own BOS: special tokens are not added unless asked (as vLLM).
@@ -285,9 +285,9 @@ export class Validator {
     throw new ValidationError(`\`${input.field}\` must be ${shape}`, input.field);
   }
 
-  /** A prompt's token ids and text as generation would see them (before truncation); for /tokenize. */
+  /** A prompt's token ids and text as generation would see them (before truncation, never refused for length); for /tokenize. */
   tokenizePrompt(input: PromptInput, addSpecialTokens?: boolean): EncodedPrompt {
-    return this.encodePrompt(input, { addSpecialTokens, truncate: undefined });
+    return this.encodePrompt(input, { addSpecialTokens, truncate: undefined }, false);
   }
 
   /**
