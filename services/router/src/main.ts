@@ -145,6 +145,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       opts.validationWorkers > 0
         ? new EncoderPool({ tokenizer: model.tokenizer, chatTemplate: chat.source, chatTemplateError: chat.error, limits }, opts.validationWorkers)
         : undefined;
+    await encoder?.ready();
     const infer = new Infer({ validator, encoder, batcher, tokenizer, maxConcurrentRequests: opts.maxConcurrentRequests, metrics });
     const info: TgiInfo = {
       model_id: opts.modelId,

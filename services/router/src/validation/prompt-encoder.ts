@@ -52,13 +52,25 @@ type Pending = { resolve: (result: unknown) => void; reject: (e: Error) => void 
 class EncoderWorker {
   readonly pending = new Map<number, Pending>();
   readonly worker: Worker;
+  /** Resolves once the thread has loaded its tokenizer and template; rejects if it fails first. */
+  readonly ready: Promise<void>;
   #failed: Error | null = null;
 
   constructor(init: EncoderInit, onExit: () => void) {
     this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: init });
     this.worker.unref();
+    let markReady: () => void = () => {};
+    let markFailed: (err: Error) => void = () => {};
+    this.ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      markFailed = reject;
+    });
+    this.ready.catch(() => undefined);
     this.worker.on('message', (msg: EncodeReply | { ready: true }) => {
-      if ('ready' in msg) return;
+      if ('ready' in msg) {
+        markReady();
+        return;
+      }
       const p = this.pending.get(msg.id);
       if (p === undefined) return;
       this.pending.delete(msg.id);
@@ -67,6 +79,7 @@ class EncoderWorker {
     });
     const fail = (err: Error) => {
       this.#failed ??= err;
+      markFailed(err);
       for (const p of this.pending.values()) p.reject(new RouterError('internal', `prompt encoder thread failed: ${err.message}`));
       this.pending.clear();
     };
@@ -96,6 +109,11 @@ export class EncoderPool implements PromptEncoder {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`EncoderPool needs at least one worker, got ${size}`);
     this.#init = init;
     this.#workers = Array.from({ length: size }, (_, i) => this.#spawn(i));
+  }
+
+  /** Resolves once every thread is ready (start-up waits for it, so the first requests do not wait for tsx and the tokenizer to load). */
+  async ready(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.ready));
   }
 
   #spawn(slot: number): EncoderWorker {
