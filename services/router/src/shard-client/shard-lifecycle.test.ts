@@ -53,8 +53,9 @@ test('an idle router notices a restarted shard by its health probe and re-warms 
 });
 
 test('while recovering, new requests get 503 (never a hang), and /health names the shard', async () => {
-  const t = await startTestRouter({ shard: { warmupDelayMs: 800 } });
+  const t = await startTestRouter();
   try {
+    t.shard.opts.warmupDelayMs = 4000; // the re-warmup takes a while: the router is recovering meanwhile
     t.shard.simulateRestart();
     await eventually('/health 503', async () => (await fetch(`${t.url}/health`)).status === 503, 5_000);
     const health = (await (await fetch(`${t.url}/health`)).json()) as { error: string };
@@ -62,7 +63,7 @@ test('while recovering, new requests get 503 (never a hang), and /health names t
     const res = await postJson(`${t.url}/generate`, { inputs: 'Hello a', parameters: { max_new_tokens: 2 } });
     assert.equal(res.status, 503);
     assert.match(res.body.error, /recovering/);
-    await eventually('/health 200 again', async () => (await fetch(`${t.url}/health`)).status === 200);
+    await eventually('/health 200 again', async () => (await fetch(`${t.url}/health`)).status === 200, 20_000);
   } finally {
     await t.close();
   }
