@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
 import { RouterError } from '../errors.ts';
 import type { EncodeCall, EncodeReply, EncoderInit } from './prompt-encoder.ts';
+import { liftLargeStrings } from './large-strings.ts';
 import { Validator } from './validate.ts';
 
 const port = parentPort;
@@ -37,7 +38,13 @@ port.on('message', (job: EncodeCall) => {
   const { id } = job;
   let reply: EncodeReply;
   try {
-    reply = { id, ok: true, result: job.kind === 'parseJson' ? parseJson(job.body) : validator.encodePrompt(job.input, job.options) };
+    if (job.kind === 'parseJson') {
+      const result = parseJson(job.body);
+      const lifted = liftLargeStrings(result);
+      port.postMessage({ id, ok: true, result, lifted } satisfies EncodeReply, lifted.map((l) => l.bytes.buffer as ArrayBuffer));
+      return;
+    }
+    reply = { id, ok: true, result: validator.encodePrompt(job.input, job.options) };
   } catch (err) {
     // RouterErrors (validation) keep their code and field; anything else is a bug, reported as internal.
     const e = err as Error;

@@ -2,6 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import type { TokenizerFiles } from '@tessera/model-files';
 import { RouterError, UnsupportedError, ValidationError, type ErrorCode } from '../errors.ts';
+import { restoreLargeStrings, type LiftedString } from './large-strings.ts';
 import type { PromptInput } from './valid-request.ts';
 import type { EncodedPrompt, PromptOptions, ValidationLimits, Validator } from './validate.ts';
 
@@ -32,7 +33,8 @@ export interface EncoderInit {
 export type EncodeCall = { id: number; kind: 'encode'; input: PromptInput; options: PromptOptions } | { id: number; kind: 'parseJson'; body: Uint8Array };
 
 export type EncodeReply =
-  | { id: number; ok: true; result: unknown }
+  /** `lifted`: large strings of a parsed body, sent as transferred bytes (large-strings.ts). */
+  | { id: number; ok: true; result: unknown; lifted?: LiftedString[] }
   | { id: number; ok: false; code: ErrorCode; message: string; param: string | null };
 
 // The worker runs TypeScript too: register tsx inside it before importing the entry (as the shard's runner thread does).
@@ -74,8 +76,10 @@ class EncoderWorker {
       const p = this.pending.get(msg.id);
       if (p === undefined) return;
       this.pending.delete(msg.id);
-      if (msg.ok) p.resolve(msg.result);
-      else p.reject(toError(msg));
+      if (msg.ok) {
+        if (msg.lifted !== undefined) restoreLargeStrings(msg.result, msg.lifted);
+        p.resolve(msg.result);
+      } else p.reject(toError(msg));
     });
     const fail = (err: Error) => {
       this.#failed ??= err;
