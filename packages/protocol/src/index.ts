@@ -45,12 +45,22 @@ export interface InfoResponse {
   quantized: boolean;
   /** Bytes of this rank's weights as the graph holds them. */
   weightBytes: number;
+  /** Random per shard process: a new value means the shard restarted (KV cache and batches gone). */
+  instanceId: string;
+}
+
+export interface HealthResponse {
+  instanceId: string;
+  /** Warmup has allocated the KV cache in this process. */
+  warmedUp: boolean;
 }
 
 export interface WarmupRequest {
   maxBatchPrefillTokens: number;
   maxTotalTokens: number;
   maxBatchSize: number;
+  /** > 0: allocate exactly this many KV blocks (re-warmup after a restart); see generate.proto. */
+  numBlocks?: number;
 }
 
 export interface WarmupResponse {
@@ -142,7 +152,7 @@ export interface ClearCacheRequest { id?: number | null }
 /** The shard's side of the API: each method takes the decoded request and resolves the reply. */
 export interface ShardHandlers {
   info(): Promise<InfoResponse>;
-  health(): Promise<void>;
+  health(): Promise<HealthResponse>;
   warmup(req: WarmupRequest): Promise<WarmupResponse>;
   prefill(req: PrefillRequest): Promise<PrefillResponse>;
   decode(req: DecodeRequest): Promise<DecodeResponse>;
@@ -165,7 +175,7 @@ export function toServiceImplementation(h: ShardHandlers): grpc.UntypedServiceIm
     };
   return {
     Info: unary(() => h.info()),
-    Health: unary(async () => { await h.health(); return {}; }),
+    Health: unary(() => h.health()),
     Warmup: unary((r: WarmupRequest) => h.warmup(r)),
     Prefill: unary((r: PrefillRequest) => h.prefill(r)),
     Decode: unary((r: DecodeRequest) => h.decode(r)),

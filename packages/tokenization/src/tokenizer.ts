@@ -1,6 +1,7 @@
 // @module TextTokenizer: encode/decode over a Hugging Face tokenizer.json, with BOS/EOS handling and per-token text.
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { TokenizerFiles } from '@tessera/model-files';
+import { maxBytesPerToken } from './bytes-per-token.ts';
 import { byteLevelDecodeTable, usesByteLevel } from './token-bytes.ts';
 
 export interface EncodeOptions {
@@ -54,6 +55,11 @@ export class TextTokenizer {
   /** A token whose text is stable alone and after itself: decode([anchor, id]) minus the anchor gives id's text in context. */
   private readonly anchor: { id: number; text: string } | null;
   private readonly tokenTextCache = new Map<number, string>();
+  /**
+   * The most input bytes one token stands for (null: unbounded for this tokenizer), so a text of B bytes
+   * has at least ceil(B / maxBytesPerToken) tokens: prompts that cannot fit are refused before tokenizing.
+   */
+  readonly maxBytesPerToken: number | null;
 
   private constructor(files: TokenizerFiles) {
     const json = files.tokenizerJson;
@@ -90,6 +96,12 @@ export class TextTokenizer {
     this.byteFallback = model?.byte_fallback === true;
     this.byteLevel = usesByteLevel(json.decoder);
     this.anchor = this.findAnchor();
+    this.maxBytesPerToken = maxBytesPerToken(json, this.idToPiece.values());
+  }
+
+  /** Fewest tokens `text` can encode to (special tokens aside), from its UTF-8 length alone; 0 when unknown. */
+  minTokens(text: string): number {
+    return this.maxBytesPerToken === null ? 0 : Math.ceil(Buffer.byteLength(text) / this.maxBytesPerToken);
   }
 
   static fromFiles(files: TokenizerFiles): TextTokenizer {

@@ -14,6 +14,7 @@ function handlers(healthy: () => boolean): ShardHandlers {
     info: notUsed,
     health: async () => {
       if (!healthy()) throw new Error('runner gone');
+      return { instanceId: 'test', warmedUp: true };
     },
     warmup: notUsed,
     prefill: notUsed,

@@ -41,6 +41,11 @@ export interface RouterOptions extends EdgeOptions {
   maxWaitingTokens: number;
   /** Inputs per client request, reported by /info (only 1 is accepted for now). Default 4. */
   maxClientBatchSize: number;
+  /**
+   * Worker threads that render chat templates and tokenize prompts, so a huge prompt never blocks the
+   * event loop (TGI's --validation-workers). 0 = on the event loop. Default 2.
+   */
+  validationWorkers: number;
   /** Reuse KV blocks of shared prompt prefixes. Default true (`--disable-prefix-caching` turns it off). */
   prefixCaching: boolean;
   /** pino level. Default 'info'. */
@@ -56,7 +61,7 @@ const USAGE =
   '[--hostname 127.0.0.1] [--served-model-name NAME] [--chat-template FILE] [--generation-config auto|none] [--max-concurrent-requests 128] ' +
   '[--max-input-tokens N] [--max-total-tokens N] [--max-batch-prefill-tokens N] ' +
   '[--max-batch-total-tokens N] [--max-batch-size N] [--waiting-served-ratio 0.3] ' +
-  '[--max-waiting-tokens 20] [--max-client-batch-size 4] [--disable-prefix-caching] [--log-level info] [--log-prompts] [--shutdown-timeout 30] ' +
+  '[--max-waiting-tokens 20] [--max-client-batch-size 4] [--validation-workers 2] [--disable-prefix-caching] [--log-level info] [--log-prompts] [--shutdown-timeout 30] ' +
   EDGE_USAGE;
 
 export function routerUsage(): string {
@@ -98,6 +103,7 @@ export const ROUTER_OPTIONS = {
   'waiting-served-ratio': { type: 'string' },
   'max-waiting-tokens': { type: 'string' },
   'max-client-batch-size': { type: 'string' },
+  'validation-workers': { type: 'string' },
   'disable-prefix-caching': { type: 'boolean' },
   'log-level': { type: 'string' },
   'log-prompts': { type: 'boolean' },
@@ -151,6 +157,7 @@ export function parseRouterArgs(argv: string[]): RouterOptions {
     waitingServedRatio,
     maxWaitingTokens: intOption('max-waiting-tokens', str('max-waiting-tokens'), 0) ?? 20,
     maxClientBatchSize: intOption('max-client-batch-size', str('max-client-batch-size'), 1) ?? 4,
+    validationWorkers: intOption('validation-workers', str('validation-workers'), 0) ?? 2,
     prefixCaching: values['disable-prefix-caching'] !== true,
     logLevel: str('log-level') ?? 'info',
     logPrompts: values['log-prompts'] === true,

@@ -12,6 +12,7 @@ import { createApp } from './http/app.ts';
 import { createLimitedServer } from './http/server-limits.ts';
 import { accessGuards } from './http/access-guards.ts';
 import { HealthMonitor } from './observability/health.ts';
+import { EventLoopDelay } from './observability/event-loop-delay.ts';
 import { startingApp } from './observability/starting-app.ts';
 import { StatusHistory } from './observability/status-history.ts';
 import { toStatsBody } from './http/routes-stats.ts';
@@ -22,7 +23,9 @@ import { RouterMetrics } from './metrics.ts';
 import { Batcher } from './scheduler/batcher.ts';
 import { BlockAllocator } from './scheduler/block-allocator.ts';
 import { ShardedClient } from './shard-client/sharded-client.ts';
+import { ShardLifecycle } from './shard-client/shard-lifecycle.ts';
 import { Validator } from './validation/validate.ts';
+import { EncoderPool } from './validation/prompt-encoder.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -46,14 +49,17 @@ export interface RunningRouter {
 /** What the router needs from the model files (a LoadedModel has it; tests pass a synthetic one). */
 export type RouterModel = Pick<LoadedModel, 'tokenizer' | 'generation' | 'eosTokenIds'>;
 
-function chatTemplateOf(model: RouterModel, file: string | null, logger: Logger): { template: ChatTemplate | null; error?: string } {
+function chatTemplateOf(model: RouterModel, file: string | null, logger: Logger): { template: ChatTemplate | null; source: string | null; error?: string } {
   // A template given on the command line must load: a typo there is a start-up error, not a 422 later.
-  if (file !== null) return { template: new ChatTemplate(readFileSync(file, 'utf8')) };
+  if (file !== null) {
+    const source = readFileSync(file, 'utf8');
+    return { template: new ChatTemplate(source), source };
+  }
   try {
-    return { template: new ChatTemplate(model.tokenizer.chatTemplate) };
+    return { template: new ChatTemplate(model.tokenizer.chatTemplate), source: model.tokenizer.chatTemplate };
   } catch (err) {
     logger.warn({ reason: (err as Error).message }, 'chat completions disabled');
-    return { template: null, error: (err as Error).message };
+    return { template: null, source: null, error: (err as Error).message };
   }
 }
 
@@ -77,6 +83,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function startRouter(opts: RouterOptions, logger: Logger, model?: RouterModel): Promise<RunningRouter> {
   const metrics = new RouterMetrics({ defaultMetrics: true, model: opts.servedModelName });
   const health = new HealthMonitor(metrics);
+  const eventLoop = new EventLoopDelay();
+  metrics.attachEventLoop(eventLoop);
   const status = new StatusHistory(metrics, () => health.phase);
   const guards = accessGuards(opts, metrics);
   let handler: RequestListener = startingApp({ health, metrics, status, guards });
@@ -99,11 +107,10 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
     logger.info({ shards: shards.uris, model: shardInfo.modelId, dtype: shardInfo.dtype, device: shardInfo.deviceType, weights: shardInfo.weightTypes }, 'shards connected');
     const before = limitsBeforeWarmup(opts, shardInfo.maxPositionEmbeddings);
     const warmupStarted = performance.now();
-    const warmup = await shards.warmup({
-      maxBatchPrefillTokens: before.maxBatchPrefillTokens,
-      maxTotalTokens: before.maxTotalTokens,
-      maxBatchSize: before.maxBatchSize ?? 0,
-    });
+    const warmupRequest = { maxBatchPrefillTokens: before.maxBatchPrefillTokens, maxTotalTokens: before.maxTotalTokens, maxBatchSize: before.maxBatchSize ?? 0 };
+    const warmup = await shards.warmup(warmupRequest);
+    // The instances this warmup is valid for: a shard reporting another one has restarted (shard-lifecycle.ts).
+    const instanceIds = (await shards.healthEach()).map((h) => (h.ok ? h.instanceId : ''));
     const limits = limitsAfterWarmup(opts, before, warmup.numBlocks * warmup.blockSize);
     logger.info(
       { ...limits, numBlocks: warmup.numBlocks, blockSize: warmup.blockSize, kvCacheBytes: warmup.kvCacheBytes, ms: Math.round(performance.now() - warmupStarted) },
@@ -112,7 +119,25 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
 
     const allocator = new BlockAllocator({ numBlocks: warmup.numBlocks, blockSize: warmup.blockSize, prefixCaching: opts.prefixCaching });
     metrics.attachAllocator(allocator);
-    const batcher = new Batcher({ shards, allocator, metrics, logger, limits: { ...limits, waitingServedRatio: opts.waitingServedRatio, maxWaitingTokens: opts.maxWaitingTokens } });
+    let lifecycle: ShardLifecycle | null = null;
+    const batcher = new Batcher({
+      shards,
+      allocator,
+      metrics,
+      logger,
+      limits: { ...limits, waitingServedRatio: opts.waitingServedRatio, maxWaitingTokens: opts.maxWaitingTokens },
+      onShardFailure: () => lifecycle?.checkNow(),
+    });
+    lifecycle = new ShardLifecycle({
+      shards,
+      batcher,
+      warmup: { ...warmupRequest, numBlocks: warmup.numBlocks },
+      instanceIds,
+      onRecovered: () => allocator.forgetCachedPrefixes(),
+      metrics,
+      logger,
+    });
+    const shardLifecycle = lifecycle;
     const validator = new Validator({
       tokenizer,
       chatTemplate: chat.template,
@@ -121,7 +146,12 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       eosTokenIds: model.eosTokenIds,
       generation: opts.generationConfig === 'none' ? {} : model.generation,
     });
-    const infer = new Infer({ validator, batcher, tokenizer, maxConcurrentRequests: opts.maxConcurrentRequests, metrics });
+    const encoder =
+      opts.validationWorkers > 0
+        ? new EncoderPool({ tokenizer: model.tokenizer, chatTemplate: chat.source, chatTemplateError: chat.error, limits }, opts.validationWorkers)
+        : undefined;
+    await encoder?.ready();
+    const infer = new Infer({ validator, encoder, batcher, tokenizer, maxConcurrentRequests: opts.maxConcurrentRequests, metrics });
     const info: TgiInfo = {
       model_id: opts.modelId,
       served_model_name: opts.servedModelName,
@@ -141,7 +171,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       max_waiting_tokens: opts.maxWaitingTokens,
       max_batch_size: limits.maxBatchSize,
       max_batch_prefill_tokens: limits.maxBatchPrefillTokens,
-      validation_workers: 1,
+      validation_workers: opts.validationWorkers,
       max_client_batch_size: opts.maxClientBatchSize,
       router: 'tessera',
       version: VERSION,
@@ -167,8 +197,9 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       maxModelLen: limits.maxTotalTokens,
       tokenBytes: (id) => tokenizer.tokenBytes(id),
       health: () => health.check(),
+      ...(encoder !== undefined ? { parseJson: (body: Uint8Array) => encoder.parseJson(body) } : {}),
     });
-    health.markReady(connected);
+    health.markReady(connected, shardLifecycle);
     status.start({
       queueSize: () => batcher.queueSize,
       runningSize: () => batcher.runningSize,
@@ -191,6 +222,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
         version: VERSION,
       },
     });
+    eventLoop.reset();
     logger.info({ port, url, model: opts.servedModelName }, `router ready on ${url}`);
 
     let closing: Promise<void> | null = null;
@@ -201,7 +233,9 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       logger.info({ inFlight: infer.inFlight, timeoutSeconds: opts.shutdownTimeoutSeconds }, 'draining: new requests get 503');
       const drained = await Promise.race([infer.idle().then(() => true), sleep(timeoutMs).then(() => false)]);
       if (!drained) logger.warn({ inFlight: infer.inFlight }, 'shutdown timeout: failing the requests still in flight');
+      await shardLifecycle.close();
       await batcher.close();
+      await encoder?.close();
       status.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets become idle as their last responses (error events included) are written.
@@ -212,6 +246,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       server.closeAllConnections();
       await closed;
       connected.close();
+      eventLoop.stop();
       logger.info('router stopped');
     };
     return {
@@ -222,6 +257,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
     };
   } catch (err) {
     health.markShuttingDown();
+    eventLoop.stop();
     shards?.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Timings } from '@tessera/protocol';
 import type { BlockAllocatorStats } from './scheduler/block-allocator.ts';
+import type { DelayStats } from './observability/event-loop-delay.ts';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
@@ -128,6 +129,11 @@ export class RouterMetrics {
     labelNames: ['shard'] as const,
     registers: [this.registry],
   });
+  readonly shardRecoveries = new Counter({
+    name: 'tessera_shard_recoveries_total',
+    help: 'Times a shard stopped answering, restarted or lost its warm-up and the router began recovering (re-warmup)',
+    registers: [this.registry],
+  });
   readonly ready = new Gauge({ name: 'tessera_ready', help: '1 when warmed up, every shard healthy and not shutting down', registers: [this.registry] });
   /** Plain running totals for the status page (prom-client values are only readable asynchronously). */
   readonly live = { tokens: 0, firstTokens: 0, ttftSecondsSum: 0 };
@@ -159,6 +165,22 @@ export class RouterMetrics {
     this.shardForward.observe({ method }, timings.forwardNs / 1e9);
     this.shardSample.observe({ method }, timings.sampleNs / 1e9);
     this.stepTokens.observe({ method }, timings.computedTokens);
+  }
+
+  /** Event-loop delay quantiles (p50, p99, max) over the monitor's rolling window, read at each scrape. */
+  attachEventLoop(monitor: { stats(): DelayStats }): void {
+    new Gauge({
+      name: 'tessera_event_loop_delay_seconds',
+      help: "How late the router's event loop ran a timer (p50, p99, max over the last 30-60 s): time every request waited on CPU work",
+      labelNames: ['quantile'] as const,
+      registers: [this.registry],
+      collect() {
+        const s = monitor.stats();
+        this.set({ quantile: '0.5' }, s.p50);
+        this.set({ quantile: '0.99' }, s.p99);
+        this.set({ quantile: 'max' }, s.max);
+      },
+    });
   }
 
   /** KV capacity and prefix-cache figures are read from the allocator at each scrape. */

@@ -4,14 +4,14 @@ import { createLogger } from '@tessera/protocol';
 import { loadModel, summarizeWeights, withLoadTimeQuantization, type LoadedModel } from '@tessera/model-files';
 import { graphOptionsOf, parseShardArgs, SHARD_USAGE, ShardConfigError, type ShardConfig } from './config.ts';
 import { ensureStepGraph, graphWeightBytes } from './graph/graph-cache.ts';
-import { RunnerClient } from './runner-client.ts';
+import { RunnerSlot } from './runner-slot.ts';
 import { parallelPlan } from './weights/shard-weights.ts';
 import type { ShardHandlers } from '@tessera/protocol';
 import { createShardHandlers, startShardServer } from './server.ts';
 
 export interface RunningShard {
   port: number;
-  client: RunnerClient;
+  client: RunnerSlot;
   /** Stops the gRPC server (graceful, bounded) and the runner thread. */
   close(): Promise<void>;
 }
@@ -26,7 +26,7 @@ export async function startShard(config: ShardConfig, opts: { model?: LoadedMode
   logger.info({ model: config.modelId, format: model.format, architecture: model.config.architecture, layers: model.config.numLayers, weights: weights.label, ...(config.quantize ? { quantize: config.quantize } : {}) }, 'model loaded');
   const graph = ensureStepGraph(model, { cacheDir: config.cacheDir, rank: config.rank, worldSize: config.worldSize, graph: graphOptionsOf(config), logger });
   const weightBytes = graphWeightBytes(graph);
-  const client = await RunnerClient.start({
+  const client = await RunnerSlot.start({
     onnxPath: graph.onnxPath,
     config: model.config,
     blockSize: config.blockSize,
@@ -51,7 +51,7 @@ export async function startShard(config: ShardConfig, opts: { model?: LoadedMode
         }
       : {}),
     engine: { modelId: config.modelId, rank: config.rank, worldSize: config.worldSize, weights: { types: weights.label, quantized: weights.quantized, bytes: weightBytes }, ...(config.kvCacheMemory !== null ? { kvCacheMemory: config.kvCacheMemory } : {}), ...(config.kvCacheFraction !== null ? { kvCacheFraction: config.kvCacheFraction } : {}) },
-  });
+  }, logger);
   if (config.worldSize > 1) logger.info({ rank: config.rank, worldSize: config.worldSize, links: client.collectiveLinks }, 'tensor-parallel group ready');
   let bound;
   try {

@@ -59,6 +59,7 @@ export class RunnerClient {
   #nextId = 1;
   #exited: Error | null = null;
   #collectiveFailure: string | null = null;
+  #onCollectiveBroken: ((reason: string) => void) | null = null;
   /** Tensor parallel: this rank's links to the others ("rank 1 over unix socket", …); empty at world size 1. */
   collectiveLinks: string[] = [];
 
@@ -67,6 +68,7 @@ export class RunnerClient {
     worker.on('message', (msg: RunnerReply | { collectiveBroken: string }) => {
       if ('collectiveBroken' in msg) {
         this.#collectiveFailure = msg.collectiveBroken;
+        this.#onCollectiveBroken?.(msg.collectiveBroken);
         return;
       }
       const p = this.#pending.get(msg.id);
@@ -116,6 +118,12 @@ export class RunnerClient {
   /** Tensor parallel: why the link to the other shards broke (the shard must be restarted), else null. */
   get collectiveFailure(): string | null {
     return this.#collectiveFailure;
+  }
+
+  /** Tensor parallel: called once the group breaks (runner-slot.ts then re-forms it). */
+  onCollectiveBroken(listener: (reason: string) => void): void {
+    this.#onCollectiveBroken = listener;
+    if (this.#collectiveFailure !== null) listener(this.#collectiveFailure);
   }
 
   call<M extends EngineMethod>(method: M, arg: EngineArg<M>): Promise<EngineResult<M>> {

@@ -1,6 +1,14 @@
 // @module The shard's gRPC face: ShardHandlers over the runner thread (decode → call → encode), and binding.
 import { CHANNEL_OPTIONS, grpc, serviceDefinition, toServiceImplementation, type ShardHandlers } from '@tessera/protocol';
-import type { RunnerClient } from './runner-client.ts';
+import type { EngineArg, EngineMethod, EngineResult } from './runner-client.ts';
+
+/** The runner the handlers call (runner-slot.ts): its thread, health and process instance. */
+export interface ShardRunner {
+  readonly instanceId: string;
+  readonly alive: boolean;
+  readonly collectiveFailure: string | null;
+  call<M extends EngineMethod>(method: M, arg: EngineArg<M>): Promise<EngineResult<M>>;
+}
 
 /** Raised when the runner thread is gone; reported as gRPC UNAVAILABLE. */
 class RunnerUnavailableError extends Error {
@@ -8,16 +16,28 @@ class RunnerUnavailableError extends Error {
   readonly grpcCode = grpc.status.UNAVAILABLE;
 }
 
-export function createShardHandlers(client: RunnerClient): ShardHandlers {
+/**
+ * Health reports the runner's instance id (new per process, and per re-formed tensor-parallel group)
+ * and whether Warmup ran on it: the router tells a restarted shard, whose KV cache and batches are
+ * gone, from one that only dropped its connection.
+ */
+export function createShardHandlers(client: ShardRunner): ShardHandlers {
+  let warmedInstance: string | null = null;
   return {
-    info: () => client.call('info', undefined),
+    info: async () => ({ ...(await client.call('info', undefined)), instanceId: client.instanceId }),
     // Answered here, not on the runner thread, which may be busy in a long prefill.
     health: async () => {
       if (!client.alive) throw new RunnerUnavailableError('model runner thread is not running');
       const failure = client.collectiveFailure;
       if (failure !== null) throw new RunnerUnavailableError(`tensor-parallel group is broken: ${failure}`);
+      return { instanceId: client.instanceId, warmedUp: warmedInstance === client.instanceId };
     },
-    warmup: (req) => client.call('warmup', req),
+    warmup: async (req) => {
+      const instance = client.instanceId;
+      const res = await client.call('warmup', req);
+      warmedInstance = instance;
+      return res;
+    },
     prefill: (req) => client.call('prefill', req),
     decode: (req) => client.call('decode', req),
     filterBatch: (req) => client.call('filterBatch', req),

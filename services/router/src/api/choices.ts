@@ -57,7 +57,7 @@ export interface Choices {
   cancel(): void;
 }
 
-export function startChoices(infer: Infer, req: GenerateRequest, inputs: PromptInput[], count: number, signal: AbortSignal): Choices {
+export async function startChoices(infer: Infer, req: GenerateRequest, inputs: PromptInput[], count: number, signal: AbortSignal): Promise<Choices> {
   const total = inputs.length * count;
   if (total > MAX_CHOICES) {
     throw new UnsupportedError(`at most ${MAX_CHOICES} sequences per request (prompts × choices). Given: ${inputs.length} × ${count}`, req.fields.n ?? 'n');
@@ -69,11 +69,14 @@ export function startChoices(infer: Infer, req: GenerateRequest, inputs: PromptI
   const seed = req.params.seed;
   const streams: InferStream[] = [];
   try {
+    const single = { ...req.params, n: undefined, bestOf: undefined };
     for (const input of inputs) {
+      // Each prompt is rendered and tokenized once (off the event loop), whatever the choice count.
+      const encoded = await infer.encode({ ...req, input, params: single });
       for (let j = 0; j < count; j++) {
-        const params = { ...req.params, n: undefined, bestOf: undefined };
+        const params = { ...single };
         if (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) params.seed = seed + j;
-        streams.push(infer.generate({ ...req, input, params }, cancel.signal));
+        streams.push(infer.generate({ ...req, input, params }, cancel.signal, encoded));
       }
     }
   } catch (err) {

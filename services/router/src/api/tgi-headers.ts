@@ -42,5 +42,12 @@ export function streamHeaders(computeType: string, characters: number): Record<s
 
 /** TGI counts the characters of `inputs` (Unicode scalar values). */
 export function computeCharacters(inputs: unknown): number {
-  return typeof inputs === 'string' ? [...inputs].length : 0;
+  if (typeof inputs !== 'string') return 0;
+  // Code points without spreading the string into an array (a 1 MiB prompt would allocate 1 M strings).
+  let pairs = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const c = inputs.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0 && (inputs.charCodeAt(i - 1) & 0xfc00) === 0xd800) pairs++;
+  }
+  return inputs.length - pairs;
 }

@@ -29,6 +29,8 @@ export interface AppDeps extends OpenAIRouteDeps, TgiRouteDeps {
   guards?: RequestHandler[];
   /** True once shutdown began: every route but the probes answers 503. */
   draining?: () => boolean;
+  /** Parses a large JSON body off the event loop (the encoder pool); without it express.json parses every body. */
+  parseJson?: (body: Uint8Array) => Promise<unknown>;
 }
 
 /** Routes that keep answering while draining (probes and scrapes). */
@@ -109,7 +111,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(countRequests(deps));
   for (const guard of deps.guards ?? []) app.use(guard);
   if (deps.draining !== undefined) app.use(refuseWhileDraining(deps.draining));
-  app.use(jsonBody({ ...DEFAULT_JSON_BODY_LIMITS, ...deps.bodyLimits }));
+  app.use(jsonBody({ ...DEFAULT_JSON_BODY_LIMITS, ...deps.bodyLimits }, deps.parseJson));
   app.use(bindRequestContext);
   if (deps.status !== undefined) app.use(statusRoutes({ status: deps.status }));
 

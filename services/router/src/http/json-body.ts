@@ -1,6 +1,7 @@
 // @module The request-body edge: UTF-8 `application/json` only, known Content-Encodings, bounded size, depth and array lengths.
 import express, { type RequestHandler } from 'express';
 import { RouterError } from '../errors.ts';
+import { offloadLargeJson } from './offload-json.ts';
 
 export interface JsonBodyLimits {
   /** Largest accepted body after decompression, in bytes or as '16mb'. */
@@ -117,7 +118,9 @@ function bodyError(err: unknown, contentEncoding: string | undefined): RouterErr
  * Parses POST (and other non-GET) bodies as JSON into req.body. GET and HEAD bodies are ignored.
  * Failures become RouterErrors: 415 (media type, charset, encoding), 413 (size), 400 (the rest).
  */
-export function jsonBody(limits: JsonBodyLimits = DEFAULT_JSON_BODY_LIMITS): RequestHandler {
+export function jsonBody(limits: JsonBodyLimits = DEFAULT_JSON_BODY_LIMITS, parseLarge?: (body: Uint8Array) => Promise<unknown>): RequestHandler {
+  // Large plain bodies are parsed on the encoder's worker threads (offload-json.ts), after the same shape checks.
+  const offload = parseLarge === undefined ? null : offloadLargeJson(parseLarge, { limitBytes: byteLimit(limits.maxBytes), check: (buf) => checkJsonShape(buf, limits) });
   const parse = express.json({
     limit: limits.maxBytes,
     type: () => true,
@@ -133,6 +136,17 @@ export function jsonBody(limits: JsonBodyLimits = DEFAULT_JSON_BODY_LIMITS): Req
       return next(refused);
     }
     const encoding = req.headers['content-encoding']?.toLowerCase();
-    parse(req, res, (err?: unknown) => next(err === undefined || err === null ? undefined : bodyError(err, encoding)));
+    const done = (err?: unknown) => next(err === undefined || err === null ? undefined : bodyError(err, encoding));
+    if (offload === null) return parse(req, res, done);
+    // offload-json leaves what it does not take (small, compressed, no Content-Length) to express.json.
+    offload(req, res, (err?: unknown) => (err !== undefined && err !== null ? done(err) : (req as { _body?: boolean })._body ? done() : parse(req, res, done)));
   };
+}
+
+/** '16mb' / '512kb' / a number → bytes. */
+function byteLimit(limit: string | number): number {
+  if (typeof limit === 'number') return limit;
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(limit.trim());
+  if (!m) throw new RangeError(`body limit ${limit} is not a size`);
+  return Math.floor(Number(m[1]) * 1024 ** ['b', 'kb', 'mb', 'gb'].indexOf((m[2] ?? 'b').toLowerCase()));
 }

@@ -69,7 +69,7 @@ export function openAIRoutes(deps: OpenAIRouteDeps): Router {
   router.post('/v1/chat/completions', async (req: Request, res: Response) => {
     const request = chatRequest(req.body);
     const { n } = choiceCounts(request);
-    const choices = startChoices(deps.infer, request, [request.input], n, clientGone(res));
+    const choices = await startChoices(deps.infer, request, [request.input], n, clientGone(res));
     const ctx = responseContext('chatcmpl', deps.servedModelName, deps.fingerprint);
     const { logprobs, includeUsage, stream } = choices.streams[0]!.request;
     if (stream) {
@@ -84,7 +84,7 @@ export function openAIRoutes(deps: OpenAIRouteDeps): Router {
     const request = completionRequest(req.body);
     const { n, bestOf } = choiceCounts(request);
     const prompts = splitPrompts(request.input);
-    const choices = startChoices(deps.infer, request, prompts, bestOf, clientGone(res));
+    const choices = await startChoices(deps.infer, request, prompts, bestOf, clientGone(res));
     const ctx = responseContext('cmpl', deps.servedModelName, deps.fingerprint);
     const r = choices.streams[0]!.request;
     if (r.stream) {

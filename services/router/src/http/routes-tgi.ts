@@ -54,11 +54,11 @@ export interface TgiRouteDeps {
 }
 
 /** Validates and starts a TGI request: best_of sequences (sampling only), timed from here for the headers. */
-function start(deps: TgiRouteDeps, req: Request, res: Response, stream: boolean | null): { choices: Choices; clock: RequestClock; characters: number } {
+async function start(deps: TgiRouteDeps, req: Request, res: Response, stream: boolean | null): Promise<{ choices: Choices; clock: RequestClock; characters: number }> {
   const clock = new RequestClock();
   const request = tgiGenerateRequest(req.body, stream);
   const { bestOf } = choiceCounts(request);
-  const choices = startChoices(deps.infer, request, [request.input], bestOf, clientGone(res));
+  const choices = await startChoices(deps.infer, request, [request.input], bestOf, clientGone(res));
   clock.validated();
   if (bestOf > 1 && !choices.streams[0]!.request.parameters.doSample) {
     choices.cancel();
@@ -67,7 +67,7 @@ function start(deps: TgiRouteDeps, req: Request, res: Response, stream: boolean 
   return { choices, clock, characters: computeCharacters((req.body as { inputs?: unknown }).inputs) };
 }
 
-async function generate(deps: TgiRouteDeps, res: Response, started: ReturnType<typeof start>, wrapInArray: boolean): Promise<void> {
+async function generate(deps: TgiRouteDeps, res: Response, started: Awaited<ReturnType<typeof start>>, wrapInArray: boolean): Promise<void> {
   const all = await collectAll(started.choices);
   // The sequence with the highest cumulative logprob is returned; the others go to best_of_sequences.
   const best = bestChoices(all, 1)[0]!;
@@ -78,7 +78,7 @@ async function generate(deps: TgiRouteDeps, res: Response, started: ReturnType<t
 }
 
 /** TGI SSE (`data:{…}` without a space); the last token's event carries generated_text and details. */
-async function generateStream(deps: TgiRouteDeps, res: Response, started: ReturnType<typeof start>): Promise<void> {
+async function generateStream(deps: TgiRouteDeps, res: Response, started: Awaited<ReturnType<typeof start>>): Promise<void> {
   const stream = started.choices.streams[0]!;
   res.set(streamHeaders(deps.info.model_device_type, started.characters));
   const sse = new SseWriter(res, { space: false, limits: deps.sse });
@@ -102,17 +102,17 @@ export function tgiRoutes(deps: TgiRouteDeps): Router {
   const router = Router();
 
   router.post('/generate', async (req: Request, res: Response) => {
-    await generate(deps, res, start(deps, req, res, false), false);
+    await generate(deps, res, await start(deps, req, res, false), false);
   });
 
   router.post('/generate_stream', async (req: Request, res: Response) => {
-    await generateStream(deps, res, start(deps, req, res, true));
+    await generateStream(deps, res, await start(deps, req, res, true));
   });
 
   // huggingface_hub's text_generation posts here; `stream` in the body picks the mode. The
   // non-streamed answer is wrapped in an array, as TGI does to match the Inference API.
   router.post('/', async (req: Request, res: Response) => {
-    const started = start(deps, req, res, null);
+    const started = await start(deps, req, res, null);
     if (started.choices.streams[0]!.request.stream) await generateStream(deps, res, started);
     else await generate(deps, res, started, true);
   });

@@ -4,7 +4,8 @@ import { OverloadedError, RouterError } from '../errors.ts';
 import type { RouterMetrics } from '../metrics.ts';
 import type { GenerationSink } from '../scheduler/batcher.ts';
 import type { GenerateRequest, ValidRequest } from '../validation/valid-request.ts';
-import type { Validator } from '../validation/validate.ts';
+import type { EncodedPrompt, Validator } from '../validation/validate.ts';
+import type { PromptEncoder } from '../validation/prompt-encoder.ts';
 import { EventChannel, type EndEvent, type ErrorEvent, type StreamEvent } from './events.ts';
 import { RequestState, type TokenObserver } from './request-state.ts';
 import { requestContext, type RequestRecord } from '../observability/request-context.ts';
@@ -16,6 +17,8 @@ export interface RequestSubmitter {
 
 export interface InferOptions {
   validator: Validator;
+  /** Renders and tokenizes prompts off the event loop; without it encode() runs on this thread. */
+  encoder?: PromptEncoder;
   batcher: RequestSubmitter;
   tokenizer: TextTokenizer;
   /** Requests in flight before 429. */
@@ -32,6 +35,8 @@ export interface InferStream {
 export class Infer {
   readonly #opts: InferOptions;
   #inFlight = 0;
+  /** Requests being rendered/tokenized (counted against maxConcurrentRequests too). */
+  #encoding = 0;
   #idle: (() => void)[] = [];
   #closed = false;
 
@@ -49,14 +54,38 @@ export class Infer {
   }
 
   /**
-   * Admits, validates and queues a request. Throws OverloadedError / ValidationError before anything
-   * is queued; afterwards every outcome arrives as an event. Aborting `signal` cancels the request.
+   * Renders and tokenizes the request's prompt (on the encoder's worker threads), after the cheap
+   * checks; the result goes to generate(). Throws OverloadedError / ValidationError.
    */
-  generate(req: GenerateRequest, signal?: AbortSignal): InferStream {
+  async encode(req: GenerateRequest): Promise<EncodedPrompt> {
+    this.#admit();
+    const options = this.#opts.validator.promptOptions(req);
+    const encoder = this.#opts.encoder;
+    if (encoder === undefined) return this.#opts.validator.encodePrompt(req.input, options);
+    this.#opts.validator.rejectLongText(req.input, options);
+    this.#encoding++;
+    try {
+      return await encoder.encode(req.input, options);
+    } finally {
+      this.#encoding--;
+    }
+  }
+
+  #admit(): void {
+    if (this.#closed) throw new RouterError('unavailable', 'the router is shutting down');
+    if (this.#inFlight + this.#encoding >= this.#opts.maxConcurrentRequests) throw new OverloadedError();
+  }
+
+  /**
+   * Admits, validates and queues a request (`encoded`: its prompt from encode(); else tokenized here).
+   * Throws OverloadedError / ValidationError before anything is queued; afterwards every outcome
+   * arrives as an event. Aborting `signal` cancels the request.
+   */
+  generate(req: GenerateRequest, signal?: AbortSignal, encoded?: EncodedPrompt): InferStream {
     if (this.#closed) throw new RouterError('unavailable', 'the router is shutting down');
     if (this.#inFlight >= this.#opts.maxConcurrentRequests) throw new OverloadedError();
     const arrivedAt = performance.now();
-    const valid = this.#opts.validator.validate(req);
+    const valid = this.#opts.validator.validate(req, encoded);
     this.#inFlight++;
     this.#opts.metrics?.inFlight.set(this.#inFlight);
     const record = requestContext.getStore();

@@ -298,3 +298,27 @@ test('chunked prefill: a request cancelled between chunks frees its blocks and n
     await s.close();
   }
 });
+
+test('suspend (the shards lost their state): running requests end with a generation error, queued and new ones unavailable, blocks freed; resume serves again', async () => {
+  const s = await setup({ stepDelayMs: 10 }, { maxBatchSize: 2 });
+  try {
+    const running = [s.submit({ maxNewTokens: 50 }), s.submit({ maxNewTokens: 50 })];
+    const queued = s.submit({ maxNewTokens: 50 });
+    await eventually(() => running.every((r) => r.tokens.length > 0));
+    s.batcher.suspend('shard 0 restarted');
+    await Promise.all([...running, queued].map((r) => r.done));
+    for (const r of running) assert.deepEqual(r.error, { message: 'generation failed: shard 0 restarted', type: 'generation' });
+    assert.deepEqual(queued.error, { message: 'shard 0 restarted', type: 'unavailable' });
+    const refused = s.submit({ maxNewTokens: 2 });
+    await refused.done;
+    assert.equal(refused.error?.type, 'unavailable');
+    await eventually(() => s.allocator.stats().usedBlocks === 0 && s.batcher.runningSize === 0);
+    s.batcher.resume();
+    const after = s.submit({ maxNewTokens: 3 });
+    await after.done;
+    assert.equal(after.error, null);
+    assert.equal(after.tokens.length, 3);
+  } finally {
+    await s.close();
+  }
+});

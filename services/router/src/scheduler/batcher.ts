@@ -4,36 +4,11 @@ import type { Logger } from 'pino';
 import type { RouterMetrics } from '../metrics.ts';
 import type { ShardApi } from '../shard-client/sharded-client.ts';
 import type { ValidRequest } from '../validation/valid-request.ts';
-import type { BlockAllocation, BlockAllocator, BlockAllocatorStats } from './block-allocator.ts';
+import type { BatcherLimits, BatcherOptions, BatcherStats, GenerationSink } from './batcher-contract.ts';
+import type { BlockAllocation, BlockAllocator } from './block-allocator.ts';
 import { Queue, type Schedulable } from './queue.ts';
 
-/** The request's output side, as the batcher sees it (infer/request-state.ts implements it). */
-export interface GenerationSink {
-  /** True once the client went away; the request is dropped at the next step. */
-  readonly cancelled: boolean;
-  /** The request enters a Prefill. */
-  onScheduled(): void;
-  /** Handles one Generation; returns true when the request is finished (shard or router side). */
-  onGeneration(g: Generation): boolean;
-  /** Ends the request with an error event. */
-  onError(message: string, errorType?: 'generation' | 'unavailable'): void;
-}
-
-export interface BatcherLimits {
-  maxBatchPrefillTokens: number;
-  maxBatchTotalTokens: number;
-  maxBatchSize: number | null;
-  waitingServedRatio: number;
-  maxWaitingTokens: number;
-}
-
-export interface BatcherOptions {
-  shards: ShardApi;
-  allocator: BlockAllocator;
-  limits: BatcherLimits;
-  metrics?: RouterMetrics;
-  logger?: Logger;
-}
+export type { BatcherLimits, BatcherOptions, BatcherStats, GenerationSink } from './batcher-contract.ts';
 
 interface Entry extends Schedulable {
   readonly request: ValidRequest;
@@ -56,23 +31,13 @@ interface PrefillWork {
   isNew: boolean;
 }
 
-/** What the batching loop holds right now (for /stats and tests). */
-export interface BatcherStats {
-  /** Requests waiting for their first Prefill. */
-  queueSize: number;
-  /** Requests in the running (decoding) batch. */
-  batchSize: number;
-  /** Requests whose prompt is partly prefilled (chunked prefill in progress). */
-  prefillingSize: number;
-  kv: BlockAllocatorStats;
-}
-
 export class Batcher {
   readonly #shards: ShardApi;
   readonly #allocator: BlockAllocator;
   readonly #limits: BatcherLimits;
   readonly #metrics: RouterMetrics | undefined;
   readonly #logger: Logger | undefined;
+  readonly #onShardFailure: ((err: unknown) => void) | undefined;
   readonly #queue = new Queue<Entry>();
   /** Every scheduled request: decoding, or still prefilling. */
   readonly #running = new Map<number, Running>();
@@ -82,6 +47,8 @@ export class Batcher {
   #nextBatchId = 1;
   #wake: (() => void) | null = null;
   #closed = false;
+  /** Why the shards cannot serve now (suspend()), else null. */
+  #suspended: string | null = null;
   readonly #loop: Promise<void>;
 
   constructor(opts: BatcherOptions) {
@@ -90,6 +57,7 @@ export class Batcher {
     this.#limits = opts.limits;
     this.#metrics = opts.metrics;
     this.#logger = opts.logger;
+    this.#onShardFailure = opts.onShardFailure;
     this.#loop = this.#run();
   }
 
@@ -112,8 +80,8 @@ export class Batcher {
 
   /** Queues a validated request; its sink receives every outcome. */
   submit(request: ValidRequest, sink: GenerationSink): void {
-    if (this.#closed) {
-      sink.onError('the router is shutting down', 'unavailable');
+    if (this.#closed || this.#suspended !== null) {
+      sink.onError(this.#suspended ?? 'the router is shutting down', 'unavailable');
       return;
     }
     const entry: Entry = {
@@ -138,6 +106,25 @@ export class Batcher {
     this.#closed = true;
     this.#notify();
     await this.#loop;
+  }
+
+  /**
+   * The shards lost their state or stopped answering (shard-client/shard-lifecycle.ts): every request
+   * running on them ends with a 'generation' error, queued ones with 'unavailable', and new ones are
+   * refused until resume(). The loop drops its batches at its next step.
+   */
+  suspend(reason: string): void {
+    this.#suspended = reason;
+    for (const e of this.#queue.drain()) e.sink.onError(reason, 'unavailable');
+    this.#metrics?.queueSize.set(0);
+    for (const r of this.#running.values()) r.entry.sink.onError(`generation failed: ${reason}`);
+    this.#notify();
+  }
+
+  /** The shards are ready again (re-warmed): accept and schedule requests. */
+  resume(): void {
+    this.#suspended = null;
+    this.#notify();
   }
 
   #notify(): void {
@@ -165,9 +152,16 @@ export class Batcher {
    * and one Decode of the running batch, so running streams keep flowing while a long prompt is admitted.
    */
   async #serveOnce(): Promise<void> {
+    if (this.#suspended !== null) {
+      this.#abandonRunning();
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      return;
+    }
     let cached: CachedBatch | null = null;
     let waitingTokens = 1;
     do {
+      if (this.#suspended !== null) return; // the next #serveOnce drops what runs
+
       // Drop requests cancelled since the last step before spending a step on them.
       cached = await this.#filter(cached);
       this.#dropCancelledPrefilling();
@@ -367,12 +361,20 @@ export class Batcher {
   async #failBatch(requestIds: number[], batchIds: number[], err: unknown): Promise<void> {
     const message = err instanceof Error ? err.message : String(err);
     this.#logger?.error({ err: message, batchIds, requests: requestIds.length }, 'batch failed');
+    this.#onShardFailure?.(err);
     for (const id of requestIds) {
       this.#running.get(id)?.entry.sink.onError(`generation failed: ${message}`);
       this.#finish(id);
     }
     for (const b of batchIds) await this.#shards.clearCache(b).catch(() => undefined);
     this.#metrics?.batchSize.set(this.#running.size);
+  }
+
+  /** Suspended: the shards' batches are gone; release what the requests held (their sinks already ended). */
+  #abandonRunning(): void {
+    for (const id of [...this.#running.keys()]) this.#finish(id);
+    this.#prefilling = [];
+    this.#metrics?.batchSize.set(0);
   }
 
   #finish(id: number): void {

@@ -138,3 +138,19 @@ test('rejects invalid construction arguments', () => {
   assert.throws(() => new BlockAllocator({ numBlocks: 0, blockSize: 16 }), InvalidArgumentError);
   assert.throws(() => new BlockAllocator({ numBlocks: 4, blockSize: 1.5 }), InvalidArgumentError);
 });
+
+test('forgetCachedPrefixes (the shards restarted): cached blocks become free and no prefix is reused', () => {
+  const a = new BlockAllocator({ numBlocks: 16, blockSize: 4 });
+  const prompt = ids(10);
+  const first = a.allocate(prompt, 14)!;
+  first.markComputed();
+  first.release();
+  assert.equal(a.stats().cachedBlocks, 2);
+  a.forgetCachedPrefixes();
+  assert.equal(a.stats().cachedBlocks, 0);
+  assert.equal(a.stats().freeBlocks, 16);
+  const again = a.allocate(prompt, 14)!;
+  assert.equal(again.cacheLen, 0, 'the lost KV is computed again');
+  again.release();
+  assert.equal(a.stats().freeBlocks, 16);
+});

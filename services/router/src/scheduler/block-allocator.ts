@@ -144,6 +144,17 @@ export class BlockAllocator {
     };
   }
 
+  /**
+   * The shards lost their KV (a restart): no block holds a reusable prefix any more. Unreferenced
+   * cached blocks become free; referenced ones lose their hash and are freed when released.
+   */
+  forgetCachedPrefixes(): void {
+    for (const b of this.#evictable.keys()) this.#free.push(b);
+    this.#evictable.clear();
+    this.#hashOf.clear();
+    this.#blockOf.clear();
+  }
+
   #unref(b: number): void {
     this.#refs[b]! -= 1;
     if (this.#refs[b]! > 0) return;

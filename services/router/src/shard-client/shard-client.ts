@@ -6,6 +6,7 @@ import {
   type Batch,
   type CachedBatch,
   type DecodeResponse,
+  type HealthResponse,
   type InfoResponse,
   type PrefillResponse,
   type WarmupRequest,
@@ -32,13 +33,23 @@ type Unary = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: Cal
 const HEALTH_DEADLINE_MS = 5_000;
 const CONTROL_DEADLINE_MS = 30_000;
 
+/**
+ * grpc-js backs off up to 120 s between reconnection attempts; a shard restarted after a long outage
+ * would then sit unused for minutes. Capped at 1 s, the router reconnects within a second of the shard
+ * listening again.
+ */
+const RECONNECT_OPTIONS: grpc.ChannelOptions = {
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 1_000,
+};
+
 export class ShardClient {
   readonly uri: string;
   readonly #client: grpc.Client;
 
   constructor(uri: string) {
     this.uri = uri;
-    this.#client = new TextGenerationService(uri, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.#client = new TextGenerationService(uri, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...RECONNECT_OPTIONS });
   }
 
   #call<T>(method: string, req: unknown, deadlineMs: number | null = null): Promise<T> {
@@ -66,8 +77,8 @@ export class ShardClient {
     return this.#call('Info', {}, CONTROL_DEADLINE_MS);
   }
 
-  async health(): Promise<void> {
-    await this.#call('Health', {}, HEALTH_DEADLINE_MS);
+  health(): Promise<HealthResponse> {
+    return this.#call('Health', {}, HEALTH_DEADLINE_MS);
   }
 
   warmup(req: WarmupRequest): Promise<WarmupResponse> {

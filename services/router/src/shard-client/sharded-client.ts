@@ -10,6 +10,9 @@ export interface ShardApi {
   clearCache(id?: number): Promise<void>;
 }
 
+/** One shard's answer to a Health probe: its process instance and warm-up state, or why it did not answer. */
+export type ShardHealth = { ok: true; instanceId: string; warmedUp: boolean } | { ok: false; error: string };
+
 export class ShardedClient implements ShardApi {
   /** Rank order: index 0 is rank 0, the shard that samples and returns generations. */
   #shards: ShardClient[];
@@ -60,9 +63,16 @@ export class ShardedClient implements ShardApi {
     await this.#all((s) => s.health());
   }
 
-  /** Probes every shard; per shard (rank order) null when it answered, else the error message. */
-  async healthEach(): Promise<(string | null)[]> {
-    return Promise.all(this.#shards.map((s) => s.health().then(() => null, (err: unknown) => (err as Error).message ?? String(err))));
+  /** Probes every shard; per shard (rank order) its instance and warm-up state, or the error. */
+  async healthEach(): Promise<ShardHealth[]> {
+    return Promise.all(
+      this.#shards.map((s) =>
+        s.health().then(
+          (h): ShardHealth => ({ ok: true, instanceId: h.instanceId, warmedUp: h.warmedUp }),
+          (err: unknown): ShardHealth => ({ ok: false, error: (err as Error).message ?? String(err) }),
+        ),
+      ),
+    );
   }
 
   /** The smallest capacity wins: a batch must fit on every shard. */

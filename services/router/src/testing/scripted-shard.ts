@@ -13,6 +13,7 @@ import {
   type FilterBatchResponse,
   type FinishReason,
   type Generation,
+  type HealthResponse,
   type InfoResponse,
   type PrefillRequest,
   type PrefillResponse,
@@ -66,6 +67,13 @@ export class ScriptedShard implements ShardHandlers {
   readonly batches = new Map<number, SeqState[]>();
   /** Make the next call of `method` fail with this message (once). */
   failNext: { method: ShardMethod; message: string } | null = null;
+  /** What Health reports; `simulateRestart()` changes the id and clears the warm-up, as a new process would. */
+  instanceId = 'scripted-1';
+  warmedUp = false;
+  /** Every Warmup request received (a re-warmup after a restart carries numBlocks). */
+  readonly warmups: WarmupRequest[] = [];
+  /** After simulateRestart(), Prefill fails until the next Warmup (as a real shard's does). */
+  #restarted = false;
 
   constructor(opts: ScriptedShardOptions = {}) {
     const vocabSize = opts.vocabSize ?? 512;
@@ -80,6 +88,14 @@ export class ScriptedShard implements ShardHandlers {
       worldSize: opts.worldSize ?? 1,
       next: opts.next ?? ((c) => ((c[c.length - 1] ?? 0) + 1) % vocabSize),
     };
+  }
+
+  /** As if the process was killed and started again: batches gone, KV not allocated, a new instance id. */
+  simulateRestart(): void {
+    this.batches.clear();
+    this.warmedUp = false;
+    this.#restarted = true;
+    this.instanceId = `scripted-${Number(this.instanceId.split('-')[1]) + 1}`;
   }
 
   /** Request ids held in live batches. */
@@ -101,17 +117,20 @@ export class ScriptedShard implements ShardHandlers {
       modelId: 'scripted', architecture: 'LlamaForCausalLM', dtype: 'float32', deviceType: 'cpu',
       vocabSize: o.vocabSize, maxPositionEmbeddings: o.maxPositionEmbeddings, blockSize: o.blockSize,
       rank: o.rank, worldSize: o.worldSize, numLayers: 1, numKvHeads: 1, headDim: 1,
-      weightTypes: 'F32×1', quantized: false, weightBytes: 0,
+      weightTypes: 'F32×1', quantized: false, weightBytes: 0, instanceId: this.instanceId,
     };
   }
 
-  async health(): Promise<void> {
+  async health(): Promise<HealthResponse> {
     this.#maybeFail('health');
+    return { instanceId: this.instanceId, warmedUp: this.warmedUp };
   }
 
-  async warmup(_req: WarmupRequest): Promise<WarmupResponse> {
+  async warmup(req: WarmupRequest): Promise<WarmupResponse> {
+    this.warmups.push(req);
     const { numBlocks, blockSize } = this.opts;
     if (this.opts.warmupDelayMs > 0) await sleep(this.opts.warmupDelayMs);
+    this.warmedUp = true;
     return { maxSupportedTotalTokens: numBlocks * blockSize, numBlocks, blockSize, kvCacheBytes: 0 };
   }
 
@@ -170,6 +189,7 @@ export class ScriptedShard implements ShardHandlers {
       chunkLens: batch.requests.map((r) => r.chunkLen ?? 0),
     });
     this.#maybeFail('prefill');
+    if (this.#restarted && !this.warmedUp) throw new Error('Prefill: KV cache not allocated: call Warmup first');
     if (this.opts.stepDelayMs > 0) await sleep(this.opts.stepDelayMs);
     for (const r of batch.requests) this.#checkBlocks(r);
     // A prompt chunk short of the end samples nothing and is not kept (chunked prefill).

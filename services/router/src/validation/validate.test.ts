@@ -168,3 +168,13 @@ test('top_logprobs needs logprobs on chat; TGI inputs may not be empty', () => {
   rejects(tgi(''), 'inputs', /cannot be empty/);
   rejects(tgi(42), 'inputs', /must be a string/);
 });
+
+test('a prompt that cannot fit even at the most compact tokenization is refused by its length, before tokenizing; truncate lifts it', () => {
+  // 20 input tokens × at most 8 bytes per token (the synthetic vocabulary): 161 bytes can never fit.
+  assert.equal(tokenizer.maxBytesPerToken, 8);
+  rejects(tgi('a'.repeat(161)), 'inputs', /must have less than 21 tokens \(max_input_tokens\)\. Given: at least 21 \(161 UTF-8 bytes, at most 8 per token\)/);
+  // Within the bound it is tokenized and judged by its real count.
+  rejects(tgi('a b '.repeat(40)), 'inputs', /must have less than 21 tokens \(max_input_tokens\)\. Given: \d+$/);
+  const truncated = v.validate(tgi('a'.repeat(400), { truncate: 5, maxNewTokens: 2 }));
+  assert.equal(truncated.inputIds.length, 5);
+});

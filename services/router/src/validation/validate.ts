@@ -57,6 +57,19 @@ class Params {
   }
 }
 
+/** How a prompt is encoded: read from the request's parameters before tokenizing (promptOptions). */
+export interface PromptOptions {
+  addSpecialTokens: boolean | undefined;
+  /** Keep only the last `truncate` tokens; a long prompt is then not refused by its byte length. */
+  truncate: number | undefined;
+}
+
+/** A prompt's token ids and the text they came from (rendered chat, or the prompt as given). */
+export interface EncodedPrompt {
+  ids: number[];
+  promptText: string;
+}
+
 export class Validator {
   readonly #deps: ValidatorDeps;
   readonly #maxStops: number;
@@ -68,18 +81,28 @@ export class Validator {
     this.#maxTopN = deps.limits.maxTopNTokens ?? 20;
   }
 
-  validate(req: GenerateRequest): ValidRequest {
+  /** The cheap checks that come before tokenizing, and what tokenizing needs; throws ValidationError. */
+  promptOptions(req: GenerateRequest): PromptOptions {
     const p = new Params(req);
     this.#rejectUnsupported(p);
-    const { maxInputTokens, maxTotalTokens } = this.#deps.limits;
-
+    const { maxInputTokens } = this.#deps.limits;
     const truncate = p.int('truncate', 1);
     if (truncate !== undefined && truncate > maxInputTokens) {
       throw new ValidationError(`\`${p.name('truncate')}\` must be ≤ ${maxInputTokens} (max_input_tokens). Given: ${truncate}`, p.name('truncate'));
     }
-    const addSpecialTokens = p.bool('addSpecialTokens');
-    // With `truncate` a long prompt is legitimate (its tail is kept), so only then is all of it tokenized.
-    const { ids, promptText } = this.#tokenize(req.input, addSpecialTokens, truncate === undefined ? maxInputTokens : null);
+    return { addSpecialTokens: p.bool('addSpecialTokens'), truncate };
+  }
+
+  /**
+   * Checks `req` and resolves its defaults. `encoded` is the prompt as a PromptEncoder (worker thread)
+   * tokenized it with promptOptions(req); without it the prompt is tokenized here, on this thread.
+   */
+  validate(req: GenerateRequest, encoded?: EncodedPrompt): ValidRequest {
+    const p = new Params(req);
+    const options = this.promptOptions(req);
+    const { truncate } = options;
+    const { maxInputTokens, maxTotalTokens } = this.#deps.limits;
+    const { ids, promptText } = encoded ?? this.encodePrompt(req.input, options);
     if (ids.length === 0) throw new ValidationError(`\`${req.input.field}\` has no tokens (empty prompt without special tokens)`, req.input.field);
     const inputIds = truncate !== undefined && ids.length > truncate ? ids.slice(ids.length - truncate) : ids;
     if (inputIds.length > maxInputTokens) {
@@ -227,32 +250,35 @@ export class Validator {
     return out;
   }
 
-  /** `maxTokens`: stop early (ValidationError) once the prompt is known to be longer; null: tokenize it all. */
-  #tokenize(input: PromptInput, addSpecial: boolean | undefined, maxTokens: number | null): { ids: number[]; promptText: string } {
+  /**
+   * Renders (chat) and tokenizes a prompt, the costly part of validation (a PromptEncoder runs it on a
+   * worker thread). A text that cannot fit in max_input_tokens even at the tokenizer's most compact is
+   * refused by its UTF-8 length before it is tokenized (unless `truncate` keeps only its tail).
+   */
+  encodePrompt(input: PromptInput, options: PromptOptions, limit: 'max-input-tokens' | number | null = 'max-input-tokens'): EncodedPrompt {
     const tok = this.#deps.tokenizer;
-    const encode = (text: string, addSpecialTokens: boolean): number[] => {
-      if (maxTokens === null) return tok.encode(text, { addSpecialTokens });
-      const r = encodeBounded((t) => tok.encode(t, { addSpecialTokens }), text, maxTokens);
-      if ('ids' in r) return r.ids;
-      throw new ValidationError(`\`${input.field}\` must have less than ${maxTokens + 1} tokens (max_input_tokens). Given: more than ${r.atLeast}`, input.field);
-    };
     const v = input.value;
+    const maxTokens = limit === 'max-input-tokens' ? this.#deps.limits.maxInputTokens : limit;
+    const encode = (text: string, addSpecialTokens: boolean): EncodedPrompt => {
+      // With `truncate` a long prompt is legitimate (its tail is kept), so only then is all of it tokenized.
+      if (maxTokens === null || options.truncate !== undefined) return { ids: tok.encode(text, { addSpecialTokens }), promptText: text };
+      if (limit === 'max-input-tokens') this.#rejectByLength(text, input.field);
+      // Where the byte-length bound cannot rule a prompt out, doubling prefixes stop tokenizing once one is too long.
+      const r = encodeBounded((t) => tok.encode(t, { addSpecialTokens }), text, maxTokens);
+      if ('ids' in r) return { ids: r.ids, promptText: text };
+      throw new ValidationError(`\`${input.field}\` must have less than ${maxTokens + 1} tokens (${limit === 'max-input-tokens' ? 'max_input_tokens' : 'the model\'s context'}). Given: more than ${r.atLeast}`, input.field);
+    };
     // The chat template writes its own BOS: special tokens are not added unless asked (as vLLM).
-    if (input.kind === 'chat') {
-      const text = this.renderChat(input);
-      return { ids: encode(text, addSpecial ?? false), promptText: text };
-    }
-    const addSpecialTokens = addSpecial ?? true;
+    if (input.kind === 'chat') return encode(this.renderChat(input), options.addSpecialTokens ?? false);
+    const addSpecialTokens = options.addSpecialTokens ?? true;
     if (typeof v === 'string') {
       if (input.kind === 'text' && v.length === 0) throw new ValidationError(`\`${input.field}\` cannot be empty`, input.field);
-      return { ids: encode(v, addSpecialTokens), promptText: v };
+      return encode(v, addSpecialTokens);
     }
     if (input.kind === 'prompt' && Array.isArray(v)) {
       // OpenAI accepts a string, [string], token ids, or [token ids]; one prompt per request for now.
       const one = v.length === 1 && (typeof v[0] === 'string' || Array.isArray(v[0])) ? v[0] : v;
-      if (typeof one === 'string') {
-        return { ids: encode(one, addSpecialTokens), promptText: one };
-      }
+      if (typeof one === 'string') return encode(one, addSpecialTokens);
       if (Array.isArray(one) && one.length > 0 && one.every((x) => Number.isInteger(x))) {
         const bad = one.find((x) => x < 0 || x >= tok.vocabSize);
         if (bad !== undefined) throw new ValidationError(`\`${input.field}\` has token id ${bad} outside the vocabulary (size ${tok.vocabSize})`, input.field);
@@ -266,9 +292,37 @@ export class Validator {
     throw new ValidationError(`\`${input.field}\` must be ${shape}`, input.field);
   }
 
-  /** A prompt's token ids and text as generation would see them (before truncation); for /tokenize. */
-  tokenizePrompt(input: PromptInput, addSpecialTokens?: boolean, maxTokens: number | null = null): { ids: number[]; promptText: string } {
-    return this.#tokenize(input, addSpecialTokens, maxTokens);
+  /** A prompt's token ids and text as generation would see them (before truncation); for /tokenize, refused only beyond `maxTokens`. */
+  tokenizePrompt(input: PromptInput, addSpecialTokens?: boolean, maxTokens: number | null = null): EncodedPrompt {
+    return this.encodePrompt(input, { addSpecialTokens, truncate: undefined }, maxTokens);
+  }
+
+  /**
+   * The byte-length refusal of encodePrompt for a plain-text prompt, without rendering or tokenizing:
+   * Infer runs it on the event loop (a fraction of a millisecond per MiB) so that a prompt refused
+   * anyway is not first copied to a worker thread.
+   */
+  rejectLongText(input: PromptInput, options: PromptOptions): void {
+    if (options.truncate !== undefined || input.kind === 'chat') return;
+    const v = input.value;
+    const text = typeof v === 'string' ? v : Array.isArray(v) && v.length === 1 && typeof v[0] === 'string' ? v[0] : null;
+    if (text !== null) this.#rejectByLength(text, input.field);
+  }
+
+  /** Tokenizing megabytes takes seconds: a text too long for max_input_tokens at any tokenization is refused from its length. */
+  #rejectByLength(text: string, field: string): void {
+    const { maxInputTokens } = this.#deps.limits;
+    // Cheap first: a UTF-8 byte is at least 1/3 of a UTF-16 unit, so short texts skip the byte count.
+    const perToken = this.#deps.tokenizer.maxBytesPerToken;
+    if (perToken === null || text.length <= maxInputTokens * perToken / 3) return;
+    const atLeast = this.#deps.tokenizer.minTokens(text);
+    if (atLeast > maxInputTokens) {
+      throw new ValidationError(
+        `\`${field}\` must have less than ${maxInputTokens + 1} tokens (max_input_tokens). Given: at least ${atLeast} ` +
+          `(${Buffer.byteLength(text)} UTF-8 bytes, at most ${perToken} per token)`,
+        field,
+      );
+    }
   }
 
   /** The chat template applied to `messages` (also for /chat_tokenize); throws ValidationError. */
@@ -277,7 +331,7 @@ export class Validator {
     if (!Array.isArray(messages) || messages.length === 0) {
       throw new ValidationError(`\`${input.field}\` must be a non-empty array of messages`, input.field);
     }
-    // Rendering is linear in the messages and blocks the event loop; no template renders a message in
+    // Rendering is linear in the messages and blocks the thread; no template renders a message in
     // under one token, so more messages than max_input_tokens can never fit.
     const maxMessages = this.#deps.limits.maxInputTokens;
     if (messages.length > maxMessages) {

@@ -42,7 +42,8 @@ export class ShardEngine {
     readonly options: EngineOptions,
   ) {}
 
-  info(): InfoResponse {
+  /** The instance id is the server's (services/shard/src/server.ts), not the runner thread's. */
+  info(): Omit<InfoResponse, 'instanceId'> {
     const c = this.runner.config;
     return {
       modelId: this.options.modelId,
@@ -68,7 +69,8 @@ export class ShardEngine {
     this.#cache.clear();
     const { kvCacheMemory, kvCacheFraction } = this.options;
     const budget = kvCacheMemory ?? (kvCacheFraction !== undefined ? fractionOfFreeMemoryBytes(kvCacheFraction) : defaultKvBudgetBytes());
-    const numBlocks = planNumBlocks(this.runner.geometry, budget, req.maxTotalTokens);
+    // A re-warmup after a restart asks for the pool the router already accounts for.
+    const numBlocks = (req.numBlocks ?? 0) > 0 ? req.numBlocks! : planNumBlocks(this.runner.geometry, budget, req.maxTotalTokens);
     const kv = await this.runner.warmup(req.maxBatchPrefillTokens, numBlocks);
     return { maxSupportedTotalTokens: kv.capacityTokens, numBlocks: kv.numBlocks, blockSize: kv.geometry.blockSize, kvCacheBytes: kv.bytes };
   }

@@ -1,0 +1,55 @@
+// @module Worker-thread entry of the prompt encoders: a Validator of its own renders chat templates and tokenizes, off the router's event loop.
+import { parentPort, workerData } from 'node:worker_threads';
+import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
+import { RouterError } from '../errors.ts';
+import type { EncodeCall, EncodeReply, EncoderInit } from './prompt-encoder.ts';
+import { liftLargeStrings } from './large-strings.ts';
+import { Validator } from './validate.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('validation/encoder-thread.ts must run in a worker thread');
+const init = workerData as EncoderInit;
+
+const validator = new Validator({
+  tokenizer: TextTokenizer.fromFiles(init.tokenizer),
+  chatTemplate: init.chatTemplate === null ? null : new ChatTemplate(init.chatTemplate),
+  chatTemplateError: init.chatTemplateError,
+  limits: init.limits,
+  eosTokenIds: [],
+});
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseJson(body: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new RouterError('bad_request', 'request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new RouterError('bad_request', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+port.on('message', (job: EncodeCall) => {
+  const { id } = job;
+  let reply: EncodeReply;
+  try {
+    if (job.kind === 'parseJson') {
+      const result = parseJson(job.body);
+      const lifted = liftLargeStrings(result);
+      port.postMessage({ id, ok: true, result, lifted } satisfies EncodeReply, lifted.map((l) => l.bytes.buffer as ArrayBuffer));
+      return;
+    }
+    reply = { id, ok: true, result: validator.encodePrompt(job.input, job.options) };
+  } catch (err) {
+    // RouterErrors (validation) keep their code and field; anything else is a bug, reported as internal.
+    const e = err as Error;
+    reply = err instanceof RouterError ? { id, ok: false, code: err.code, message: err.message, param: err.param } : { id, ok: false, code: 'internal', message: e.message ?? String(err), param: null };
+  }
+  port.postMessage(reply);
+});
+port.postMessage({ ready: true });
