@@ -17,6 +17,8 @@ const HELP = `usage: tessera launch [--model-id PATH] [--num-shard N] [--port 80
                           the shards then link over Unix sockets
   --cache-dir DIR         generated models and compiled graphs (default $TESSERA_CACHE_DIR or ~/.cache/tessera)
   --startup-timeout S     seconds to wait for each service (default 600)
+  --shard-restarts N      a shard that dies after start-up is started again on its port, up to N times
+                          (default 3; the router re-warms it); 0: any death stops everything
   --log-level LEVEL       trace|debug|info|warn|error (default info)
   --api-key KEY           (or TESSERA_API_KEY, or --api-key-file PATH) required by the router on every route
                           but --public-paths; handed to the router in its environment, not its command line
@@ -28,7 +30,7 @@ export function shardOnlyFlags(): Set<string> {
   return new Set(['kv-cache-memory', 'block-size', 'threads', 'dtype', 'device', 'device-id', 'kv-layout', 'quantize', 'quant-accuracy', 'collective-transport', 'collective-timeout', 'rendezvous-timeout']);
 }
 /** The launcher's own flags (every other flag goes to the router). */
-export const LAUNCHER_FLAGS = new Set(['model-id', 'num-shard', 'port', 'hostname', 'shard-base-port', 'master-port', 'cache-dir', 'startup-timeout', 'log-level', 'help']);
+export const LAUNCHER_FLAGS = new Set(['model-id', 'num-shard', 'port', 'hostname', 'shard-base-port', 'master-port', 'cache-dir', 'startup-timeout', 'shard-restarts', 'log-level', 'help']);
 
 /** Router flags that take no value (passed through bare). */
 const ROUTER_SWITCHES = new Set(['disable-prefix-caching', 'log-prompts']);
@@ -131,6 +133,16 @@ export async function launch(argv: string[]): Promise<number> {
     await Promise.race([waitForRouter(url, timeoutMs, death), death]);
     logger.info({ url, model: modelId, shards: numShard }, 'ready');
     console.log(`Tessera is ready: ${url}  (model ${modelId}, ${numShard} shard${numShard > 1 ? 's' : ''})`);
+    // A shard that dies is started again on its port (the router re-warms it, docs/observability.md);
+    // more than --shard-restarts deaths, or the router's, end the run.
+    let restarts = 0;
+    const maxRestarts = intFlag(v, 'shard-restarts', 3, 0);
+    supervisor.restartWith((name, why) => {
+      if (!name.startsWith('shard') || restarts >= maxRestarts) return false;
+      restarts++;
+      logger.warn({ reason: why, restart: restarts, of: maxRestarts }, `${why}; starting it again (${restarts}/${maxRestarts})`);
+      return true;
+    });
     const what = await supervisor.firstDeath;
     logger.error({ reason: what }, `${what}; stopping the others`);
     await supervisor.stopAll();

@@ -1,4 +1,4 @@
-// @module Child-process supervision: spawn services, report a death, stop them all in order.
+// @module Child-process supervision: spawn services, restart or report a death, stop them all in order.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -10,12 +10,16 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
+/** Decides, when a child dies unexpectedly, whether it is started again (true) or its death ends the run. */
+export type RestartPolicy = (name: string, why: string) => boolean;
+
 export class Supervisor {
   readonly #children: Child[] = [];
   #stopping = false;
   /** Resolves with a description of the first child that died while we were not stopping. */
   readonly firstDeath: Promise<string>;
   #reportDeath!: (what: string) => void;
+  #restartPolicy: RestartPolicy = () => false;
 
   constructor() {
     this.firstDeath = new Promise((resolve) => (this.#reportDeath = resolve));
@@ -23,6 +27,11 @@ export class Supervisor {
 
   get stopping(): boolean {
     return this.#stopping;
+  }
+
+  /** From now on a child that dies is started again with the same arguments when `policy` says so. */
+  restartWith(policy: RestartPolicy): void {
+    this.#restartPolicy = policy;
   }
 
   /** Starts `tessera <args…>` as a child sharing our stdout/stderr. */
@@ -34,7 +43,13 @@ export class Supervisor {
     });
     const exited = new Promise<number | null>((resolve) => {
       proc.on('exit', (code, signal) => {
-        if (!this.#stopping) this.#reportDeath(`${name} exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`})`);
+        const why = `${name} exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`})`;
+        if (!this.#stopping) {
+          if (this.#restartPolicy(name, why)) {
+            this.#children.splice(this.#children.indexOf(child), 1);
+            this.start(name, args, env);
+          } else this.#reportDeath(why);
+        }
         resolve(code);
       });
       proc.on('error', (err) => {
