@@ -1,8 +1,8 @@
-// GPU deployment, checked offline: Dockerfile.gpu (CUDA provider libraries three ways, Vulkan for WebGPU), the Kubernetes GPU overlays, the compose GPU override.
+// GPU deployment, checked offline: Dockerfile.gpu (the CUDA provider from the npm registry, Vulkan for WebGPU), the Kubernetes GPU overlays, the compose GPU override.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -35,7 +35,7 @@ const envOf = (c: IContainer, name: string) => c.env?.find((e) => e.name === nam
 const capabilities = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim());
 
 describe('Dockerfile.gpu', () => {
-  test('copies every workspace package.json before npm ci; each npm ci omits dev dependencies and says whether it downloads the CUDA provider', () => {
+  test('copies every workspace package.json before npm ci; one npm ci, production only, with onnxruntime-node\'s NuGet download skipped', () => {
     const manifests = stage(gpu, 'manifests');
     const copies = argsOf(manifests, 'COPY');
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { workspaces: string[] };
@@ -45,55 +45,44 @@ describe('Dockerfile.gpu', () => {
       }
     }
     assert.ok(copies.includes('package.json package-lock.json .npmrc ./'));
-    assert.equal(argsOf(manifests, 'RUN').some((r) => r.includes('npm ci')), false, 'no npm ci before the per-path stages');
+    assert.ok(copies.includes('scripts/install-cuda.mjs scripts/'));
     const installs = gpu.stages.flatMap((s) => argsOf(s, 'RUN').filter((r) => r.includes('npm ci')).map((r) => ({ stage: s, run: r })));
-    assert.deepEqual(installs.map((i) => i.stage.name).sort(), ['ort-context', 'ort-download', 'ort-mount']);
-    for (const { stage: s, run } of installs) {
-      assert.equal(s.from, 'manifests', `${s.name} builds on the manifests`);
-      assert.match(run, /npm ci --omit=dev/);
-      // the env variable, because the repository's .npmrc says onnxruntime-node-install=skip
-      assert.match(run, new RegExp(`ONNXRUNTIME_NODE_INSTALL=${s.name === 'ort-download' ? 'cuda12' : 'skip'} npm ci`));
-    }
+    assert.deepEqual(installs.map((i) => i.stage.name), ['deps']);
+    assert.equal(installs[0]!.stage.from, 'manifests');
+    assert.match(installs[0]!.run, /ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev/);
+    const instructions = readFileSync(path.join(REPO_ROOT, GPU_DOCKERFILE), 'utf8').split('\n').filter((l) => !l.trimStart().startsWith('#'));
+    assert.doesNotMatch(instructions.join('\n'), /nuget|cuda12|ORT_CUDA/i, 'no NuGet path left');
   });
 
-  test('ORT_CUDA picks download (default), context or mount; the deps stage checks the libraries the shard checks at start-up', () => {
-    assert.equal(gpu.globalArgs.ORT_CUDA, 'download');
+  test('the CUDA provider comes from `npm run gpu:cuda`, right after npm ci, into the folder the shard loads it from', () => {
     const deps = stage(gpu, 'deps');
-    assert.equal(deps.from, 'ort-${ORT_CUDA}');
-    for (const way of ['download', 'context', 'mount']) stage(gpu, `ort-${way}`);
-    const check = argsOf(deps, 'RUN').join('\n');
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    assert.equal(pkg.scripts['gpu:cuda'], 'node scripts/install-cuda.mjs');
+    assert.match(argsOf(deps, 'RUN')[0]!, /npm ci [^&]*&& node scripts\/install-cuda\.mjs/);
+    const check = argsOf(deps, 'RUN')[1]!;
     const listed = /for lib in ([^;]+);/.exec(check)?.[1]!.trim().split(/\s+/);
-    assert.deepEqual(listed, CUDA_PROVIDER_LIBRARIES, 'the same list as services/shard/src/runner/execution-provider.ts');
+    assert.deepEqual(listed, CUDA_PROVIDER_LIBRARIES, 'the same list as services/shard/src/runner/cuda-libraries.ts');
     // The folder is where this checkout's onnxruntime-node loads them from, in the image's /app, on linux/x64.
     const relative = path.relative(REPO_ROOT, path.dirname(path.dirname(ortLibraryDir())));
     assert.ok(argsOf(stage(gpu, 'manifests'), 'ENV').includes(`ORT_DIR=${path.posix.join('/app', relative, 'linux', 'x64')}`));
-    assert.deepEqual(contextSources(stage(gpu, 'ort-context')), ['ort-cuda/']);
-    const links = argsOf(stage(gpu, 'ort-mount'), 'RUN').join('\n');
-    assert.match(links, /ln -s "\/opt\/onnxruntime-cuda\/libonnxruntime_providers_\$lib\.so" "\$ORT_DIR\/libonnxruntime_providers_\$lib\.so"/);
-    assert.ok(argsOf(runtime, 'RUN').some((r) => r.includes('mkdir -p') && r.includes('/opt/onnxruntime-cuda')), 'the mount point exists in the image');
   });
 
-  test('the deps check fails the build without the two libraries and passes with them (files, or links for ORT_CUDA=mount)', (t) => {
-    const script = argsOf(stage(gpu, 'deps'), 'RUN')[0]!;
+  test('the deps check fails the build without the two libraries and passes with them', (t) => {
+    const script = argsOf(stage(gpu, 'deps'), 'RUN')[1]!;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-ort-dir-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const run = (way: string) => spawnSync('sh', ['-c', script], { env: { PATH: process.env.PATH, ORT_DIR: dir, ORT_CUDA: way }, encoding: 'utf8' });
-    const missing = run('download');
+    const run = () => spawnSync('sh', ['-c', script], { env: { PATH: process.env.PATH, ORT_DIR: dir }, encoding: 'utf8' });
+    const missing = run();
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /libonnxruntime_providers_shared\.so is missing/);
     writeFileSync(path.join(dir, CUDA_PROVIDER_LIBRARIES[0]!), '');
-    assert.match(run('context').stderr, /libonnxruntime_providers_cuda\.so is missing/);
-    assert.equal(run('mount').status, 1, 'mount wants links, not files');
+    assert.match(run().stderr, /libonnxruntime_providers_cuda\.so is missing/);
     writeFileSync(path.join(dir, CUDA_PROVIDER_LIBRARIES[1]!), '');
-    assert.equal(run('download').status, 0);
-    rmSync(path.join(dir, CUDA_PROVIDER_LIBRARIES[0]!));
-    rmSync(path.join(dir, CUDA_PROVIDER_LIBRARIES[1]!));
-    for (const lib of CUDA_PROVIDER_LIBRARIES) symlinkSync(path.join('/opt/onnxruntime-cuda', lib), path.join(dir, lib));
-    assert.equal(run('mount').status, 0, 'dangling links into the mount point are what ORT_CUDA=mount builds');
+    assert.equal(run().status, 0);
   });
 
-  test('runtime: a CUDA 12 + cuDNN 9 runtime base, the CPU image’s Node, the Vulkan loader, the driver capabilities, as the CPU image otherwise', () => {
-    assert.match(gpu.globalArgs.CUDA_IMAGE!, /^nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+$/);
+  test('runtime: a CUDA 13 + cuDNN 9 runtime base, the CPU image’s Node, the Vulkan loader, the driver capabilities, as the CPU image otherwise', () => {
+    assert.match(gpu.globalArgs.CUDA_IMAGE!, /^nvidia\/cuda:13\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+$/);
     assert.equal(runtime.from, '${CUDA_IMAGE}');
     assert.equal(stage(gpu, 'manifests').from, stage(cpu, 'deps').from, 'the Node image of the CPU Dockerfile');
     assert.ok(argsOf(runtime, 'COPY').includes('--from=manifests /usr/local/bin/node /usr/local/bin/node'));
@@ -119,10 +108,9 @@ describe('Dockerfile.gpu', () => {
     assert.deepEqual([onCpu.device, onCpu.dtype], ['cpu', 'float32']);
   });
 
-  test('.dockerignore keeps every COPY source of both Dockerfiles and ort-cuda/, and drops node_modules and tests', () => {
+  test('.dockerignore keeps every COPY source of both Dockerfiles, and drops node_modules and tests', () => {
     const patterns = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const d of [gpu, cpu]) for (const s of d.stages) for (const src of contextSources(s)) assert.equal(dockerignored(src, patterns), false, `${src} is in the context`);
-    assert.equal(dockerignored('ort-cuda/libonnxruntime_providers_cuda.so', patterns), false);
     for (const gone of ['node_modules/onnxruntime-node/package.json', 'services/shard/node_modules/x', 'services/shard/src/config.test.ts', '.git/HEAD']) {
       assert.equal(dockerignored(gone, patterns), true, `${gone} stays out`);
     }
@@ -171,14 +159,14 @@ describe('Kubernetes GPU overlays', () => {
 describe('docker-compose.gpu.yml', () => {
   test('over docker-compose.yml: validates; the GPU image; one distinct GPU per rank; the shards parse as cuda, float16 (tensor parallel)', () => {
     const validate = composeValidator();
-    for (const vars of [{}, { TESSERA_ORT_CUDA: 'context' }]) {
-      const compose = loadComposeWith(['docker-compose.gpu.yml'], vars);
+    {
+      const compose = loadComposeWith(['docker-compose.gpu.yml'], {});
       assert.ok(validate(compose), JSON.stringify(validate.errors, null, 2));
       const shards = shardServices(compose);
       assert.equal(shards.length, 2);
       shards.forEach(([name, s], rank) => {
         assert.equal(s.image, 'tessera:latest-gpu', name);
-        assert.deepEqual(s.build, { context: '.', dockerfile: GPU_DOCKERFILE, args: { ORT_CUDA: vars.TESSERA_ORT_CUDA ?? 'download' } });
+        assert.deepEqual(s.build, { context: '.', dockerfile: GPU_DOCKERFILE });
         const devices = (s.deploy as { resources: { reservations: { devices: Array<Record<string, unknown>> } } }).resources.reservations.devices;
         assert.deepEqual(devices, [{ driver: 'nvidia', device_ids: [String(rank)], capabilities: ['gpu'] }], name);
         const c = shardConfig(s.environment!);

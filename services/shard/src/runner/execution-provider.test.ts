@@ -20,24 +20,20 @@ test('only the asked provider is listed: no CPU behind cuda or webgpu', () => {
   assert.throws(() => sessionOptionsFor('webgpu', 1), /--device-id must be 0 with --device webgpu/);
 });
 
-test('the CUDA provider libraries are looked for beside libonnxruntime.so.1, by name', () => {
+test('the CUDA provider libraries are looked for beside libonnxruntime.so.1, by name, with the command that installs them', () => {
   assert.equal(missingForDevice('cpu'), null);
   const empty = path.join(tmp, 'empty');
   fs.mkdirSync(empty);
   const problem = missingForDevice('cuda', empty);
-  assert.ok(problem?.includes('libonnxruntime_providers_cuda.so') && problem.includes('libonnxruntime_providers_shared.so'), problem ?? '');
-  assert.match(problem!, /ONNXRUNTIME_NODE_INSTALL=cuda12.*docs\/gpu\.md/);
-  const full = path.join(tmp, 'full');
-  fs.mkdirSync(full);
-  for (const f of CUDA_PROVIDER_LIBRARIES) fs.writeFileSync(path.join(full, f), '');
-  assert.equal(missingForDevice('cuda', full), null);
+  for (const f of CUDA_PROVIDER_LIBRARIES) assert.ok(problem?.includes(f), problem ?? '');
+  assert.match(problem!, /npm run gpu:cuda.*docs\/gpu\.md/);
   assert.ok(fs.existsSync(path.join(ortLibraryDir(), 'libonnxruntime.so.1')), `ortLibraryDir() is where onnxruntime lives: ${ortLibraryDir()}`);
 });
 
 test('provider failures name the provider and what it needs', () => {
   const cuda = describeProviderFailure('cuda', new Error('Failed to load shared library'));
   assert.ok(cuda instanceof ExecutionProviderError);
-  assert.match(cuda.message, /execution provider "cuda" could not be used: Failed to load shared library — CUDA needs .*cuDNN 9/);
+  assert.match(cuda.message, /execution provider "cuda" could not be used: Failed to load shared library — CUDA needs .*npm run gpu:cuda.*CUDA 13 and cuDNN 9.*check-device/);
   assert.match(describeProviderFailure('webgpu', new Error('Failed to get a WebGPU adapter: No supported adapters')).message, /Vulkan loader \(libvulkan\.so\.1\)/);
 });
 
@@ -47,7 +43,7 @@ test('a runner on --device cuda without the provider libraries fails at creation
   const graph = ensureStepGraph(model, { cacheDir: tmp, rank: 0, worldSize: 1, graph: { dtype: 'float16', kvLayout: 'host' } });
   await assert.rejects(ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, device: 'cuda' }), (err: Error) => {
     assert.ok(err instanceof ExecutionProviderError);
-    assert.match(err.message, /"cuda" could not be used: .*libonnxruntime_providers_cuda\.so/);
+    assert.match(err.message, /"cuda" could not be used: .*(libonnxruntime_providers_cuda\.so|not on the library path)/);
     return true;
   });
 });

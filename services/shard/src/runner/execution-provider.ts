@@ -1,8 +1,10 @@
 // @module Picks the onnxruntime execution provider explicitly (no silent CPU fallback) and explains why one cannot load.
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { cudaProviderProblems } from './cuda-libraries.ts';
+
+export { CUDA_PROVIDER_LIBRARIES } from './cuda-libraries.ts';
 
 export type Device = 'cpu' | 'cuda' | 'webgpu';
 
@@ -16,9 +18,6 @@ export function ortLibraryDir(): string {
   return path.join(path.dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
 }
 
-/** The CUDA provider's own libraries, which the npm package does not ship (its postinstall downloads them). */
-export const CUDA_PROVIDER_LIBRARIES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
-
 /**
  * What stops `device` from loading that can be seen before trying, or null. WebGPU needs a GPU
  * adapter (Vulkan on Linux), which only a session start can find.
@@ -30,10 +29,8 @@ export function missingForDevice(device: Device, libraryDir = ortLibraryDir()): 
     return `this onnxruntime-node ${ort.env.versions.common} build has no "${device}" execution provider on ${process.platform}/${process.arch}`;
   }
   if (device === 'cuda') {
-    const absent = CUDA_PROVIDER_LIBRARIES.filter((f) => !fs.existsSync(path.join(libraryDir, f)));
-    if (absent.length > 0) {
-      return `the CUDA provider libraries ${absent.join(', ')} are not in ${libraryDir} (the npm package does not ship them: install with ONNXRUNTIME_NODE_INSTALL=cuda12 and network access to NuGet, or copy the same-version files there; see docs/gpu.md)`;
-    }
+    const problems = cudaProviderProblems(libraryDir, ort.env.versions.common);
+    if (problems.length > 0) return problems.join('; ');
   }
   return null;
 }
@@ -66,7 +63,7 @@ export function describeProviderFailure(device: Device, err: unknown): Execution
   const why = (err as Error)?.message ?? String(err);
   const hint =
     device === 'cuda'
-      ? ' — CUDA needs the provider libraries beside libonnxruntime.so.1, CUDA 12 and cuDNN 9 on the library path, and a visible GPU (docs/gpu.md)'
+      ? ' — CUDA needs the provider libraries of this onnxruntime release beside libonnxruntime.so.1 (`npm run gpu:cuda`), CUDA 13 and cuDNN 9 on the library path, and a visible GPU; `tessera check-device --device cuda` names what is missing (docs/gpu.md)'
       : device === 'webgpu' && /adapter/i.test(why)
         ? ' — WebGPU found no GPU adapter: on Linux it needs the Vulkan loader (libvulkan.so.1) and a Vulkan driver (the NVIDIA driver\'s ICD, or Mesa) (docs/gpu.md)'
         : '';
