@@ -59,8 +59,9 @@ function replaceDir(target, replacement) {
   fs.rmSync(old, { recursive: true, force: true });
 }
 
-export function installCuda({ root, dryRun = false, log = console.log }) {
+export function installCuda({ root, dryRun = false, log = console.log, fetchPackage = npmPack }) {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
+    // The provider is built for linux/x64 only.
     throw new Error(`the CUDA provider is published for linux/x64 only, this is ${process.platform}/${process.arch}`);
   }
   const nodeDir = packageDir('onnxruntime-node', root);
@@ -74,7 +75,7 @@ export function installCuda({ root, dryRun = false, log = console.log }) {
   try {
     const [nodeTgz, commonTgz, providerTgz] = specs.map((spec) => {
       log(`fetching ${spec} …`);
-      return npmPack(spec, work);
+      return fetchPackage(spec, work);
     });
     const provider = path.join(work, 'provider');
     unpack(providerTgz, provider);
