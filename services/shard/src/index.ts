@@ -4,7 +4,8 @@ export { parseShardArgs, parseByteSize, SHARD_USAGE, SHARD_FLAGS, ShardConfigErr
 export { createShardHandlers, startShardServer, type BoundServer } from './server.ts';
 export { RunnerClient, RunnerError, type RunnerThreadInit } from './runner-client.ts';
 export { ensureStepGraph, defaultGraphCacheDir, graphCacheKey, GRAPH_BUILDER_VERSION, type CachedGraph } from './graph/graph-cache.ts';
-export { buildLlamaStepGraph, STEP_IO } from './graph/llama.ts';
+export { buildLlamaStepGraph } from './graph/llama.ts';
+export { STEP_IO, type ComputeType, type KvLayout } from './graph/step-io.ts';
 export { OnnxGraphBuilder, ExternalDataWriter } from './graph/onnx-builder.ts';
 export { ModelRunner, type StepResult } from './runner/model-runner.ts';
 export { ShardEngine, type EngineOptions } from './runner/shard-engine.ts';

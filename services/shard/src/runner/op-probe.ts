@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { f32ToF16Array } from '@tessera/model-files';
-import type { ComputeType } from '../graph/llama.ts';
+import type { ComputeType } from '../graph/step-io.ts';
 import { onnxTypeOf } from '../graph/onnx-builder.ts';
 import { type Device, sessionOptionsFor } from './execution-provider.ts';
 

@@ -1,9 +1,9 @@
 // @module KV pools that stay on the accelerator: per layer [slots, kvH, D] tensors that the step graph updates in place.
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { onnxTypeOf } from '../graph/onnx-builder.ts';
-import { type KvGeometry, PoolShape } from './kv-cache.ts';
-import { sessionOptionsFor, type Device } from './execution-provider.ts';
+import { onnxTypeOf } from '../../graph/onnx-builder.ts';
+import { type KvGeometry, PoolShape } from '../kv-cache.ts';
+import { sessionOptionsFor, type Device } from '../execution-provider.ts';
 
 const { onnx } = onnxProto;
 
