@@ -9,6 +9,9 @@ import type { KvGeometry, KvPools } from './kv-cache.ts';
 import { createKvStore, type GraphRun, type KvStore } from './kv/kv-store.ts';
 import { SegmentPipeline } from './segment-pipeline.ts';
 import { prepareStep, type StepSequence } from './step-inputs.ts';
+import type { StepResult, StepRunner } from './step-runner.ts';
+
+export type { StepResult } from './step-runner.ts';
 
 export interface RunnerOptions {
   blockSize: number;
@@ -23,22 +26,10 @@ export interface RunnerOptions {
   parallel?: { segmentPaths: string[]; kvHeads: number; group: ProcessGroup };
 }
 
-export interface StepResult {
-  /** [rows, vocab] logits of the requested rows. */
-  logits: Float32Array;
-  vocabSize: number;
-  /** Per row, log Σ exp(logits) when the graph computes it (world size 1); else null. */
-  logitsLse: Float32Array | null;
-  /** Per sequence, its first row in `logits`. */
-  logitOffsets: number[];
-  forwardNs: number;
-  computedTokens: number;
-}
-
 /** Tokens of the CPU warm-up step (see warmup). */
 const CPU_WARMUP_TOKENS = 16;
 
-export class ModelRunner {
+export class ModelRunner implements StepRunner {
   readonly geometry: KvGeometry;
   /** Read from the graph: the KV pools' element type and where they live. */
   readonly dtype: ComputeType;
