@@ -2,7 +2,8 @@
 export { main, startShard, type RunningShard } from './main.ts';
 export { parseShardArgs, parseByteSize, SHARD_USAGE, SHARD_FLAGS, ShardConfigError, type ShardConfig } from './config.ts';
 export { createShardHandlers, startShardServer, type BoundServer } from './server.ts';
-export { RunnerClient, RunnerError, type RunnerThreadInit } from './runner-client.ts';
+export { RunnerClient, type RunnerThreadInit } from './runner-client.ts';
+export { ShardError, ShardErrorCode, CollectiveError, ExecutionProviderError, grpcStatusOf } from './errors.ts';
 export { ensureStepGraph, defaultGraphCacheDir, graphCacheKey, GRAPH_BUILDER_VERSION, type CachedGraph } from './graph/graph-cache.ts';
 export { buildLlamaStepGraph } from './graph/llama.ts';
 export { STEP_IO, type ComputeType, type KvLayout } from './graph/step-io.ts';
@@ -12,7 +13,6 @@ export { ShardEngine, type EngineOptions } from './runner/shard-engine.ts';
 export { KvCache, bytesPerBlock, planNumBlocks, defaultKvBudgetBytes } from './runner/kv-cache.ts';
 export { TokenChooser, logSoftmax, argmax, topN } from './sampler/sampler.ts';
 export { ProcessGroup, type GroupOptions, type CollectiveStats } from './collective/group.ts';
-export { CollectiveError } from './collective/transport.ts';
 export { parallelPlan, ShardWeights, type ParallelPlan } from './weights/shard-weights.ts';
 export { checkDevice, checkDeviceCommand, type DeviceReport } from './check-device.ts';
-export { ExecutionProviderError, missingForDevice, sessionOptionsFor, type Device } from './runner/execution-provider.ts';
+export { missingForDevice, sessionOptionsFor, type Device } from './runner/execution-provider.ts';

@@ -2,9 +2,10 @@
 import * as ort from 'onnxruntime-node';
 import type { ModelConfig } from '@tessera/model-files';
 import type { ProcessGroup } from '../collective/group.ts';
+import { ExecutionProviderError, NotWarmedUpError } from '../errors.ts';
 import { type ComputeType, type KvLayout, STEP_IO } from '../graph/step-io.ts';
 import type { Batch } from './batch.ts';
-import { describeProviderFailure, type Device, missingForDevice, ExecutionProviderError, sessionOptionsFor } from './execution-provider.ts';
+import { describeProviderFailure, type Device, missingForDevice, sessionOptionsFor } from './execution-provider.ts';
 import type { KvGeometry, KvPools } from './kv-cache.ts';
 import { createKvStore, type GraphRun, type KvStore } from './kv/kv-store.ts';
 import { SegmentPipeline } from './segment-pipeline.ts';
@@ -94,7 +95,7 @@ export class ModelRunner implements StepRunner {
   /** Runs one step over the sequences: their new K/V land in the pools, logits come back. */
   async step(seqs: StepSequence[]): Promise<StepResult> {
     const kv = await this.kv.ready();
-    if (kv === null) throw Object.assign(new Error('KV cache not allocated: call Warmup first'), { grpcCode: 9 /* FAILED_PRECONDITION */ });
+    if (kv === null) throw new NotWarmedUpError('KV cache not allocated: call Warmup first');
     const inputs = prepareStep(seqs, this.blockSize, (blocks, pos) => kv.slotOf(blocks, pos));
     const { batch: B, seq: S } = inputs;
     const feeds: Record<string, ort.Tensor> = {

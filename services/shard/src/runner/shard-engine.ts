@@ -16,7 +16,8 @@ import type {
   WarmupResponse,
 } from '@tessera/protocol';
 import { type Choice, logSumExp, topN } from '../sampler/sampler.ts';
-import { Batch, InvalidRequestError, type RequestState } from './batch.ts';
+import { InvalidRequestError } from '../errors.ts';
+import { Batch, type RequestState } from './batch.ts';
 import { BatchCache } from './batch-cache.ts';
 import { defaultKvBudgetBytes, fractionOfFreeMemoryBytes, planNumBlocks } from './kv-cache.ts';
 import type { StepResult, StepRunner } from './step-runner.ts';
