@@ -4,7 +4,8 @@ export { parseShardArgs, parseByteSize, SHARD_USAGE, SHARD_FLAGS, ShardConfigErr
 export { createShardHandlers, startShardServer, type BoundServer } from './server.ts';
 export { RunnerClient, type RunnerThreadInit } from './runner-client.ts';
 export { ShardError, ShardErrorCode, CollectiveError, ExecutionProviderError, grpcStatusOf } from './errors.ts';
-export { ensureStepGraph, defaultGraphCacheDir, graphCacheKey, GRAPH_BUILDER_VERSION, type CachedGraph } from './graph/graph-cache.ts';
+export { ensureStepGraph, defaultGraphCacheDir, graphCacheKey, type CachedGraph } from './graph/graph-cache.ts';
+export { graphBuilderHash } from './graph/builder-hash.ts';
 export { buildLlamaStepGraph } from './graph/llama.ts';
 export { STEP_IO, type ComputeType, type KvLayout } from './graph/step-io.ts';
 export { OnnxGraphBuilder, ExternalDataWriter } from './graph/onnx-builder.ts';
