@@ -2,14 +2,11 @@
 // (4/8-bit, accuracy_level 0/4, no / uint8 / float zero points), alternating, median ms per run. Why block-affine.ts
 // carries block minimums as offsets rather than MatMulNBits' float zero points (docs/quantization.md).
 import * as ort from 'onnxruntime-node';
-import onnxProto from 'onnx-proto';
+import { OnnxGraphBuilder } from '../services/shard/src/graph/onnx-builder.ts';
 
-const { onnx } = onnxProto;
 const [K, N] = [Number(process.argv[2] ?? 2048), Number(process.argv[3] ?? 8192)];
 const BLOCK = 32;
 const nb = K / BLOCK;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const UINT8 = onnx.TensorProto.DataType.UINT8;
 
 interface Variant { name: string; bits?: 4 | 8; accuracy?: 0 | 4; zeroPoints?: 'none' | 'uint8' | 'float' }
 const VARIANTS: Variant[] = [
@@ -22,32 +19,23 @@ const VARIANTS: Variant[] = [
   { name: '8-bit, no zero points, acc 4 (int8 activations)', bits: 8, accuracy: 4 },
 ];
 
-function tensor(name: string, dataType: number, dims: number[], raw: Uint8Array) {
-  return onnx.TensorProto.create({ name, dataType, dims, rawData: raw });
-}
 const floats = (n: number) => new Uint8Array(Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.01).buffer);
 const bytes = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 37) & 0xff);
 
 function model(v: Variant): Uint8Array {
-  const initializer = [];
-  let node;
+  const b = new OnnxGraphBuilder('g');
+  b.input('x', 'float32', ['m', K]);
   if (!v.bits) {
-    initializer.push(tensor('w', FLOAT, [N, K], floats(N * K)));
-    node = onnx.NodeProto.create({ opType: 'Gemm', input: ['x', 'w'], output: ['y'], attribute: [{ name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });
+    b.inline('w', { elem: 'float32', dims: [N, K], raw: floats(N * K) });
+    b.op('Gemm', ['x', 'w'], { transB: 1 }, 'y');
   } else {
-    const inputs = ['x', 'b', 's'];
-    initializer.push(tensor('b', UINT8, [N, nb, (BLOCK * v.bits) / 8], bytes((N * K * v.bits) / 8)), tensor('s', FLOAT, [N * nb], floats(N * nb)));
-    if (v.zeroPoints === 'uint8') initializer.push(tensor('z', UINT8, [Math.ceil((N * nb) / 2)], bytes(Math.ceil((N * nb) / 2))));
-    if (v.zeroPoints === 'float') initializer.push(tensor('z', FLOAT, [N * nb], floats(N * nb)));
-    if (v.zeroPoints && v.zeroPoints !== 'none') inputs.push('z');
-    const int = (name: string, i: number) => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
-    node = onnx.NodeProto.create({ opType: 'MatMulNBits', domain: 'com.microsoft', input: inputs, output: ['y'], attribute: [int('K', K), int('N', N), int('bits', v.bits), int('block_size', BLOCK), int('accuracy_level', v.accuracy ?? 0)] });
+    const inputs = [b.inline('b', { elem: 'uint8', dims: [N, nb, (BLOCK * v.bits) / 8], raw: bytes((N * K * v.bits) / 8) }), b.inline('s', { elem: 'float32', dims: [N * nb], raw: floats(N * nb) })];
+    if (v.zeroPoints === 'uint8') inputs.push(b.inline('z', { elem: 'uint8', dims: [Math.ceil((N * nb) / 2)], raw: bytes(Math.ceil((N * nb) / 2)) }));
+    if (v.zeroPoints === 'float') inputs.push(b.inline('z', { elem: 'float32', dims: [N * nb], raw: floats(N * nb) }));
+    b.op('com.microsoft.MatMulNBits', ['x', ...inputs], { K, N, bits: v.bits, block_size: BLOCK, accuracy_level: v.accuracy ?? 0 }, 'y');
   }
-  const io = (name: string, dims: (number | string)[]) => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } });
-  return onnx.ModelProto.encode(onnx.ModelProto.create({
-    irVersion: 8, opsetImport: [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }],
-    graph: { name: 'g', node: [node], initializer, input: [io('x', ['m', K])], output: [io('y', ['m', N])] },
-  })).finish();
+  b.output('y', 'float32', ['m', N]);
+  return b.encode();
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -1,6 +1,7 @@
 // @module `tessera shard` flags → a typed ShardConfig, with errors that name the flag.
 import os from 'node:os';
 import { QUANTIZE_MODES, type QuantizeMode } from '@tessera/model-files';
+import { ShardConfigError } from './errors.ts';
 import { defaultGraphCacheDir } from './graph/graph-cache.ts';
 import type { QuantAccuracy } from './graph/linear.ts';
 import type { KvLayout, StepGraphOptions } from './graph/llama.ts';
@@ -64,9 +65,7 @@ export interface ShardConfig {
   logLevel: string;
 }
 
-export class ShardConfigError extends Error {
-  override readonly name = 'ShardConfigError';
-}
+export { ShardConfigError };
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
 

@@ -2,6 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ModelConfig } from '@tessera/model-files';
 import type { GroupOptions } from './collective/group.ts';
+import { ShardError, ShardErrorCode } from './errors.ts';
 import type { EngineOptions, ShardEngine } from './runner/shard-engine.ts';
 
 export type EngineMethod = 'info' | 'warmup' | 'prefill' | 'decode' | 'filterBatch' | 'clearCache';
@@ -35,18 +36,7 @@ export interface RunnerCall {
 
 export type RunnerReply =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { message: string; grpcCode?: number; stack?: string } };
-
-/** An error raised inside the runner thread, carried across with its gRPC status code. */
-export class RunnerError extends Error {
-  override readonly name = 'RunnerError';
-  constructor(
-    message: string,
-    readonly grpcCode?: number,
-  ) {
-    super(message);
-  }
-}
+  | { id: number; ok: false; error: { message: string; code: ShardErrorCode; stack?: string } };
 
 // The worker runs TypeScript too: register tsx inside it before importing the entry.
 const THREAD_URL = new URL('./runner/thread.ts', import.meta.url).href;
@@ -75,7 +65,7 @@ export class RunnerClient {
       if (p === undefined) return;
       this.#pending.delete(msg.id);
       if (msg.ok) p.resolve(msg.result);
-      else p.reject(new RunnerError(msg.error.message, msg.error.grpcCode));
+      else p.reject(new ShardError(msg.error.code, msg.error.message)); // raised in the runner thread, carried across with its code
     });
     const fail = (err: Error) => {
       this.#exited ??= err;
@@ -83,7 +73,7 @@ export class RunnerClient {
       this.#pending.clear();
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new RunnerError(`runner thread exited (code ${code})`)));
+    worker.on('exit', (code) => fail(new ShardError(ShardErrorCode.Internal, `runner thread exited (code ${code})`)));
   }
 
   /** Spawns the runner thread and waits until its session is loaded. */
@@ -99,7 +89,7 @@ export class RunnerClient {
         if (msg.ready) resolve();
         else {
           void worker.terminate();
-          reject(new RunnerError(`runner thread failed to start: ${msg.error}`));
+          reject(new ShardError(ShardErrorCode.Internal, `runner thread failed to start: ${msg.error}`));
         }
       };
       worker.on('message', onMessage);
@@ -136,7 +126,7 @@ export class RunnerClient {
   }
 
   async close(): Promise<void> {
-    this.#exited ??= new RunnerError('runner closed');
+    this.#exited ??= new ShardError(ShardErrorCode.Internal, 'runner closed');
     await this.#worker.terminate();
   }
 }

@@ -1,8 +1,8 @@
 // @module The shard's current runner thread and process instance; a tensor-parallel rank whose group broke re-forms it with a fresh runner.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { grpc } from '@tessera/protocol';
-import { RunnerClient, RunnerError, type EngineArg, type EngineMethod, type EngineResult, type RunnerThreadInit } from './runner-client.ts';
+import { RunnerUnavailableError } from './errors.ts';
+import { RunnerClient, type EngineArg, type EngineMethod, type EngineResult, type RunnerThreadInit } from './runner-client.ts';
 
 /** Pause between attempts to re-form a broken tensor-parallel group. */
 const REJOIN_RETRY_MS = 1_000;
@@ -53,7 +53,7 @@ export class RunnerSlot {
   }
 
   call<M extends EngineMethod>(method: M, arg: EngineArg<M>): Promise<EngineResult<M>> {
-    if (this.#rejoining !== null) return Promise.reject(new RunnerError(this.#rejoining, grpc.status.UNAVAILABLE));
+    if (this.#rejoining !== null) return Promise.reject(new RunnerUnavailableError(this.#rejoining));
     return this.#client.call(method, arg);
   }
 

@@ -1,5 +1,6 @@
 // @module The shard's gRPC face: ShardHandlers over the runner thread (decode → call → encode), and binding.
 import { CHANNEL_OPTIONS, grpc, serviceDefinition, toServiceImplementation, type ShardHandlers } from '@tessera/protocol';
+import { RunnerUnavailableError } from './errors.ts';
 import type { EngineArg, EngineMethod, EngineResult } from './runner-client.ts';
 
 /** The runner the handlers call (runner-slot.ts): its thread, health and process instance. */
@@ -8,12 +9,6 @@ export interface ShardRunner {
   readonly alive: boolean;
   readonly collectiveFailure: string | null;
   call<M extends EngineMethod>(method: M, arg: EngineArg<M>): Promise<EngineResult<M>>;
-}
-
-/** Raised when the runner thread is gone; reported as gRPC UNAVAILABLE. */
-class RunnerUnavailableError extends Error {
-  override readonly name = 'RunnerUnavailableError';
-  readonly grpcCode = grpc.status.UNAVAILABLE;
 }
 
 /**

@@ -1,6 +1,7 @@
 // @module Collectives over framed links: sum all-reduce (an exchange at 2 ranks, a star around rank 0 above), broadcast, gather to rank 0.
 import { asFloat32, asInt32, FrameKind } from './framing.ts';
-import { CollectiveError, type Link } from './transport.ts';
+import { CollectiveError } from '../errors.ts';
+import type { Link } from './transport.ts';
 
 /**
  * The connections one rank uses: on rank 0 one per other rank (index = rank, index 0 unused);

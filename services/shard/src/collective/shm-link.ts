@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Frame, FrameKind, MAX_FRAME_BYTES } from './framing.ts';
-import { CollectiveError, type Connection, type Link } from './transport.ts';
+import { CollectiveError, ShardErrorCode } from '../errors.ts';
+import type { Connection, Link } from './transport.ts';
 
 /**
  * Why: on this kind of VM a socket frame costs ~0.2–0.4 ms, nearly all of it the receiver's wake-up
@@ -158,7 +159,7 @@ export class ShmLink implements Link {
 
   async recv(kind: FrameKind, timeoutMs: number, what = 'a frame'): Promise<Frame> {
     const started = Date.now();
-    const frame = await pollUntil(() => this.#tryRead(), timeoutMs, () => this.closed, () => new CollectiveError(`${this.peer} sent no ${what} within ${timeoutMs} ms`));
+    const frame = await pollUntil(() => this.#tryRead(), timeoutMs, () => this.closed, () => new CollectiveError(`${this.peer} sent no ${what} within ${timeoutMs} ms`, ShardErrorCode.CollectiveTimeout));
     if (frame.kind === (VIA_SOCKET as FrameKind)) return this.conn.recv(kind, Math.max(1, timeoutMs - (Date.now() - started)), what);
     if (frame.kind !== kind) {
       const err = new CollectiveError(`expected ${what} (kind ${kind}) from ${this.peer}, got kind ${frame.kind}: the ranks are out of step`);

@@ -1,13 +1,7 @@
 // @module One persistent framed connection to a peer (TCP or Unix socket): send frames, await them in order, with timeouts.
 import net from 'node:net';
+import { CollectiveError, ShardErrorCode } from '../errors.ts';
 import { bytesOf, FrameDecoder, frameHeader, FrameKind, type Frame } from './framing.ts';
-
-/** A collective failure: a peer missing, dead, slow past the timeout, or out of step. */
-export class CollectiveError extends Error {
-  override readonly name = 'CollectiveError';
-  /** gRPC UNAVAILABLE: the router fails the batch and reports the shard unhealthy. */
-  readonly grpcCode = 14;
-}
 
 /** One rank's link to a peer, whatever carries the frames (a socket, or shared files beside one). */
 export interface Link {
@@ -119,7 +113,7 @@ export class Connection implements Link {
         waiter.timer = setTimeout(() => {
           const i = this.#waiters.indexOf(waiter);
           if (i >= 0) this.#waiters.splice(i, 1);
-          reject(new CollectiveError(`${this.peer} sent no ${what} within ${timeoutMs} ms`));
+          reject(new CollectiveError(`${this.peer} sent no ${what} within ${timeoutMs} ms`, ShardErrorCode.CollectiveTimeout));
         }, timeoutMs);
       }
       this.#waiters.push(waiter);

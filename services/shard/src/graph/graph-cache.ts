@@ -1,4 +1,4 @@
-// @module Builds the step graph + external weights once per (model, rank, world, dtype, ORT, builder) and reuses it.
+// @module Builds the step graph + external weights once per (model, rank, world, dtype, ORT, builder code) and reuses it.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,12 +7,11 @@ import type { Logger } from 'pino';
 import * as ort from 'onnxruntime-node';
 import { createProgress, type LoadedModel } from '@tessera/model-files';
 import { parallelPlan } from '../weights/shard-weights.ts';
+import { graphBuilderHash } from './builder-hash.ts';
 import { buildLlamaStepGraph, DEFAULT_GRAPH_OPTIONS, type StepGraphOptions } from './llama.ts';
 import { buildLlamaSegments } from './llama-segments.ts';
 import { ExternalDataWriter, OnnxGraphBuilder } from './onnx-builder.ts';
 
-/** Bump whenever the generated graph changes meaning or layout. */
-export const GRAPH_BUILDER_VERSION = 10;
 const GRAPH_FILE = 'model.onnx';
 const DATA_FILE = 'model.onnx.data';
 const META_FILE = 'meta.json';
@@ -40,7 +39,11 @@ export function defaultGraphCacheDir(): string {
   return process.env.TESSERA_CACHE_DIR || path.join(os.homedir(), '.cache', 'tessera', 'graphs');
 }
 
-export function graphCacheKey(model: LoadedModel, opts: Pick<GraphCacheOptions, 'rank' | 'worldSize' | 'graph'>) {
+/**
+ * What a built graph depends on: the model, the rank's slice, the graph options, onnxruntime, and the
+ * builder's own code (a hash of its sources, so no version number needs bumping by hand).
+ */
+export function graphCacheKey(model: LoadedModel, opts: Pick<GraphCacheOptions, 'rank' | 'worldSize' | 'graph'>, builderHash: string = graphBuilderHash()) {
   const graph = opts.graph ?? DEFAULT_GRAPH_OPTIONS;
   return {
     digest: model.digest,
@@ -50,7 +53,7 @@ export function graphCacheKey(model: LoadedModel, opts: Pick<GraphCacheOptions, 
     kvLayout: graph.kvLayout,
     quantAccuracy: graph.quantAccuracy ?? 'int8',
     ortVersion: ort.env.versions.node ?? ort.env.versions.common,
-    builderVersion: GRAPH_BUILDER_VERSION,
+    builderHash,
   };
 }
 

@@ -62,3 +62,21 @@ test('contrib operators are written in the com.microsoft domain', () => {
   const node = onnx.ModelProto.decode(b.encode()).graph!.node![0]!;
   assert.deepEqual([node.opType, node.domain], ['RotaryEmbedding', 'com.microsoft']);
 });
+
+test('a graph without a data file: inline initializers, int32 inputs and a tensor attribute run; weight() refuses', async () => {
+  const b = new OnnxGraphBuilder('small');
+  b.input('shape', 'int64', [2]);
+  b.input('n', 'int32', [1]);
+  const zeros = b.op('ConstantOfShape', ['shape'], { value: { tensor: { elem: 'float32', dims: [1], raw: new Uint8Array(Float32Array.of(0.5).buffer) } } });
+  const bias = b.inline('bias', { elem: 'float32', dims: [3], raw: new Uint8Array(Float32Array.of(1, 2, 3).buffer) });
+  b.op('Add', [zeros, bias], {}, 'y');
+  b.op('Cast', ['n'], { to: onnxTypeOf('float32') }, 'm');
+  b.output('y', 'float32', [2, 3]);
+  b.output('m', 'float32', [1]);
+  assert.throws(() => b.weight('w', Float32Array.of(1), [1]), /graph small has no external data file/);
+  const session = await ort.InferenceSession.create(b.encode());
+  const out = await session.run({ shape: new ort.Tensor('int64', BigInt64Array.of(2n, 3n), [2]), n: new ort.Tensor('int32', Int32Array.of(7), [1]) });
+  assert.deepEqual([...(out.y!.data as Float32Array)], [1.5, 2.5, 3.5, 1.5, 2.5, 3.5]);
+  assert.deepEqual([...(out.m!.data as Float32Array)], [7]);
+  await session.release();
+});

@@ -14,18 +14,25 @@ const IR_VERSION = 8;
 /** External-data offsets are aligned so onnxruntime can memory-map them. */
 const EXTERNAL_ALIGNMENT = 64 * 1024;
 
-export type ElemType = 'float32' | 'float16' | 'int64' | 'uint8';
+export type ElemType = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8';
 /** Element types weights can be stored in. */
 export type WeightType = 'float32' | 'float16';
 /** A dimension: a fixed size or a symbolic name ("batch"). */
 export type Dim = number | string;
-/** Attribute values: integer, integer list, string, or a tagged float. */
-export type AttrValue = number | number[] | string | { float: number };
+/** A tensor written into the model itself (a small constant, an attribute's value). */
+export interface InlineTensor {
+  elem: ElemType;
+  dims: number[];
+  raw: Uint8Array;
+}
+/** Attribute values: integer, integer list, string, a tagged float, or a tagged tensor. */
+export type AttrValue = number | number[] | string | { float: number } | { tensor: InlineTensor };
 
 const ELEM: Record<ElemType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   float16: onnx.TensorProto.DataType.FLOAT16,
   int64: onnx.TensorProto.DataType.INT64,
+  int32: onnx.TensorProto.DataType.INT32,
   uint8: onnx.TensorProto.DataType.UINT8,
 };
 
@@ -63,7 +70,7 @@ export class ExternalDataWriter {
   }
 }
 
-function bytesOf(data: Float32Array | Uint16Array | BigInt64Array): Uint8Array {
+function bytesOf(data: Float32Array | Uint16Array | BigInt64Array | Int32Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
@@ -87,10 +94,18 @@ function attribute(name: string, v: AttrValue): InstanceType<typeof onnx.Attribu
   }
   if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: v });
   if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(v) });
+  if ('tensor' in v) return onnx.AttributeProto.create({ name, type: T.TENSOR, t: inlineTensor('', v.tensor) });
   return onnx.AttributeProto.create({ name, type: T.FLOAT, f: v.float });
 }
 
-/** Builds one graph: declare inputs/outputs, add initializers and nodes, then encode. */
+function inlineTensor(name: string, t: InlineTensor): InstanceType<typeof onnx.TensorProto> {
+  return onnx.TensorProto.create({ name, dims: t.dims, dataType: ELEM[t.elem], rawData: t.raw });
+}
+
+/**
+ * Builds one graph: declare inputs/outputs, add initializers and nodes, then encode. Every ModelProto
+ * Tessera writes comes from here (step graphs, probes, the device KV pools' zero graph).
+ */
 export class OnnxGraphBuilder {
   readonly #inputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
   readonly #outputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
@@ -99,11 +114,12 @@ export class OnnxGraphBuilder {
   readonly #names = new Set<string>();
   #counter = 0;
 
-  readonly #writer: ExternalDataWriter;
+  readonly #writer: ExternalDataWriter | null;
 
   constructor(
     readonly graphName: string,
-    external: ExternalDataWriter,
+    /** Where weights go; a graph without weights (a probe) needs none. */
+    external: ExternalDataWriter | null = null,
     /** Element type of every `weight()` (float16 halves the data file and device memory). */
     readonly weightType: WeightType = 'float32',
   ) {
@@ -144,9 +160,11 @@ export class OnnxGraphBuilder {
   }
 
   #external(name: string, elem: ElemType, dims: number[], shareKey: string | undefined, bytes: () => Uint8Array): string {
-    const reused = shareKey === undefined ? undefined : this.#writer.shared.get(shareKey);
-    const { offset, length } = reused ?? this.#writer.append(bytes());
-    if (shareKey !== undefined && reused === undefined) this.#writer.shared.set(shareKey, { offset, length });
+    const writer = this.#writer;
+    if (writer === null) throw new Error(`weight ${name}: graph ${this.graphName} has no external data file`);
+    const reused = shareKey === undefined ? undefined : writer.shared.get(shareKey);
+    const { offset, length } = reused ?? writer.append(bytes());
+    if (shareKey !== undefined && reused === undefined) writer.shared.set(shareKey, { offset, length });
     this.#initializers.push(
       onnx.TensorProto.create({
         name: this.#claim(name),
@@ -154,7 +172,7 @@ export class OnnxGraphBuilder {
         dataType: ELEM[elem],
         dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
         externalData: [
-          { key: 'location', value: this.#writer.location },
+          { key: 'location', value: writer.location },
           { key: 'offset', value: String(offset) },
           { key: 'length', value: String(length) },
         ],
@@ -165,9 +183,13 @@ export class OnnxGraphBuilder {
 
   /** A small inline constant (shape vectors, scalars). */
   constant(elem: ElemType, values: number[], dims: number[] = [values.length]): string {
-    const name = this.#claim(`const_${this.#counter++}`);
-    const raw = elem === 'int64' ? new BigInt64Array(values.map((v) => BigInt(v))) : new Float32Array(values);
-    this.#initializers.push(onnx.TensorProto.create({ name, dims, dataType: ELEM[elem], rawData: bytesOf(raw).slice() }));
+    const raw = elem === 'int64' ? new BigInt64Array(values.map((v) => BigInt(v))) : elem === 'int32' ? Int32Array.from(values) : new Float32Array(values);
+    return this.inline(`const_${this.#counter++}`, { elem, dims, raw: bytesOf(raw).slice() });
+  }
+
+  /** An initializer stored in the model itself rather than the data file (small tensors, benchmarks). */
+  inline(name: string, tensor: InlineTensor): string {
+    this.#initializers.push(inlineTensor(this.#claim(name), tensor));
     return name;
   }
 

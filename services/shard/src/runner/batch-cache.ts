@@ -1,5 +1,6 @@
 // @module The shard's live batches, keyed by batch id.
-import { Batch, InvalidRequestError } from './batch.ts';
+import { InvalidRequestError } from '../errors.ts';
+import type { Batch } from './batch.ts';
 
 export class BatchCache {
   readonly #batches = new Map<number, Batch>();

@@ -1,13 +1,8 @@
 // @module Per-request generation state on the shard and a batch of them with TGI's four verbs.
 import type { Batch as ProtoBatch, CachedBatch, Request } from '@tessera/protocol';
+import { InvalidRequestError } from '../errors.ts';
 import { TokenChooser } from '../sampler/sampler.ts';
 import { StoppingCriteria } from '../sampler/stopping.ts';
-
-/** An error the client caused: reported as gRPC INVALID_ARGUMENT. */
-export class InvalidRequestError extends Error {
-  override readonly name = 'InvalidRequestError';
-  readonly grpcCode = 3;
-}
 
 export class RequestState {
   readonly id: number;

@@ -22,7 +22,7 @@ const request = (id: number, inputIds: number[], blocks: number[], extra: Partia
   stoppingParameters: { maxNewTokens: 6, stopTokenIds: [], minNewTokens: 0 }, ...extra,
 });
 
-async function engine(): Promise<ShardEngine> {
+async function engine(): Promise<ShardEngine<ModelRunner>> {
   const { onnxPath } = ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1 });
   const runner = await ModelRunner.create(onnxPath, model.config, { blockSize: 4, threads: 1 });
   const e = new ShardEngine(runner, { modelId: 'random', rank: 0, worldSize: 1, kvCacheMemory: 1 << 20 });

@@ -10,6 +10,7 @@ import { randomLlamaModel } from '../../../../test/reference/random-model.ts';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
 import type { StepGraphOptions } from '../graph/llama.ts';
 import type { Device } from './execution-provider.ts';
+import { DeviceKvStore } from './kv/device.ts';
 import { ModelRunner } from './model-runner.ts';
 import { probeOps } from './op-probe.ts';
 
@@ -35,9 +36,10 @@ interface Trace {
 
 async function trace(model: LoadedModel, v: Variant, prompt: number[]): Promise<Trace> {
   const graph = ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1, graph: { dtype: v.dtype, kvLayout: v.kvLayout } });
-  const runner = await ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, threads: 1, device: v.device });
+  const runner = await ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, threads: 1, device: v.device, compactHostPools: v.compact });
   assert.deepEqual([runner.dtype, runner.kvLayout], [v.dtype, v.kvLayout], 'the runner reads dtype and layout off the graph');
-  if (v.compact !== undefined) runner.compactHostPools = v.compact;
+  const store = v.kvLayout === 'device' ? 'device' : (v.compact ?? v.device !== 'cpu') ? 'compact-host' : 'host';
+  assert.equal(runner.kv.kind, store, 'the KV store follows the layout and the device');
   runner.allocate(48);
   const V = model.config.vocabSize;
   const a = [1, 17 % V, 40 % V, 99 % V, 5];
@@ -145,8 +147,8 @@ describe('WebGPU (Vulkan): KV pools stay on the device', () => {
       const pools = await runner.warmup(16, 8);
       assert.equal(pools.capacityTokens, 32);
       assert.equal(pools.bytes, 8 * 2 * model.config.numLayers * 4 * model.config.numKvHeads * model.config.headDim * 2);
-      assert.equal(runner.kv, null, 'no host pools');
-      const device = await runner.devicePools();
+      assert.ok(runner.kv instanceof DeviceKvStore, 'no host pools');
+      const device = await runner.kv.ready();
       const tensors = [...device!.k, ...device!.v];
       assert.equal(tensors.length, 2 * model.config.numLayers);
       for (const p of tensors) assert.equal(p.location, 'gpu-buffer');

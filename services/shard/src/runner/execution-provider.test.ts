@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomLlamaModel } from '../../../../test/reference/random-model.ts';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
-import { CUDA_PROVIDER_LIBRARIES, describeProviderFailure, ExecutionProviderError, missingForDevice, ortLibraryDir, sessionOptionsFor } from './execution-provider.ts';
+import { ExecutionProviderError } from '../errors.ts';
+import { CUDA_PROVIDER_LIBRARIES, describeProviderFailure, missingForDevice, ortLibraryDir, sessionOptionsFor } from './execution-provider.ts';
 import { ModelRunner } from './model-runner.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-ep-'));

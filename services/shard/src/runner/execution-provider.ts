@@ -2,15 +2,12 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { ExecutionProviderError } from '../errors.ts';
 import { cudaProviderProblems } from './cuda-libraries.ts';
 
 export { CUDA_PROVIDER_LIBRARIES } from './cuda-libraries.ts';
 
 export type Device = 'cpu' | 'cuda' | 'webgpu';
-
-export class ExecutionProviderError extends Error {
-  override readonly name = 'ExecutionProviderError';
-}
 
 /** The folder onnxruntime-node loads libonnxruntime.so.1 and any provider libraries from. */
 export function ortLibraryDir(): string {

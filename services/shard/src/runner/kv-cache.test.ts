@@ -1,7 +1,8 @@
 // @module KV pools: sizing from a budget, slots, row writes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesPerBlock, compactPools, KvCache, planNumBlocks } from './kv-cache.ts';
+import { bytesPerBlock, KvCache, planNumBlocks } from './kv-cache.ts';
+import { compactPools } from './kv/compact-host.ts';
 
 const g = { numLayers: 2, blockSize: 4, numKvHeads: 2, headDim: 3 };
 

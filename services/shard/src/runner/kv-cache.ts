@@ -1,6 +1,6 @@
 // @module The per-layer paged K/V pools in host memory (zero-initialised) and their sizing from a byte budget.
 import os from 'node:os';
-import type { ComputeType } from '../graph/llama.ts';
+import type { ComputeType } from '../graph/step-io.ts';
 
 const GIB = 1024 ** 3;
 
@@ -121,34 +121,4 @@ export class KvCache extends PoolShape {
       }
     }
   }
-}
-
-/**
- * The blocks a step reads, copied out of the pools into small pools of their own, with the block
- * table renumbered to match. An accelerator's provider uploads every host input on every run, so
- * feeding the whole pools would move the entire KV budget per step; this moves only what the batch
- * attends to. (On the CPU the pools are fed zero-copy, and this is not used.)
- */
-export function compactPools(kv: KvCache, blockTable: BigInt64Array): { k: PoolArray[]; v: PoolArray[]; blockTable: BigInt64Array; blocks: number } {
-  const index = new Map<bigint, number>();
-  const table = new BigInt64Array(blockTable.length);
-  blockTable.forEach((block, i) => {
-    let at = index.get(block);
-    if (at === undefined) index.set(block, (at = index.size));
-    table[i] = BigInt(at);
-  });
-  const { numKvHeads: kvH, blockSize, headDim } = kv.geometry;
-  const blockFloats = blockSize * headDim;
-  const used = index.size;
-  const copy = (pool: PoolArray): PoolArray => {
-    const out = pool instanceof Uint16Array ? new Uint16Array(kvH * used * blockFloats) : new Float32Array(kvH * used * blockFloats);
-    for (let h = 0; h < kvH; h++) {
-      for (const [block, at] of index) {
-        const src = (h * kv.numBlocks + Number(block)) * blockFloats;
-        out.set(pool.subarray(src, src + blockFloats), (h * used + at) * blockFloats);
-      }
-    }
-    return out;
-  };
-  return { k: kv.k.map(copy), v: kv.v.map(copy), blockTable: table, blocks: used };
 }

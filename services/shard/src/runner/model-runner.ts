@@ -1,14 +1,18 @@
-// @module Runs the step graph: feeds padded inputs and the KV pools (zero-copy), writes new K/V back, returns logits.
+// @module Runs the step graph: feeds the padded inputs, lets the KV store feed and update its pools, returns logits.
 import * as ort from 'onnxruntime-node';
 import type { ModelConfig } from '@tessera/model-files';
 import type { ProcessGroup } from '../collective/group.ts';
-import { type ComputeType, type KvLayout, STEP_IO } from '../graph/llama.ts';
+import { ExecutionProviderError, NotWarmedUpError } from '../errors.ts';
+import { type ComputeType, type KvLayout, STEP_IO } from '../graph/step-io.ts';
 import type { Batch } from './batch.ts';
-import { DeviceKvCache } from './device-kv.ts';
-import { describeProviderFailure, type Device, missingForDevice, ExecutionProviderError, sessionOptionsFor } from './execution-provider.ts';
-import { compactPools, KvCache, PoolShape, type KvGeometry, type KvPools, type PoolArray } from './kv-cache.ts';
+import { describeProviderFailure, type Device, missingForDevice, sessionOptionsFor } from './execution-provider.ts';
+import type { KvGeometry, KvPools } from './kv-cache.ts';
+import { createKvStore, type GraphRun, type KvStore } from './kv/kv-store.ts';
 import { SegmentPipeline } from './segment-pipeline.ts';
-import { deviceKvWrites, prepareStep, type StepSequence } from './step-inputs.ts';
+import { prepareStep, type StepSequence } from './step-inputs.ts';
+import type { StepResult, StepRunner } from './step-runner.ts';
+
+export type { StepResult } from './step-runner.ts';
 
 export interface RunnerOptions {
   blockSize: number;
@@ -17,40 +21,23 @@ export interface RunnerOptions {
   /** Execution provider (default cpu). */
   device?: Device;
   deviceId?: number;
+  /** Host KV: feed only the blocks a step reads (default: on accelerators, which upload every host input each run). */
+  compactHostPools?: boolean;
   /** Tensor parallel (world size > 1): this rank's segment graphs, its KV heads and its process group. */
   parallel?: { segmentPaths: string[]; kvHeads: number; group: ProcessGroup };
-}
-
-export interface StepResult {
-  /** [rows, vocab] logits of the requested rows. */
-  logits: Float32Array;
-  vocabSize: number;
-  /** Per row, log Σ exp(logits) when the graph computes it (world size 1); else null. */
-  logitsLse: Float32Array | null;
-  /** Per sequence, its first row in `logits`. */
-  logitOffsets: number[];
-  forwardNs: number;
-  computedTokens: number;
 }
 
 /** Tokens of the CPU warm-up step (see warmup). */
 const CPU_WARMUP_TOKENS = 16;
 
-export class ModelRunner {
+export class ModelRunner implements StepRunner {
   readonly geometry: KvGeometry;
   /** Read from the graph: the KV pools' element type and where they live. */
   readonly dtype: ComputeType;
   readonly kvLayout: KvLayout;
-  #kv: KvCache | null = null;
-  /**
-   * Host KV on an accelerator: feed only the blocks a step reads instead of the whole pools, which the
-   * provider would upload every step. Off on the CPU, where the pools are fed zero-copy.
-   */
-  compactHostPools: boolean;
-  #deviceKv: Promise<DeviceKvCache> | null = null;
-  #poolFeeds: Record<string, ort.Tensor> = {};
-  /** Device KV layout: 0 … blockSize − 1, from which the graph derives every past slot. */
-  readonly #blockOffsets: ort.Tensor;
+  /** Where the pools live and how a step feeds them; chosen once, from the graph and the device. */
+  readonly kv: KvStore;
+  readonly #runGraph: GraphRun;
 
   private constructor(
     readonly session: ort.InferenceSession,
@@ -61,14 +48,15 @@ export class ModelRunner {
     /** Tensor parallel: the segments joined by collectives; null runs `session` as the whole step. */
     readonly pipeline: SegmentPipeline | null = null,
     kvHeads: number = config.numKvHeads,
+    compactHostPools: boolean = device !== 'cpu',
   ) {
     // At world size > 1 the first segment (the embedding) has no pool input: look through them all.
     const pool = (pipeline?.sessions ?? [session]).flatMap((s) => s.inputMetadata).find((m) => m.name === STEP_IO.kCache(0));
     this.dtype = pool?.isTensor && pool.type === 'float16' ? 'float16' : 'float32';
     this.kvLayout = session.inputNames.includes(STEP_IO.blockOffsets) ? 'device' : 'host';
     this.geometry = { numLayers: config.numLayers, blockSize, numKvHeads: kvHeads, headDim: config.headDim, dtype: this.dtype };
-    this.compactHostPools = device !== 'cpu';
-    this.#blockOffsets = new ort.Tensor('int64', BigInt64Array.from({ length: blockSize }, (_, i) => BigInt(i)), [blockSize]);
+    this.kv = createKvStore({ layout: this.kvLayout, geometry: this.geometry, device, deviceId, compactHostPools });
+    this.#runGraph = pipeline ? (feeds) => pipeline.run(feeds) : (feeds, fetches) => (fetches ? session.run(feeds, fetches) : session.run(feeds));
   }
 
   /** The tensor-parallel process group, or null at world size 1. */
@@ -95,52 +83,22 @@ export class ModelRunner {
       if (device !== 'cpu') throw describeProviderFailure(device, err);
       throw new Error(`loading ${onnxPath}: ${(err as Error).message ?? String(err)}`);
     }
-    if (opts.parallel === undefined) return new ModelRunner(sessions[0]!, config, opts.blockSize, device, deviceId);
-    const pipeline = new SegmentPipeline(sessions, opts.parallel.group, config.hiddenSize, config.vocabSize);
-    return new ModelRunner(sessions[0]!, config, opts.blockSize, device, deviceId, pipeline, opts.parallel.kvHeads);
-  }
-
-  /** The host-resident pools (host KV layout), or null. */
-  get kv(): KvCache | null {
-    return this.#kv;
-  }
-
-  /** The device-resident pools (device KV layout) once allocated, or null. */
-  async devicePools(): Promise<DeviceKvCache | null> {
-    return this.#deviceKv ? await this.#deviceKv : null;
+    const pipeline = opts.parallel ? new SegmentPipeline(sessions, opts.parallel.group, config.hiddenSize, config.vocabSize) : null;
+    return new ModelRunner(sessions[0]!, config, opts.blockSize, device, deviceId, pipeline, opts.parallel?.kvHeads, opts.compactHostPools);
   }
 
   /** (Re)allocates the pools; every cached sequence is invalidated. Device pools are ready by the next step. */
   allocate(numBlocks: number): KvPools {
-    this.#kv = null;
-    this.#poolFeeds = {};
-    const previous = this.#deviceKv;
-    this.#deviceKv = null;
-    if (previous) void previous.then((old) => old.dispose(), () => {}).catch(() => {});
-    if (this.kvLayout === 'device') {
-      this.#deviceKv = DeviceKvCache.create(this.geometry, numBlocks, this.device, this.deviceId);
-      this.#deviceKv.catch(() => {}); // reported by the step that awaits it
-      return new PoolShape(this.geometry, numBlocks);
-    }
-    const kv = new KvCache(this.geometry, numBlocks);
-    const dims = [this.geometry.numKvHeads, numBlocks, this.blockSize, this.config.headDim];
-    for (let l = 0; l < this.config.numLayers; l++) {
-      this.#poolFeeds[STEP_IO.kCache(l)] = new ort.Tensor(this.dtype, kv.k[l]!, dims);
-      this.#poolFeeds[STEP_IO.vCache(l)] = new ort.Tensor(this.dtype, kv.v[l]!, dims);
-    }
-    this.#kv = kv;
-    return kv;
+    return this.kv.allocate(numBlocks);
   }
 
   /** Runs one step over the sequences: their new K/V land in the pools, logits come back. */
   async step(seqs: StepSequence[]): Promise<StepResult> {
-    const deviceKv = this.#deviceKv ? await this.#deviceKv : null;
-    const kv: KvPools | null = deviceKv ?? this.#kv;
-    if (kv === null) throw Object.assign(new Error('KV cache not allocated: call Warmup first'), { grpcCode: 9 /* FAILED_PRECONDITION */ });
+    const kv = await this.kv.ready();
+    if (kv === null) throw new NotWarmedUpError('KV cache not allocated: call Warmup first');
     const inputs = prepareStep(seqs, this.blockSize, (blocks, pos) => kv.slotOf(blocks, pos));
     const { batch: B, seq: S } = inputs;
     const feeds: Record<string, ort.Tensor> = {
-      ...this.#poolFeeds,
       [STEP_IO.inputIds]: new ort.Tensor('int64', inputs.inputIds, [B, S]),
       [STEP_IO.positionIds]: new ort.Tensor('int64', inputs.positionIds, [B, S]),
       [STEP_IO.attentionBias]: new ort.Tensor('float32', inputs.attentionBias, [B, S, inputs.tableBlocks * this.blockSize + S]),
@@ -148,36 +106,7 @@ export class ModelRunner {
       [STEP_IO.blockTable]: new ort.Tensor('int64', inputs.blockTable, [B, inputs.tableBlocks]),
     };
     const started = process.hrtime.bigint();
-    let out: Record<string, { data: unknown }>;
-    if (deviceKv !== null) {
-      const d = deviceKvWrites(inputs);
-      feeds[STEP_IO.blockOffsets] = this.#blockOffsets;
-      feeds[STEP_IO.writeRows] = new ort.Tensor('int64', d.writeRows, [d.writeRows.length]);
-      feeds[STEP_IO.writeSlots] = new ort.Tensor('int64', d.writeSlots, [d.writeSlots.length, 1]);
-      // Outputs left null come back to the host; the pools are bound to themselves (written in place).
-      const fetches: Record<string, ort.Tensor | null> = { [STEP_IO.logits]: null, [STEP_IO.logitsLse]: null };
-      for (let l = 0; l < this.config.numLayers; l++) {
-        feeds[STEP_IO.kCache(l)] = fetches[STEP_IO.kCacheOut(l)] = deviceKv.k[l]!;
-        feeds[STEP_IO.vCache(l)] = fetches[STEP_IO.vCacheOut(l)] = deviceKv.v[l]!;
-      }
-      out = await this.session.run(feeds, fetches);
-    } else {
-      const host = this.#kv!;
-      if (this.compactHostPools) {
-        // An accelerator with host-resident KV: upload only the blocks this step reads (see compactPools).
-        const c = compactPools(host, inputs.blockTable);
-        const dims = [this.geometry.numKvHeads, c.blocks, this.blockSize, this.config.headDim];
-        for (let l = 0; l < this.config.numLayers; l++) {
-          feeds[STEP_IO.kCache(l)] = new ort.Tensor(this.dtype, c.k[l]!, dims);
-          feeds[STEP_IO.vCache(l)] = new ort.Tensor(this.dtype, c.v[l]!, dims);
-        }
-        feeds[STEP_IO.blockTable] = new ort.Tensor('int64', c.blockTable, [B, inputs.tableBlocks]);
-      }
-      out = this.pipeline ? await this.pipeline.run(feeds) : await this.session.run(feeds);
-      for (let l = 0; l < this.config.numLayers; l++) {
-        host.writeRows(l, inputs.slots, out[STEP_IO.newK(l)]!.data as PoolArray, out[STEP_IO.newV(l)]!.data as PoolArray);
-      }
-    }
+    const out = await this.kv.run(inputs, feeds, this.#runGraph);
     const forwardNs = Number(process.hrtime.bigint() - started);
     return {
       logits: out[STEP_IO.logits]!.data as Float32Array,
@@ -221,7 +150,7 @@ export class ModelRunner {
     }));
     await this.step(seqs);
     const pools = this.allocate(numBlocks);
-    if (this.#deviceKv) {
+    if (this.kv.checkAfterAllocate) {
       // One real step on the final pools, so a budget the device cannot allocate or bind (WebGPU caps
       // one storage binding) fails the start, not the first request. It writes a finite row into
       // slot 0, which no sequence reads before writing it itself.
@@ -231,10 +160,7 @@ export class ModelRunner {
   }
 
   async release(): Promise<void> {
-    this.#kv = null;
-    this.#poolFeeds = {};
-    if (this.#deviceKv) await (await this.#deviceKv.catch(() => null))?.dispose();
-    this.#deviceKv = null;
+    await this.kv.release();
     if (this.pipeline) await this.pipeline.release();
     else await this.session.release();
   }

@@ -1,12 +1,9 @@
 // @module Which of onnxruntime's fused LLM operators an execution provider runs: one-node graphs, run once on the device.
 import * as ort from 'onnxruntime-node';
-import onnxProto from 'onnx-proto';
 import { f32ToF16Array } from '@tessera/model-files';
-import type { ComputeType } from '../graph/llama.ts';
-import { onnxTypeOf } from '../graph/onnx-builder.ts';
+import type { ComputeType } from '../graph/step-io.ts';
+import { OnnxGraphBuilder } from '../graph/onnx-builder.ts';
 import { type Device, sessionOptionsFor } from './execution-provider.ts';
-
-const { onnx } = onnxProto;
 
 /** The com.microsoft operators a Llama graph could use instead of standard-op patterns. */
 export const PROBED_OPS = ['GroupQueryAttention', 'RotaryEmbedding', 'SkipSimplifiedLayerNormalization', 'SimplifiedLayerNormalization'] as const;
@@ -66,33 +63,11 @@ const CASES: Record<ProbedOp, ProbeCase> = {
 
 function probeGraph(op: ProbedOp, dtype: ComputeType): Uint8Array {
   const c = CASES[op];
-  const floatType = onnxTypeOf(dtype);
-  const typeOf = (elem: ProbeCase['inputs'][number]['elem']) => (elem === 'float' ? floatType : elem === 'int64' ? onnxTypeOf('int64') : onnx.TensorProto.DataType.INT32);
-  const info = (name: string, type: number, dims: (number | string)[]) => ({
-    name,
-    type: { tensorType: { elemType: type, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  });
-  const T = onnx.AttributeProto.AttributeType;
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'tessera-probe',
-    opsetImport: [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }],
-    graph: {
-      name: `probe_${op}`,
-      input: c.inputs.map((i) => info(i.name, typeOf(i.elem), i.dims)),
-      output: c.outputs.map((o) => info(o.name, floatType, o.dims)),
-      node: [
-        {
-          opType: op,
-          domain: c.domain,
-          input: c.inputs.map((i) => i.name),
-          output: c.outputs.map((o) => o.name),
-          attribute: Object.entries(c.attrs).map(([name, v]) => (typeof v === 'number' ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v.float })),
-        },
-      ],
-    },
-  });
-  return onnx.ModelProto.encode(model).finish();
+  const b = new OnnxGraphBuilder(`probe_${op}`);
+  for (const i of c.inputs) b.input(i.name, i.elem === 'float' ? dtype : i.elem, i.dims);
+  b.node(c.domain === '' ? op : `${c.domain}.${op}`, c.inputs.map((i) => i.name), c.attrs, c.outputs.map((o) => o.name));
+  for (const o of c.outputs) b.output(o.name, dtype, o.dims);
+  return b.encode('tessera-probe');
 }
 
 function probeFeeds(op: ProbedOp, dtype: ComputeType): Record<string, ort.Tensor> {

@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import type { ProcessGroup } from '../collective/group.ts';
 import { SEGMENT_IO } from '../graph/llama-segments.ts';
-import { STEP_IO } from '../graph/llama.ts';
+import { STEP_IO } from '../graph/step-io.ts';
 import { evenSpan } from '../weights/shard-weights.ts';
 
 /**

@@ -5,6 +5,7 @@ import type {
   DecodeResponse,
   FilterBatchRequest,
   FilterBatchResponse,
+  FinishReason,
   Generation,
   InfoResponse,
   PrefillRequest,
@@ -14,11 +15,12 @@ import type {
   WarmupRequest,
   WarmupResponse,
 } from '@tessera/protocol';
-import { logSumExp, topN } from '../sampler/sampler.ts';
-import { Batch, InvalidRequestError, type RequestState } from './batch.ts';
+import { type Choice, logSumExp, topN } from '../sampler/sampler.ts';
+import { InvalidRequestError } from '../errors.ts';
+import { Batch, type RequestState } from './batch.ts';
 import { BatchCache } from './batch-cache.ts';
 import { defaultKvBudgetBytes, fractionOfFreeMemoryBytes, planNumBlocks } from './kv-cache.ts';
-import type { ModelRunner, StepResult } from './model-runner.ts';
+import type { StepResult, StepRunner } from './step-runner.ts';
 
 export interface EngineOptions {
   modelId: string;
@@ -34,11 +36,12 @@ export interface EngineOptions {
 
 const now = () => process.hrtime.bigint();
 
-export class ShardEngine {
+/** Generic over the runner so that callers keep its full type (ModelRunner: release, stats). */
+export class ShardEngine<R extends StepRunner = StepRunner> {
   readonly #cache = new BatchCache();
 
   constructor(
-    readonly runner: ModelRunner,
+    readonly runner: R,
     readonly options: EngineOptions,
   ) {}
 
@@ -80,7 +83,7 @@ export class ShardEngine {
     const batch = Batch.fromProto(req.batch, this.runner.config.vocabSize, this.runner.blockSize);
     const starts = batch.requests.map((r) => r.computed);
     const result = await this.runner.prefill(batch);
-    return this.#shareChoices(this.#finishStep(batch, result, started, starts, await this.#choicesOfRank0()));
+    return this.#finishStep(batch, result, started, starts);
   }
 
   async decode(req: DecodeRequest): Promise<DecodeResponse> {
@@ -89,7 +92,7 @@ export class ShardEngine {
     for (const b of req.batches) if (!this.#cache.has(b.id)) throw new InvalidRequestError(`batch ${b.id} not found in cache`);
     const batch = Batch.concatenate(req.batches.map((b) => this.#cache.take(b.id)));
     const result = await this.runner.decode(batch);
-    return this.#shareChoices(this.#finishStep(batch, result, started, null, await this.#choicesOfRank0()));
+    return this.#finishStep(batch, result, started, null);
   }
 
   filterBatch(req: FilterBatchRequest): FilterBatchResponse {
@@ -104,6 +107,50 @@ export class ShardEngine {
     else this.#cache.delete(req.id);
   }
 
+  /**
+   * After the forward pass: every request gets its next token (sampled on rank 0, rank 0's choice
+   * elsewhere), the survivors are cached for the next Decode, and rank 0 shares its choices.
+   * `starts` (each request's computed tokens before the step) is set at prefill only.
+   */
+  async #finishStep(batch: Batch, result: StepResult, started: bigint, starts: number[] | null) {
+    const chosen = await this.#choicesOfRank0();
+    const sampleStart = now();
+    const steps = batch.requests.map((r, i) => this.#finishRequest(r, new StepRows(result, i), starts?.[i] ?? null, chosen?.[i] ?? null));
+    const generations = steps.map((s) => s.generation);
+    const next = this.#cacheSurvivors(batch, steps.filter((s) => s.live).map((s) => s.request));
+    const end = now();
+    const timings: Timings = { forwardNs: result.forwardNs, sampleNs: Number(end - sampleStart), totalNs: Number(end - started), computedTokens: result.computedTokens };
+    await this.#shareChoices(generations);
+    return { generations, batch: next?.toCachedBatch() ?? null, timings };
+  }
+
+  /** One request's part of a step; `start` is set at prefill, `chosen` on ranks > 0. */
+  #finishRequest(r: RequestState, rows: StepRows, start: number | null, chosen: number | null): { request: RequestState; generation: Generation; live: boolean } {
+    // Prompt logprobs come from rank 0's logits (the other ranks have none).
+    const scorePrompt = chosen === null && start !== null && r.prefillLogprobs;
+    if (start !== null && r.partialPrefill) {
+      // A prompt chunk short of the end: its K/V are in the blocks, nothing is sampled, and the
+      // request leaves the shard (the router sends it again with cache_len = chunkEnd, and merges
+      // the chunks' prompt logprobs).
+      const prompt = scorePrompt ? promptLogprobs(r.tokens.slice(0, r.chunkEnd + 1), start, rows, r.topNTokens) : null;
+      r.computed = r.chunkEnd;
+      return { request: r, live: false, generation: generationOf(r, prompt, null, 'FINISH_REASON_UNSPECIFIED') };
+    }
+    const prompt = scorePrompt ? promptLogprobs(r.tokens, start, rows, r.topNTokens) : null;
+    // The token's logits are the last row the request returned: its last prompt token's at prefill.
+    const last = start !== null && r.prefillLogprobs ? r.tokens.length - 1 - start : 0;
+    const choice = chosen !== null ? { id: chosen, logprob: 0, top: { ids: [], logprobs: [] } } : sample(r, rows, last);
+    const finishReason = applyChoice(r, choice.id, this.runner.blockSize);
+    return { request: r, live: finishReason === 'FINISH_REASON_UNSPECIFIED', generation: generationOf(r, prompt, choice, finishReason) };
+  }
+
+  /** The requests that go on stay cached under the batch's id for the next Decode; null when none do. */
+  #cacheSurvivors(batch: Batch, live: RequestState[]): Batch | null {
+    const next = live.length > 0 ? new Batch(batch.id, live, batch.blockSize) : null;
+    if (next !== null) this.#cache.set(next);
+    return next;
+  }
+
   /** Tensor parallel, ranks > 0: the ids rank 0 chose this step (only rank 0 has the logits); else null. */
   async #choicesOfRank0(): Promise<Int32Array | null> {
     const group = this.runner.group;
@@ -111,70 +158,74 @@ export class ShardEngine {
   }
 
   /** Tensor parallel, rank 0: sends the chosen ids (-1: none) so every rank feeds the same tokens next step. */
-  async #shareChoices<T extends { generations: Generation[] }>(response: T): Promise<T> {
+  async #shareChoices(generations: Generation[]): Promise<void> {
     const group = this.runner.group;
-    if (group !== null && group.rank === 0) await group.broadcastInt32(Int32Array.from(response.generations, (g) => g.tokens.ids[0] ?? -1));
-    return response;
-  }
-
-  /** Samples every request (or takes rank 0's `chosen` ids), applies stops, caches the survivors. `starts` is set at prefill. */
-  #finishStep(batch: Batch, result: StepResult, started: bigint, starts: number[] | null, chosen: Int32Array | null = null) {
-    const sampleStart = now();
-    const V = result.vocabSize;
-    const generations: Generation[] = [];
-    const live: RequestState[] = [];
-    batch.requests.forEach((r, i) => {
-      if (starts !== null && r.partialPrefill) {
-        // A prompt chunk short of the end: its K/V are in the blocks, nothing is sampled, and the
-        // request leaves the shard (the router sends it again with cache_len = chunkEnd).
-        // Prompt logprobs of this chunk's tokens (the router merges the chunks).
-        const chunkLogprobs = chosen === null && r.prefillLogprobs ? promptLogprobs(r.tokens.slice(0, r.chunkEnd + 1), starts[i]!, result.logitOffsets[i]!, (k) => result.logits.subarray(k * V, (k + 1) * V), r.topNTokens) : null;
-        r.computed = r.chunkEnd;
-        generations.push({ requestId: r.id, prefillTokens: chunkLogprobs?.tokens ?? null, prefillTopTokens: chunkLogprobs?.tops ?? [], tokens: { ids: [], logprobs: [] }, topTokens: [], finishReason: 'FINISH_REASON_UNSPECIFIED', generatedTokens: 0, seed: r.chooser.seed });
-        return;
-      }
-      const first = result.logitOffsets[i]!;
-      const last = first + (starts !== null && r.prefillLogprobs ? r.tokens.length - 1 - starts[i]! : 0);
-      const row = (k: number) => result.logits.subarray(k * V, (k + 1) * V);
-      const prompt = chosen === null && starts !== null && r.prefillLogprobs ? promptLogprobs(r.tokens, starts[i]!, first, row, r.topNTokens) : null;
-      const forbidden = r.stopping.suppressStops(r.generated) ? r.stopping.stopTokenIds : [];
-      const choice = chosen !== null ? { id: chosen[i]!, logprob: 0, top: { ids: [], logprobs: [] } } : r.chooser.choose(row(last), r.topNTokens, forbidden, result.logitsLse?.[last]);
-      r.computed = r.tokens.length;
-      r.tokens.push(choice.id);
-      r.chooser.accept(choice.id);
-      r.generated++;
-      let finishReason = r.stopping.check(choice.id, r.generated);
-      // The next step must write this token's K/V: stop when the reserved blocks are full.
-      if (finishReason === 'FINISH_REASON_UNSPECIFIED' && r.tokens.length > r.capacity(batch.blockSize)) finishReason = 'FINISH_REASON_LENGTH';
-      if (finishReason === 'FINISH_REASON_UNSPECIFIED') live.push(r);
-      generations.push({
-        requestId: r.id,
-        prefillTokens: prompt?.tokens ?? null,
-        prefillTopTokens: prompt?.tops ?? [],
-        tokens: { ids: [choice.id], logprobs: [choice.logprob] },
-        topTokens: r.topNTokens > 0 ? [choice.top] : [],
-        finishReason,
-        generatedTokens: r.generated,
-        seed: r.chooser.seed,
-      });
-    });
-    const next = live.length > 0 ? new Batch(batch.id, live, batch.blockSize) : null;
-    if (next !== null) this.#cache.set(next);
-    const end = now();
-    const timings: Timings = {
-      forwardNs: result.forwardNs,
-      sampleNs: Number(end - sampleStart),
-      totalNs: Number(end - started),
-      computedTokens: result.computedTokens,
-    };
-    return { generations, batch: next?.toCachedBatch() ?? null, timings };
+    if (group !== null && group.rank === 0) await group.broadcastInt32(Int32Array.from(generations, (g) => g.tokens.ids[0] ?? -1));
   }
 }
 
-/** Prompt token logprobs: token k is scored by the logits after token k-1 (NaN where not computed). */
-function promptLogprobs(tokens: number[], start: number, firstRow: number, row: (k: number) => Float32Array, topNTokens: number) {
+/** The logits rows one request got from a step: row k is its k-th returned row. */
+class StepRows {
+  readonly #first: number;
+
+  constructor(
+    readonly result: StepResult,
+    request: number,
+  ) {
+    this.#first = result.logitOffsets[request]!;
+  }
+
+  row(k: number): Float32Array {
+    const V = this.result.vocabSize;
+    return this.result.logits.subarray((this.#first + k) * V, (this.#first + k + 1) * V);
+  }
+
+  /** log Σ exp of row k when the graph computed it. */
+  lse(k: number): number | undefined {
+    return this.result.logitsLse?.[this.#first + k];
+  }
+}
+
+/** Rank 0: the request's next token from row `k` (stop ids forbidden before min_new_tokens). */
+function sample(r: RequestState, rows: StepRows, k: number): Choice {
+  const forbidden = r.stopping.suppressStops(r.generated) ? r.stopping.stopTokenIds : [];
+  return r.chooser.choose(rows.row(k), r.topNTokens, forbidden, rows.lse(k));
+}
+
+/** Every rank: appends the chosen token and decides whether the request stops. */
+function applyChoice(r: RequestState, id: number, blockSize: number): FinishReason {
+  r.computed = r.tokens.length;
+  r.tokens.push(id);
+  r.chooser.accept(id);
+  r.generated++;
+  const reason = r.stopping.check(id, r.generated);
+  // The next step must write this token's K/V: stop when the reserved blocks are full.
+  if (reason === 'FINISH_REASON_UNSPECIFIED' && r.tokens.length > r.capacity(blockSize)) return 'FINISH_REASON_LENGTH';
+  return reason;
+}
+
+function generationOf(r: RequestState, prompt: PromptLogprobs | null, choice: Choice | null, finishReason: FinishReason): Generation {
+  return {
+    requestId: r.id,
+    prefillTokens: prompt?.tokens ?? null,
+    prefillTopTokens: prompt?.tops ?? [],
+    tokens: choice ? { ids: [choice.id], logprobs: [choice.logprob] } : { ids: [], logprobs: [] },
+    topTokens: choice && r.topNTokens > 0 ? [choice.top] : [],
+    finishReason,
+    generatedTokens: r.generated,
+    seed: r.chooser.seed,
+  };
+}
+
+interface PromptLogprobs {
+  tokens: Tokens;
+  /** Alternatives at each prompt position (OpenAI completions echo + logprobs), from the raw distribution. */
+  tops: Tokens[];
+}
+
+/** Prompt token logprobs: token k is scored by the logits after token k-1 (NaN where not computed this step). */
+function promptLogprobs(tokens: number[], start: number, rows: StepRows, topNTokens: number): PromptLogprobs {
   const logprobs: number[] = [];
-  // Alternatives at each prompt position (OpenAI completions echo + logprobs), from the raw distribution.
   const tops: Tokens[] = [];
   tokens.forEach((t, k) => {
     if (k === 0 || k - 1 < start) {
@@ -182,7 +233,7 @@ function promptLogprobs(tokens: number[], start: number, firstRow: number, row: 
       tops.push({ ids: [], logprobs: [] });
       return;
     }
-    const logits = row(firstRow + k - 1 - start);
+    const logits = rows.row(k - 1 - start);
     const lse = logSumExp(logits); // once per row, shared by the token's logprob and its alternatives
     logprobs.push(logits[t]! - lse);
     const top = topN(logits, topNTokens);

@@ -11,7 +11,7 @@ import { writePackedHfDir } from '../../../../packages/model-files/src/packed-ch
 import { SMALL_CONFIG } from '../../../../test/reference/random-model.ts';
 import { ProcessGroup } from '../collective/group.ts';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
-import type { ComputeType } from '../graph/llama.ts';
+import type { ComputeType } from '../graph/step-io.ts';
 import { parallelPlan } from '../weights/shard-weights.ts';
 import { ModelRunner } from './model-runner.ts';
 import { ShardEngine } from './shard-engine.ts';

@@ -1,6 +1,7 @@
 // @module Worker-thread entry: owns the InferenceSession and the ShardEngine; answers typed calls by message id.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ProcessGroup } from '../collective/group.ts';
+import { codeOf } from '../errors.ts';
 import { ModelRunner } from './model-runner.ts';
 import { ShardEngine } from './shard-engine.ts';
 import type { RunnerCall, RunnerReply, RunnerThreadInit } from '../runner-client.ts';
@@ -28,8 +29,8 @@ try {
         const fn = engine[msg.method] as (arg: unknown) => unknown;
         reply = { id: msg.id, ok: true, result: await fn.call(engine, msg.arg) };
       } catch (err) {
-        const e = err as Error & { grpcCode?: number };
-        reply = { id: msg.id, ok: false, error: { message: e.message ?? String(err), grpcCode: e.grpcCode, stack: e.stack } };
+        const e = err as Error;
+        reply = { id: msg.id, ok: false, error: { message: e.message ?? String(err), code: codeOf(err), stack: e.stack } };
       }
       port.postMessage(reply);
     });

@@ -1,5 +1,6 @@
 // @module One rank's slice of the weights (Megatron layout): heads / FFN columns / vocabulary ranges, read then sliced.
 import { type BlockAffine, type LoadedModel, type ModelConfig, sliceBlockAffineColumns, sliceBlockAffineRows } from '@tessera/model-files';
+import { ParallelPlanError } from '../errors.ts';
 
 /** A weight matrix as the graph takes it: float32 row-major, or kept quantized (block-affine codes). */
 export type Matrix = Float32Array | BlockAffine;
@@ -26,10 +27,6 @@ export interface ParallelPlan {
   ffn: Span;
   /** Rows of the embedding and of the LM head (both vocabulary-parallel). */
   vocab: Span;
-}
-
-export class ParallelPlanError extends Error {
-  override readonly name = 'ParallelPlanError';
 }
 
 /** Near-equal contiguous split of n over `parts` (the first n % parts get one more). */

@@ -1,11 +1,8 @@
 // @module KV pools that stay on the accelerator: per layer [slots, kvH, D] tensors that the step graph updates in place.
 import * as ort from 'onnxruntime-node';
-import onnxProto from 'onnx-proto';
-import { onnxTypeOf } from '../graph/onnx-builder.ts';
-import { type KvGeometry, PoolShape } from './kv-cache.ts';
-import { sessionOptionsFor, type Device } from './execution-provider.ts';
-
-const { onnx } = onnxProto;
+import { OnnxGraphBuilder } from '../../graph/onnx-builder.ts';
+import { type KvGeometry, PoolShape } from '../kv-cache.ts';
+import { sessionOptionsFor, type Device } from '../execution-provider.ts';
 
 /**
  * The step graph's `device` KV layout: one [numBlocks · blockSize, kvH, D] tensor per layer for K and
@@ -65,28 +62,10 @@ export class DeviceKvCache extends PoolShape {
 
 /** shape [3] (int64) → pool: zeros of the pool's element type. */
 function zeroPoolGraph(g: KvGeometry): Uint8Array {
-  const elem = onnxTypeOf(g.dtype ?? 'float32');
-  const tensorInfo = (name: string, type: number, dims: (number | string)[]) => ({
-    name,
-    type: { tensorType: { elemType: type, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'tessera',
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'tessera_zero_pool',
-      input: [tensorInfo('shape', onnxTypeOf('int64'), [3])],
-      output: [tensorInfo('pool', elem, ['slots', g.numKvHeads, g.headDim])],
-      node: [
-        {
-          opType: 'ConstantOfShape',
-          input: ['shape'],
-          output: ['pool'],
-          attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: { dims: [1], dataType: elem, rawData: new Uint8Array(g.dtype === 'float16' ? 2 : 4) } }],
-        },
-      ],
-    },
-  });
-  return onnx.ModelProto.encode(model).finish();
+  const dtype = g.dtype ?? 'float32';
+  const b = new OnnxGraphBuilder('tessera_zero_pool');
+  b.input('shape', 'int64', [3]);
+  b.op('ConstantOfShape', ['shape'], { value: { tensor: { elem: dtype, dims: [1], raw: new Uint8Array(dtype === 'float16' ? 2 : 4) } } }, 'pool');
+  b.output('pool', dtype, ['slots', g.numKvHeads, g.headDim]);
+  return b.encode();
 }
