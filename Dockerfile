@@ -12,6 +12,7 @@ COPY package.json package-lock.json .npmrc ./
 # npm ci needs every workspace's package.json to link @tessera/* (test/deploy checks this list).
 COPY packages/model-files/package.json packages/model-files/
 COPY packages/protocol/package.json packages/protocol/
+COPY packages/testing/package.json packages/testing/
 COPY packages/tokenization/package.json packages/tokenization/
 COPY services/launcher/package.json services/launcher/
 COPY services/router/package.json services/router/
