@@ -10,6 +10,7 @@ WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
 # npm ci needs every workspace's package.json to link @tessera/* (test/deploy checks this list).
+COPY packages/logging/package.json packages/logging/
 COPY packages/model-files/package.json packages/model-files/
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/testing/package.json packages/testing/

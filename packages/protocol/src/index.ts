@@ -205,7 +205,6 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 
 export { grpc };
 
-export { createLogger, wantsPrettyLogs, type CreateLoggerOptions, type Logger } from './logging.ts';
 export { chooserSeed, isGreedy, samplingFields } from './sampling.ts';
 export {
   WireFormatError,
