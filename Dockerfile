@@ -10,8 +10,10 @@ WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
 # npm ci needs every workspace's package.json to link @tessera/* (test/deploy checks this list).
+COPY packages/logging/package.json packages/logging/
 COPY packages/model-files/package.json packages/model-files/
 COPY packages/protocol/package.json packages/protocol/
+COPY packages/testing/package.json packages/testing/
 COPY packages/tokenization/package.json packages/tokenization/
 COPY services/launcher/package.json services/launcher/
 COPY services/router/package.json services/router/

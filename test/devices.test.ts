@@ -131,7 +131,7 @@ describe('WebGPU serving (a GPU, or Mesa lavapipe on the CPU)', () => {
   test('on WebGPU only shape and index arithmetic runs on the CPU provider (onnxruntime\'s verbose node placement)', async (t) => {
     const why = await webgpuUnavailable();
     if (why !== null) return t.skip(why);
-    const { randomLlamaModel } = await import('./reference/random-model.ts');
+    const { randomLlamaModel } = await import('@tessera/testing');
     const graph = ensureStepGraph(randomLlamaModel({ numHeads: 4, numKvHeads: 2 }), { cacheDir: path.join(tmp, 'graphs'), rank: 0, worldSize: 1, graph: { dtype: 'float16', kvLayout: 'device' } });
     const script = `const ort = require('onnxruntime-node'); ort.InferenceSession.create(${JSON.stringify(graph.onnxPath)}, { executionProviders: [{ name: 'webgpu' }], logSeverityLevel: 0, logVerbosityLevel: 0 }).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
     const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -163,7 +163,7 @@ describe('WebGPU serving (a GPU, or Mesa lavapipe on the CPU)', () => {
   test('quantized weights on WebGPU: MatMulNBits (4-bit with offsets, 8-bit) and the quantized gather give the CPU\'s top tokens (float16)', async (t) => {
     const why = await webgpuUnavailable();
     if (why !== null) return t.skip(why);
-    const { randomQuantizedModel } = await import('./reference/random-model.ts');
+    const { randomQuantizedModel } = await import('@tessera/testing');
     const { ModelRunner } = await import('../services/shard/src/runner/model-runner.ts');
     const { ShardEngine } = await import('../services/shard/src/runner/shard-engine.ts');
     const layout = (name: string) => (/(v_proj|down_proj)\.weight$/.test(name) ? { bits: 8 as const, blockSize: 16, offsets: false } : /(proj|embed_tokens|lm_head)\.weight$/.test(name) ? { bits: 4 as const, blockSize: 32, offsets: true } : null);

@@ -1,7 +1,8 @@
-// SIGTERM to `tessera launch`: in-flight streams complete, a new request gets 503, then everything exits 0.
+// SIGTERM to `tessera launch`: in-flight streams complete, a new request gets 503, then the router and every shard stop and the launcher exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster } from './helpers/cluster.ts';
+import { alive, serviceChildren } from './helpers/processes.ts';
 import { postJson } from './helpers/sse.ts';
 
 /** A streamed completion that cannot stop early (ignore_eos); resolves its chunks once it ends. */
@@ -22,9 +23,12 @@ async function longStream(url: string, tokens: number): Promise<{ done: Promise<
   return { done };
 }
 
-test('SIGTERM drains: running streams finish with every token, new requests get 503, the launcher exits 0', async () => {
+test('SIGTERM drains: running streams finish with every token, new requests get 503, the router and every shard stop, the launcher exits 0', async () => {
   const cluster = await startCluster(['--shutdown-timeout', '60']);
   try {
+    const { shard, router } = serviceChildren(cluster.launcher.pid!);
+    assert.equal(shard.length, 1, cluster.output());
+    assert.equal(router.length, 1, cluster.output());
     const streams = await Promise.all([1, 2].map(() => longStream(cluster.url, 150)));
     cluster.launcher.kill('SIGTERM');
     // The launcher forwards SIGTERM to the router first; poll until the router refuses.
@@ -44,6 +48,7 @@ test('SIGTERM drains: running streams finish with every token, new requests get 
       assert.ok(!chunks.some((c) => c.includes('"error"')), 'no error event');
     }
     assert.equal(await cluster.exited, 0, cluster.output());
+    for (const pid of [...shard, ...router]) assert.equal(alive(pid), false, `child ${pid} still alive`);
   } finally {
     await cluster.stop();
   }

@@ -1,42 +1,11 @@
-// The launcher supervises its children: a signal stops them all; a dying child takes it down non-zero.
+// The launcher supervises its children: a dying child takes it down non-zero, or is started again.
+// (SIGTERM stopping every child with exit code 0 is checked by graceful-shutdown.test.ts, on its drain.)
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { startCluster } from './helpers/cluster.ts';
-
-/** The launcher's service children by role (tsx may also run an esbuild helper process under it). */
-function serviceChildren(pid: number): { shard: number[]; router: number[] } {
-  let lines: string[] = [];
-  try {
-    lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).trim().split('\n');
-  } catch {
-    // ps exits 1 when there are no children
-  }
-  const of = (role: string) => lines.filter((l) => l.includes(`tessera.js ${role} `)).map((l) => Number(l.trim().split(/\s+/)[0]));
-  return { shard: of('shard'), router: of('router') };
-}
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { alive, serviceChildren } from './helpers/processes.ts';
 
 describe('tessera launch supervision', () => {
-  test('SIGTERM stops the router and every shard, exit code 0', async (t) => {
-    const cluster = await startCluster();
-    t.after(() => cluster.stop()); // a no-op once the launcher exited; cleans up when an assertion fails
-    const { shard, router } = serviceChildren(cluster.launcher.pid!);
-    assert.equal(shard.length, 1, cluster.output());
-    assert.equal(router.length, 1, cluster.output());
-    const children = [...shard, ...router];
-    cluster.launcher.kill('SIGTERM');
-    assert.equal(await cluster.exited, 0);
-    for (const pid of children) assert.equal(alive(pid), false, `child ${pid} still alive`);
-  });
-
   test('with --shard-restarts 0 a shard that dies is reported, the others are stopped, and the launcher exits non-zero', async (t) => {
     const cluster = await startCluster(['--shard-restarts', '0']);
     t.after(() => cluster.stop());

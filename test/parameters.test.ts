@@ -2,16 +2,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startCluster, type Cluster } from './helpers/cluster.ts';
+import { sharedCluster, type SharedCluster } from './helpers/shared-cluster.ts';
 import { postJson, readSse } from './helpers/sse.ts';
 
 const close = (a: number, b: number, tol = 2e-4) => Math.abs(a - b) <= tol;
 
 describe('parameters end to end', () => {
-  let cluster: Cluster;
+  let cluster: SharedCluster;
   let client: OpenAI;
   before(async () => {
-    cluster = await startCluster();
+    cluster = await sharedCluster();
     client = new OpenAI({ baseURL: `${cluster.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   });
   after(() => cluster?.stop());

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../services/launcher/src/readiness.ts';
-import { startCluster, type Cluster } from './helpers/cluster.ts';
+import { sharedCluster, type SharedCluster } from './helpers/shared-cluster.ts';
 import { postJson } from './helpers/sse.ts';
 
 const HAVE_PROMETHEUS = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -23,14 +23,14 @@ async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs 
 }
 
 describe('Prometheus scrapes /metrics', { skip: HAVE_PROMETHEUS ? false : SKIP }, () => {
-  let cluster: Cluster;
+  let cluster: SharedCluster;
   let prometheus: ChildProcess;
   let promUrl: string;
   let dir: string;
   let promLog = '';
 
   before(async () => {
-    cluster = await startCluster();
+    cluster = await sharedCluster();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-prom-'));
     const target = new URL(cluster.url).host;
     fs.writeFileSync(

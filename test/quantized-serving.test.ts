@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadModel } from '@tessera/model-files';
 import { startCluster, type Cluster } from './helpers/cluster.ts';
 import { REPO_ROOT, SKIP_NO_SHARED, sharedPath } from './helpers/paths.ts';
-import { ReferenceCache, ReferenceLlama } from './reference/llama-fp64.ts';
+import { ReferenceCache, ReferenceLlama } from '@tessera/testing';
 
 const stories = sharedPath('models', 'stories260K', 'stories260K.gguf');
 const fixturePath = sharedPath('fixtures', 'stories260K-greedy.json');

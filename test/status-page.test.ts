@@ -5,14 +5,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startCluster } from './helpers/cluster.ts';
+import { sharedCluster } from './helpers/shared-cluster.ts';
 import { postJson } from './helpers/sse.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SKIP = `${CHROMIUM} is not installed (Debian: apt-get install chromium; .ci/run does it)`;
 
 test('GET / in Chromium shows the model and live queue, batch, KV, tokens/s and TTFT plots', { skip: existsSync(CHROMIUM) ? false : SKIP }, async () => {
-  const cluster = await startCluster();
+  const cluster = await sharedCluster();
   const profile = mkdtempSync(path.join(os.tmpdir(), 'tessera-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

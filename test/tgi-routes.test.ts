@@ -1,7 +1,7 @@
 // TGI's own API over raw HTTP, against a real router + shard on the generated model.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from './helpers/cluster.ts';
+import { sharedCluster, type SharedCluster } from './helpers/shared-cluster.ts';
 import { postJson, readSse } from './helpers/sse.ts';
 
 interface Details {
@@ -12,9 +12,9 @@ interface Details {
 }
 
 describe('TGI routes', () => {
-  let cluster: Cluster;
+  let cluster: SharedCluster;
   before(async () => {
-    cluster = await startCluster();
+    cluster = await sharedCluster();
   });
   after(() => cluster?.stop());
 

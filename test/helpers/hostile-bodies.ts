@@ -1,6 +1,6 @@
 // @module Seeded generator of hostile HTTP requests (bodies, content types, encodings) for the edge fuzz test.
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { uniformSource } from '../reference/random-model.ts';
+import { uniformSource } from '@tessera/testing';
 
 /** A seeded PRNG (mulberry32), so a failing case can be replayed from its seed and index. */
 export const prng = uniformSource;

@@ -1,2 +1,2 @@
-// @module A free loopback port for tests that bind their own servers (the launcher's helper, shared).
-export { freePort } from '../../services/launcher/src/readiness.ts';
+// @module A free loopback port for tests that bind their own servers.
+export { freePort } from '@tessera/testing';

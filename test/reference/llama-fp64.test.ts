@@ -7,8 +7,7 @@ import path from 'node:path';
 import type { ModelConfig } from '@tessera/model-files';
 import { ensureStepGraph } from '../../services/shard/src/graph/graph-cache.ts';
 import { ModelRunner } from '../../services/shard/src/runner/model-runner.ts';
-import { ReferenceCache, ReferenceLlama } from './llama-fp64.ts';
-import { randomLlamaModel } from './random-model.ts';
+import { ReferenceCache, ReferenceLlama, randomLlamaModel } from '@tessera/testing';
 
 const TOLERANCE = 1e-4;
 const BLOCK = 4;

@@ -23,13 +23,14 @@ test('a Prefill round-trips over loopback with camelCase fields and numeric ids'
   );
   const client = new TextGenerationService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as any;
   const res: any = await new Promise((resolve, reject) =>
-    client.Prefill({ batch: { id: 5, requests: [{ id: 7, inputIds: [1, 2, 3], blocks: [0], cacheLen: 0 }], size: 1, maxTokens: 16 } },
+    client.Prefill({ batch: { id: 5, requests: [{ id: 7, inputIds: [1, 2, 3], blocks: [0], cacheLen: 0, parameters: { temperature: 0.5 }, stoppingParameters: { maxNewTokens: 4 } }], size: 1, maxTokens: 16 } },
       (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r))),
   );
   client.close();
   server.forceShutdown();
   assert.deepEqual(seen?.batch.requests[0]?.inputIds, [1, 2, 3]);
-  assert.equal(seen?.batch.requests[0]?.stoppingParameters, null);
+  assert.equal(seen?.batch.requests[0]?.parameters.temperature, 0.5);
+  assert.deepEqual(seen?.batch.requests[0]?.stoppingParameters, { maxNewTokens: 4, stopTokenIds: [], minNewTokens: 0 }, 'absent scalars arrive as defaults');
   assert.equal(res.generations[0].requestId, 7);
   assert.equal(res.generations[0].finishReason, 'FINISH_REASON_LENGTH');
   assert.ok(Math.abs(res.generations[0].tokens.logprobs[0] + 0.5) < 1e-7);

@@ -1,7 +1,19 @@
-// @module The router⇄shard gRPC API: proto/generate.proto loaded once, with its message types.
+// @module The router⇄shard gRPC API: proto/generate.proto loaded once; the domain message types both ends use (the wire's own types are generated into generated/, converted in wire.ts).
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { ClearCacheRequest__Output } from './generated/tessera/v1/ClearCacheRequest.ts';
+import type { DecodeRequest__Output } from './generated/tessera/v1/DecodeRequest.ts';
+import type { FilterBatchRequest__Output } from './generated/tessera/v1/FilterBatchRequest.ts';
+import type { PrefillRequest__Output } from './generated/tessera/v1/PrefillRequest.ts';
+import type { WarmupRequest__Output } from './generated/tessera/v1/WarmupRequest.ts';
+import {
+  fromWireClearCacheRequest,
+  fromWireDecodeRequest,
+  fromWireFilterBatchRequest,
+  fromWirePrefillRequest,
+  fromWireWarmupRequest,
+} from './wire.ts';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../../proto/generate.proto', import.meta.url));
 
@@ -173,14 +185,15 @@ export function toServiceImplementation(h: ShardHandlers): grpc.UntypedServiceIm
         },
       );
     };
+  // What arrives is the wire's type (absent messages null); the handlers get domain values (wire.ts).
   return {
     Info: unary(() => h.info()),
     Health: unary(() => h.health()),
-    Warmup: unary((r: WarmupRequest) => h.warmup(r)),
-    Prefill: unary((r: PrefillRequest) => h.prefill(r)),
-    Decode: unary((r: DecodeRequest) => h.decode(r)),
-    FilterBatch: unary((r: FilterBatchRequest) => h.filterBatch(r)),
-    ClearCache: unary(async (r: ClearCacheRequest) => { await h.clearCache(r); return {}; }),
+    Warmup: unary(async (r: WarmupRequest__Output) => h.warmup(fromWireWarmupRequest(r))),
+    Prefill: unary(async (r: PrefillRequest__Output) => h.prefill(fromWirePrefillRequest(r))),
+    Decode: unary(async (r: DecodeRequest__Output) => h.decode(fromWireDecodeRequest(r))),
+    FilterBatch: unary(async (r: FilterBatchRequest__Output) => h.filterBatch(fromWireFilterBatchRequest(r))),
+    ClearCache: unary(async (r: ClearCacheRequest__Output) => { await h.clearCache(fromWireClearCacheRequest(r)); return {}; }),
   };
 }
 
@@ -192,4 +205,13 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 
 export { grpc };
 
-export { createLogger, wantsPrettyLogs, type CreateLoggerOptions, type Logger } from './logging.ts';
+export { chooserSeed, isGreedy, samplingFields } from './sampling.ts';
+export {
+  WireFormatError,
+  fromWireDecodeResponse,
+  fromWireFilterBatchResponse,
+  fromWireHealth,
+  fromWireInfo,
+  fromWirePrefillResponse,
+  fromWireWarmup,
+} from './wire.ts';

@@ -8,6 +8,3 @@ export type { DetokenizerOptions } from './detokenizer.ts';
 export { StopStringMatcher } from './stop-strings.ts';
 export type { StopPushResult } from './stop-strings.ts';
 export { strftime } from './strftime.ts';
-// Hand-built tokenizers for tests elsewhere (router) that must run without ../shared.
-export { syntheticSentencePieceFiles, syntheticByteLevelFiles } from './synthetic-tokenizers.ts';
-export type { SentencePieceOptions } from './synthetic-tokenizers.ts';

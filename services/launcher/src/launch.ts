@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { ensureGeneratedModel } from '@tessera/model-files';
-import { createLogger } from '@tessera/protocol';
+import { createLogger } from '@tessera/logging';
 import { FlagError, intFlag, parseFlags, toArgv } from './flags.ts';
 import { freePort, waitForRouter, waitForShard } from './readiness.ts';
 import { Supervisor } from './supervisor.ts';

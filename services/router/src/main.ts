@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { loadModel, type LoadedModel } from '@tessera/model-files';
 import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
 import type { Logger } from 'pino';
-import { createLogger } from '@tessera/protocol';
+import { createLogger } from '@tessera/logging';
 import { limitsAfterWarmup, limitsBeforeWarmup, parseRouterArgs, routerHelp, type RouterOptions, type TokenLimits } from './config.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { createApp } from './http/app.ts';

@@ -1,6 +1,6 @@
 // @module `tessera shard`: load the model, build/reuse its graph, start the runner thread and the gRPC server.
 import type { Logger } from 'pino';
-import { createLogger } from '@tessera/protocol';
+import { createLogger } from '@tessera/logging';
 import { loadModel, summarizeWeights, withLoadTimeQuantization, type LoadedModel } from '@tessera/model-files';
 import { graphOptionsOf, parseShardArgs, SHARD_USAGE, ShardConfigError, type ShardConfig } from './config.ts';
 import { ensureStepGraph, graphWeightBytes } from './graph/graph-cache.ts';

@@ -3,7 +3,8 @@ import { UnsupportedError, ValidationError } from '../errors.ts';
 import type { EndEvent, TokenEvent, TokenInfo } from '../infer/events.ts';
 import type { GenerateRequest, PromptInput } from '../validation/valid-request.ts';
 import type { Finished } from './choices.ts';
-import { head, isObject, openAIFinishReason, openAIRequest, usage, type OpenAIFinishReason, type ResponseContext, type Usage } from './openai.ts';
+import { isObject } from './json-shape.ts';
+import { head, openAIFinishReason, openAIRequest, usage, type OpenAIFinishReason, type ResponseContext, type Usage } from './openai.ts';
 
 export interface TopLogprob {
   token: string;

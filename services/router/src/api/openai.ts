@@ -5,6 +5,7 @@ import type { EndEvent, TokenEvent } from '../infer/events.ts';
 import type { Finished } from './choices.ts';
 import { LegacyLogprobsBuilder, legacyLogprobs, type LegacyLogprobs } from './completion-logprobs.ts';
 import type { GenerateRequest, ParamKey, PromptInput, RawParameters } from '../validation/valid-request.ts';
+import { isObject } from './json-shape.ts';
 
 export type OpenAIFinishReason = 'stop' | 'length';
 
@@ -74,10 +75,6 @@ const COMMON_PARAMS: Record<string, ParamKey> = {
   min_tokens: 'minNewTokens',
   truncate_prompt_tokens: 'truncate',
 };
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Maps the shared fields; `extra` adds endpoint-specific ones. Unknown fields are ignored. */
 export function openAIRequest(

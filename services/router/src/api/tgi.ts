@@ -3,6 +3,7 @@ import { ValidationError } from '../errors.ts';
 import type { EndEvent, TokenEvent, TokenInfo } from '../infer/events.ts';
 import type { Finished } from './choices.ts';
 import type { GenerateRequest, ParamKey, RawParameters } from '../validation/valid-request.ts';
+import { isObject } from './json-shape.ts';
 
 export interface TgiToken {
   id: number;
@@ -78,10 +79,6 @@ const TGI_PARAMS: Record<string, ParamKey> = {
   truncate: 'truncate',
   return_full_text: 'returnFullText',
 };
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * A TGI body `{inputs, parameters, stream?}` → GenerateRequest. `stream` is the route's mode, or

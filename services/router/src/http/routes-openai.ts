@@ -3,8 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { chatRequest, chatResponse, ChatStreamTranslator, chatUsageChunk, type TokenBytes } from '../api/chat.ts';
 import { bestChoices, choiceCounts, collectAll, mergeStreams, splitPrompts, startChoices, type Choices } from '../api/choices.ts';
 import { completionRequest, completionResponse, CompletionStreamTranslator, completionUsageChunk, modelList, responseContext } from '../api/openai.ts';
-import { GenerationError, RouterError } from '../errors.ts';
-import type { EndEvent, TokenEvent } from '../infer/events.ts';
+import { streamErrorToRouterError, type EndEvent, type TokenEvent } from '../infer/events.ts';
 import type { Infer } from '../infer/infer.ts';
 import { openAIErrorBody } from './error-response.ts';
 import { clientGone, SseWriter, type SseLimits } from './sse.ts';
@@ -50,7 +49,7 @@ async function streamOpenAI<C>(res: Response, limits: SseLimits | undefined, cho
       } else {
         failed = true;
         if (e.errorType !== 'cancelled') {
-          sse.sendJson(openAIErrorBody(e.errorType === 'unavailable' ? new RouterError('unavailable', e.message) : new GenerationError(e.message)));
+          sse.sendJson(openAIErrorBody(streamErrorToRouterError(e)));
         }
         break;
       }

@@ -2,7 +2,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { TextTokenizer } from '@tessera/tokenization';
 import { tgiGenerateRequest, tgiGenerateResponse, TgiStreamTranslator } from '../api/tgi.ts';
-import { GenerationError, RouterError, ValidationError } from '../errors.ts';
+import { ValidationError } from '../errors.ts';
+import { streamErrorToRouterError } from '../infer/events.ts';
 import { bestChoices, choiceCounts, collectAll, startChoices, type Choices } from '../api/choices.ts';
 import { computeCharacters, RequestClock, streamHeaders } from '../api/tgi-headers.ts';
 import type { Infer } from '../infer/infer.ts';
@@ -90,7 +91,7 @@ async function generateStream(deps: TgiRouteDeps, res: Response, started: Awaite
       if (e.type === 'token') for (const x of translator.token(e)) sse.sendJson(x);
       else if (e.type === 'end') for (const x of translator.end(e)) sse.sendJson(x);
       else if (e.errorType !== 'cancelled') {
-        sse.sendJson(tgiErrorBody(e.errorType === 'unavailable' ? new RouterError('unavailable', e.message) : new GenerationError(e.message)));
+        sse.sendJson(tgiErrorBody(streamErrorToRouterError(e)));
       }
     }
   } finally {

@@ -2,7 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import { IncrementalDetokenizer, type TextTokenizer } from '@tessera/tokenization';
 import { chatInput } from '../api/chat.ts';
-import { isObject } from '../api/openai.ts';
+import { isObject } from '../api/json-shape.ts';
 import { ValidationError } from '../errors.ts';
 import type { Validator } from '../validation/validate.ts';
 import { encodeBounded } from '../validation/bounded-encode.ts';

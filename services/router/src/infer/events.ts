@@ -113,13 +113,18 @@ export class EventChannel implements AsyncIterable<StreamEvent> {
   }
 }
 
+/** The RouterError an error event stands for: 503 when the router cannot serve now, else a generation error. */
+export function streamErrorToRouterError(e: ErrorEvent): RouterError {
+  return e.errorType === 'unavailable' ? new RouterError('unavailable', e.message) : new GenerationError(e.message);
+}
+
 /** Reads a stream to its end: the tokens and the end event; an error event throws GenerationError. */
 export async function collect(events: AsyncIterable<StreamEvent>): Promise<{ tokens: TokenEvent[]; end: EndEvent }> {
   const tokens: TokenEvent[] = [];
   for await (const e of events) {
     if (e.type === 'token') tokens.push(e);
     else if (e.type === 'end') return { tokens, end: e };
-    else throw e.errorType === 'unavailable' ? new RouterError('unavailable', e.message) : new GenerationError(e.message);
+    else throw streamErrorToRouterError(e);
   }
   throw new GenerationError('the request ended without a result');
 }

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FinishReason as ShardFinish, Generation } from '@tessera/protocol';
-import { TextTokenizer, syntheticSentencePieceFiles } from '@tessera/tokenization';
+import { TextTokenizer } from '@tessera/tokenization';
+import { syntheticSentencePieceFiles } from '@tessera/testing';
 import { Validator } from '../validation/validate.ts';
 import type { RawParameters } from '../validation/valid-request.ts';
 import { EventChannel, collect, type StreamEvent } from './events.ts';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { pino } from 'pino';
-import { syntheticSentencePieceFiles } from '@tessera/tokenization';
+import { syntheticSentencePieceFiles } from '@tessera/testing';
 import { parseRouterArgs } from '../config.ts';
 import { startRouter } from '../main.ts';
 import { startScriptedShard } from '../testing/scripted-shard.ts';

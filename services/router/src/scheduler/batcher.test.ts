@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Generation } from '@tessera/protocol';
-import { TextTokenizer, syntheticSentencePieceFiles } from '@tessera/tokenization';
+import { TextTokenizer } from '@tessera/tokenization';
+import { syntheticSentencePieceFiles } from '@tessera/testing';
 import { ShardedClient } from '../shard-client/sharded-client.ts';
 import { startScriptedShard, type RunningScriptedShard, type ScriptedShardOptions } from '../testing/scripted-shard.ts';
 import { Validator } from '../validation/validate.ts';

@@ -5,8 +5,9 @@ import type { RouterMetrics } from '../metrics.ts';
 import type { ShardApi } from '../shard-client/sharded-client.ts';
 import type { ValidRequest } from '../validation/valid-request.ts';
 import type { BatcherLimits, BatcherOptions, BatcherStats, GenerationSink } from './batcher-contract.ts';
-import type { BlockAllocation, BlockAllocator } from './block-allocator.ts';
-import { Queue, type Schedulable } from './queue.ts';
+import type { BlockAllocator } from './block-allocator.ts';
+import type { Schedulable } from './queue.ts';
+import { Scheduler, type PrefillWork } from './scheduler.ts';
 
 export type { BatcherLimits, BatcherOptions, BatcherStats, GenerationSink } from './batcher-contract.ts';
 
@@ -15,34 +16,13 @@ interface Entry extends Schedulable {
   readonly sink: GenerationSink;
 }
 
-interface Running {
-  entry: Entry;
-  allocation: BlockAllocation;
-  /** Leading prompt tokens whose K/V are in the blocks (prefix hit + prefilled chunks). */
-  computed: number;
-}
-
-/** One request of a Prefill call: compute prompt tokens [cacheLen, cacheLen + chunkLen). */
-interface PrefillWork {
-  running: Running;
-  cacheLen: number;
-  chunkLen: number;
-  /** First time in a Prefill (not a continued chunk). */
-  isNew: boolean;
-}
-
 export class Batcher {
   readonly #shards: ShardApi;
   readonly #allocator: BlockAllocator;
-  readonly #limits: BatcherLimits;
   readonly #metrics: RouterMetrics | undefined;
   readonly #logger: Logger | undefined;
   readonly #onShardFailure: ((err: unknown) => void) | undefined;
-  readonly #queue = new Queue<Entry>();
-  /** Every scheduled request: decoding, or still prefilling. */
-  readonly #running = new Map<number, Running>();
-  /** Scheduled requests whose prompt is not fully computed yet, oldest first (their next chunk goes first). */
-  #prefilling: Running[] = [];
+  readonly #scheduler: Scheduler<Entry>;
   #nextRequestId = 1;
   #nextBatchId = 1;
   #wake: (() => void) | null = null;
@@ -54,7 +34,7 @@ export class Batcher {
   constructor(opts: BatcherOptions) {
     this.#shards = opts.shards;
     this.#allocator = opts.allocator;
-    this.#limits = opts.limits;
+    this.#scheduler = new Scheduler<Entry>(opts.allocator, opts.limits);
     this.#metrics = opts.metrics;
     this.#logger = opts.logger;
     this.#onShardFailure = opts.onShardFailure;
@@ -62,18 +42,19 @@ export class Batcher {
   }
 
   get queueSize(): number {
-    return this.#queue.length;
+    return this.#scheduler.queueSize;
   }
 
   get runningSize(): number {
-    return this.#running.size;
+    return this.#scheduler.runningSize;
   }
 
   stats(): BatcherStats {
+    const s = this.#scheduler;
     return {
-      queueSize: this.#queue.length,
-      batchSize: this.#running.size - this.#prefilling.length,
-      prefillingSize: this.#prefilling.length,
+      queueSize: s.queueSize,
+      batchSize: s.runningSize - s.prefillingSize,
+      prefillingSize: s.prefillingSize,
       kv: this.#allocator.stats(),
     };
   }
@@ -96,8 +77,8 @@ export class Batcher {
         return sink.cancelled;
       },
     };
-    this.#queue.append(entry);
-    this.#metrics?.queueSize.set(this.#queue.length);
+    this.#scheduler.enqueue(entry);
+    this.#metrics?.queueSize.set(this.#scheduler.queueSize);
     this.#notify();
   }
 
@@ -115,9 +96,9 @@ export class Batcher {
    */
   suspend(reason: string): void {
     this.#suspended = reason;
-    for (const e of this.#queue.drain()) e.sink.onError(reason, 'unavailable');
+    for (const e of this.#scheduler.drainQueue()) e.sink.onError(reason, 'unavailable');
     this.#metrics?.queueSize.set(0);
-    for (const r of this.#running.values()) r.entry.sink.onError(`generation failed: ${reason}`);
+    for (const id of this.#scheduler.runningIds()) this.#scheduler.running(id)?.entry.sink.onError(`generation failed: ${reason}`);
     this.#notify();
   }
 
@@ -139,7 +120,7 @@ export class Batcher {
         await this.#serveOnce();
       } catch (err) {
         // A bug, not a shard failure (those are handled per call): fail what is running, keep serving.
-        await this.#failBatch([...this.#running.keys()], [], err);
+        await this.#failBatch(this.#scheduler.runningIds(), [], err);
         await this.#shards.clearCache().catch(() => undefined);
       }
     }
@@ -158,86 +139,36 @@ export class Batcher {
       return;
     }
     let cached: CachedBatch | null = null;
-    let waitingTokens = 1;
     do {
       if (this.#suspended !== null) return; // the next #serveOnce drops what runs
 
       // Drop requests cancelled since the last step before spending a step on them.
       cached = await this.#filter(cached);
-      this.#dropCancelledPrefilling();
+      if (this.#scheduler.dropCancelledPrefilling().length > 0) this.#observeKv();
       const batches = cached === null ? [] : [cached];
-      const work = this.#prefillWork(cached?.size ?? 0, waitingTokens);
+      const work = this.#scheduler.schedule(cached?.size ?? 0);
+      this.#metrics?.queueSize.set(this.#scheduler.queueSize);
       if (work.length === 0 && batches.length === 0) {
-        if (this.#running.size > 0) return; // cannot happen: every scheduled request is decoding or prefilling
-        if (this.#queue.length > 0) {
-          // Nothing runs and every block is free, yet the head does not fit: it never will.
-          this.#queue.shift()?.sink.onError('the request does not fit in the KV cache');
-          this.#metrics?.queueSize.set(this.#queue.length);
+        if (this.#scheduler.runningSize > 0) return; // cannot happen: every scheduled request is decoding or prefilling
+        const unfittable = this.#scheduler.takeUnfittable();
+        if (unfittable !== undefined) {
+          unfittable.sink.onError('the request does not fit in the KV cache');
+          this.#metrics?.queueSize.set(this.#scheduler.queueSize);
           return;
         }
         await new Promise<void>((resolve) => (this.#wake = resolve));
         return;
       }
       if (work.length > 0) {
-        if (work.some((w) => w.isNew)) waitingTokens = 1;
         const added = await this.#prefill(work);
         if (added !== null) batches.push(added);
       }
       cached = await this.#decode(batches);
-      if (batches.length > 0) waitingTokens++;
-    } while ((cached !== null || this.#prefilling.length > 0) && !this.#closed);
+      if (batches.length > 0) this.#scheduler.decoded();
+    } while ((cached !== null || this.#scheduler.prefillingSize > 0) && !this.#closed);
   }
 
-  /** The next Prefill: continued chunks first (FIFO), then new requests if TGI's joining rule allows. */
-  #prefillWork(runningSize: number, waitingTokens: number): PrefillWork[] {
-    const work: PrefillWork[] = [];
-    let left = this.#limits.maxBatchPrefillTokens;
-    while (left > 0 && this.#prefilling.length > 0) {
-      const r = this.#prefilling.shift()!;
-      const chunkLen = Math.min(r.entry.inputIds.length - r.computed, left);
-      work.push({ running: r, cacheLen: r.computed, chunkLen, isNew: false });
-      left -= chunkLen;
-    }
-    if (left <= 0 || this.#queue.length === 0) return work;
-    const scheduledSize = runningSize + work.length + this.#prefilling.length;
-    // TGI's rule: a new batch joins a running one only if it is large enough relative to it,
-    // unless the queue has waited max_waiting_tokens steps.
-    const minSize =
-      runningSize === 0 || waitingTokens >= this.#limits.maxWaitingTokens ? null : Math.floor(runningSize * this.#limits.waitingServedRatio);
-    const maxSize = this.#limits.maxBatchSize === null ? null : this.#limits.maxBatchSize - scheduledSize;
-    if (maxSize !== null && maxSize <= 0) return work;
-    const batch = this.#queue.nextBatch(
-      {
-        minSize,
-        maxSize,
-        prefillTokenBudget: left,
-        tokenBudget: this.#limits.maxBatchTotalTokens - this.#reservedTokens(),
-        minChunkTokens: this.#allocator.blockSize,
-      },
-      this.#allocator,
-    );
-    this.#metrics?.queueSize.set(this.#queue.length);
-    for (const { entry, allocation, prefillLen } of batch ?? []) {
-      const running: Running = { entry, allocation, computed: allocation.cacheLen };
-      work.push({ running, cacheLen: allocation.cacheLen, chunkLen: prefillLen, isNew: true });
-    }
-    return work;
-  }
-
-  /** Partly prefilled requests whose client went away: they hold blocks but nothing on the shard. */
-  #dropCancelledPrefilling(): void {
-    if (!this.#prefilling.some((r) => r.entry.sink.cancelled)) return;
-    for (const r of this.#prefilling) if (r.entry.sink.cancelled) this.#finish(r.entry.id);
-    this.#prefilling = this.#prefilling.filter((r) => !r.entry.sink.cancelled);
-  }
-
-  #reservedTokens(): number {
-    let sum = 0;
-    for (const r of this.#running.values()) sum += r.entry.totalTokens;
-    return sum;
-  }
-
-  #toRequest({ running: { entry, allocation }, cacheLen, chunkLen }: PrefillWork): Request {
+  #toRequest({ running: { entry, allocation }, cacheLen, chunkLen }: PrefillWork<Entry>): Request {
     const r = entry.request;
     return {
       id: entry.id,
@@ -257,13 +188,9 @@ export class Batcher {
     };
   }
 
-  async #prefill(work: PrefillWork[]): Promise<CachedBatch | null> {
+  async #prefill(work: PrefillWork<Entry>[]): Promise<CachedBatch | null> {
     const id = this.#nextBatchId++;
-    for (const w of work) {
-      if (!w.isNew) continue;
-      this.#running.set(w.running.entry.id, w.running);
-      w.running.entry.sink.onScheduled();
-    }
+    for (const w of work) if (w.isNew) w.running.entry.sink.onScheduled();
     const requests = work.map((w) => this.#toRequest(w));
     const ids = requests.map((r) => r.id);
     const started = performance.now();
@@ -275,25 +202,11 @@ export class Batcher {
         maxTokens: work.reduce((n, w) => n + w.running.entry.totalTokens, 0),
       });
       this.#metrics?.observeStep('prefill', (performance.now() - started) / 1000, requests.length, res.timings);
-      // Requests whose prompt is still incomplete go back to the front of the prefilling list, in order;
-      // the shard sampled nothing for them and keeps nothing of them but the K/V in their blocks.
-      const partial: Running[] = [];
-      const complete = new Set<number>();
-      for (const w of work) {
-        const r = w.running;
-        r.computed = w.cacheLen + w.chunkLen;
-        if (r.computed < r.entry.inputIds.length) partial.push(r);
-        else {
-          r.allocation.markComputed();
-          complete.add(r.entry.id);
-        }
-      }
-      this.#prefilling = [...partial, ...this.#prefilling];
+      const complete = this.#scheduler.prefilled(work);
       // Prompt logprobs of incomplete prompts' chunks (nothing was sampled for them).
-      for (const g of res.generations) if (!complete.has(g.requestId) && g.prefillTokens != null) this.#running.get(g.requestId)?.entry.sink.onGeneration(g);
+      for (const g of res.generations) if (!complete.has(g.requestId) && g.prefillTokens != null) this.#scheduler.running(g.requestId)?.entry.sink.onGeneration(g);
       return await this.#afterStep([...complete], res.generations.filter((g) => complete.has(g.requestId)), res.batch);
     } catch (err) {
-      this.#prefilling = this.#prefilling.filter((r) => !ids.includes(r.entry.id));
       await this.#failBatch(ids, [id], err);
       return null;
     }
@@ -316,7 +229,7 @@ export class Batcher {
   /** Routes generations to their requests, ends lost ones, then filters the finished out. */
   async #afterStep(stepIds: number[], generations: Generation[], batch: CachedBatch | null): Promise<CachedBatch | null> {
     for (const g of generations) {
-      const r = this.#running.get(g.requestId);
+      const r = this.#scheduler.running(g.requestId);
       if (r === undefined) continue;
       let finished: boolean;
       try {
@@ -327,23 +240,19 @@ export class Batcher {
       }
       if (finished) this.#finish(g.requestId);
     }
-    const alive = new Set(batch?.requestIds ?? []);
-    for (const id of stepIds) {
-      const r = this.#running.get(id);
-      if (r !== undefined && !alive.has(id)) {
-        r.entry.sink.onError('the shard dropped the request from its batch');
-        this.#finish(id);
-      }
+    for (const r of this.#scheduler.lost(stepIds, batch?.requestIds ?? [])) {
+      r.entry.sink.onError('the shard dropped the request from its batch');
+      this.#finish(r.entry.id);
     }
-    this.#metrics?.batchSize.set(this.#running.size);
+    this.#metrics?.batchSize.set(this.#scheduler.runningSize);
     return this.#filter(batch);
   }
 
   /** Keeps only requests still running and not cancelled: FilterBatch, or ClearCache when none is left. */
   async #filter(batch: CachedBatch | null): Promise<CachedBatch | null> {
     if (batch === null) return null;
-    for (const id of batch.requestIds) if (this.#running.get(id)?.entry.sink.cancelled) this.#finish(id);
-    const keep = batch.requestIds.filter((id) => this.#running.has(id));
+    const keep = this.#scheduler.keep(batch.requestIds);
+    if (keep.length < batch.requestIds.length) this.#observeKv();
     if (keep.length === batch.requestIds.length) return batch;
     try {
       if (keep.length === 0) {
@@ -363,34 +272,32 @@ export class Batcher {
     this.#logger?.error({ err: message, batchIds, requests: requestIds.length }, 'batch failed');
     this.#onShardFailure?.(err);
     for (const id of requestIds) {
-      this.#running.get(id)?.entry.sink.onError(`generation failed: ${message}`);
+      this.#scheduler.running(id)?.entry.sink.onError(`generation failed: ${message}`);
       this.#finish(id);
     }
     for (const b of batchIds) await this.#shards.clearCache(b).catch(() => undefined);
-    this.#metrics?.batchSize.set(this.#running.size);
+    this.#metrics?.batchSize.set(this.#scheduler.runningSize);
   }
 
   /** Suspended: the shards' batches are gone; release what the requests held (their sinks already ended). */
   #abandonRunning(): void {
-    for (const id of [...this.#running.keys()]) this.#finish(id);
-    this.#prefilling = [];
+    this.#scheduler.finishAll();
+    this.#observeKv();
     this.#metrics?.batchSize.set(0);
   }
 
   #finish(id: number): void {
-    const r = this.#running.get(id);
-    if (r === undefined) return;
-    this.#running.delete(id);
-    r.allocation.release();
+    if (this.#scheduler.finish(id) !== undefined) this.#observeKv();
+  }
+
+  #observeKv(): void {
     this.#metrics?.observeKvCache(this.#allocator.stats());
   }
 
   #shutdown(): void {
-    for (const e of this.#queue.drain()) e.sink.onError('the router is shutting down', 'unavailable');
-    for (const id of [...this.#running.keys()]) {
-      this.#running.get(id)!.entry.sink.onError('the router is shutting down', 'unavailable');
-      this.#finish(id);
-    }
+    for (const e of this.#scheduler.drainQueue()) e.sink.onError('the router is shutting down', 'unavailable');
+    for (const r of this.#scheduler.finishAll()) r.entry.sink.onError('the router is shutting down', 'unavailable');
+    this.#observeKv();
     this.#shards.clearCache().catch(() => undefined);
   }
 }

@@ -2,6 +2,12 @@
 import {
   CHANNEL_OPTIONS,
   TextGenerationService,
+  fromWireDecodeResponse,
+  fromWireFilterBatchResponse,
+  fromWireHealth,
+  fromWireInfo,
+  fromWirePrefillResponse,
+  fromWireWarmup,
   grpc,
   type Batch,
   type CachedBatch,
@@ -73,29 +79,29 @@ export class ShardClient {
     });
   }
 
-  info(): Promise<InfoResponse> {
-    return this.#call('Info', {}, CONTROL_DEADLINE_MS);
+  // Replies arrive in the wire's types (absent messages null) and leave as domain values.
+  async info(): Promise<InfoResponse> {
+    return fromWireInfo(await this.#call('Info', {}, CONTROL_DEADLINE_MS));
   }
 
-  health(): Promise<HealthResponse> {
-    return this.#call('Health', {}, HEALTH_DEADLINE_MS);
+  async health(): Promise<HealthResponse> {
+    return fromWireHealth(await this.#call('Health', {}, HEALTH_DEADLINE_MS));
   }
 
-  warmup(req: WarmupRequest): Promise<WarmupResponse> {
-    return this.#call('Warmup', req);
+  async warmup(req: WarmupRequest): Promise<WarmupResponse> {
+    return fromWireWarmup(await this.#call('Warmup', req));
   }
 
-  prefill(batch: Batch): Promise<PrefillResponse> {
-    return this.#call('Prefill', { batch });
+  async prefill(batch: Batch): Promise<PrefillResponse> {
+    return fromWirePrefillResponse(await this.#call('Prefill', { batch }));
   }
 
-  decode(batches: CachedBatch[]): Promise<DecodeResponse> {
-    return this.#call('Decode', { batches });
+  async decode(batches: CachedBatch[]): Promise<DecodeResponse> {
+    return fromWireDecodeResponse(await this.#call('Decode', { batches }));
   }
 
   async filterBatch(batchId: number, requestIds: number[]): Promise<CachedBatch | null> {
-    const res = await this.#call<{ batch: CachedBatch | null }>('FilterBatch', { batchId, requestIds }, CONTROL_DEADLINE_MS);
-    return res.batch ?? null;
+    return fromWireFilterBatchResponse(await this.#call('FilterBatch', { batchId, requestIds }, CONTROL_DEADLINE_MS)).batch;
   }
 
   async clearCache(id?: number): Promise<void> {

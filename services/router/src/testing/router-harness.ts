@@ -1,6 +1,6 @@
 // @module Test harness: a whole router (startRouter) over a ScriptedShard and a synthetic tokenizer, on free ports.
 import { pino, type Logger } from 'pino';
-import { syntheticSentencePieceFiles } from '@tessera/tokenization';
+import { syntheticSentencePieceFiles } from '@tessera/testing';
 import { parseRouterArgs, type RouterOptions } from '../config.ts';
 import { startRouter, type RunningRouter } from '../main.ts';
 import { startScriptedShard, type ScriptedShard, type ScriptedShardOptions } from './scripted-shard.ts';

@@ -1,7 +1,8 @@
 // @module Tests: prompts rendered and tokenized on worker threads — same result as inline, errors keep their code, the event loop stays free.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChatTemplate, TextTokenizer, syntheticSentencePieceFiles } from '@tessera/tokenization';
+import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
+import { syntheticSentencePieceFiles } from '@tessera/testing';
 import { ValidationError } from '../errors.ts';
 import { startTestRouter, TEST_CHAT_TEMPLATE } from '../testing/router-harness.ts';
 import { postJson } from '../testing/sse-client.ts';

@@ -1,7 +1,8 @@
 // @module Tests: validate() — defaults, limits, type errors naming the field, tokenization paths.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChatTemplate, TextTokenizer, syntheticSentencePieceFiles } from '@tessera/tokenization';
+import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
+import { syntheticSentencePieceFiles } from '@tessera/testing';
 import { UnsupportedError, ValidationError } from '../errors.ts';
 import type { GenerateRequest, RawParameters } from './valid-request.ts';
 import { Validator, type ValidatorDeps } from './validate.ts';

@@ -1,6 +1,7 @@
 // @module validate(): the one place a GenerateRequest is checked, defaults resolved and the prompt tokenized.
 import { randomInt } from 'node:crypto';
 import type { GenerationDefaults } from '@tessera/model-files';
+import { samplingFields } from '@tessera/protocol/sampling';
 import { ChatTemplateError, type ChatMessage, type ChatTemplate, type TextTokenizer } from '@tessera/tokenization';
 import { UnsupportedError, ValidationError } from '../errors.ts';
 import { encodeBounded } from './bounded-encode.ts';
@@ -201,12 +202,10 @@ export class Validator {
     return {
       seed,
       parameters: {
-        temperature: sample ? temperature : 0,
+        ...samplingFields(sample, temperature, seed),
         topK,
         topP,
         typicalP,
-        doSample: sample,
-        seed: seed ?? 0,
         repetitionPenalty: p.number('repetitionPenalty', (v) => v > 0, 'a number > 0') ?? (openai ? (gen.repetitionPenalty ?? 1) : 1),
         frequencyPenalty: p.number('frequencyPenalty', (v) => v >= -2 && v <= 2, 'a number in [-2, 2]') ?? 0,
         presencePenalty: p.number('presencePenalty', (v) => v >= -2 && v <= 2, 'a number in [-2, 2]') ?? 0,

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { asFloat32, asInt32, FrameDecoder, frameHeader, FrameKind } from './framing.ts';
 import { ProcessGroup } from './group.ts';
-import { freePort } from '../../../../test/helpers/ports.ts';
+import { freePort } from '@tessera/testing';
 
 
 async function makeGroups(world: number, transport: 'auto' | 'tcp', timeoutMs = 5000): Promise<ProcessGroup[]> {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ProcessGroup } from './group.ts';
 import { sharedMemoryDir, SHM_MAX_FRAME_BYTES } from './shm-link.ts';
-import { freePort } from '../../../../test/helpers/ports.ts';
+import { freePort } from '@tessera/testing';
 
 
 const GROUP_URL = new URL('./group.ts', import.meta.url).href;

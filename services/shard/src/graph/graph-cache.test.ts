@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import * as ort from 'onnxruntime-node';
-import { randomLlamaModel } from '../../../../test/reference/random-model.ts';
+import { randomLlamaModel } from '@tessera/testing';
 import { ensureStepGraph } from './graph-cache.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-gc-'));

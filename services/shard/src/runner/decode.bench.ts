@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomLlamaModel } from '../../../../test/reference/random-model.ts';
+import { randomLlamaModel } from '@tessera/testing';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
 import { ModelRunner } from './model-runner.ts';
 

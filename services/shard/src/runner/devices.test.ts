@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedModel } from '@tessera/model-files';
-import { randomLlamaModel } from '../../../../test/reference/random-model.ts';
+import { randomLlamaModel } from '@tessera/testing';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
 import type { StepGraphOptions } from '../graph/llama.ts';
 import type { Device } from './execution-provider.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomLlamaModel } from '../../../../test/reference/random-model.ts';
+import { randomLlamaModel } from '@tessera/testing';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
 import { ExecutionProviderError } from '../errors.ts';
 import { CUDA_PROVIDER_LIBRARIES, describeProviderFailure, missingForDevice, ortLibraryDir, sessionOptionsFor } from './execution-provider.ts';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { withLoadTimeQuantization, type QuantizeMode } from '@tessera/model-files';
-import { randomLlamaModel } from '../../../../test/reference/random-model.ts';
+import { randomLlamaModel } from '@tessera/testing';
 import { ensureStepGraph, graphWeightBytes } from '../graph/graph-cache.ts';
 import type { QuantAccuracy } from '../graph/linear.ts';
 import { ModelRunner } from './model-runner.ts';

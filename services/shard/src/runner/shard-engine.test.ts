@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Request } from '@tessera/protocol';
-import { ReferenceCache, ReferenceLlama } from '../../../../test/reference/llama-fp64.ts';
+import { ReferenceCache, ReferenceLlama } from '@tessera/testing';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
 import { logSoftmax } from '../sampler/sampler.ts';
 import { ModelRunner } from './model-runner.ts';

@@ -1,5 +1,5 @@
 // @module Per-request token chooser: raw logprobs + top-n, then processors, then greedy or seeded sampling.
-import type { NextTokenChooserParameters, Tokens } from '@tessera/protocol';
+import { chooserSeed, isGreedy, type NextTokenChooserParameters, type Tokens } from '@tessera/protocol';
 import {
   applyFrequencyPresence,
   applyLogitBias,
@@ -73,10 +73,8 @@ export class TokenChooser {
   constructor(params: NextTokenChooserParameters, prompt: Iterable<number>) {
     this.#p = params;
     // Temperature 0 means greedy unless do_sample asks for sampling (then at temperature 1).
-    this.greedy = !params.doSample && !(params.temperature > 0);
-    // A sampling request's seed is used as given, 0 included (the router always sends the seed it reports);
-    // a greedy request without one gets a fresh seed, only reported.
-    this.seed = this.greedy && !(params.seed > 0) ? randomSeed() : params.seed;
+    this.greedy = isGreedy(params);
+    this.seed = chooserSeed(params, randomSeed);
     this.#rng = new Rng(this.seed);
     this.#seen = new Set(prompt);
   }

@@ -1,16 +1,16 @@
-// Bad input gets a 4xx in the route's own error format — never a 500, a crash or a hang.
+// @module Tests: bad input gets a 4xx in the route's own error format — never a 500, a crash or a hang (the whole router in-process over a scripted shard: every check here is the router's).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from './helpers/cluster.ts';
+import { startTestRouter, type TestRouter } from '../testing/router-harness.ts';
 
 type Format = 'openai' | 'tgi';
 
 describe('bad input', () => {
-  let cluster: Cluster;
+  let cluster: TestRouter;
   before(async () => {
-    cluster = await startCluster();
+    cluster = await startTestRouter();
   });
-  after(() => cluster?.stop());
+  after(() => cluster?.close());
 
   async function expectError(route: string, body: string, format: Format, status?: number, mention?: RegExp) {
     const res = await fetch(`${cluster.url}${route}`, {

@@ -1,0 +1,8 @@
+// Original file: proto/generate.proto
+
+
+export interface ClearCacheResponse {
+}
+
+export interface ClearCacheResponse__Output {
+}

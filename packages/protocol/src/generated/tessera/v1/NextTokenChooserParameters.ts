@@ -1,0 +1,37 @@
+// Original file: proto/generate.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface NextTokenChooserParameters {
+  /**
+   * 0 means greedy (argmax) unless do_sample is set.
+   */
+  'temperature'?: (number | string);
+  'topK'?: (number);
+  'topP'?: (number | string);
+  'typicalP'?: (number | string);
+  'doSample'?: (boolean);
+  'seed'?: (number | string | Long);
+  'repetitionPenalty'?: (number | string);
+  'frequencyPenalty'?: (number | string);
+  'presencePenalty'?: (number | string);
+  'minP'?: (number | string);
+  'logitBias'?: ({[key: number]: number | string});
+}
+
+export interface NextTokenChooserParameters__Output {
+  /**
+   * 0 means greedy (argmax) unless do_sample is set.
+   */
+  'temperature': (number);
+  'topK': (number);
+  'topP': (number);
+  'typicalP': (number);
+  'doSample': (boolean);
+  'seed': (number);
+  'repetitionPenalty': (number);
+  'frequencyPenalty': (number);
+  'presencePenalty': (number);
+  'minP': (number);
+  'logitBias': ({[key: number]: number});
+}

@@ -1,0 +1,23 @@
+// Original file: proto/generate.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface Timings {
+  'forwardNs'?: (number | string | Long);
+  'sampleNs'?: (number | string | Long);
+  'totalNs'?: (number | string | Long);
+  /**
+   * Tokens computed by the model in this step (prefill suffix or decode batch).
+   */
+  'computedTokens'?: (number);
+}
+
+export interface Timings__Output {
+  'forwardNs': (number);
+  'sampleNs': (number);
+  'totalNs': (number);
+  /**
+   * Tokens computed by the model in this step (prefill suffix or decode batch).
+   */
+  'computedTokens': (number);
+}
