@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomLlamaModel } from '../../../../test/reference/random-model.ts';
+import { randomLlamaModel } from '@tessera/testing';
 import { BUILDER_SOURCES, graphBuilderHash, hashSources, type SourceSet } from './builder-hash.ts';
 import { graphCacheKey } from './graph-cache.ts';
 
