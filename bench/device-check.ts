@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadModel } from '@tessera/model-files';
 import { ensureStepGraph } from '../services/shard/src/graph/graph-cache.ts';
-import type { ComputeType, KvLayout } from '../services/shard/src/graph/llama.ts';
+import type { ComputeType, KvLayout } from '../services/shard/src/graph/step-io.ts';
 import type { Device } from '../services/shard/src/runner/execution-provider.ts';
 import { ModelRunner } from '../services/shard/src/runner/model-runner.ts';
 

@@ -109,6 +109,18 @@ describe('failures', () => {
     );
   });
 
+  test('a rank that joined but never gets the start signal says so (another rank missing), not just a timeout', async () => {
+    const masterPort = await freePort();
+    const root = ProcessGroup.create({ rank: 0, worldSize: 3, masterAddr: '127.0.0.1', masterPort, rendezvousTimeoutMs: 1500 });
+    root.catch(() => {});
+    await assert.rejects(ProcessGroup.create({ rank: 1, worldSize: 3, masterAddr: '127.0.0.1', masterPort, rendezvousTimeoutMs: 400 }), (err: Error & { code?: string }) => {
+      assert.match(err.message, /^rank 1: rank 0 \(127\.0\.0\.1:\d+\) did not start the group within 0\.4 s \(another rank missing\?\)$/);
+      assert.equal(err.code, 'COLLECTIVE');
+      return true;
+    });
+    await assert.rejects(root, /rank 2 of 3 did not join/);
+  });
+
   test('a world-size mismatch is refused', async () => {
     const masterPort = await freePort();
     const root = ProcessGroup.create({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort, rendezvousTimeoutMs: 1500 });

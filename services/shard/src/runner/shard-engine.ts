@@ -119,13 +119,18 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     const generations = steps.map((s) => s.generation);
     const next = this.#cacheSurvivors(batch, steps.filter((s) => s.live).map((s) => s.request));
     const end = now();
-    const timings: Timings = { forwardNs: result.forwardNs, sampleNs: Number(end - sampleStart), totalNs: Number(end - started), computedTokens: result.computedTokens };
+    const timings: Timings = {
+      forwardNs: result.forwardNs,
+      sampleNs: Number(end - sampleStart),
+      totalNs: Number(end - started),
+      computedTokens: result.computedTokens,
+    };
     await this.#shareChoices(generations);
     return { generations, batch: next?.toCachedBatch() ?? null, timings };
   }
 
   /** One request's part of a step; `start` is set at prefill, `chosen` on ranks > 0. */
-  #finishRequest(r: RequestState, rows: StepRows, start: number | null, chosen: number | null): { request: RequestState; generation: Generation; live: boolean } {
+  #finishRequest(r: RequestState, rows: StepRows, start: number | null, chosen: number | null): RequestOutcome {
     // Prompt logprobs come from rank 0's logits (the other ranks have none).
     const scorePrompt = chosen === null && start !== null && r.prefillLogprobs;
     if (start !== null && r.partialPrefill) {
@@ -162,6 +167,13 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     const group = this.runner.group;
     if (group !== null && group.rank === 0) await group.broadcastInt32(Int32Array.from(generations, (g) => g.tokens.ids[0] ?? -1));
   }
+}
+
+/** What a step did for one request: its Generation, and whether it goes on to the next Decode. */
+interface RequestOutcome {
+  request: RequestState;
+  generation: Generation;
+  live: boolean;
 }
 
 /** The logits rows one request got from a step: row k is its k-th returned row. */
