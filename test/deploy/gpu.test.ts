@@ -9,8 +9,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { argvWithEnv } from '../../services/launcher/src/env-flags.ts';
-import { parseShardArgs, SHARD_FLAGS, type ShardConfig } from '../../services/shard/src/config.ts';
+import { parseShardArgs, type ShardConfig } from '../../services/shard/src/config.ts';
 import { CUDA_PROVIDER_LIBRARIES, ortLibraryDir } from '../../services/shard/src/runner/execution-provider.ts';
 import { REPO_ROOT } from '../helpers/paths.ts';
 import { loadComposeWith, mergeCompose, routerServices, shardServices } from './compose-file.ts';
@@ -27,7 +26,7 @@ const runtime = gpu.stages.at(-1)!;
 
 /** The config a `tessera shard` container of the GPU image would start with (image ENV, then the service's env). */
 function shardConfig(env: Record<string, string>): ShardConfig {
-  const config = parseShardArgs(argvWithEnv([], { flags: SHARD_FLAGS }, { ...gpuImageEnv, ...env }));
+  const config = parseShardArgs([], { ...gpuImageEnv, ...env });
   assert.ok(config, 'not --help');
   return config;
 }
