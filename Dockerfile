@@ -11,6 +11,7 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
 # npm ci needs every workspace's package.json to link @tessera/* (test/deploy checks this list).
 COPY packages/model-files/package.json packages/model-files/
+COPY packages/options/package.json packages/options/
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/tokenization/package.json packages/tokenization/
 COPY services/launcher/package.json services/launcher/

@@ -1,6 +1,7 @@
 // @module The shard's gRPC face: ShardHandlers over the runner thread (decode → call → encode), and binding.
 import { CHANNEL_OPTIONS, grpc, serviceDefinition, toServiceImplementation, type ShardHandlers } from '@tessera/protocol';
 import type { EngineArg, EngineMethod, EngineResult } from './runner-client.ts';
+import { addHealthService } from './grpc-health.ts';
 
 /** The runner the handlers call (runner-slot.ts): its thread, health and process instance. */
 export interface ShardRunner {
@@ -56,6 +57,7 @@ export interface BoundServer {
 export async function startShardServer(handlers: ShardHandlers, hostname: string, port: number): Promise<BoundServer> {
   const server = new grpc.Server(CHANNEL_OPTIONS);
   server.addService(serviceDefinition, toServiceImplementation(handlers));
+  const health = addHealthService(server, () => handlers.health());
   const host = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -65,6 +67,7 @@ export async function startShardServer(handlers: ShardHandlers, hostname: string
     port: bound,
     shutdown: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
+        health.shutdown();
         const timer = setTimeout(() => {
           server.forceShutdown();
           resolve();
