@@ -45,7 +45,12 @@ describe('Dockerfile.gpu', () => {
     }
     assert.ok(copies.includes('package.json package-lock.json .npmrc ./'));
     assert.equal(argsOf(manifests, 'RUN').some((r) => r.includes('npm ci')), false, 'no npm ci before the per-path stages');
-    const installs = gpu.stages.flatMap((s) => argsOf(s, 'RUN').filter((r) => r.includes('npm ci')).map((r) => ({ stage: s, run: r })));
+    // The build stage installs dev dependencies to compile (typescript), without install scripts; none of its
+    // node_modules reaches the runtime, which copies only its dist/.
+    const buildInstall = argsOf(stage(gpu, 'build'), 'RUN').find((r) => r.includes('npm ci'))!;
+    assert.match(buildInstall, /ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts/);
+    assert.deepEqual(argsOf(runtime, 'COPY').filter((c) => c.startsWith('--from=build')), ['--from=build /app/dist ./dist']);
+    const installs = gpu.stages.filter((s) => s.name !== 'build').flatMap((s) => argsOf(s, 'RUN').filter((r) => r.includes('npm ci')).map((r) => ({ stage: s, run: r })));
     assert.deepEqual(installs.map((i) => i.stage.name).sort(), ['ort-context', 'ort-download', 'ort-mount']);
     for (const { stage: s, run } of installs) {
       assert.equal(s.from, 'manifests', `${s.name} builds on the manifests`);
@@ -94,7 +99,7 @@ describe('Dockerfile.gpu', () => {
   test('runtime: a CUDA 12 + cuDNN 9 runtime base, the CPU image’s Node, the Vulkan loader, the driver capabilities, as the CPU image otherwise', () => {
     assert.match(gpu.globalArgs.CUDA_IMAGE!, /^nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+$/);
     assert.equal(runtime.from, '${CUDA_IMAGE}');
-    assert.equal(stage(gpu, 'manifests').from, stage(cpu, 'deps').from, 'the Node image of the CPU Dockerfile');
+    assert.equal(stage(gpu, 'manifests').from, stage(cpu, 'manifests').from, 'the Node image of the CPU Dockerfile');
     assert.ok(argsOf(runtime, 'COPY').includes('--from=manifests /usr/local/bin/node /usr/local/bin/node'));
     const apt = argsOf(runtime, 'RUN').find((r) => r.includes('apt-get install'))!;
     for (const pkg of ['libvulkan1', 'libegl1', 'libxext6']) assert.match(apt, new RegExp(`\\b${pkg}\\b`));

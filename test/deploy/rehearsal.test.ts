@@ -79,7 +79,9 @@ after(async () => {
 async function start(spec: ServiceSpec, net: Loopback): Promise<Started> {
   const env = await net.env(spec);
   // Only what a container has: the image's ENV, then the service's; nothing from this test process.
-  const processEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...imageEnv(), ...env };
+  // TESSERA_RUNTIME=dist is the image's compiled build; here the checkout decides (bin/tessera.js).
+  const { TESSERA_RUNTIME: _compiled, ...image } = imageEnv();
+  const processEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...image, ...env };
   const proc = spawn(process.execPath, [BIN, ...spec.args], { env: processEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));

@@ -193,3 +193,4 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 export { grpc };
 
 export { createLogger, wantsPrettyLogs, type CreateLoggerOptions, type Logger } from './logging.ts';
+export { workerBootstrap } from './worker-bootstrap.ts';

@@ -1,5 +1,4 @@
 // @module `tessera health`: one health probe (shard gRPC Health or router GET /health) for container health checks.
-import { CHANNEL_OPTIONS, grpc, TextGenerationService } from '@tessera/protocol';
 import { formatHelp, parseCommand, UsageError, type CommandSpec } from '@tessera/options';
 
 export const HEALTH_COMMAND: CommandSpec = {
@@ -17,9 +16,11 @@ export const HEALTH_COMMAND: CommandSpec = {
 };
 
 /** True when the shard at `address` answers its gRPC Health call within `timeoutMs`. */
-export function shardHealthy(address: string, timeoutMs: number): Promise<boolean> {
+export async function shardHealthy(address: string, timeoutMs: number): Promise<boolean> {
+  // Loaded only for a gRPC probe: an HTTP probe (every few seconds in a container) skips gRPC and protobuf.
+  const { CHANNEL_OPTIONS, grpc, TextGenerationService } = await import('@tessera/protocol');
   const client = new TextGenerationService(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as {
-    Health(req: object, opts: grpc.CallOptions, cb: (err: Error | null) => void): void;
+    Health(req: object, opts: { deadline: number }, cb: (err: Error | null) => void): void;
     close(): void;
   };
   return new Promise<boolean>((resolve) =>
