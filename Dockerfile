@@ -3,25 +3,38 @@
 #   docker run … tessera router …   |   … shard …   |   … launch …   (see docs/deploy.md)
 # CPU build. NVIDIA GPUs (onnxruntime's CUDA provider, WebGPU over Vulkan): Dockerfile.gpu.
 
-# --- stage 1: production dependencies only ------------------------------------------------------
-FROM node:20-bookworm-slim AS deps
+# --- stage 1: Node and the workspace manifests ----------------------------------------------------
+FROM node:20-bookworm-slim AS manifests
 WORKDIR /app
-# onnxruntime-node's postinstall would fetch CUDA libraries; the CPU build ships its own .so.
-ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
 # npm ci needs every workspace's package.json to link @tessera/* (test/deploy checks this list).
 COPY packages/logging/package.json packages/logging/
 COPY packages/model-files/package.json packages/model-files/
+COPY packages/options/package.json packages/options/
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/testing/package.json packages/testing/
 COPY packages/tokenization/package.json packages/tokenization/
 COPY services/launcher/package.json services/launcher/
 COPY services/router/package.json services/router/
 COPY services/shard/package.json services/shard/
-# tsx is a runtime dependency: the TypeScript sources run as they are, no build step.
+
+# --- production dependencies only -----------------------------------------------------------------
+FROM manifests AS deps
+# onnxruntime-node's postinstall would fetch CUDA libraries; the CPU build ships its own .so.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# --- stage 2: runtime ---------------------------------------------------------------------------
+# --- build: the TypeScript compiled to JavaScript in dist/ (scripts/build.mjs); no loader at run time ---
+FROM manifests AS build
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY proto ./proto
+COPY packages ./packages
+COPY services ./services
+RUN node scripts/build.mjs
+
+# --- runtime ---------------------------------------------------------------------------------------
 FROM node:20-bookworm-slim AS runtime
 ARG TESSERA_GIT_SHA=""
 LABEL org.opencontainers.image.title="tessera" \
@@ -32,14 +45,13 @@ ENV NODE_ENV=production \
     TESSERA_DOCKER_LABEL="tessera-cpu" \
     TESSERA_CACHE_DIR=/cache \
     TESSERA_MODEL_ID=/models \
-    TESSERA_HOSTNAME=0.0.0.0
+    TESSERA_HOSTNAME=0.0.0.0 \
+    TESSERA_RUNTIME=dist
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
-COPY proto ./proto
-COPY packages ./packages
-COPY services ./services
+COPY --from=build /app/dist ./dist
 # A fixed non-root uid (Kubernetes runAsNonRoot can check it); /cache holds compiled graphs.
 RUN groupadd --system --gid 10001 tessera \
  && useradd --system --uid 10001 --gid tessera --home-dir /home/tessera --create-home tessera \

@@ -85,7 +85,7 @@ function sampleMemory(): { samples: MemorySample[]; stop(): void } {
     if (busy) return;
     busy = true;
     scrape()
-      .then((s) => samples.push({ at: performance.now(), rss: s('tessera_router_process_resident_memory_bytes'), heap: s('tessera_router_nodejs_heap_size_used_bytes') }))
+      .then((s) => samples.push({ at: performance.now(), rss: s('process_resident_memory_bytes'), heap: s('nodejs_heap_size_used_bytes') }))
       .catch(() => undefined)
       .finally(() => (busy = false));
   }, 1000);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { freePort } from '../services/launcher/src/readiness.ts';
 import { sharedCluster, type SharedCluster } from './helpers/shared-cluster.ts';
 import { postJson } from './helpers/sse.ts';
+import { REPO_ROOT } from './helpers/paths.ts';
 
 const HAVE_PROMETHEUS = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
 const SKIP = 'the prometheus binary is not installed (Debian: apt-get install prometheus; .ci/run does it)';
@@ -80,8 +81,9 @@ describe('Prometheus scrapes /metrics', { skip: HAVE_PROMETHEUS ? false : SKIP }
       assert.equal(r.status, 200);
     }
     await until(`TTFT count +${requests}`, async () => ((await query('tessera_time_to_first_token_seconds_count')) === before + requests ? true : null));
+    // Observed as each request ends, possibly just after its response: wait for the scrape that has them all.
     for (const name of ['tessera_request_duration_seconds', 'tessera_request_queue_duration_seconds', 'tessera_time_per_output_token_seconds']) {
-      assert.ok(((await query(`${name}_count`)) ?? 0) >= requests, name);
+      await until(name, async () => (((await query(`${name}_count`)) ?? 0) >= requests ? true : null), 10_000);
     }
     assert.ok(((await query('tessera_inter_token_latency_seconds_count')) ?? 0) > 0);
     assert.ok(((await query('tessera_batch_step_duration_seconds_count{method="decode"}')) ?? 0) > 0);
@@ -91,5 +93,36 @@ describe('Prometheus scrapes /metrics', { skip: HAVE_PROMETHEUS ? false : SKIP }
     assert.equal(await query('tessera_shard_up'), 1);
     assert.ok(((await query('tessera_kv_cache_capacity_tokens')) ?? 0) > 0);
     assert.equal(await query('count(tessera_ready{model!=""})'), 1, 'series carry the model label');
+  });
+
+  test('TGI families are scraped under their TGI names and types', async () => {
+    await until('tgi_request_count ≥ 4', async () => (((await query('tgi_request_count')) ?? 0) >= 4 ? true : null));
+    const meta = (await (await fetch(`${promUrl}/api/v1/metadata`)).json()) as { data: Record<string, { type: string }[]> };
+    for (const [name, type] of [['tgi_request_count', 'counter'], ['tgi_request_success', 'counter'], ['tgi_request_duration', 'histogram'], ['tgi_queue_size', 'gauge'], ['tgi_batch_current_size', 'gauge'], ['tessera_http_requests_total', 'counter'], ['tessera_prefill_tokens_total', 'counter'], ['process_cpu_seconds_total', 'counter']]) {
+      assert.equal(meta.data[name]?.[0]?.type, type, name);
+    }
+  });
+
+  test('every query of the shipped Grafana dashboard (deploy/grafana) returns data', async () => {
+    const dashboard = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'grafana', 'tessera-dashboard.json'), 'utf8')) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    // Grafana's variables, as Grafana would fill them in: every model, a window of several scrapes.
+    const concrete = (expr: string) => expr.replaceAll('$__rate_interval', '1m').replaceAll('$model', '.*');
+    // Traffic spread over a few scrapes, so every rate() over the last minute has something to see.
+    const seen = (await query('tgi_request_count')) ?? 0;
+    for (let i = 0; i < 4; i++) {
+      const r = await postJson(`${cluster.url}/generate`, { inputs: `Hello again ${i}`, parameters: { max_new_tokens: 8 } });
+      assert.equal(r.status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+    }
+    await until('tgi_request_count +4', async () => (((await query('tgi_request_count')) ?? 0) >= seen + 4 ? true : null));
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, expr: concrete(t.expr) })));
+    assert.ok(exprs.length >= 20, `${exprs.length} queries`);
+    for (const { panel, expr } of exprs) {
+      assert.doesNotMatch(expr, /\$\w/, `${panel}: a variable left in ${expr}`);
+      const value = await until(`${panel}: ${expr}`, () => query(expr), 15_000);
+      assert.ok(!Number.isNaN(value), `${panel}: ${expr} gave NaN`);
+    }
   });
 });

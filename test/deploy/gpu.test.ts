@@ -9,8 +9,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { argvWithEnv } from '../../services/launcher/src/env-flags.ts';
-import { parseShardArgs, SHARD_FLAGS, type ShardConfig } from '../../services/shard/src/config.ts';
+import { parseShardArgs, type ShardConfig } from '../../services/shard/src/config.ts';
 import { CUDA_PROVIDER_LIBRARIES, ortLibraryDir } from '../../services/shard/src/runner/execution-provider.ts';
 import { REPO_ROOT } from '../helpers/paths.ts';
 import { loadComposeWith, mergeCompose, routerServices, shardServices } from './compose-file.ts';
@@ -27,7 +26,7 @@ const runtime = gpu.stages.at(-1)!;
 
 /** The config a `tessera shard` container of the GPU image would start with (image ENV, then the service's env). */
 function shardConfig(env: Record<string, string>): ShardConfig {
-  const config = parseShardArgs(argvWithEnv([], { flags: SHARD_FLAGS }, { ...gpuImageEnv, ...env }));
+  const config = parseShardArgs([], { ...gpuImageEnv, ...env });
   assert.ok(config, 'not --help');
   return config;
 }
@@ -46,7 +45,13 @@ describe('Dockerfile.gpu', () => {
     }
     assert.ok(copies.includes('package.json package-lock.json .npmrc ./'));
     assert.ok(copies.includes('scripts/install-cuda.mjs scripts/'));
-    const installs = gpu.stages.flatMap((s) => argsOf(s, 'RUN').filter((r) => r.includes('npm ci')).map((r) => ({ stage: s, run: r })));
+    assert.equal(argsOf(manifests, 'RUN').some((r) => r.includes('npm ci')), false, 'no npm ci in the manifests stage');
+    // The build stage installs dev dependencies to compile (typescript), without install scripts; none of its
+    // node_modules reaches the runtime, which copies only its dist/.
+    const buildInstall = argsOf(stage(gpu, 'build'), 'RUN').find((r) => r.includes('npm ci'))!;
+    assert.match(buildInstall, /ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts/);
+    assert.deepEqual(argsOf(runtime, 'COPY').filter((c) => c.startsWith('--from=build')), ['--from=build /app/dist ./dist']);
+    const installs = gpu.stages.filter((s) => s.name !== 'build').flatMap((s) => argsOf(s, 'RUN').filter((r) => r.includes('npm ci')).map((r) => ({ stage: s, run: r })));
     assert.deepEqual(installs.map((i) => i.stage.name), ['deps']);
     assert.equal(installs[0]!.stage.from, 'manifests');
     assert.match(installs[0]!.run, /ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev/);
@@ -84,7 +89,7 @@ describe('Dockerfile.gpu', () => {
   test('runtime: a CUDA 13 + cuDNN 9 runtime base, the CPU image’s Node, the Vulkan loader, the driver capabilities, as the CPU image otherwise', () => {
     assert.match(gpu.globalArgs.CUDA_IMAGE!, /^nvidia\/cuda:13\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+$/);
     assert.equal(runtime.from, '${CUDA_IMAGE}');
-    assert.equal(stage(gpu, 'manifests').from, stage(cpu, 'deps').from, 'the Node image of the CPU Dockerfile');
+    assert.equal(stage(gpu, 'manifests').from, stage(cpu, 'manifests').from, 'the Node image of the CPU Dockerfile');
     assert.ok(argsOf(runtime, 'COPY').includes('--from=manifests /usr/local/bin/node /usr/local/bin/node'));
     const apt = argsOf(runtime, 'RUN').find((r) => r.includes('apt-get install'))!;
     for (const pkg of ['libvulkan1', 'libegl1', 'libxext6']) assert.match(apt, new RegExp(`\\b${pkg}\\b`));

@@ -150,9 +150,10 @@ describe('wiring of the rendered base', () => {
     assert.ok(labelsMatch(sts.spec!.selector.matchLabels!, shardLabels));
   });
 
-  test('probes: shards exec `tessera health --grpc` on their own port; the router probes real routes on its port', () => {
+  test('probes: shards use native gRPC probes (grpc.health.v1) on their own port; the router probes real routes on its port', () => {
     for (const probe of [shard.startupProbe, shard.readinessProbe, shard.livenessProbe]) {
-      assert.deepEqual(probe!.exec!.command, ['tessera', 'health', '--grpc', `127.0.0.1:${grpcPort}`]);
+      assert.deepEqual(probe!.grpc, { port: grpcPort }, 'the whole-server status (service "")');
+      assert.equal(probe!.exec, undefined);
     }
     const httpPort = routerC.ports!.find((p) => p.name === 'http')!;
     assert.equal(String(httpPort.containerPort), envValue(routerC, config, 'TESSERA_PORT'));
@@ -194,6 +195,37 @@ describe('wiring of the rendered base', () => {
       assert.equal(mount.readOnly, true);
       assert.ok(envValue(c, config, 'TESSERA_MODEL_ID')!.startsWith(mount.mountPath));
     }
+  });
+
+  test('security: the "restricted" Pod Security Standard — non-root, RuntimeDefault seccomp, no escalation, no capabilities, read-only root', () => {
+    for (const [pod, c] of [[shardPod, shard], [router.spec!.template.spec!, routerC]] as const) {
+      assert.equal(pod.securityContext!.runAsNonRoot, true);
+      assert.ok((pod.securityContext!.runAsUser ?? 0) > 0);
+      assert.equal(pod.securityContext!.seccompProfile?.type, 'RuntimeDefault');
+      const sc = c.securityContext!;
+      assert.equal(sc.allowPrivilegeEscalation, false);
+      assert.deepEqual(sc.capabilities?.drop, ['ALL']);
+      assert.equal(sc.capabilities?.add, undefined);
+      assert.equal(sc.readOnlyRootFilesystem, true);
+      assert.equal(sc.privileged ?? false, false);
+      // Writable places are volumes, each bounded.
+      for (const m of c.volumeMounts!.filter((v) => !v.readOnly)) {
+        const vol = pod.volumes!.find((v) => v.name === m.name)!;
+        assert.ok(vol.emptyDir?.sizeLimit, `${c.name}: ${m.mountPath} has a sizeLimit`);
+      }
+    }
+  });
+
+  test('resources: every container requests and limits CPU, memory and ephemeral storage', () => {
+    for (const c of [shard, routerC]) {
+      for (const r of ['cpu', 'memory', 'ephemeral-storage']) {
+        assert.ok(c.resources?.requests?.[r], `${c.name} requests ${r}`);
+        assert.ok(c.resources?.limits?.[r], `${c.name} limits ${r}`);
+      }
+    }
+    const gpu = renderKustomization(path.join(K8S, 'overlays/gpu'));
+    const g = find<IStatefulSet>(gpu, 'StatefulSet', 'tessera-shard').spec!.template.spec!.containers.find((c) => c.name === 'shard')!;
+    assert.ok(g.resources!.limits!['ephemeral-storage'], 'the GPU patch keeps the ephemeral-storage limit');
   });
 
   test('resources: CPU requests/limits in the base; the GPU overlay adds nvidia.com/gpu and the CUDA device', () => {

@@ -7,6 +7,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { ensureGeneratedModel } from '@tessera/model-files';
+import { grpc } from '@tessera/protocol';
+import { HealthClient } from '../../services/shard/src/grpc-health.ts';
 import { freePort } from '../../services/launcher/src/readiness.ts';
 import { REPO_ROOT, TEST_CACHE } from '../helpers/paths.ts';
 import { loadCompose } from './compose-file.ts';
@@ -77,7 +79,9 @@ after(async () => {
 async function start(spec: ServiceSpec, net: Loopback): Promise<Started> {
   const env = await net.env(spec);
   // Only what a container has: the image's ENV, then the service's; nothing from this test process.
-  const processEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...imageEnv(), ...env };
+  // TESSERA_RUNTIME=dist is the image's compiled build; here the checkout decides (bin/tessera.js).
+  const { TESSERA_RUNTIME: _compiled, ...image } = imageEnv();
+  const processEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...image, ...env };
   const proc = spawn(process.execPath, [BIN, ...spec.args], { env: processEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -87,17 +91,34 @@ async function start(spec: ServiceSpec, net: Loopback): Promise<Started> {
   return started;
 }
 
+/** What the kubelet's gRPC probe asks: grpc.health.v1.Health/Check, status SERVING; null when unreachable. */
+function grpcHealthCheck(address: string, service: string): Promise<string | null> {
+  const client = new HealthClient(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    Check(req: { service: string }, opts: grpc.CallOptions, cb: (err: Error | null, res?: { status: string }) => void): void;
+  };
+  return new Promise((resolve) =>
+    client.Check({ service }, { deadline: Date.now() + 5000 }, (err, res) => {
+      client.close();
+      resolve(err ? null : res!.status);
+    }),
+  );
+}
+
 async function waitHealthy(s: Started, net: Loopback): Promise<void> {
   const deadline = Date.now() + STARTUP_MS;
   const health = s.spec.health;
   const probe = 'exec' in health
     ? await net.healthArgs(s.spec, health.exec)
-    : `http://127.0.0.1:${await net.port(s.spec.name, health.port)}${health.httpPath}`;
+    : 'grpcPort' in health
+      ? { grpc: `127.0.0.1:${await net.port(s.spec.name, health.grpcPort)}`, service: health.service }
+      : `http://127.0.0.1:${await net.port(s.spec.name, health.port)}${health.httpPath}`;
   for (;;) {
     if (s.proc.exitCode !== null || s.proc.signalCode !== null) throw new Error(`${s.spec.name} exited:\n${s.output()}`);
     const ok = Array.isArray(probe)
       ? spawnSync(process.execPath, [BIN, ...probe], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, timeout: 20_000 }).status === 0
-      : await fetch(probe, { signal: AbortSignal.timeout(5000) }).then((r) => r.status === 200, () => false);
+      : typeof probe === 'object'
+        ? (await grpcHealthCheck(probe.grpc, probe.service)) === 'SERVING'
+        : await fetch(probe, { signal: AbortSignal.timeout(5000) }).then((r) => r.status === 200, () => false);
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${s.spec.name} not healthy after ${STARTUP_MS} ms:\n${s.output()}`);
     await new Promise((r) => setTimeout(r, 1000));

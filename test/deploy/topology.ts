@@ -16,8 +16,8 @@ export interface ServiceSpec {
   role: 'shard' | 'router';
   args: string[];
   env: Record<string, string>;
-  /** `tessera …` arguments of the health check (exec probe / compose healthcheck), or an HTTP GET. */
-  health: { exec: string[] } | { httpPath: string; port: number };
+  /** `tessera …` arguments of the health check (exec probe / compose healthcheck), an HTTP GET, or a native gRPC probe (grpc.health.v1). */
+  health: { exec: string[] } | { httpPath: string; port: number } | { grpcPort: number; service: string };
 }
 
 /** The runtime stage's ENV of the Dockerfile (every container starts with it; the service's own env overrides). */
@@ -77,6 +77,7 @@ const parseCpu = (q: string) => (q.endsWith('m') ? Number(q.slice(0, -1)) / 1000
 
 function probeHealth(c: IContainer, probe: IProbe | undefined): ServiceSpec['health'] {
   if (probe?.exec?.command) return { exec: tesseraArgs(probe.exec.command) };
+  if (probe?.grpc) return { grpcPort: probe.grpc.port, service: probe.grpc.service ?? '' };
   if (probe?.httpGet) {
     const port = probe.httpGet.port;
     const number = typeof port === 'number' ? port : c.ports!.find((p) => p.name === port)!.containerPort;

@@ -215,3 +215,4 @@ export {
   fromWirePrefillResponse,
   fromWireWarmup,
 } from './wire.ts';
+export { workerBootstrap } from './worker-bootstrap.ts';

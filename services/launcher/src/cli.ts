@@ -1,5 +1,5 @@
 // @module The `tessera` command line: `launch` (default), `shard`, `router`, `generate-model`, `quantize`, `health`, `check-device`.
-import { argvWithEnv, EnvFlagError, scrubFlagEnv, type FlagSpec } from './env-flags.ts';
+import { existsSync } from 'node:fs';
 
 const USAGE = `usage: tessera <command> [flags]
 
@@ -12,9 +12,9 @@ commands:
   health            probe a shard (--grpc HOST:PORT) or a router (--http URL); exit 0 when healthy
   check-device      can this host run shards on --device cpu|cuda|webgpu, and which fused operators run there
 
-Run 'tessera <command> --help' for the flags of each command. Every flag of launch, shard and
-router may also come from the environment as TESSERA_<FLAG> (--model-id → TESSERA_MODEL_ID);
-a flag on the command line wins.`;
+Run 'tessera <command> --help' for the flags of each command; 'tessera --version' for the version.
+Every flag of launch, shard and router may also come from the environment as TESSERA_<FLAG>
+(--model-id → TESSERA_MODEL_ID); a flag on the command line wins. 'tessera MODEL' is 'tessera launch MODEL'.`;
 
 /**
  * A service started by the launcher exits when the launcher is gone (killed with SIGKILL, say),
@@ -31,66 +31,56 @@ function exitWithSupervisor(): void {
   }, 1000).unref();
 }
 
-/** Flags the launcher sets per child (cluster shape): never inherited from its environment. */
-const TOPOLOGY_FLAGS = ['rank', 'world-size', 'master-addr', 'master-port', 'shard-uris'];
-
-function routerFlagSpec(options: Record<string, { type: string }>): FlagSpec {
-  const flags = Object.keys(options);
-  return { flags, switches: flags.filter((f) => options[f]!.type === 'boolean') };
+/** `--version` anywhere before a `--` (any command): print the version, nothing else is loaded. */
+function wantsVersion(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--version' || a === '-V');
 }
 
-/** `launch` knows its own flags, the shard flags it passes through, and every router flag but --shard-uris. */
-async function launchFlagSpec(): Promise<FlagSpec> {
-  const { LAUNCHER_FLAGS, shardOnlyFlags } = await import('./launch.ts');
-  const { ROUTER_OPTIONS } = await import('@tessera/router');
-  const router = routerFlagSpec(ROUTER_OPTIONS);
-  const flags = new Set([...LAUNCHER_FLAGS, ...shardOnlyFlags(), ...router.flags]);
-  flags.delete('shard-uris');
-  return { flags, switches: router.switches };
-}
+const COMMANDS = new Set(['launch', 'shard', 'router', 'health', 'check-device', 'quantize', 'generate-model', 'help']);
 
-/** argv with TESSERA_<FLAG> variables folded in, or null (after printing why) when one is invalid. */
-function withEnv(command: string, argv: string[], spec: FlagSpec): string[] | null {
-  try {
-    return argvWithEnv(argv, spec);
-  } catch (err) {
-    if (!(err instanceof EnvFlagError)) throw err;
-    console.error(`tessera ${command}: ${err.message}`);
-    return null;
-  }
+/** A first argument that names a model rather than a command: a path that exists, a .gguf, or org/name. */
+function looksLikeModel(arg: string): boolean {
+  return arg.includes('/') || arg.includes('.') || existsSync(arg);
 }
 
 /** Runs one sub-command and resolves the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
+  if (wantsVersion(argv)) {
+    const { TESSERA_VERSION } = await import('@tessera/options');
+    console.log(`tessera ${TESSERA_VERSION}`);
+    return 0;
+  }
   const [first, ...rest] = argv;
-  const command = first === undefined || first.startsWith('-') ? 'launch' : first;
+  if (first === '--help' || first === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
+  // No command, a flag, or a model path first: `tessera model.gguf` is `tessera launch model.gguf`.
+  const command = first === undefined || first.startsWith('-') || (!COMMANDS.has(first) && looksLikeModel(first)) ? 'launch' : first;
   const args = command === first ? rest : argv;
   switch (command) {
     case 'launch': {
       const { launch } = await import('./launch.ts');
-      const spec = await launchFlagSpec();
-      const full = withEnv('launch', args, spec);
-      if (!full) return 2;
-      // The launcher passes what it read as explicit flags: its children must not read it again.
-      scrubFlagEnv(process.env, [...spec.flags, ...TOPOLOGY_FLAGS]);
-      return launch(full);
+      const { flagsScrubbedForChildren } = await import('./launch-options.ts');
+      const { scrubFlagEnv } = await import('@tessera/options');
+      // The launcher reads TESSERA_<FLAG> itself and passes what it read explicitly: its children must not read it again.
+      const env = { ...process.env };
+      scrubFlagEnv(process.env, flagsScrubbedForChildren());
+      return launch(args, env);
     }
     case 'shard': {
       exitWithSupervisor();
-      const { main, SHARD_FLAGS } = await import('@tessera/shard');
-      const full = withEnv('shard', args, { flags: SHARD_FLAGS });
-      if (!full) return 2;
-      await main(full);
+      const { main } = await import('@tessera/shard');
+      await main(args);
       // main() reports bad flags and start-up failures through process.exitCode.
       return Number(process.exitCode ?? 0);
     }
     case 'router': {
       exitWithSupervisor();
-      const { main, ROUTER_OPTIONS } = await import('@tessera/router');
-      const full = withEnv('router', args, routerFlagSpec(ROUTER_OPTIONS));
-      if (!full) return 2;
-      await main(full);
-      // main() reports bad flags through process.exitCode.
+      const { main } = await import('@tessera/router');
+      await main(args);
+      // main() reports bad flags and start-up failures through process.exitCode.
       return Number(process.exitCode ?? 0);
     }
     case 'health': {
@@ -110,12 +100,13 @@ export async function runCli(argv: string[]): Promise<number> {
       return generateModelCommand(args);
     }
     case 'help':
-    case '--help':
-    case '-h':
       console.log(USAGE);
       return 0;
-    default:
-      console.error(`tessera: unknown command "${command}"\n\n${USAGE}`);
+    default: {
+      const { nearestFlag } = await import('@tessera/options');
+      const hint = nearestFlag(command, [...COMMANDS]);
+      console.error(`tessera: unknown command "${command}"${hint ? ` (did you mean "${hint}"?)` : ''}; see 'tessera --help'`);
       return 2;
+    }
   }
 }

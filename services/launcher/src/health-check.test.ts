@@ -3,26 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ShardHandlers } from '@tessera/protocol';
 import { startShardServer } from '@tessera/shard';
 import { healthTargets, httpHealthy, shardHealthy } from './health-check.ts';
-
-const notUsed = () => Promise.reject(new Error('not used'));
-
-function handlers(healthy: () => boolean): ShardHandlers {
-  return {
-    info: notUsed,
-    health: async () => {
-      if (!healthy()) throw new Error('runner gone');
-      return { instanceId: 'test', warmedUp: true };
-    },
-    warmup: notUsed,
-    prefill: notUsed,
-    decode: notUsed,
-    filterBatch: notUsed,
-    clearCache: notUsed,
-  };
-}
+import { healthOnlyHandlers as handlers } from '../../shard/src/health-handlers.test-helper.ts';
 
 test('shardHealthy follows the gRPC Health call; a closed port is unhealthy', async () => {
   let ok = true;

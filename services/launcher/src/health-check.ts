@@ -1,20 +1,26 @@
 // @module `tessera health`: one health probe (shard gRPC Health or router GET /health) for container health checks.
-import { CHANNEL_OPTIONS, grpc, TextGenerationService } from '@tessera/protocol';
-import { FlagError, intFlag, parseFlags } from './flags.ts';
+import { formatHelp, parseCommand, UsageError, type CommandSpec } from '@tessera/options';
 
-const HELP = `usage: tessera health [--grpc HOST:PORT] [--http URL] [--timeout SECONDS]
-
-Exits 0 when the service answers healthy, 1 otherwise (for HEALTHCHECK and exec probes).
-  --grpc HOST:PORT   a shard: its gRPC Health call must succeed
-  --http URL         a router: GET URL must answer 200 (give the full URL, e.g. http://127.0.0.1:8080/health)
-  --timeout SECONDS  per check (default 3)
-With neither, checks this container's own service: http://127.0.0.1:$TESSERA_PORT/health (default
-port 8080) and gRPC 127.0.0.1:$TESSERA_PORT (default 50051); healthy if either answers.`;
+export const HEALTH_COMMAND: CommandSpec = {
+  name: 'health',
+  synopsis: '[--grpc HOST:PORT] [--http URL] [--timeout SECONDS]',
+  summary:
+    'Exits 0 when the service answers healthy, 1 otherwise (for HEALTHCHECK and exec probes). With neither\n' +
+    "target, checks this container's own service: http://127.0.0.1:$TESSERA_PORT/health (default port 8080)\n" +
+    'and gRPC 127.0.0.1:$TESSERA_PORT (default 50051); healthy if either answers.',
+  options: {
+    grpc: { type: 'string', value: 'HOST:PORT', help: 'a shard: its gRPC Health call must succeed', env: false },
+    http: { type: 'string', value: 'URL', help: 'a router: GET URL must answer 200 (the full URL, e.g. http://127.0.0.1:8080/health)', env: false },
+    timeout: { type: 'string', value: 'SECONDS', default: '3', help: 'per check', env: false },
+  },
+};
 
 /** True when the shard at `address` answers its gRPC Health call within `timeoutMs`. */
-export function shardHealthy(address: string, timeoutMs: number): Promise<boolean> {
+export async function shardHealthy(address: string, timeoutMs: number): Promise<boolean> {
+  // Loaded only for a gRPC probe: an HTTP probe (every few seconds in a container) skips gRPC and protobuf.
+  const { CHANNEL_OPTIONS, grpc, TextGenerationService } = await import('@tessera/protocol');
   const client = new TextGenerationService(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as {
-    Health(req: object, opts: grpc.CallOptions, cb: (err: Error | null) => void): void;
+    Health(req: object, opts: { deadline: number }, cb: (err: Error | null) => void): void;
     close(): void;
   };
   return new Promise<boolean>((resolve) =>
@@ -52,15 +58,17 @@ export async function healthCommand(argv: string[]): Promise<number> {
   let values: Map<string, string>;
   let timeoutMs: number;
   try {
-    values = parseFlags(argv, new Set(['help'])).values;
-    if (values.has('help')) {
-      console.log(HELP);
+    const parsed = parseCommand(HEALTH_COMMAND, argv);
+    if (parsed.help) {
+      console.log(formatHelp(HEALTH_COMMAND));
       return 0;
     }
-    for (const k of values.keys()) if (!['grpc', 'http', 'timeout'].includes(k)) throw new FlagError(`unknown flag --${k}`);
-    timeoutMs = intFlag(values, 'timeout', 3, 1) * 1000;
+    values = parsed.values;
+    timeoutMs = Number(values.get('timeout') ?? 3) * 1000;
+    if (!Number.isInteger(timeoutMs / 1000) || timeoutMs < 1000) throw new UsageError(`--timeout must be an integer ≥ 1, got "${values.get('timeout')}"`);
   } catch (err) {
-    console.error(`tessera health: ${(err as Error).message}\n\n${HELP}`);
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`tessera health: ${err.message}`);
     return 2;
   }
   const targets = healthTargets(values);

@@ -3,44 +3,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureGeneratedModel } from '@tessera/model-files';
 import { createLogger } from '@tessera/logging';
-import { FlagError, intFlag, parseFlags, toArgv } from './flags.ts';
+import { formatHelp, parseCommand, toArgv, UsageError } from '@tessera/options';
+import { checkChildFlags, checkModel, checkPortFree } from './launch-checks.ts';
+import { LAUNCH_COMMAND, LAUNCHER_OPTIONS, SHARD_PASS_THROUGH } from './launch-options.ts';
 import { freePort, waitForRouter, waitForShard } from './readiness.ts';
 import { Supervisor } from './supervisor.ts';
 
-const HELP = `usage: tessera launch [--model-id PATH] [--num-shard N] [--port 8080] [--hostname 127.0.0.1] [flags]
-
-  --model-id PATH         HF directory or .gguf file; default: a generated, untrained TEST model
-  --num-shard N           shard processes (tensor parallel), default 1
-  --port, --hostname      where the router listens (default 8080, 127.0.0.1)
-  --shard-base-port P     first shard gRPC port (default: free ports)
-  --master-port P         with --num-shard > 1: where rank 0 meets the other shards (default: a free port);
-                          the shards then link over Unix sockets
-  --cache-dir DIR         generated models and compiled graphs (default $TESSERA_CACHE_DIR or ~/.cache/tessera)
-  --startup-timeout S     seconds to wait for each service (default 600)
-  --shard-restarts N      a shard that dies after start-up is started again on its port, up to N times
-                          (default 3; the router re-warms it); 0: any death stops everything
-  --log-level LEVEL       trace|debug|info|warn|error (default info)
-  --api-key KEY           (or TESSERA_API_KEY, or --api-key-file PATH) required by the router on every route
-                          but --public-paths; handed to the router in its environment, not its command line
-shard flags passed through: ${'--' + [...shardOnlyFlags()].join(' --')}
-every other flag is passed to the router (see 'tessera router --help').`;
-
-/** Shard flags the launcher passes through to every shard. */
-export function shardOnlyFlags(): Set<string> {
-  return new Set(['kv-cache-memory', 'block-size', 'threads', 'dtype', 'device', 'device-id', 'kv-layout', 'quantize', 'quant-accuracy', 'collective-transport', 'collective-timeout', 'rendezvous-timeout']);
+/** `--name N`: an integer ≥ min, or a UsageError naming the flag. */
+function intFlag(values: Map<string, string>, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = values.get(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+  return n;
 }
-/** The launcher's own flags (every other flag goes to the router). */
-export const LAUNCHER_FLAGS = new Set(['model-id', 'num-shard', 'port', 'hostname', 'shard-base-port', 'master-port', 'cache-dir', 'startup-timeout', 'shard-restarts', 'log-level', 'help']);
-
-/** Router flags that take no value (passed through bare). */
-const ROUTER_SWITCHES = new Set(['disable-prefix-caching', 'log-prompts']);
 
 /**
  * How long the launcher lets each child stop after SIGTERM before SIGKILL: the router drains for up
  * to its --shutdown-timeout (default 30 s), so allow that plus a margin.
  */
-function stopGraceMs(values: Map<string, string>): number {
-  const raw = Number(values.get('shutdown-timeout') ?? 30);
+function stopGraceMs(shutdownTimeout: string | undefined): number {
+  const raw = Number(shutdownTimeout ?? 30);
   return ((Number.isFinite(raw) && raw >= 0 ? raw : 30) + 15) * 1000;
 }
 
@@ -53,70 +36,130 @@ export function defaultCacheRoot(): string {
   return process.env.TESSERA_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'tessera');
 }
 
-export async function launch(argv: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(argv, new Set(['help', ...ROUTER_SWITCHES]));
-  } catch (err) {
-    console.error(`tessera launch: ${(err as Error).message}`);
-    return 2;
+/** What `tessera launch` resolved from its command line, checked before anything is started. */
+interface LaunchPlan {
+  numShard: number;
+  port: number;
+  hostname: string;
+  timeoutMs: number;
+  cacheRoot: string;
+  logLevel: string;
+  maxRestarts: number;
+  basePort: number | null;
+  masterPort: number | null;
+  /** Null: serve the generated test model. */
+  model: { path: string; servedName: string } | null;
+  shardFlags: [string, string][];
+  routerFlags: [string, string][];
+  apiKey: string | undefined;
+  shutdownTimeout: string | undefined;
+}
+
+/** A model path that exists, standing in for the one not generated yet while the children's flags are checked. */
+const PLACEHOLDER_MODEL = process.execPath;
+
+/** Parses and checks everything — every shard and router flag, the model, the ports — before any model is loaded. */
+async function plan(values: Map<string, string>): Promise<LaunchPlan> {
+  const numShard = intFlag(values, 'num-shard', 1, 1, 64);
+  const port = intFlag(values, 'port', 8080, 0, 65535);
+  const hostname = values.get('hostname') ?? '127.0.0.1';
+  const basePort = values.has('shard-base-port') ? intFlag(values, 'shard-base-port', 0, 1, 65535 - numShard + 1) : null;
+  const masterPort = values.has('master-port') ? intFlag(values, 'master-port', 0, 1, 65535) : null;
+  const shardFlags: [string, string][] = [];
+  const routerFlags: [string, string][] = [];
+  for (const [k, v] of values) {
+    if (k in LAUNCHER_OPTIONS || k === 'api-key') continue;
+    (k in SHARD_PASS_THROUGH ? shardFlags : routerFlags).push([k, v]);
   }
-  const v = flags.values;
-  if (v.has('help')) {
-    console.log(HELP);
-    return 0;
+  const given = values.get('model-id');
+  const model = given === undefined ? null : checkModel(given);
+  const modelPath = model?.path ?? PLACEHOLDER_MODEL;
+  const logLevel = values.get('log-level') ?? 'info';
+  const apiKey = values.get('api-key');
+  await checkChildFlags(
+    ['--model-id', modelPath, '--world-size', String(numShard), '--log-level', logLevel, ...toArgv(shardFlags, LAUNCH_COMMAND)],
+    ['--model-id', modelPath, '--shard-uris', '127.0.0.1:1', '--port', String(port), '--hostname', hostname, '--log-level', logLevel,
+      ...(apiKey !== undefined ? ['--api-key', apiKey] : []), ...toArgv(routerFlags, LAUNCH_COMMAND)],
+  );
+  if (port !== 0) await checkPortFree(port, hostname, '--port');
+  for (let rank = 0; basePort !== null && rank < numShard; rank++) await checkPortFree(basePort + rank, '127.0.0.1', '--shard-base-port');
+  if (masterPort !== null && numShard > 1) await checkPortFree(masterPort, '127.0.0.1', '--master-port');
+  return {
+    numShard,
+    port,
+    hostname,
+    timeoutMs: intFlag(values, 'startup-timeout', 600, 1) * 1000,
+    cacheRoot: path.resolve(values.get('cache-dir') ?? defaultCacheRoot()),
+    logLevel,
+    maxRestarts: intFlag(values, 'shard-restarts', 3, 0),
+    basePort,
+    masterPort,
+    model,
+    shardFlags,
+    routerFlags,
+    apiKey,
+    shutdownTimeout: values.get('shutdown-timeout'),
+  };
+}
+
+/** `tessera launch [MODEL] [flags]`; TESSERA_<FLAG> variables fill in the flags not given. */
+export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let p: LaunchPlan;
+  try {
+    const parsed = parseCommand(LAUNCH_COMMAND, argv, env);
+    if (parsed.help) {
+      console.log(formatHelp(LAUNCH_COMMAND));
+      return 0;
+    }
+    p = await plan(parsed.values);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`tessera launch: ${err.message}`);
+    return 2;
   }
   const supervisor = new Supervisor();
   // Lifecycle events are structured logs like the services' (JSON, or readable on a TTY); usage
   // errors, --help and the one-line ready message stay plain CLI output.
-  const logger = createLogger({ service: 'launcher', level: v.get('log-level') ?? 'info' });
+  const logger = createLogger({ service: 'launcher', level: p.logLevel });
   const onSignal = (signal: string) => {
     logger.info({ signal }, `${signal} received, stopping`);
     // Newest first: the router drains in-flight requests, then the shards stop.
-    void supervisor.stopAll(stopGraceMs(v)).then(() => process.exit(0));
+    void supervisor.stopAll(stopGraceMs(p.shutdownTimeout)).then(() => process.exit(0));
   };
   process.once('SIGINT', () => onSignal('SIGINT'));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   try {
-    const numShard = intFlag(v, 'num-shard', 1, 1);
-    const port = intFlag(v, 'port', 8080, 0);
-    const hostname = v.get('hostname') ?? '127.0.0.1';
-    const timeoutMs = intFlag(v, 'startup-timeout', 600, 1) * 1000;
-    const cacheRoot = path.resolve(v.get('cache-dir') ?? defaultCacheRoot());
-    const logLevel = v.get('log-level') ?? 'info';
-    let modelId = v.get('model-id');
-    if (!modelId) {
-      modelId = await ensureGeneratedModel(cacheRoot, 'tiny', { onProgress: (m: string) => logger.info(m) });
-      logger.warn({ model: modelId }, 'no --model-id given: serving a generated, untrained test model');
+    const { numShard, hostname, timeoutMs, cacheRoot, logLevel } = p;
+    let model = p.model;
+    if (model === null) {
+      const generated = await ensureGeneratedModel(cacheRoot, 'tiny', { onProgress: (m: string) => logger.info(m) });
+      model = { path: generated, servedName: path.basename(generated) };
+      logger.warn({ model: generated }, 'no --model-id given: serving a generated, untrained test model');
       console.error(
         '\n  ************************************************************************\n' +
           '  * No --model-id given: serving a GENERATED, UNTRAINED TEST MODEL.       *\n' +
           '  * Its output is gibberish by design. Use --model-id PATH for real use.  *\n' +
           '  ************************************************************************\n' +
-          `  model: ${modelId}\n`,
+          `  model: ${generated}\n`,
       );
     }
-    const passShard: [string, string][] = [];
-    const passRouter: [string, string][] = [];
-    for (const [k, val] of v) {
-      if (LAUNCHER_FLAGS.has(k) || k === 'api-key') continue;
-      (shardOnlyFlags().has(k) ? passShard : passRouter).push([k, val]);
-    }
+    const passShard = [...p.shardFlags];
     if (!passShard.some(([k]) => k === 'threads')) {
       passShard.push(['threads', String(Math.max(1, Math.floor(os.availableParallelism() / numShard)))]);
     }
-    const basePort = v.has('shard-base-port') ? intFlag(v, 'shard-base-port', 0, 1) : null;
+    const passRouter = [...p.routerFlags];
+    if (!passRouter.some(([k]) => k === 'served-model-name')) passRouter.push(['served-model-name', model.servedName]);
     const shardAddrs: string[] = [];
     // Tensor parallel: rank 0 listens on loopback; the ranks upgrade to Unix sockets (same host).
-    const collective = numShard > 1 ? ['--master-addr', '127.0.0.1', '--master-port', String(v.has('master-port') ? intFlag(v, 'master-port', 0, 1) : await freePort())] : [];
+    const collective = numShard > 1 ? ['--master-addr', '127.0.0.1', '--master-port', String(p.masterPort ?? (await freePort()))] : [];
     for (let rank = 0; rank < numShard; rank++) {
-      const shardPort = basePort !== null ? basePort + rank : await freePort();
+      const shardPort = p.basePort !== null ? p.basePort + rank : await freePort();
       const addr = `127.0.0.1:${shardPort}`;
       shardAddrs.push(addr);
       supervisor.start(`shard ${rank}`, [
-        'shard', '--model-id', modelId, '--port', String(shardPort), '--hostname', '127.0.0.1',
+        'shard', '--model-id', model.path, '--port', String(shardPort), '--hostname', '127.0.0.1',
         '--rank', String(rank), '--world-size', String(numShard), ...collective,
-        '--cache-dir', path.join(cacheRoot, 'graphs'), '--log-level', logLevel, ...toArgv(passShard),
+        '--cache-dir', path.join(cacheRoot, 'graphs'), '--log-level', logLevel, ...toArgv(passShard, LAUNCH_COMMAND),
       ]);
     }
     const death = supervisor.firstDeath.then((what) => {
@@ -124,19 +167,19 @@ export async function launch(argv: string[]): Promise<number> {
     });
     death.catch(() => {});
     await Promise.race([Promise.all(shardAddrs.map((a) => waitForShard(a, timeoutMs, death))), death]);
-    const routerPort = port === 0 ? await freePort(hostname) : port;
+    const routerPort = p.port === 0 ? await freePort(hostname) : p.port;
     supervisor.start('router', [
-      'router', '--model-id', modelId, '--shard-uris', shardAddrs.join(','), '--port', String(routerPort),
-      '--hostname', hostname, '--log-level', logLevel, ...toArgv(passRouter, ROUTER_SWITCHES),
-    ], routerEnv(v.get('api-key')));
+      'router', '--model-id', model.path, '--shard-uris', shardAddrs.join(','), '--port', String(routerPort),
+      '--hostname', hostname, '--log-level', logLevel, ...toArgv(passRouter, LAUNCH_COMMAND),
+    ], routerEnv(p.apiKey));
     const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${routerPort}`;
     await Promise.race([waitForRouter(url, timeoutMs, death), death]);
-    logger.info({ url, model: modelId, shards: numShard }, 'ready');
-    console.log(`Tessera is ready: ${url}  (model ${modelId}, ${numShard} shard${numShard > 1 ? 's' : ''})`);
+    logger.info({ url, model: model.path, shards: numShard }, 'ready');
+    console.log(`Tessera is ready: ${url}  (model ${model.servedName}, ${numShard} shard${numShard > 1 ? 's' : ''})`);
     // A shard that dies is started again on its port (the router re-warms it, docs/observability.md);
     // more than --shard-restarts deaths, or the router's, end the run.
     let restarts = 0;
-    const maxRestarts = intFlag(v, 'shard-restarts', 3, 0);
+    const maxRestarts = p.maxRestarts;
     supervisor.restartWith((name, why) => {
       if (!name.startsWith('shard') || restarts >= maxRestarts) return false;
       restarts++;
@@ -149,8 +192,8 @@ export async function launch(argv: string[]): Promise<number> {
     return 1;
   } catch (err) {
     if (supervisor.stopping) return 0;
-    if (err instanceof FlagError) console.error(`tessera launch: ${err.message}`);
-    else logger.error({ err: (err as Error).message }, 'start-up failed; stopping');
+    logger.error({ err: (err as Error).message }, 'start-up failed; stopping');
+    console.error(`tessera launch: start-up failed: ${(err as Error).message}`);
     await supervisor.stopAll();
     return 1;
   }

@@ -1,8 +1,11 @@
 // @module Router options: parsed and checked once from the command line, token limits resolved from shard facts.
-import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
+import { formatHelp, parseCommand, UsageError } from '@tessera/options';
+import { ModelNotFoundError, resolveModelArg } from '@tessera/model-files';
 import { InvalidArgumentError } from './errors.ts';
-import { EDGE_FLAGS, EDGE_USAGE, parseEdgeOptions, type EdgeOptions } from './edge-options.ts';
+import { parseEdgeOptions, type EdgeOptions } from './edge-options.ts';
+import { ROUTER_COMMAND, ROUTER_OPTIONS } from './router-options.ts';
+
+export { ROUTER_OPTIONS };
 
 /** Everything `tessera router` accepts. Nullable limits are resolved from the model and warmup. */
 export interface RouterOptions extends EdgeOptions {
@@ -56,24 +59,9 @@ export interface RouterOptions extends EdgeOptions {
   shutdownTimeoutSeconds: number;
 }
 
-const USAGE =
-  'usage: tessera router --model-id PATH --shard-uris host:port[,host:port…] [--port 8080] ' +
-  '[--hostname 127.0.0.1] [--served-model-name NAME] [--chat-template FILE] [--generation-config auto|none] [--max-concurrent-requests 128] ' +
-  '[--max-input-tokens N] [--max-total-tokens N] [--max-batch-prefill-tokens N] ' +
-  '[--max-batch-total-tokens N] [--max-batch-size N] [--waiting-served-ratio 0.3] ' +
-  '[--max-waiting-tokens 20] [--max-client-batch-size 4] [--validation-workers 2] [--disable-prefix-caching] [--log-level info] [--log-prompts] [--shutdown-timeout 30] ' +
-  EDGE_USAGE;
-
-export function routerUsage(): string {
-  return USAGE;
-}
-
-/** `tessera router --help`: the usage, one option per line. */
+/** `tessera router --help`. */
 export function routerHelp(): string {
-  return `${USAGE.replace(/ \[/g, '\n  [')}
-
-Every flag may also be set as TESSERA_<FLAG> (--api-key → TESSERA_API_KEY); the flag wins.
-HTTP edge flags (timeouts in seconds, API key, CORS): docs/security.md.`;
+  return formatHelp(ROUTER_COMMAND);
 }
 
 function intOption(name: string, raw: string | undefined, min: number): number | null {
@@ -85,50 +73,34 @@ function intOption(name: string, raw: string | undefined, min: number): number |
   return v;
 }
 
-/** Every flag `tessera router` accepts (the CLI maps TESSERA_<FLAG> environment variables onto them). */
-export const ROUTER_OPTIONS = {
-  'model-id': { type: 'string' },
-  'shard-uris': { type: 'string' },
-  port: { type: 'string' },
-  hostname: { type: 'string' },
-  'served-model-name': { type: 'string' },
-  'chat-template': { type: 'string' },
-  'generation-config': { type: 'string' },
-  'max-concurrent-requests': { type: 'string' },
-  'max-input-tokens': { type: 'string' },
-  'max-total-tokens': { type: 'string' },
-  'max-batch-prefill-tokens': { type: 'string' },
-  'max-batch-total-tokens': { type: 'string' },
-  'max-batch-size': { type: 'string' },
-  'waiting-served-ratio': { type: 'string' },
-  'max-waiting-tokens': { type: 'string' },
-  'max-client-batch-size': { type: 'string' },
-  'validation-workers': { type: 'string' },
-  'disable-prefix-caching': { type: 'boolean' },
-  'log-level': { type: 'string' },
-  'log-prompts': { type: 'boolean' },
-  'shutdown-timeout': { type: 'string' },
-  ...EDGE_FLAGS,
-} as const satisfies Record<string, { type: 'string' | 'boolean' }>;
-
-/** Parses `tessera router …` arguments (without the subcommand). Throws InvalidArgumentError. */
-export function parseRouterArgs(argv: string[]): RouterOptions {
-  let values: Record<string, string | boolean | undefined>;
+/**
+ * Parses `tessera router …` arguments (without the subcommand) and, when `env` is given, TESSERA_<FLAG>
+ * variables. Throws InvalidArgumentError with a one-line message naming the flag.
+ */
+export function parseRouterArgs(argv: string[], env: NodeJS.ProcessEnv = {}): RouterOptions {
+  let parsed: Map<string, string>;
   try {
-    values = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: ROUTER_OPTIONS,
-    }).values;
+    parsed = parseCommand(ROUTER_COMMAND, argv, env).values;
   } catch (err) {
-    throw new InvalidArgumentError(`${(err as Error).message}\n${USAGE}`);
+    if (err instanceof UsageError) throw new InvalidArgumentError(err.message);
+    throw err;
   }
+  const values: Record<string, string | boolean | undefined> = Object.fromEntries(
+    [...parsed].map(([k, v]) => [k, ROUTER_OPTIONS[k as keyof typeof ROUTER_OPTIONS].type === 'boolean' ? true : v]),
+  );
   const str = (k: string) => values[k] as string | undefined;
-  const modelId = str('model-id');
-  if (!modelId) throw new InvalidArgumentError(`--model-id is required\n${USAGE}`);
+  const given = str('model-id');
+  if (!given) throw new InvalidArgumentError('--model-id is required (an HF directory, a .gguf file or org/name from the Hugging Face cache)');
+  let model;
+  try {
+    model = resolveModelArg(given);
+  } catch (err) {
+    if (err instanceof ModelNotFoundError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+  const modelId = model.path;
   const shardUris = (str('shard-uris') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (shardUris.length === 0) throw new InvalidArgumentError(`--shard-uris is required\n${USAGE}`);
+  if (shardUris.length === 0) throw new InvalidArgumentError('--shard-uris is required (HOST:PORT of each shard, comma-separated)');
   const ratioRaw = str('waiting-served-ratio') ?? '0.3';
   const waitingServedRatio = Number(ratioRaw);
   if (!Number.isFinite(waitingServedRatio) || waitingServedRatio < 0) {
@@ -145,7 +117,7 @@ export function parseRouterArgs(argv: string[]): RouterOptions {
     shardUris,
     port,
     hostname: str('hostname') ?? '127.0.0.1',
-    servedModelName: str('served-model-name') ?? (basename(modelId.replace(/\/+$/, '')) || modelId),
+    servedModelName: str('served-model-name') ?? model.servedName,
     chatTemplateFile: str('chat-template') ?? null,
     generationConfig,
     maxConcurrentRequests: intOption('max-concurrent-requests', str('max-concurrent-requests'), 1) ?? 128,

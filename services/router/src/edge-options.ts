@@ -1,6 +1,7 @@
 // @module The router's HTTP-edge flags (timeouts, connection cap, stream buffer, API key, CORS): spec, defaults, parsing.
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from './errors.ts';
+import type { EDGE_OPTIONS } from './router-options.ts';
 
 export interface EdgeOptions {
   /** Time a client has to send the request line and headers (slowloris). Default 20 s. */
@@ -31,22 +32,6 @@ export const EDGE_DEFAULTS: EdgeOptions = {
   publicPaths: ['/health', '/live', '/metrics'],
   corsAllowOrigins: [],
 };
-
-export const EDGE_FLAGS = {
-  'headers-timeout': { type: 'string' },
-  'request-timeout': { type: 'string' },
-  'keep-alive-timeout': { type: 'string' },
-  'max-connections': { type: 'string' },
-  'sse-max-buffered-bytes': { type: 'string' },
-  'api-key': { type: 'string' },
-  'api-key-file': { type: 'string' },
-  'public-paths': { type: 'string' },
-  'cors-allow-origin': { type: 'string' },
-} as const satisfies Record<string, { type: 'string' | 'boolean' }>;
-
-export const EDGE_USAGE =
-  '[--headers-timeout 20] [--request-timeout 120] [--keep-alive-timeout 5] [--max-connections 2048] [--sse-max-buffered-bytes 1048576] ' +
-  '[--api-key KEY | --api-key-file PATH] [--public-paths /health,/live,/metrics] [--cors-allow-origin ORIGIN[,ORIGIN…]]';
 
 function seconds(name: string, raw: string | undefined, fallbackMs: number, allowZero: boolean): number {
   if (raw === undefined) return fallbackMs;
@@ -84,7 +69,7 @@ function apiKeyOf(key: string | undefined, file: string | undefined): string | n
 
 /** Parses the edge flags out of the router's parsed argv values. Throws InvalidArgumentError. */
 export function parseEdgeOptions(values: Record<string, string | boolean | undefined>): EdgeOptions {
-  const str = (k: keyof typeof EDGE_FLAGS) => values[k] as string | undefined;
+  const str = (k: keyof typeof EDGE_OPTIONS) => values[k] as string | undefined;
   const headersTimeoutMs = seconds('headers-timeout', str('headers-timeout'), EDGE_DEFAULTS.headersTimeoutMs, false);
   const requestTimeoutMs = seconds('request-timeout', str('request-timeout'), EDGE_DEFAULTS.requestTimeoutMs, true);
   // Node refuses a header timeout longer than the whole-request timeout.

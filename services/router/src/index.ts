@@ -1,6 +1,6 @@
 // @module @tessera/router: the router's public surface (CLI entry, programmatic start, building blocks for tests).
 export { main, startRouter, VERSION, type RunningRouter, type RouterModel } from './main.ts';
-export { parseRouterArgs, routerUsage, ROUTER_OPTIONS, limitsBeforeWarmup, limitsAfterWarmup, type RouterOptions, type TokenLimits } from './config.ts';
+export { parseRouterArgs, routerHelp, ROUTER_OPTIONS, limitsBeforeWarmup, limitsAfterWarmup, type RouterOptions, type TokenLimits } from './config.ts';
 export { RouterError, ValidationError, OverloadedError, GenerationError, UnsupportedError, InvalidArgumentError, type ErrorCode } from './errors.ts';
 export { RouterMetrics } from './metrics.ts';
 export { createApp, type AppDeps } from './http/app.ts';

@@ -6,6 +6,7 @@ import { loadModel, type LoadedModel } from '@tessera/model-files';
 import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
 import type { Logger } from 'pino';
 import { createLogger } from '@tessera/logging';
+import { reportStartFailure } from '@tessera/options';
 import { limitsAfterWarmup, limitsBeforeWarmup, parseRouterArgs, routerHelp, type RouterOptions, type TokenLimits } from './config.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { createApp } from './http/app.ts';
@@ -265,7 +266,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
   }
 }
 
-/** `tessera router …` */
+/** `tessera router …`: TESSERA_<FLAG> variables fill in the flags not given. */
 export async function main(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(routerHelp());
@@ -273,16 +274,23 @@ export async function main(argv: string[]): Promise<void> {
   }
   let opts: RouterOptions;
   try {
-    opts = parseRouterArgs(argv);
+    opts = parseRouterArgs(argv, process.env);
   } catch (err) {
-    // A usage error is a message for the operator, not a stack trace.
+    // A usage error is one line for the operator, not a stack trace.
     if (!(err instanceof InvalidArgumentError)) throw err;
     console.error(`tessera router: ${err.message}`);
     process.exitCode = 2;
     return;
   }
   const logger = createLogger({ service: 'router', level: opts.logLevel });
-  const router = await startRouter(opts, logger);
+  let router: RunningRouter;
+  try {
+    router = await startRouter(opts, logger);
+  } catch (err) {
+    reportStartFailure('router', opts.modelId, err, opts.logLevel, logger);
+    process.exitCode = 1;
+    return;
+  }
   const stop = (signal: string) => {
     logger.info({ signal }, 'stopping');
     router.close().then(

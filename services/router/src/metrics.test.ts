@@ -43,7 +43,7 @@ test('after traffic: every latency histogram and token counter moved, with the m
   assert.equal(sample(text, 'tessera_batch_step_size_count', 'method="prefill"'), 3);
   assert.equal(sample(text, 'tessera_batch_step_size_sum', 'method="prefill"'), 3, 'one request per prefill');
   assert.ok(sample(text, 'tessera_batch_step_computed_tokens_sum', 'method="prefill"') > 8);
-  assert.equal(sample(text, 'tessera_request_count', 'route="/generate",status="200"'), 2);
+  assert.equal(sample(text, 'tessera_http_requests_total', 'route="/generate",status="200"'), 2);
   assert.equal(sample(text, 'tessera_request_finished_total', 'outcome="length"'), 3);
   // KV: 64 blocks of 16 (scripted shard defaults); nothing runs now; the repeated prompt hit the cache.
   assert.equal(sample(text, 'tessera_kv_cache_capacity_tokens', m), 64 * 16);
@@ -53,7 +53,31 @@ test('after traffic: every latency histogram and token counter moved, with the m
   assert.ok(sample(text, 'tessera_prefix_cache_hits_total', m) >= 1);
   assert.equal(sample(text, 'tessera_shard_up', 'shard="127.0.0.1:'), 1);
   assert.equal(sample(text, 'tessera_ready', m), 1);
-  assert.ok(sample(text, 'tessera_router_process_cpu_seconds_total', m) > 0, 'default process metrics');
+  assert.ok(sample(text, 'process_cpu_seconds_total', m) > 0, 'default process metrics, unprefixed');
+  assert.doesNotMatch(text, /^tessera_router_/m);
+  assert.ok(sample(text, 'tessera_prefill_tokens_total', 'kind="computed"') > 0);
+  assert.match(text, /# TYPE tessera_prefill_tokens_total counter/);
+  assert.match(text, /# TYPE tessera_http_requests_total counter/);
+});
+
+test("TGI families: the same traffic in tgi_* names, types and labels (as TGI's router writes them)", async () => {
+  const text = await (await fetch(`${t.url}/metrics`)).text();
+  const m = 'model="test-model"';
+  for (const [name, type] of [['tgi_request_count', 'counter'], ['tgi_request_success', 'counter'], ['tgi_request_duration', 'histogram'], ['tgi_queue_size', 'gauge'], ['tgi_batch_current_size', 'gauge'], ['tgi_batch_current_max_tokens', 'gauge'], ['tgi_batch_inference_duration', 'histogram']]) {
+    assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), name);
+  }
+  // The three requests of the first test.
+  assert.equal(sample(text, 'tgi_request_count', m), 3);
+  assert.equal(sample(text, 'tgi_request_success', m), 3);
+  for (const h of ['tgi_request_duration', 'tgi_request_queue_duration', 'tgi_request_inference_duration', 'tgi_request_mean_time_per_token_duration', 'tgi_request_input_length', 'tgi_request_generated_tokens']) {
+    assert.equal(sample(text, `${h}_count`, m), 3, h);
+  }
+  assert.equal(sample(text, 'tgi_request_generated_tokens_sum', m), 16);
+  assert.equal(sample(text, 'tgi_batch_inference_count', 'method="prefill"'), 3);
+  assert.ok(sample(text, 'tgi_batch_inference_duration_count', 'method="decode"') >= 13);
+  assert.equal(sample(text, 'tgi_batch_forward_duration_count', 'method="prefill"'), 3);
+  assert.equal(sample(text, 'tgi_queue_size', m), 0);
+  assert.equal(sample(text, 'tgi_batch_current_size', m), 0);
 });
 
 test('a failing shard health check shows in tessera_shard_up and tessera_ready', async () => {

@@ -3,18 +3,19 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Timings } from '@tessera/protocol';
 import type { BlockAllocatorStats } from './scheduler/block-allocator.ts';
 import type { DelayStats } from './observability/event-loop-delay.ts';
+import { TgiMetrics, type FinishedRequest } from './tgi-metrics.ts';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384];
 
-/** Core metrics; names are documented in docs/ (prefix tessera_). */
+/** Core metrics (tessera_*), TGI's (tgi_*) and Node's process metrics; names are documented in docs/metrics.md. */
 export class RouterMetrics {
   readonly registry = new Registry();
   #kvStats: (() => BlockAllocatorStats) | null = null;
-  /** Finished HTTP requests by route and status. */
+  /** Finished HTTP requests by route and status (was tessera_request_count, a counter without _total). */
   readonly requests = new Counter({
-    name: 'tessera_request_count',
+    name: 'tessera_http_requests_total',
     help: 'HTTP requests by route and status code',
     labelNames: ['route', 'status'] as const,
     registers: [this.registry],
@@ -82,11 +83,19 @@ export class RouterMetrics {
       if (this.#kvStats !== null) this.observeKvCache(this.#kvStats());
     },
   });
-  readonly prefillTokens = new Gauge({
-    name: 'tessera_prefill_tokens',
-    help: 'Prompt tokens computed vs skipped thanks to the prefix cache, since start',
+  /** A counter read from the allocator's running totals at each scrape (was the gauge tessera_prefill_tokens). */
+  readonly prefillTokens = new Counter({
+    name: 'tessera_prefill_tokens_total',
+    help: 'Prompt tokens computed vs skipped thanks to the prefix cache',
     labelNames: ['kind'] as const,
     registers: [this.registry],
+    collect: () => {
+      if (this.#kvStats === null) return;
+      const s = this.#kvStats();
+      this.prefillTokens.reset();
+      this.prefillTokens.inc({ kind: 'computed' }, s.prefillTokensComputed);
+      this.prefillTokens.inc({ kind: 'skipped' }, s.prefillTokensSkipped);
+    },
   });
 
   readonly interTokenLatency = new Histogram({
@@ -138,9 +147,33 @@ export class RouterMetrics {
   /** Plain running totals for the status page (prom-client values are only readable asynchronously). */
   readonly live = { tokens: 0, firstTokens: 0, ttftSecondsSum: 0 };
 
+  /** TGI's families (tgi_*), always on: docs/metrics.md. */
+  readonly tgi = new TgiMetrics(this.registry, {
+    queueSize: async () => (await this.queueSize.get()).values[0]?.value ?? 0,
+    batchSize: async () => (await this.batchSize.get()).values[0]?.value ?? 0,
+  });
+
   constructor(opts: { defaultMetrics?: boolean; model?: string } = {}) {
     if (opts.model !== undefined) this.registry.setDefaultLabels({ model: opts.model });
-    if (opts.defaultMetrics ?? false) collectDefaultMetrics({ register: this.registry, prefix: 'tessera_router_' });
+    // Unprefixed (process_cpu_seconds_total, nodejs_heap_size_used_bytes): what stock Node.js dashboards query.
+    if (opts.defaultMetrics ?? false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** A request ended with generated output: the tessera_* and tgi_* request families. */
+  observeFinished(r: FinishedRequest & { finishReason: string }): void {
+    this.finished.inc({ outcome: r.finishReason });
+    this.inputTokens.inc(r.inputTokens);
+    this.generatedTokens.inc(r.generatedTokens);
+    this.requestDuration.observe(r.totalSeconds);
+    this.queueDuration.observe(r.queueSeconds);
+    this.timePerOutputToken.observe(r.perTokenSeconds);
+    this.tgi.finished(r);
+  }
+
+  /** A request ended with an error (`errorType`: validation, overloaded, generation, cancelled, …). */
+  observeFailed(errorType: string): void {
+    this.finished.inc({ outcome: errorType });
+    this.tgi.failed(errorType);
   }
 
   /** A request's first token arrived `seconds` after the request did. */
@@ -161,6 +194,7 @@ export class RouterMetrics {
   observeStep(method: 'prefill' | 'decode', roundTripSeconds: number, requests: number, timings: Timings | null | undefined): void {
     this.stepDuration.observe({ method }, roundTripSeconds);
     this.stepBatchSize.observe({ method }, requests);
+    this.tgi.step(method, roundTripSeconds, timings ? timings.forwardNs / 1e9 : null, requests);
     if (timings === null || timings === undefined) return;
     this.shardForward.observe({ method }, timings.forwardNs / 1e9);
     this.shardSample.observe({ method }, timings.sampleNs / 1e9);
@@ -221,6 +255,7 @@ export class RouterMetrics {
         this.inc(stats().prefixHits);
       },
     });
+    this.tgi.attachBatchTokens(() => stats().usedBlocks * allocator.blockSize, this.registry);
     this.#kvStats = stats;
   }
 
@@ -228,8 +263,6 @@ export class RouterMetrics {
     this.kvBlocks.set({ state: 'free' }, s.freeBlocks);
     this.kvBlocks.set({ state: 'used' }, s.usedBlocks);
     this.kvBlocks.set({ state: 'cached' }, s.cachedBlocks);
-    this.prefillTokens.set({ kind: 'computed' }, s.prefillTokensComputed);
-    this.prefillTokens.set({ kind: 'skipped' }, s.prefillTokensSkipped);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

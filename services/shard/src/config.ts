@@ -1,40 +1,15 @@
 // @module `tessera shard` flags → a typed ShardConfig, with errors that name the flag.
 import os from 'node:os';
-import { QUANTIZE_MODES, type QuantizeMode } from '@tessera/model-files';
+import { ModelNotFoundError, QUANTIZE_MODES, resolveModelArg, type QuantizeMode } from '@tessera/model-files';
 import { ShardConfigError } from './errors.ts';
 import { defaultGraphCacheDir } from './graph/graph-cache.ts';
 import type { QuantAccuracy } from './graph/linear.ts';
 import type { KvLayout, StepGraphOptions } from './graph/llama.ts';
+import { formatHelp, parseCommand, UsageError } from '@tessera/options';
+import { SHARD_COMMAND, SHARD_OPTIONS } from './shard-options.ts';
 
-export const SHARD_USAGE = `usage: tessera shard --model-id PATH [flags]
-  --model-id PATH          HF model directory or .gguf file (required)
-  --port N                 gRPC port (default 50051; 0 picks a free one)
-  --hostname HOST          bind address (default 127.0.0.1)
-  --rank N                 this shard's rank (default 0)
-  --world-size N           number of shards (default 1)
-  --master-addr HOST       where rank 0 listens for the other ranks' collective links (default 127.0.0.1)
-  --master-port N          that port (default 29500); ranks on one host switch to a Unix socket by themselves
-  --collective-transport T auto (default: /dev/shm + a Unix socket on the same host; TESSERA_COLLECTIVE_SHM=0
-                           keeps the socket alone) | tcp (always TCP)
-  --collective-timeout S   seconds one all-reduce waits for a live peer before failing (default 60)
-  --rendezvous-timeout S   seconds the ranks wait for each other at start (default 600)
-  --kv-cache-memory SIZE   KV cache budget: bytes (1073741824, 512MiB, 2GiB) or a fraction of the memory
-                           free at warmup (0.3, 1.0: a number with a decimal point, ≤ 1); default 25 % of free memory, max 2 GiB
-  --block-size N           tokens per KV block (default 16)
-  --threads N              intra-op threads (default: all cores)
-  --cache-dir DIR          graph cache (default $TESSERA_CACHE_DIR or ~/.cache/tessera/graphs)
-  --device cpu|cuda|webgpu execution provider, explicitly: one that cannot load fails the start (default cpu)
-  --device-id N            CUDA device index (default 0; WebGPU takes the default adapter)
-  --dtype float32|float16  weights, activations and KV cache (default float32 on cpu, float16 on a GPU);
-                           norms, softmax and logits stay float32
-  --kv-layout auto|host|device  where the KV pools live: device keeps them on the accelerator and the
-                           graph writes them in place (default auto: device on webgpu, else host)
-  --quantize MODE          int4 | int8: quantize a float checkpoint's linear layers at load (round-to-nearest,
-                           block 32, cached with the graph); gptq | awq: require a checkpoint quantized so.
-                           GGUF and GPTQ/AWQ files are executed quantized without it (docs/quantization.md)
-  --quant-accuracy A       activations of quantized matmuls: int8 (default; llama.cpp does the same, fastest)
-                           | float32 (float accumulation; fast for 4-bit weights, slow for 8-bit)
-  --log-level LEVEL        pino level (default info)`;
+/** `tessera shard --help`. */
+export const SHARD_USAGE: string = formatHelp(SHARD_COMMAND);
 
 export interface ShardConfig {
   modelId: string;
@@ -79,25 +54,23 @@ export function parseByteSize(raw: string, flag: string): number {
   return bytes;
 }
 
-const KNOWN_FLAGS = new Set(['model-id', 'port', 'hostname', 'rank', 'world-size', 'master-addr', 'master-port', 'collective-transport', 'collective-timeout', 'rendezvous-timeout', 'kv-cache-memory', 'block-size', 'threads', 'cache-dir', 'dtype', 'device', 'device-id', 'kv-layout', 'quantize', 'quant-accuracy', 'log-level']);
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 /** Every flag `tessera shard` accepts (the CLI maps TESSERA_<FLAG> environment variables onto them). */
-export const SHARD_FLAGS: ReadonlySet<string> = KNOWN_FLAGS;
+export const SHARD_FLAGS: ReadonlySet<string> = new Set(Object.keys(SHARD_OPTIONS));
 
-/** Parses `--flag value` / `--flag=value` arguments; throws ShardConfigError (or returns null on --help). */
-export function parseShardArgs(argv: readonly string[]): ShardConfig | null {
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return null;
-    if (!arg.startsWith('--')) throw new ShardConfigError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (!KNOWN_FLAGS.has(name)) throw new ShardConfigError(`unknown flag --${name}`);
-    let value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined || (eq === -1 && value.startsWith('--'))) throw new ShardConfigError(`--${name} needs a value`);
-    value = value.trim();
-    values.set(name, value);
+/**
+ * Parses `tessera shard` arguments (and, when `env` is given, TESSERA_<FLAG> variables); throws
+ * ShardConfigError (one line, naming the flag) or returns null on --help.
+ */
+export function parseShardArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ShardConfig | null {
+  let values: Map<string, string>;
+  try {
+    const parsed = parseCommand(SHARD_COMMAND, argv, env);
+    if (parsed.help) return null;
+    values = parsed.values;
+  } catch (err) {
+    if (err instanceof UsageError) throw new ShardConfigError(err.message);
+    throw err;
   }
 
   const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
@@ -113,8 +86,15 @@ export function parseShardArgs(argv: readonly string[]): ShardConfig | null {
     return raw as T;
   };
 
-  const modelId = values.get('model-id');
-  if (!modelId) throw new ShardConfigError('--model-id is required (an HF model directory or a .gguf file)');
+  const given = values.get('model-id');
+  if (!given) throw new ShardConfigError('--model-id is required (an HF model directory or a .gguf file)');
+  let modelId: string;
+  try {
+    modelId = resolveModelArg(given).path;
+  } catch (err) {
+    if (err instanceof ModelNotFoundError) throw new ShardConfigError(err.message);
+    throw err;
+  }
   const worldSize = int('world-size', 1, 1);
   const rank = int('rank', 0, 0, worldSize - 1);
   const blockSize = int('block-size', 16, 1, 4096);

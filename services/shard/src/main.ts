@@ -1,6 +1,7 @@
 // @module `tessera shard`: load the model, build/reuse its graph, start the runner thread and the gRPC server.
 import type { Logger } from 'pino';
 import { createLogger } from '@tessera/logging';
+import { reportStartFailure } from '@tessera/options';
 import { loadModel, summarizeWeights, withLoadTimeQuantization, type LoadedModel } from '@tessera/model-files';
 import { graphOptionsOf, parseShardArgs, SHARD_USAGE, ShardConfigError, type ShardConfig } from './config.ts';
 import { ensureStepGraph, graphWeightBytes } from './graph/graph-cache.ts';
@@ -85,14 +86,14 @@ function withMemoryReport(handlers: ShardHandlers, weightBytes: number, logger: 
   };
 }
 
-/** `tessera shard [flags]`: runs until SIGTERM/SIGINT, then shuts the server down. */
+/** `tessera shard [flags]` (TESSERA_<FLAG> variables fill in the rest): runs until SIGTERM/SIGINT, then shuts the server down. */
 export async function main(argv: string[]): Promise<void> {
   let config: ShardConfig | null;
   try {
-    config = parseShardArgs(argv);
+    config = parseShardArgs(argv, process.env);
   } catch (err) {
     if (!(err instanceof ShardConfigError)) throw err;
-    console.error(`tessera shard: ${err.message}\n\n${SHARD_USAGE}`);
+    console.error(`tessera shard: ${err.message}`);
     process.exitCode = 2;
     return;
   }
@@ -105,7 +106,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     shard = await startShard(config, { logger });
   } catch (err) {
-    logger.fatal({ err }, 'shard failed to start');
+    reportStartFailure('shard', config.modelId, err, config.logLevel, logger);
     process.exitCode = 1;
     return;
   }

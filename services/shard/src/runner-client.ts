@@ -1,5 +1,6 @@
 // @module Starts the runner worker thread and makes typed calls to its ShardEngine by message id.
 import { Worker } from 'node:worker_threads';
+import { workerBootstrap } from '@tessera/protocol';
 import type { ModelConfig } from '@tessera/model-files';
 import type { GroupOptions } from './collective/group.ts';
 import { ShardError, ShardErrorCode } from './errors.ts';
@@ -38,10 +39,8 @@ export type RunnerReply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { message: string; code: ShardErrorCode; stack?: string } };
 
-// The worker runs TypeScript too: register tsx inside it before importing the entry.
-const THREAD_URL = new URL('./runner/thread.ts', import.meta.url).href;
-const TSX_API_URL = import.meta.resolve('tsx/esm/api');
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API_URL)}).then((m) => { m.register(); return import(${JSON.stringify(THREAD_URL)}); });`;
+// The thread's entry: compiled JavaScript under dist/, else TypeScript through tsx (worker-bootstrap.ts).
+const BOOTSTRAP = workerBootstrap(new URL('./runner/thread.ts', import.meta.url), import.meta.url);
 
 export class RunnerClient {
   readonly #worker: Worker;

@@ -2,6 +2,7 @@
 import { CHANNEL_OPTIONS, grpc, serviceDefinition, toServiceImplementation, type ShardHandlers } from '@tessera/protocol';
 import { RunnerUnavailableError } from './errors.ts';
 import type { EngineArg, EngineMethod, EngineResult } from './runner-client.ts';
+import { addHealthService } from './grpc-health.ts';
 
 /** The runner the handlers call (runner-slot.ts): its thread, health and process instance. */
 export interface ShardRunner {
@@ -51,6 +52,7 @@ export interface BoundServer {
 export async function startShardServer(handlers: ShardHandlers, hostname: string, port: number): Promise<BoundServer> {
   const server = new grpc.Server(CHANNEL_OPTIONS);
   server.addService(serviceDefinition, toServiceImplementation(handlers));
+  const health = addHealthService(server, () => handlers.health());
   const host = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -60,6 +62,7 @@ export async function startShardServer(handlers: ShardHandlers, hostname: string
     port: bound,
     shutdown: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
+        health.shutdown();
         const timer = setTimeout(() => {
           server.forceShutdown();
           resolve();

@@ -114,7 +114,7 @@ test('GET /info, /health, /metrics and POST /tokenize', async () => {
   assert.equal(sick.status, 503);
   assert.match((await sick.json()).error, /sick/);
   const metrics = await (await fetch(`${t.url}/metrics`)).text();
-  assert.match(metrics, /tessera_request_count\{route="\/generate",status="200",model="test-model"\}/);
+  assert.match(metrics, /tessera_http_requests_total\{route="\/generate",status="200",model="test-model"\}/);
   const tokens = await postJson(`${t.url}/tokenize`, { inputs: 'Hello world' });
   assert.deepEqual(tokens.body, [
     { id: 1, text: '', start: 0, stop: 0 },

@@ -126,14 +126,10 @@ export class Infer {
     if (m !== undefined) {
       m.inFlight.set(this.#inFlight);
       if (e.type === 'end') {
-        m.finished.inc({ outcome: e.finishReason });
-        m.inputTokens.inc(valid.inputIds.length);
-        m.generatedTokens.inc(e.generatedTokens);
-        m.requestDuration.observe(e.timings.totalMs / 1000);
-        m.queueDuration.observe(e.timings.queueMs / 1000);
-        m.timePerOutputToken.observe(e.timings.perTokenMs / 1000);
+        const t = e.timings;
+        m.observeFinished({ finishReason: e.finishReason, inputTokens: valid.inputIds.length, generatedTokens: e.generatedTokens, totalSeconds: t.totalMs / 1000, queueSeconds: t.queueMs / 1000, inferenceSeconds: t.inferenceMs / 1000, perTokenSeconds: t.perTokenMs / 1000 });
       } else {
-        m.finished.inc({ outcome: e.errorType });
+        m.observeFailed(e.errorType);
       }
     }
     if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();

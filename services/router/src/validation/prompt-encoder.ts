@@ -1,5 +1,6 @@
 // @module Prompt encoders: chat rendering + tokenization on a small pool of worker threads, so one huge prompt never stalls the event loop.
 import { Worker } from 'node:worker_threads';
+import { workerBootstrap } from '@tessera/protocol';
 import type { TokenizerFiles } from '@tessera/model-files';
 import { RouterError, UnsupportedError, ValidationError, type ErrorCode } from '../errors.ts';
 import { restoreLargeStrings, type LiftedString } from './large-strings.ts';
@@ -37,10 +38,8 @@ export type EncodeReply =
   | { id: number; ok: true; result: unknown; lifted?: LiftedString[] }
   | { id: number; ok: false; code: ErrorCode; message: string; param: string | null };
 
-// The worker runs TypeScript too: register tsx inside it before importing the entry (as the shard's runner thread does).
-const THREAD_URL = new URL('./encoder-thread.ts', import.meta.url).href;
-const TSX_API_URL = import.meta.resolve('tsx/esm/api');
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API_URL)}).then((m) => { m.register(); return import(${JSON.stringify(THREAD_URL)}); });`;
+// The thread's entry: compiled JavaScript under dist/, else TypeScript through tsx (worker-bootstrap.ts).
+const BOOTSTRAP = workerBootstrap(new URL('./encoder-thread.ts', import.meta.url), import.meta.url);
 
 function toError(reply: Extract<EncodeReply, { ok: false }>): RouterError {
   if (reply.code === 'validation') return new ValidationError(reply.message, reply.param);
