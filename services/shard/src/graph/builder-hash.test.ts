@@ -11,12 +11,13 @@ import { graphCacheKey } from './graph-cache.ts';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-builder-hash-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** The builder sources copied (top-level files only, as hashed) into folders of their own. */
+let copies = 0;
+/** The builder sources copied, subfolders included, into folders of their own. */
 function copySources(): SourceSet[] {
+  copies++;
   return BUILDER_SOURCES.map((set, i) => {
-    const dir = path.join(tmp, `copy-${Date.now()}-${i}`);
-    fs.mkdirSync(dir);
-    for (const e of fs.readdirSync(set.dir, { withFileTypes: true })) if (e.isFile()) fs.copyFileSync(path.join(set.dir, e.name), path.join(dir, e.name));
+    const dir = path.join(tmp, `copy-${copies}-${i}`);
+    fs.cpSync(set.dir, dir, { recursive: true });
     return { ...set, dir };
   });
 }
@@ -42,4 +43,19 @@ test('editing builder code (graph, weights or a model reader) changes the graph 
   fs.writeFileSync(path.join(copy[0]!.dir, 'new-thing.test.ts'), 'test');
   fs.appendFileSync(path.join(copy[2]!.dir, 'gguf-tokenizer.ts'), '\n// changed\n');
   assert.deepEqual(graphCacheKey(model, opts, hashSources(copy)), before);
+});
+
+test('code in subfolders counts, and so does a compiled build (.js); type declarations and generated test models do not', () => {
+  const copy = copySources();
+  const before = hashSources(copy);
+  fs.mkdirSync(path.join(copy[0]!.dir, 'families'), { recursive: true });
+  fs.writeFileSync(path.join(copy[0]!.dir, 'families', 'extra.d.ts'), 'export {};');
+  fs.mkdirSync(path.join(copy[2]!.dir, 'generated'), { recursive: true });
+  fs.writeFileSync(path.join(copy[2]!.dir, 'generated', 'new-preset.ts'), 'export {};');
+  assert.equal(hashSources(copy), before);
+  fs.writeFileSync(path.join(copy[0]!.dir, 'families', 'new-family.ts'), 'export {};');
+  const withFamily = hashSources(copy);
+  assert.notEqual(withFamily, before);
+  fs.writeFileSync(path.join(copy[1]!.dir, 'compiled.js'), 'export {};');
+  assert.notEqual(hashSources(copy), withFamily);
 });
