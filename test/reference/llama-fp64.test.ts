@@ -25,6 +25,9 @@ const CASES: Array<{ name: string; config: Partial<ModelConfig> }> = [
     config: { ropeTheta: 10_000, ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 32 } },
   },
   { name: 'rope_scaling linear', config: { ropeScaling: { type: 'linear', factor: 4 } } },
+  { name: 'Qwen3: per-head q/k norm, tied', config: { architecture: 'Qwen3ForCausalLM', qkNorm: 'head', ropeTheta: 1_000_000, tieWordEmbeddings: true } },
+  { name: 'SmolLM3: layer 4 without RoPE', config: { architecture: 'SmolLM3ForCausalLM', numLayers: 4, ropeLayers: [true, true, true, false] } },
+  { name: 'OLMo 2: q/k norm over the projection, norms after attention and MLP', config: { architecture: 'Olmo2ForCausalLM', qkNorm: 'projection', normPlacement: 'post' } },
 ];
 
 /** Three prompts of different lengths, then four decode tokens each. */

@@ -1,4 +1,4 @@
-// @module An independent float64 Llama-family forward pass (no ONNX): the numerical reference for the shard.
+// @module An independent float64 Llama-family forward pass (no ONNX), Qwen3/SmolLM3/OLMo 2 included: the numerical reference for the shard.
 import type { LoadedModel, ModelConfig } from '@tessera/model-files';
 
 type Matrix = { rows: number; cols: number; data: Float64Array };
@@ -67,8 +67,16 @@ function applyRope(x: Float64Array, heads: number, d: number, pos: number, inv: 
 }
 
 interface Layer {
-  inNorm: Matrix; q: Matrix; k: Matrix; v: Matrix; qb?: Matrix; kb?: Matrix; vb?: Matrix;
+  inNorm?: Matrix; q: Matrix; k: Matrix; v: Matrix; qb?: Matrix; kb?: Matrix; vb?: Matrix;
   o: Matrix; postNorm: Matrix; gate: Matrix; up: Matrix; down: Matrix;
+  qNorm?: Matrix; kNorm?: Matrix; ffnOutNorm?: Matrix;
+}
+
+/** RMSNorm of each `width`-wide slice of x (a head, or the whole projection). */
+function rmsNormSlices(x: Float64Array, w: Matrix, eps: number, width: number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let s = 0; s < x.length; s += width) out.set(rmsNorm(x.subarray(s, s + width), w, eps), s);
+  return out;
 }
 
 /** Per-sequence KV history of the reference: per layer, post-RoPE K rows and V rows. */
@@ -100,8 +108,11 @@ export class ReferenceLlama {
     this.#inv = inverseFrequencies(c);
     this.#layers = Array.from({ length: c.numLayers }, (_, l) => {
       const m = (n: string) => matrix(model, `model.layers.${l}.${n}`);
+      const has = (n: string) => model.tensorNames().includes(`model.layers.${l}.${n}`);
       return {
-        inNorm: m('input_layernorm.weight'),
+        ...(has('input_layernorm.weight') ? { inNorm: m('input_layernorm.weight') } : {}),
+        ...(has('self_attn.q_norm.weight') ? { qNorm: m('self_attn.q_norm.weight'), kNorm: m('self_attn.k_norm.weight') } : {}),
+        ...(has('post_feedforward_layernorm.weight') ? { ffnOutNorm: m('post_feedforward_layernorm.weight') } : {}),
         q: m('self_attn.q_proj.weight'), k: m('self_attn.k_proj.weight'), v: m('self_attn.v_proj.weight'),
         ...(c.attentionBias ? { qb: m('self_attn.q_proj.bias'), kb: m('self_attn.k_proj.bias'), vb: m('self_attn.v_proj.bias') } : {}),
         o: m('self_attn.o_proj.weight'), postNorm: m('post_attention_layernorm.weight'),
@@ -121,13 +132,25 @@ export class ReferenceLlama {
     const pos = cache.length;
     const group = nH / kvH;
     let x = this.#embed.data.slice(token * H, (token + 1) * H);
+    // OLMo 2 (transformers modeling_olmo2.py, Olmo2DecoderLayer.forward) has no input norms and norms the
+    // attention and MLP outputs instead: x + post_attention_layernorm(attn(x)), x + post_feedforward_layernorm(mlp(x)).
+    const post = c.normPlacement === 'post';
     this.#layers.forEach((L, l) => {
-      const xn = rmsNorm(x, L.inNorm, c.rmsNormEps);
-      const q = linear(L.q, xn, L.qb);
-      const k = linear(L.k, xn, L.kb);
+      const xn = post ? x : rmsNorm(x, L.inNorm!, c.rmsNormEps);
+      let q = linear(L.q, xn, L.qb);
+      let k = linear(L.k, xn, L.kb);
       const v = linear(L.v, xn, L.vb);
-      applyRope(q, nH, D, pos, this.#inv);
-      applyRope(k, kvH, D, pos, this.#inv);
+      // Qwen3 (modeling_qwen3.py, Qwen3Attention.forward): q_norm/k_norm on each head's D values, before RoPE.
+      // OLMo 2 (modeling_olmo2.py, Olmo2Attention.forward): q_norm/k_norm over the whole q / k projection.
+      if (c.qkNorm) {
+        q = rmsNormSlices(q, L.qNorm!, c.rmsNormEps, c.qkNorm === 'head' ? D : nH * D);
+        k = rmsNormSlices(k, L.kNorm!, c.rmsNormEps, c.qkNorm === 'head' ? D : kvH * D);
+      }
+      // SmolLM3 (modeling_smollm3.py, SmolLM3Attention.forward): RoPE only where config.no_rope_layers[l] is 1.
+      if (c.ropeLayers?.[l] ?? true) {
+        applyRope(q, nH, D, pos, this.#inv);
+        applyRope(k, kvH, D, pos, this.#inv);
+      }
       cache.k[l]!.push(k);
       cache.v[l]!.push(v);
       const keys = cache.k[l]!;
@@ -147,13 +170,15 @@ export class ReferenceLlama {
           for (let i = 0; i < D; i++) attn[h * D + i]! += (e / sum) * values[j]![kvHead * D + i]!;
         });
       }
-      const o = linear(L.o, attn);
+      const oRaw = linear(L.o, attn);
+      const o = post ? rmsNorm(oRaw, L.postNorm, c.rmsNormEps) : oRaw;
       x = x.map((val, i) => val + o[i]!);
-      const xn2 = rmsNorm(x, L.postNorm, c.rmsNormEps);
+      const xn2 = post ? x : rmsNorm(x, L.postNorm, c.rmsNormEps);
       const gate = linear(L.gate, xn2);
       const up = linear(L.up, xn2);
       const act = gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]!);
-      const down = linear(L.down, act);
+      const downRaw = linear(L.down, act);
+      const down = post ? rmsNorm(downRaw, L.ffnOutNorm!, c.rmsNormEps) : downRaw;
       x = x.map((val, i) => val + down[i]!);
     });
     return linear(this.#lmHead, rmsNorm(x, this.#norm, c.rmsNormEps));

@@ -1,15 +1,12 @@
-// @module GGUF metadata (`llama.*`, `qwen2.*` keys) → ModelConfig.
+// @module GGUF metadata (`<arch>.*` keys of the archs in families/families.ts) → ModelConfig.
 
 import path from 'node:path';
 import type { GgufFile, GgufValue } from './gguf.ts';
 import { llama3ScalingFromFreqFactors } from './gguf-rope.ts';
 import { readGgufTensor } from './gguf.ts';
+import { familyByGgufArch, SUPPORTED_GGUF_ARCHITECTURES } from './families/families.ts';
 import { ModelLoadError, type ModelConfig, type RopeScaling } from './types.ts';
 
-const ARCHITECTURES: Record<string, ModelConfig['architecture']> = {
-  llama: 'LlamaForCausalLM',
-  qwen2: 'Qwen2ForCausalLM',
-};
 
 /** The shortest decimal that rounds to the same float32 (GGUF stores 1e-5 as 9.99999974e-6). */
 export function float32Decimal(value: number): number {
@@ -78,10 +75,11 @@ function ropeScalingOf(meta: GgufMetadata, arch: string, headDim: number, ropeTh
 export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   const meta = new GgufMetadata(gguf);
   const arch = meta.string('general.architecture');
-  const architecture = ARCHITECTURES[arch];
-  if (!architecture) {
-    throw new ModelLoadError(meta.label, `architecture "${arch}" is not supported (supported: ${Object.keys(ARCHITECTURES).join(', ')})`);
+  const family = familyByGgufArch(arch);
+  if (!family) {
+    throw new ModelLoadError(meta.label, `architecture "${arch}" is not supported (supported: ${SUPPORTED_GGUF_ARCHITECTURES.join(', ')})`);
   }
+  const architecture = family.architecture;
   const hiddenSize = meta.positiveInt(`${arch}.embedding_length`);
   const numHeads = meta.positiveInt(`${arch}.attention.head_count`);
   const numKvHeads = meta.positiveInt(`${arch}.attention.head_count_kv`, numHeads);
@@ -104,11 +102,12 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   const vocabFallback = embedding?.shape[0] ?? (Array.isArray(tokens) ? tokens.length : undefined);
   const ropeTheta = float32Decimal(meta.number(`${arch}.rope.freq_base`, 10000));
 
+  const numLayers = meta.positiveInt(`${arch}.block_count`);
   return {
     architecture,
     hiddenSize,
     intermediateSize: meta.positiveInt(`${arch}.feed_forward_length`),
-    numLayers: meta.positiveInt(`${arch}.block_count`),
+    numLayers,
     numHeads,
     numKvHeads,
     headDim,
@@ -118,7 +117,8 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
     ropeScaling: ropeScalingOf(meta, arch, headDim, ropeTheta),
     maxPositionEmbeddings: meta.positiveInt(`${arch}.context_length`),
     tieWordEmbeddings: !gguf.tensors.has('output.weight'),
-    attentionBias: architecture === 'Qwen2ForCausalLM' || gguf.tensors.has('blk.0.attn_q.bias'),
+    attentionBias: family.attentionBias === 'always' || gguf.tensors.has('blk.0.attn_q.bias'),
     slidingWindow: null,
+    ...family.ggufFeatures(meta, numLayers),
   };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { checkTensorShapes } from './canonical-tensors.ts';
 import { modelDigest } from './digest.ts';
 import { ggufModelConfig } from './gguf-config.ts';
+import { familyOf } from './families/families.ts';
 import { ggufTokenizer } from './gguf-tokenizer.ts';
 import { permuteBlockAffineRows, type BlockAffine } from './block-affine.ts';
 import { assertReadableTensor, isQuantizedGgufTensor, openGguf, readGgufBlockAffine, readGgufTensor } from './gguf.ts';
@@ -26,6 +27,11 @@ const BLOCK_NAMES: Record<string, string> = {
   'attn_v.bias': 'self_attn.v_proj.bias',
   'attn_output.weight': 'self_attn.o_proj.weight',
   'ffn_norm.weight': 'post_attention_layernorm.weight',
+  'attn_q_norm.weight': 'self_attn.q_norm.weight',
+  'attn_k_norm.weight': 'self_attn.k_norm.weight',
+  // Post-norm families (OLMo 2): HF's post_attention_layernorm follows attention instead of preceding the MLP.
+  'post_attention_norm.weight': 'post_attention_layernorm.weight',
+  'post_ffw_norm.weight': 'post_feedforward_layernorm.weight',
   'ffn_gate.weight': 'mlp.gate_proj.weight',
   'ffn_up.weight': 'mlp.up_proj.weight',
   'ffn_down.weight': 'mlp.down_proj.weight',
@@ -39,11 +45,15 @@ export function hfNameForGguf(ggufName: string): string | undefined {
   return suffix ? `model.layers.${match[1]}.${suffix}` : undefined;
 }
 
-/** An HF name → the GGUF name llama.cpp gives it (for error messages), or the HF name if there is none. */
-export function ggufNameForHf(hfName: string): string {
+/**
+ * An HF name → the GGUF name llama.cpp gives it, or the HF name if there is none. `post_attention_layernorm`
+ * is `ffn_norm` (pre-MLP) unless the config places norms after the blocks (then `post_attention_norm`).
+ */
+export function ggufNameForHf(hfName: string, config?: Pick<ModelConfig, 'normPlacement'>): string {
   const global = Object.entries(GLOBAL_NAMES).find(([, hf]) => hf === hfName);
   if (global) return global[0];
   const match = /^model\.layers\.(\d+)\.(.+)$/.exec(hfName);
+  if (match && match[2] === 'post_attention_layernorm.weight' && config?.normPlacement === 'post') return `blk.${match[1]}.post_attention_norm.weight`;
   const block = match && Object.entries(BLOCK_NAMES).find(([, hf]) => hf === match[2]);
   return block ? `blk.${match[1]}.${block[0]}` : hfName;
 }
@@ -53,7 +63,7 @@ export function ggufNameForHf(hfName: string): string {
  * biases) of llama-arch models only; its qwen2 converter leaves them in HF order.
  */
 export function qkPermuteHeads(hfName: string, config: ModelConfig): number {
-  if (config.architecture === 'Qwen2ForCausalLM') return 0;
+  if (!familyOf(config.architecture).ggufPermutesQk) return 0;
   if (/\.self_attn\.q_proj\.(weight|bias)$/.test(hfName)) return config.numHeads;
   if (/\.self_attn\.k_proj\.(weight|bias)$/.test(hfName)) return config.numKvHeads;
   return 0;
@@ -73,7 +83,7 @@ export async function loadGgufModel(file: string): Promise<LoadedModel> {
     label,
     config,
     (hfName) => gguf.tensors.get(ggufNameOf.get(hfName) ?? '')?.shape,
-    (hfName) => ggufNameOf.get(hfName) ?? ggufNameForHf(hfName),
+    (hfName) => ggufNameOf.get(hfName) ?? ggufNameForHf(hfName, config),
   );
   for (const hfName of names) assertReadableTensor(gguf.tensors.get(ggufNameOf.get(hfName)!)!, label);
   const known = new Set(names);

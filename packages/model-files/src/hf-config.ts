@@ -1,22 +1,10 @@
 // @module config.json (transformers) → ModelConfig for the Llama family, with field-naming errors.
 
+import { familyByModelType, familyOf, SUPPORTED_ARCHITECTURES } from './families/families.ts';
 import { ModelLoadError, type ModelConfig, type RopeScaling } from './types.ts';
 
-export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM'] as const;
+export { SUPPORTED_ARCHITECTURES };
 type Architecture = ModelConfig['architecture'];
-
-const MODEL_TYPE_TO_ARCHITECTURE: Record<string, Architecture> = {
-  llama: 'LlamaForCausalLM',
-  mistral: 'MistralForCausalLM',
-  qwen2: 'Qwen2ForCausalLM',
-};
-
-/** transformers' defaults where config.json omits a field. */
-const DEFAULT_MAX_POSITIONS: Record<Architecture, number> = {
-  LlamaForCausalLM: 2048,
-  MistralForCausalLM: 4096 * 32,
-  Qwen2ForCausalLM: 32768,
-};
 
 /** Reads typed fields of one JSON object, throwing ModelLoadError naming the file and field. */
 export class JsonFields {
@@ -69,7 +57,8 @@ function architectureOf(fields: JsonFields): Architecture {
     return name as Architecture;
   }
   const modelType = fields.json['model_type'];
-  if (typeof modelType === 'string' && MODEL_TYPE_TO_ARCHITECTURE[modelType]) return MODEL_TYPE_TO_ARCHITECTURE[modelType];
+  const family = typeof modelType === 'string' ? familyByModelType(modelType) : undefined;
+  if (family) return family.architecture;
   if (modelType === undefined) fields.fail('architectures', 'is missing (and there is no model_type)');
   throw new ModelLoadError(fields.file, `model_type "${String(modelType)}" is not supported ${supported}`);
 }
@@ -104,6 +93,7 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ModelLoadError(file, 'must be a JSON object');
   const fields = new JsonFields(file, json as Record<string, unknown>);
   const architecture = architectureOf(fields);
+  const family = familyOf(architecture);
 
   const hiddenAct = fields.json['hidden_act'] ?? fields.json['hidden_activation'];
   if (hiddenAct !== undefined && hiddenAct !== 'silu' && hiddenAct !== 'swish') {
@@ -127,16 +117,16 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
     fields.fail('partial_rotary_factor', `value ${JSON.stringify(partialRotary)} is not supported (supported: 1)`);
   }
 
-  const isQwen2 = architecture === 'Qwen2ForCausalLM';
-  const isMistral = architecture === 'MistralForCausalLM';
-  const slidingWindowApplies = isMistral || (isQwen2 && fields.boolean('use_sliding_window', false));
+  const hasSlidingFlag = architecture === 'Qwen2ForCausalLM' || architecture === 'Qwen3ForCausalLM';
+  const slidingWindowApplies = architecture === 'MistralForCausalLM' || (hasSlidingFlag && fields.boolean('use_sliding_window', false));
   const slidingWindow = slidingWindowApplies && fields.has('sliding_window') ? fields.positiveInt('sliding_window') : null;
 
+  const numLayers = fields.positiveInt('num_hidden_layers');
   return {
     architecture,
     hiddenSize,
     intermediateSize: fields.positiveInt('intermediate_size'),
-    numLayers: fields.positiveInt('num_hidden_layers'),
+    numLayers,
     numHeads,
     numKvHeads,
     headDim,
@@ -144,9 +134,10 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
     rmsNormEps: fields.number('rms_norm_eps', 1e-6),
     ropeTheta: fields.number('rope_theta', 10000),
     ropeScaling: parseRopeScaling(file, fields.json['rope_scaling']),
-    maxPositionEmbeddings: fields.positiveInt('max_position_embeddings', DEFAULT_MAX_POSITIONS[architecture]),
+    maxPositionEmbeddings: fields.positiveInt('max_position_embeddings', family.defaultMaxPositions),
     tieWordEmbeddings: fields.boolean('tie_word_embeddings', false),
-    attentionBias: isQwen2 || (architecture === 'LlamaForCausalLM' && fields.boolean('attention_bias', false)),
+    attentionBias: family.attentionBias === 'always' || (architecture !== 'MistralForCausalLM' && fields.boolean('attention_bias', false)),
     slidingWindow,
+    ...family.hfFeatures(fields, numLayers),
   };
 }

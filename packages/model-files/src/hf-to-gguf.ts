@@ -1,4 +1,4 @@
-// @module An HF directory (Llama/Mistral/Qwen2, byte-level BPE tokenizer) → a GGUF file, float or quantized, as llama.cpp's converter lays it out.
+// @module An HF directory (the families of families/families.ts, byte-level BPE tokenizer) → a GGUF file, float or quantized, as llama.cpp's converter lays it out.
 //
 // For `tessera quantize HF_DIR OUT.gguf TYPE` and the benchmarks (bench/quantized): the same model, in the
 // file format llama-server reads too. SentencePiece tokenizers and llama3 RoPE scaling are refused (llama.cpp's
@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { expectedTensorShapes } from './canonical-tensors.ts';
 import { GGML_TYPE_NAMES, GgmlType, ggmlBlockLayout } from './ggml-types.ts';
+import { familyOf, SMOLLM3_NO_ROPE_STEP } from './families/families.ts';
 import { ggufNameForHf, qkPermuteHeads } from './gguf-model.ts';
 import { quantTypeFor, type GgufQuantPreset } from './gguf-quantize-file.ts';
 import { GgufValueType, type GgufTensorInfo } from './gguf.ts';
@@ -51,8 +52,12 @@ function tokenizerMetadata(model: LoadedModel, label: string): [string, TypedVal
 
 function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][] {
   const c = model.config;
-  const arch = c.architecture === 'Qwen2ForCausalLM' ? 'qwen2' : 'llama';
+  const arch = familyOf(c.architecture).ggufArch;
   if (c.ropeScaling && c.ropeScaling.type !== 'linear') throw new ModelLoadError(label, `rope_scaling "${c.ropeScaling.type}" cannot be written as GGUF here`);
+  // llama.cpp's smollm3 has no metadata for NoPE layers: it assumes every 4th (src/models/smollm3.cpp).
+  if (c.ropeLayers?.some((rope, l) => rope !== ((l + 1) % SMOLLM3_NO_ROPE_STEP !== 0))) {
+    throw new ModelLoadError(label, `no_rope_layers ${JSON.stringify(c.ropeLayers.map(Number))} cannot be written as GGUF (llama.cpp's smollm3 assumes every ${SMOLLM3_NO_ROPE_STEP}th layer)`);
+  }
   return [
     ['general.architecture', gv.str(arch)],
     ['general.name', gv.str(path.basename(model.path))],
@@ -79,7 +84,7 @@ export function writeModelAsGguf(model: LoadedModel, dst: string, preset: GgufQu
   const types: Record<string, string> = {};
   const shapes = expectedTensorShapes(model.config);
   const tensors: StreamedTensor[] = model.tensorNames().map((hfName) => {
-    const name = ggufNameForHf(hfName);
+    const name = ggufNameForHf(hfName, model.config);
     const shape = shapes.get(hfName);
     if (!shape) throw new ModelLoadError(label, `tensor "${hfName}" has no GGUF form here`);
     const ne = [...shape].reverse();

@@ -14,8 +14,8 @@ export type RopeScaling =
 
 /** Architecture-independent hyper-parameters of a Llama-family decoder. */
 export interface ModelConfig {
-  /** As in config.json `architectures[0]`: LlamaForCausalLM | MistralForCausalLM | Qwen2ForCausalLM. */
-  architecture: 'LlamaForCausalLM' | 'MistralForCausalLM' | 'Qwen2ForCausalLM';
+  /** As in config.json `architectures[0]` (families/families.ts lists what each adds to the Llama block). */
+  architecture: 'LlamaForCausalLM' | 'MistralForCausalLM' | 'Qwen2ForCausalLM' | FamilyArchitecture;
   hiddenSize: number;
   intermediateSize: number;
   numLayers: number;
@@ -33,7 +33,16 @@ export interface ModelConfig {
   attentionBias: boolean;
   /** Mistral sliding window, recorded for information (not applied beyond max context). */
   slidingWindow: number | null;
+  /** RMSNorm of q and k before RoPE: per head with a [headDim] weight (Qwen3), or over the whole projection (OLMo 2). Absent: none. */
+  qkNorm?: 'head' | 'projection';
+  /** Per layer, whether it applies RoPE (SmolLM3's NoPE layers are false). Absent: every layer does. */
+  ropeLayers?: boolean[];
+  /** 'post' (OLMo 2): no input norms; attention and MLP outputs are normed before the residual add. Absent: 'pre'. */
+  normPlacement?: 'pre' | 'post';
 }
+
+/** Architectures added to the Llama block by families/families.ts. */
+export type FamilyArchitecture = 'Qwen3ForCausalLM' | 'SmolLM3ForCausalLM' | 'Olmo2ForCausalLM';
 
 /**
  * A tensor as the graph builder wants it: float32, row-major, HF naming and HF layout

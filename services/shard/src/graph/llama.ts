@@ -1,9 +1,10 @@
-// @module Llama/Mistral/Qwen2 decoder blocks over a paged KV pool in standard ONNX ops, and the whole-model step graph.
+// @module Llama-family decoder blocks (families' additions in families/family-blocks.ts) over a paged KV pool in standard ONNX ops, and the whole-model step graph.
 import { type LoadedModel, type ModelConfig, scaleBlockAffine } from '@tessera/model-files';
 import { isQuantized, parallelPlan, ShardWeights } from '../weights/shard-weights.ts';
 import { type EmbeddingTable, gatherRows, LinearContext, linear, type QuantAccuracy, quantizedInitializers, quantizedMatMul } from './linear.ts';
 import { type OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
 import { ropeCaches } from './rope.ts';
+import { blockInput, blockOutput, layerUsesRope, normQk } from './families/family-blocks.ts';
 
 /** Names of the step graph's inputs and outputs, shared with the runner that feeds it. */
 export const STEP_IO = {
@@ -192,20 +193,23 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   const { w, nH, kvH, names: n } = p;
   const { hiddenSize: H, headDim: D } = w.config;
   const io = STEP_IO;
-  // Q is pre-scaled by 1/sqrt(D) (RoPE is linear, so scaling before it is exact).
+  // Q is pre-scaled by 1/sqrt(D) (RoPE is linear, so scaling before it is exact); with a q norm, its weight carries the scale.
   const qScale = 1 / Math.sqrt(D);
+  const weightScale = w.config.qkNorm ? 1 : qScale;
   const t = w.qkv(l);
-  const q = isQuantized(t.q) ? scaleBlockAffine(t.q, qScale) : t.q.map((v) => v * qScale);
-  const biases = t.bias ? [t.bias.q.map((v) => v * qScale), t.bias.k, t.bias.v] : undefined;
-  const xn = rmsNorm(b, p, x, b.weight(`l${l}.input_norm`, w.inputNorm(l), [H]));
-  const [qFlat, kFlat, vFlat] = linear(p.lin, `l${l}.qkv`, xn, [q, t.k, t.v], H, biases) as [string, string, string];
+  const q = weightScale === 1 ? t.q : isQuantized(t.q) ? scaleBlockAffine(t.q, weightScale) : t.q.map((v) => v * weightScale);
+  const biases = t.bias ? [t.bias.q.map((v) => v * weightScale), t.bias.k, t.bias.v] : undefined;
+  const xn = blockInput(b, p, x, `l${l}.input_norm`, `model.layers.${l}.input_layernorm.weight`);
+  const [qProj, kProj, vFlat] = linear(p.lin, `l${l}.qkv`, xn, [q, t.k, t.v], H, biases) as [string, string, string];
+  const [qFlat, kFlat] = normQk(b, p, l, qProj, kProj, qScale);
+  const withRope = layerUsesRope(w.config, l);
 
   // Attention without repeating KV heads, in [kvH, B, ·, ·] layout so the pooled past needs no transpose:
   // scores are computed transposed (K·Qᵀ, Q is small at decode) for the past and the new tokens apart,
   // so the gathered past K/V are never concatenated with the new ones either.
-  const qRot = b.op('Reshape', [rope(b, p, qFlat, nH), n.qShape]); // [B,S,kvH,G,D]
+  const qRot = b.op('Reshape', [withRope ? rope(b, p, qFlat, nH) : qFlat, n.qShape]); // [B,S,kvH,G,D]
   const qT = b.op('Reshape', [b.op('Transpose', [qRot], { perm: [2, 0, 4, 3, 1] }), n.qTShape]); // [kvH,B,D,G·S]
-  const kRot = b.op('Reshape', [rope(b, p, kFlat, kvH), n.kvShape]); // [B,S,kvH,D]
+  const kRot = b.op('Reshape', [withRope ? rope(b, p, kFlat, kvH) : kFlat, n.kvShape]); // [B,S,kvH,D]
   const onHost = p.kvLayout === 'host';
   const kNew = b.op('Transpose', [kRot], { perm: [2, 0, 1, 3] }, onHost ? io.newK(l) : undefined); // [kvH,B,S,D]
   const vNew = b.op('Transpose', [b.op('Reshape', [vFlat, n.kvShape])], { perm: [2, 0, 1, 3] }, onHost ? io.newV(l) : undefined);
@@ -236,7 +240,7 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   const [pPast, pNew] = b.node('Split', [probs, n.pastNewSplit], { axis: 3 }, 2) as [string, string];
   const attn = b.op('Add', [b.op('MatMul', [pPast, vPast]), b.op('MatMul', [pNew, vNew])]); // [kvH,B,G·S,D]
   const attnTokens = b.op('Transpose', [b.op('Reshape', [attn, n.attnOutShape])], { perm: [1, 3, 0, 2, 4] }); // [B,S,kvH,G,D]
-  return linear(p.lin, `l${l}.o_proj`, b.op('Reshape', [attnTokens, n.flatHeads]), [w.oProj(l)], nH * D)[0]!;
+  return blockOutput(b, p, linear(p.lin, `l${l}.o_proj`, b.op('Reshape', [attnTokens, n.flatHeads]), [w.oProj(l)], nH * D)[0]!, l, 'attention');
 }
 
 /** SwiGLU MLP of layer l over this rank's FFN columns: down_proj's output [B·S, H] (partial when sharded). */
@@ -244,11 +248,11 @@ export function mlpBlock(b: OnnxGraphBuilder, p: NormConstants, l: number, x: st
   const { w } = p;
   const H = w.config.hiddenSize;
   const F = w.plan.ffn.count;
-  const xn = rmsNorm(b, p, x, b.weight(`l${l}.post_norm`, w.postNorm(l), [H]));
+  const xn = blockInput(b, p, x, `l${l}.post_norm`, `model.layers.${l}.post_attention_layernorm.weight`);
   const { gate: g, up: u } = w.gateUp(l);
   const [gate, up] = linear(p.lin, `l${l}.gate_up`, xn, [g, u], H) as [string, string];
   const act = b.op('Mul', [b.op('Mul', [gate, b.op('Sigmoid', [gate])]), up]);
-  return linear(p.lin, `l${l}.down_proj`, act, [w.down(l)], F)[0]!;
+  return blockOutput(b, p, linear(p.lin, `l${l}.down_proj`, act, [w.down(l)], F)[0]!, l, 'mlp');
 }
 
 /** Final norm of the rows in logit_rows and this rank's LM head rows → `logits` [R, vocab span]. */

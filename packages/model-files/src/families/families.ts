@@ -1,0 +1,97 @@
+// @module The decoder families Tessera loads: their names (HF architecture, model_type, GGUF arch) and what each adds to the Llama block.
+//
+// Sources, per family: transformers' modeling_<family>.py / configuration_<family>.py, and llama.cpp's
+// conversion/<family>.py (GGUF names and metadata) and src/models/<family>.cpp (the graph it runs).
+import type { GgufMetadata } from '../gguf-config.ts';
+import type { JsonFields } from '../hf-config.ts';
+import type { ModelConfig } from '../types.ts';
+
+type Architecture = ModelConfig['architecture'];
+
+/** The structural fields a family sets on top of the Llama block's. */
+export type FamilyFeatures = Pick<ModelConfig, 'qkNorm' | 'ropeLayers' | 'normPlacement'>;
+
+export interface Family {
+  architecture: Architecture;
+  /** config.json `model_type`. */
+  modelType: string;
+  /** GGUF `general.architecture` (also the prefix of its hyper-parameter keys). */
+  ggufArch: string;
+  /** transformers' default `max_position_embeddings` when config.json omits it. */
+  defaultMaxPositions: number;
+  /**
+   * llama.cpp stores Q/K rows permuted for archs it ropes as pairs of adjacent values (LLAMA_ROPE_TYPE_NORM:
+   * llama, smollm3); NEOX archs (qwen2, qwen3, olmo2) keep Hugging Face's rotate_half order.
+   */
+  ggufPermutesQk: boolean;
+  /** Q/K/V biases: always (Qwen2), or as config.json's `attention_bias` says (default false). */
+  attentionBias: 'always' | 'config';
+  /** Family structure read from config.json. */
+  hfFeatures(fields: JsonFields, numLayers: number): FamilyFeatures;
+  /** Family structure read from GGUF metadata (what llama.cpp's converter writes and its loader reads). */
+  ggufFeatures(meta: GgufMetadata, numLayers: number): FamilyFeatures;
+}
+
+const none = (): FamilyFeatures => ({});
+
+/** SmolLM3 (llama.cpp src/models/smollm3.cpp): every 4th layer has no RoPE, a fixed step in GGUF. */
+export const SMOLLM3_NO_ROPE_STEP = 4;
+
+/** transformers SmolLM3Config: `no_rope_layers[l]` is 1 where layer l uses RoPE; the default is every layer but each `no_rope_layer_interval`-th. */
+function smollm3RopeLayers(fields: JsonFields, numLayers: number): FamilyFeatures {
+  const raw = fields.json['no_rope_layers'];
+  if (raw === undefined || raw === null) {
+    const interval = fields.positiveInt('no_rope_layer_interval', SMOLLM3_NO_ROPE_STEP);
+    return { ropeLayers: Array.from({ length: numLayers }, (_, l) => (l + 1) % interval !== 0) };
+  }
+  if (!Array.isArray(raw) || raw.length !== numLayers || raw.some((v) => v !== 0 && v !== 1)) {
+    fields.fail('no_rope_layers', `must be a list of ${numLayers} values 0 or 1 (got ${JSON.stringify(raw).slice(0, 80)})`);
+  }
+  return { ropeLayers: raw.map((v) => v === 1) };
+}
+
+export const FAMILIES: readonly Family[] = [
+  { architecture: 'LlamaForCausalLM', modelType: 'llama', ggufArch: 'llama', defaultMaxPositions: 2048, ggufPermutesQk: true, attentionBias: 'config', hfFeatures: none, ggufFeatures: none },
+  // Mistral GGUFs are written as arch "llama" by llama.cpp; loading one gives LlamaForCausalLM, the same graph.
+  { architecture: 'MistralForCausalLM', modelType: 'mistral', ggufArch: 'llama', defaultMaxPositions: 4096 * 32, ggufPermutesQk: true, attentionBias: 'config', hfFeatures: none, ggufFeatures: none },
+  { architecture: 'Qwen2ForCausalLM', modelType: 'qwen2', ggufArch: 'qwen2', defaultMaxPositions: 32768, ggufPermutesQk: false, attentionBias: 'always', hfFeatures: none, ggufFeatures: none },
+  // modeling_qwen3.py Qwen3Attention: q_norm/k_norm = Qwen3RMSNorm(head_dim) on each head, before RoPE.
+  { architecture: 'Qwen3ForCausalLM', modelType: 'qwen3', ggufArch: 'qwen3', defaultMaxPositions: 32768, ggufPermutesQk: false, attentionBias: 'config', hfFeatures: () => ({ qkNorm: 'head' }), ggufFeatures: () => ({ qkNorm: 'head' }) },
+  // modeling_smollm3.py SmolLM3Attention: `self.use_rope = config.no_rope_layers[layer_idx]`.
+  {
+    architecture: 'SmolLM3ForCausalLM', modelType: 'smollm3', ggufArch: 'smollm3', defaultMaxPositions: 32768, ggufPermutesQk: true, attentionBias: 'config',
+    hfFeatures: smollm3RopeLayers,
+    ggufFeatures: (_meta, numLayers) => ({ ropeLayers: Array.from({ length: numLayers }, (_, l) => (l + 1) % SMOLLM3_NO_ROPE_STEP !== 0) }),
+  },
+  // modeling_olmo2.py Olmo2Attention: q_norm/k_norm = Olmo2RMSNorm(heads·head_dim) over the whole projection;
+  // Olmo2DecoderLayer: x + post_attention_layernorm(attn(x)), then x + post_feedforward_layernorm(mlp(x)).
+  { architecture: 'Olmo2ForCausalLM', modelType: 'olmo2', ggufArch: 'olmo2', defaultMaxPositions: 2048, ggufPermutesQk: false, attentionBias: 'config', hfFeatures: () => ({ qkNorm: 'projection', normPlacement: 'post' }), ggufFeatures: () => ({ qkNorm: 'projection', normPlacement: 'post' }) },
+];
+
+export const SUPPORTED_ARCHITECTURES: readonly Architecture[] = FAMILIES.map((f) => f.architecture);
+/** GGUF archs with a loader; `llama` resolves to LlamaForCausalLM. */
+export const SUPPORTED_GGUF_ARCHITECTURES: readonly string[] = [...new Set(FAMILIES.map((f) => f.ggufArch))];
+
+export function familyOf(architecture: Architecture): Family {
+  const family = FAMILIES.find((f) => f.architecture === architecture);
+  if (!family) throw new Error(`no family for ${architecture}`);
+  return family;
+}
+
+export function familyByModelType(modelType: string): Family | undefined {
+  return FAMILIES.find((f) => f.modelType === modelType);
+}
+
+export function familyByGgufArch(arch: string): Family | undefined {
+  return FAMILIES.find((f) => f.ggufArch === arch);
+}
+
+/** One line per supported architecture and what it adds, for /info-style listings and docs. */
+export function describeFamily(c: Pick<ModelConfig, 'qkNorm' | 'ropeLayers' | 'normPlacement' | 'attentionBias' | 'slidingWindow'>): string[] {
+  const features: string[] = [];
+  if (c.attentionBias) features.push('qkv-bias');
+  if (c.qkNorm) features.push(`qk-norm(${c.qkNorm})`);
+  if (c.ropeLayers?.some((r) => !r)) features.push('nope-layers');
+  if (c.normPlacement === 'post') features.push('post-norms');
+  return features;
+}

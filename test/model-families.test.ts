@@ -1,0 +1,152 @@
+// @module Qwen3, SmolLM3 and OLMo 2 end to end: HF directory and GGUF (Tessera's writer) load alike, and the graph matches the fp64 reference at TP = 1 and 2.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadGgufModel, loadHfDir, writeModelAsGguf, type LoadedModel } from '@tessera/model-files';
+import { ProcessGroup } from '../services/shard/src/collective/group.ts';
+import { ensureStepGraph } from '../services/shard/src/graph/graph-cache.ts';
+import { ModelRunner } from '../services/shard/src/runner/model-runner.ts';
+import type { StepSequence } from '../services/shard/src/runner/step-inputs.ts';
+import { parallelPlan } from '../services/shard/src/weights/shard-weights.ts';
+import { freePort } from './helpers/ports.ts';
+import { FAMILY_CHECKPOINTS, writeFamilyHfDir, type FamilyName } from './reference/family-checkpoint.ts';
+import { ReferenceCache, ReferenceLlama } from './reference/llama-fp64.ts';
+
+const TOLERANCE = 1e-4;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-families-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Ranks of one world in this process (real sockets), each with its own graph and pools. */
+async function startWorld(model: LoadedModel, world: number): Promise<{ runners: ModelRunner[]; close(): Promise<void> }> {
+  const cacheDir = path.join(tmp, 'graphs');
+  if (world === 1) {
+    const runner = await ModelRunner.create(ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1 }).onnxPath, model.config, { blockSize: 4, threads: 1 });
+    return { runners: [runner], close: () => runner.release() };
+  }
+  const masterPort = await freePort();
+  const groups = await Promise.all(Array.from({ length: world }, (_, rank) => ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, timeoutMs: 20_000, rendezvousTimeoutMs: 20_000 })));
+  const started = await Promise.allSettled(
+    groups.map(async (group, rank) => {
+      const graph = ensureStepGraph(model, { cacheDir, rank, worldSize: world });
+      return ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, threads: 1, parallel: { segmentPaths: graph.segmentPaths, kvHeads: parallelPlan(model.config, rank, world).kvHeads.count, group } });
+    }),
+  );
+  const close = async () => {
+    for (const g of groups) g.close();
+    for (const s of started) if (s.status === 'fulfilled') await s.value.release();
+  };
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await close();
+    throw failed.reason;
+  }
+  return { runners: started.map((s) => (s as PromiseFulfilledResult<ModelRunner>).value), close };
+}
+
+/** One step on every rank; rank 0's logits rows. */
+async function step(runners: ModelRunner[], seqs: StepSequence[]): Promise<{ logits: Float32Array; offsets: number[] }> {
+  const results = await Promise.all(runners.map((r) => r.step(seqs)));
+  return { logits: results[0]!.logits, offsets: [...results[0]!.logitOffsets] };
+}
+
+function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+  return best;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+const PROMPTS = [
+  [5, 17, 33, 4, 9, 100, 3, 250, 61],
+  [42, 8, 199],
+];
+const DECODE_STEPS = 6;
+
+/**
+ * Both prompts in one ragged prefill (every row's logits), then greedy decode together: each row checked
+ * against the reference fed the same tokens. Returns the greedy ids per prompt.
+ */
+async function checkAgainstReference(runners: ModelRunner[], reference: ReferenceLlama, label: string): Promise<number[][]> {
+  const V = reference.config.vocabSize;
+  for (const r of runners) r.allocate(16);
+  const blocks = [[3, 0, 7, 5], [9, 1, 2, 11]];
+  const caches = PROMPTS.map(() => new ReferenceCache(reference.config.numLayers));
+  const pre = await step(runners, PROMPTS.map((ids, i) => ({ ids, start: 0, blocks: blocks[i]!, allLogits: true })));
+  const ids: number[][] = PROMPTS.map(() => []);
+  PROMPTS.forEach((prompt, i) => {
+    const expected = reference.forward(prompt, caches[i]!);
+    expected.forEach((row, t) => {
+      const got = pre.logits.subarray((pre.offsets[i]! + t) * V, (pre.offsets[i]! + t + 1) * V);
+      const d = maxAbsDiff(got, row);
+      assert.ok(d <= TOLERANCE, `${label}: prompt ${i} row ${t} differs from the reference by ${d}`);
+    });
+    ids[i]!.push(argmax(expected[expected.length - 1]!));
+  });
+  for (let s = 0; s < DECODE_STEPS; s++) {
+    const r = await step(runners, PROMPTS.map((p, i) => ({ ids: [ids[i]!.at(-1)!], start: p.length + s, blocks: blocks[i]!, allLogits: false })));
+    PROMPTS.forEach((_, i) => {
+      const expected = reference.forward([ids[i]!.at(-1)!], caches[i]!)[0]!;
+      const got = r.logits.subarray(r.offsets[i]! * V, (r.offsets[i]! + 1) * V);
+      const d = maxAbsDiff(got, expected);
+      assert.ok(d <= TOLERANCE, `${label}: prompt ${i} decode ${s} differs from the reference by ${d}`);
+      ids[i]!.push(argmax(got));
+    });
+  }
+  return ids;
+}
+
+for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
+  describe(`model family ${family}`, () => {
+    const dir = path.join(tmp, family);
+    const ggufPath = path.join(tmp, `${family}.gguf`);
+    const expectedConfig = writeFamilyHfDir(dir, family, 11);
+    let hf: LoadedModel;
+    let gguf: LoadedModel;
+
+    test('the HF directory and its GGUF (llama.cpp names and metadata) load to the same config and tensors', async () => {
+      hf = await loadHfDir(dir);
+      assert.deepEqual(hf.config, expectedConfig);
+      writeModelAsGguf(hf, ggufPath, 'F32');
+      gguf = await loadGgufModel(ggufPath);
+      assert.deepEqual(gguf.config, expectedConfig);
+      assert.deepEqual(gguf.tensorNames().sort(), hf.tensorNames().sort());
+      for (const name of hf.tensorNames()) assert.deepEqual(gguf.tensor(name), hf.tensor(name), name);
+    });
+
+    test('TP = 1: prefill (ragged batch) and greedy decode match the fp64 reference within 1e-4; HF and GGUF give the same greedy ids', async () => {
+      const reference = new ReferenceLlama(hf);
+      const fromHf = await startWorld(hf, 1);
+      const fromGguf = await startWorld(gguf, 1);
+      try {
+        const hfIds = await checkAgainstReference(fromHf.runners, reference, 'HF');
+        const ggufIds = await checkAgainstReference(fromGguf.runners, reference, 'GGUF');
+        assert.deepEqual(ggufIds, hfIds);
+      } finally {
+        await fromHf.close();
+        await fromGguf.close();
+      }
+    });
+
+    test('TP = 2: the same, or a refusal naming the architecture where the family cannot be split', async () => {
+      const reference = new ReferenceLlama(hf);
+      if (hf.config.normPlacement === 'post') {
+        await assert.rejects(() => startWorld(hf, 2), new RegExp(`${hf.config.architecture} does not run tensor-parallel yet`));
+        return;
+      }
+      const world = await startWorld(hf, 2);
+      try {
+        await checkAgainstReference(world.runners, reference, 'TP=2');
+      } finally {
+        await world.close();
+      }
+    });
+  });
+}
