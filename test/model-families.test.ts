@@ -13,8 +13,12 @@ import { parallelPlan } from '../services/shard/src/weights/shard-weights.ts';
 import { freePort } from './helpers/ports.ts';
 import { FAMILY_CHECKPOINTS, writeFamilyHfDir, type FamilyName } from './reference/family-checkpoint.ts';
 import { ReferenceCache, ReferenceLlama } from './reference/llama-fp64.ts';
+import { FIXTURE_PATH, FIXTURE_SEED, type FamilyFixture } from './reference/llama-cpp-families.ts';
 
 const TOLERANCE = 1e-4;
+/** llama.cpp's float32 kernels sum in another order: log-probs agree to about 1e-5; 1e-3 still fails on any modelling difference. */
+const LLAMA_CPP_TOLERANCE = 1e-3;
+const llamaCpp = JSON.parse(fs.readFileSync(FIXTURE_PATH, 'utf8')) as { families: Record<string, FamilyFixture> };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-families-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -107,7 +111,7 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
   describe(`model family ${family}`, () => {
     const dir = path.join(tmp, family);
     const ggufPath = path.join(tmp, `${family}.gguf`);
-    const expectedConfig = writeFamilyHfDir(dir, family, 11);
+    const expectedConfig = writeFamilyHfDir(dir, family, FIXTURE_SEED);
     let hf: LoadedModel;
     let gguf: LoadedModel;
 
@@ -132,6 +136,33 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
       } finally {
         await fromHf.close();
         await fromGguf.close();
+      }
+    });
+
+    test('llama.cpp on the same GGUF (committed fixture): its greedy ids, and its top-5 log-probs within 1e-3', async () => {
+      const fixture = llamaCpp.families[family];
+      assert.ok(fixture, `no llama.cpp fixture for ${family}: run test/reference/llama-cpp-families.ts`);
+      const banned = new Set(fixture.banned);
+      const V = gguf.config.vocabSize;
+      const world = await startWorld(gguf, 1);
+      try {
+        const [runner] = world.runners as [ModelRunner];
+        for (const run of fixture.runs) {
+          runner.allocate(16);
+          const blocks = [0, 1, 2, 3, 4];
+          let logits = (await runner.step([{ ids: run.prompt, start: 0, blocks, allLogits: false }])).logits.slice(0, V);
+          for (let s = 0; s < run.ids.length; s++) {
+            const lse = Math.log(logits.reduce((sum, v) => sum + Math.exp(v), 0));
+            for (const { id, logprob } of run.top[s]!) {
+              const d = Math.abs(logits[id]! - lse - logprob);
+              assert.ok(d <= LLAMA_CPP_TOLERANCE, `prompt ${run.prompt.join(',')} token ${s}: log-prob of id ${id} differs from llama.cpp's by ${d}`);
+            }
+            assert.equal(argmax(logits.map((v, i) => (banned.has(i) ? -Infinity : v))), run.ids[s], `prompt ${run.prompt.join(',')} token ${s}: greedy id`);
+            logits = (await runner.step([{ ids: [run.ids[s]!], start: run.prompt.length + s, blocks, allLogits: false }])).logits.slice(0, V);
+          }
+        }
+      } finally {
+        await world.close();
       }
     });
 
