@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadGgufModel, loadHfDir, writeModelAsGguf, type LoadedModel } from '@tessera/model-files';
+import { loadGgufModel, loadHfDir, writeModelAsGguf, type LoadedModel, type ModelConfig } from '@tessera/model-files';
 import { ProcessGroup } from '../services/shard/src/collective/group.ts';
 import { ensureStepGraph } from '../services/shard/src/graph/graph-cache.ts';
+import type { StepGraphOptions } from '../services/shard/src/graph/llama.ts';
 import { ModelRunner } from '../services/shard/src/runner/model-runner.ts';
 import type { StepSequence } from '../services/shard/src/runner/step-inputs.ts';
 import { parallelPlan } from '../services/shard/src/weights/shard-weights.ts';
@@ -23,10 +24,10 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-families-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Ranks of one world in this process (real sockets), each with its own graph and pools. */
-async function startWorld(model: LoadedModel, world: number): Promise<{ runners: ModelRunner[]; close(): Promise<void> }> {
+async function startWorld(model: LoadedModel, world: number, graph?: StepGraphOptions): Promise<{ runners: ModelRunner[]; close(): Promise<void> }> {
   const cacheDir = path.join(tmp, 'graphs');
   if (world === 1) {
-    const runner = await ModelRunner.create(ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1 }).onnxPath, model.config, { blockSize: 4, threads: 1 });
+    const runner = await ModelRunner.create(ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1, ...(graph ? { graph } : {}) }).onnxPath, model.config, { blockSize: 4, threads: 1 });
     return { runners: [runner], close: () => runner.release() };
   }
   const masterPort = await freePort();
@@ -66,6 +67,11 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+function roundAttentionFactor(c: ModelConfig): ModelConfig {
+  const s = c.ropeScaling;
+  return s?.type === 'longrope' ? { ...c, ropeScaling: { ...s, attentionFactor: Math.fround(s.attentionFactor) } } : c;
 }
 
 const PROMPTS = [
@@ -120,7 +126,8 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
       assert.deepEqual(hf.config, expectedConfig);
       writeModelAsGguf(hf, ggufPath, 'F32');
       gguf = await loadGgufModel(ggufPath);
-      assert.deepEqual(gguf.config, expectedConfig);
+      // GGUF keeps LongRoPE's attention factor as float32.
+      assert.deepEqual(roundAttentionFactor(gguf.config), roundAttentionFactor(expectedConfig));
       assert.deepEqual(gguf.tensorNames().sort(), hf.tensorNames().sort());
       for (const name of hf.tensorNames()) assert.deepEqual(gguf.tensor(name), hf.tensor(name), name);
     });
@@ -161,6 +168,24 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
             logits = (await runner.step([{ ids: [run.ids[s]!], start: run.prompt.length + s, blocks, allLogits: false }])).logits.slice(0, V);
           }
         }
+      } finally {
+        await world.close();
+      }
+    });
+
+    test('Q8_0 GGUF: matrices stay quantized (fused ones sliced by rows), logits match the reference on its dequantized weights', async () => {
+      const q8Path = path.join(tmp, `${family}-q8.gguf`);
+      writeModelAsGguf(hf, q8Path, 'Q8_0');
+      const q8 = await loadGgufModel(q8Path);
+      const layer0 = 'model.layers.0.';
+      for (const name of ['self_attn.q_proj.weight', 'self_attn.v_proj.weight', 'mlp.gate_proj.weight', 'mlp.up_proj.weight']) {
+        assert.ok(q8.quantized!(layer0 + name) !== null, `${name} stays quantized`);
+        assert.equal(q8.tensorType!(layer0 + name), 'Q8_0');
+      }
+      // float32 activations into MatMulNBits: the only error left is float32 summation.
+      const world = await startWorld(q8, 1, { dtype: 'float32', kvLayout: 'host', quantAccuracy: 'float32' });
+      try {
+        await checkAgainstReference(world.runners, new ReferenceLlama(q8), 'Q8_0');
       } finally {
         await world.close();
       }

@@ -1,10 +1,11 @@
 // @module Tiny random checkpoints of each supported family as Hugging Face directories, with the families' real config keys.
 //
 // config.json keys follow the published configs (Qwen/Qwen3-0.6B, HuggingFaceTB/SmolLM3-3B,
-// allenai/OLMo-2-1124-7B); tensor names are the loaders' canonical list (transformers' state-dict names).
+// allenai/OLMo-2-1124-7B, microsoft/Phi-4-mini-instruct); tensor names are the loaders' canonical list (transformers' state-dict names).
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildGeneratedTokenizer, CHATML_TEMPLATE, expectedTensorShapes, type ModelConfig } from '@tessera/model-files';
+import { storedTensorGroups } from '../../packages/model-files/src/fused-projections.ts';
 import { f32Bytes, writeSafetensors } from '../../packages/model-files/src/safetensors-writer.test-helper.ts';
 import { randomLlamaModel } from './random-model.ts';
 
@@ -18,6 +19,9 @@ export interface FamilyCheckpoint {
 const VOCAB = 320;
 const base = { hidden_size: 64, intermediate_size: 96, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: VOCAB, hidden_act: 'silu', rms_norm_eps: 1e-6, attention_bias: false, attention_dropout: 0, bos_token_id: 0, eos_token_id: 2, torch_dtype: 'float32', use_cache: true, rope_scaling: null };
 const shape = { hiddenSize: 64, intermediateSize: 96, numHeads: 4, numKvHeads: 2, vocabSize: VOCAB, rmsNormEps: 1e-6, ropeScaling: null, attentionBias: false, slidingWindow: null } as const;
+
+const PHI3_LONG = [1, 1.25, 2, 4, 8, 16];
+const PHI3_SHORT = [1, 1, 1.125, 1.25, 1.5, 2];
 
 export const FAMILY_CHECKPOINTS = {
   qwen3: {
@@ -33,6 +37,19 @@ export const FAMILY_CHECKPOINTS = {
     configJson: { ...base, architectures: ['Olmo2ForCausalLM'], model_type: 'olmo2', num_hidden_layers: 3, max_position_embeddings: 4096, rope_theta: 500000, tie_word_embeddings: false },
     config: { ...shape, architecture: 'Olmo2ForCausalLM', headDim: 16, numLayers: 3, ropeTheta: 500000, maxPositionEmbeddings: 4096, tieWordEmbeddings: false, qkNorm: 'projection', normPlacement: 'post' },
   },
+  phi3: {
+    // Phi-4-mini's features: partial rotary (0.75 of each head), LongRoPE, tied embeddings; qkv_proj and
+    // gate_up_proj fused. Factors are exact in float32, so the GGUF holds them unchanged.
+    configJson: {
+      ...base, architectures: ['Phi3ForCausalLM'], model_type: 'phi3', num_hidden_layers: 3, rms_norm_eps: 1e-5, rope_theta: 10000, partial_rotary_factor: 0.75,
+      max_position_embeddings: 512, original_max_position_embeddings: 128, sliding_window: null, tie_word_embeddings: true, resid_pdrop: 0, embd_pdrop: 0, pad_token_id: 1,
+      rope_scaling: { type: 'longrope', long_factor: PHI3_LONG, short_factor: PHI3_SHORT },
+    },
+    config: {
+      ...shape, rmsNormEps: 1e-5, architecture: 'Phi3ForCausalLM', headDim: 16, rotaryDim: 12, numLayers: 3, ropeTheta: 10000, maxPositionEmbeddings: 512, tieWordEmbeddings: true,
+      ropeScaling: { type: 'longrope', longFactor: PHI3_LONG, shortFactor: PHI3_SHORT, originalMaxPositionEmbeddings: 128, attentionFactor: Math.sqrt(1 + Math.log(512 / 128) / Math.log(128)) },
+    },
+  },
 } satisfies Record<string, FamilyCheckpoint>;
 
 export type FamilyName = keyof typeof FAMILY_CHECKPOINTS;
@@ -45,9 +62,12 @@ export function writeFamilyHfDir(dir: string, family: FamilyName, seed: number, 
   const { config, configJson } = FAMILY_CHECKPOINTS[family];
   fs.mkdirSync(dir, { recursive: true });
   const model = randomLlamaModel(config, seed);
-  const entries = [...expectedTensorShapes(config).keys()].map((name) => {
-    const t = model.tensor(name);
-    return { name, dtype: 'F32', shape: t.shape, bytes: f32Bytes(t.data) };
+  // Fused families store q/k/v and gate/up as one tensor each (parts in row order).
+  const entries = storedTensorGroups([...expectedTensorShapes(config).keys()], config).map(({ name, parts }) => {
+    const tensors = parts.map((part) => model.tensor(part));
+    const data = Float32Array.from(tensors.flatMap((t) => Array.from(t.data)));
+    const shape = tensors.length === 1 ? tensors[0]!.shape : [tensors.reduce((rows, t) => rows + t.shape[0]!, 0), tensors[0]!.shape[1]!];
+    return { name, dtype: 'F32', shape, bytes: f32Bytes(data) };
   });
   writeSafetensors(path.join(dir, 'model.safetensors'), entries, { format: 'pt' });
   const write = (name: string, value: unknown) => fs.writeFileSync(path.join(dir, name), JSON.stringify(value, null, 1));

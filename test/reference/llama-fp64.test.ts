@@ -27,6 +27,14 @@ const CASES: Array<{ name: string; config: Partial<ModelConfig> }> = [
   { name: 'rope_scaling linear', config: { ropeScaling: { type: 'linear', factor: 4 } } },
   { name: 'Qwen3: per-head q/k norm, tied', config: { architecture: 'Qwen3ForCausalLM', qkNorm: 'head', ropeTheta: 1_000_000, tieWordEmbeddings: true } },
   { name: 'SmolLM3: layer 4 without RoPE', config: { architecture: 'SmolLM3ForCausalLM', numLayers: 4, ropeLayers: [true, true, true, false] } },
+  {
+    name: 'Phi-3: partial rotary (12 of 16 dims), LongRoPE long factors and attention factor',
+    config: { architecture: 'Phi3ForCausalLM', rotaryDim: 12, maxPositionEmbeddings: 512, ropeScaling: { type: 'longrope', longFactor: [1, 1.5, 2, 4, 8, 16], shortFactor: [1, 1, 1, 1.5, 2, 2], originalMaxPositionEmbeddings: 128, attentionFactor: 1.14 } },
+  },
+  {
+    name: 'LongRoPE within the original context: short factors',
+    config: { architecture: 'Phi3ForCausalLM', maxPositionEmbeddings: 128, ropeScaling: { type: 'longrope', longFactor: [1, 2, 3, 4, 5, 6, 7, 8], shortFactor: [1, 1, 1.25, 1.5, 2, 2, 3, 4], originalMaxPositionEmbeddings: 128, attentionFactor: 1 } },
+  },
   { name: 'OLMo 2: q/k norm over the projection, norms after attention and MLP', config: { architecture: 'Olmo2ForCausalLM', qkNorm: 'projection', normPlacement: 'post' } },
 ];
 

@@ -27,16 +27,27 @@ function rmsNorm(x: Float64Array, w: Matrix, eps: number): Float64Array {
   return x.map((v, i) => v * inv * w.data[i]!);
 }
 
-/** Inverse RoPE frequencies, written from the Hugging Face formulas (default, linear, llama3). */
-function inverseFrequencies(c: ModelConfig): Float64Array {
-  const half = c.headDim / 2;
+/**
+ * Inverse RoPE frequencies over the rotated dims and the cos/sin scale, written from transformers'
+ * modeling_rope_utils.py: _compute_default_rope_parameters (dim = int(head_dim * partial_rotary_factor)),
+ * _compute_linear_scaling_rope_parameters, _compute_llama3_parameters, _compute_longrope_parameters.
+ */
+function inverseFrequencies(c: ModelConfig): { inv: Float64Array; dim: number; attentionScaling: number } {
+  const dim = c.rotaryDim ?? c.headDim;
+  const half = dim / 2;
   const out = new Float64Array(half);
+  const s = c.ropeScaling;
+  let attentionScaling = 1;
   for (let i = 0; i < half; i++) {
-    const base = Math.pow(c.ropeTheta, -(2 * i) / c.headDim);
-    const s = c.ropeScaling;
+    const base = Math.pow(c.ropeTheta, -(2 * i) / dim);
     if (s === null) out[i] = base;
     else if (s.type === 'linear') out[i] = base / s.factor;
-    else {
+    else if (s.type === 'longrope') {
+      // ext_factors: long_factor beyond the original context; Tessera serves maxPositionEmbeddings, so it is "beyond" when larger.
+      const ext = c.maxPositionEmbeddings > s.originalMaxPositionEmbeddings ? s.longFactor : s.shortFactor;
+      out[i] = 1 / (ext[i]! * Math.pow(c.ropeTheta, (2 * i) / dim));
+      attentionScaling = s.attentionFactor;
+    } else {
       const wavelen = (2 * Math.PI) / base;
       const lowWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
       const highWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
@@ -48,18 +59,18 @@ function inverseFrequencies(c: ModelConfig): Float64Array {
       }
     }
   }
-  return out;
+  return { inv: out, dim, attentionScaling };
 }
 
-/** Rotates each head of `x` (numHeads × headDim, rotate_half pairing i ↔ i + D/2) in place. */
-function applyRope(x: Float64Array, heads: number, d: number, pos: number, inv: Float64Array): void {
-  const half = d / 2;
+/** Rotates the first `rope.dim` dims of each head of `x` (numHeads × headDim, rotate_half pairing i ↔ i + dim/2) in place. */
+function applyRope(x: Float64Array, heads: number, d: number, pos: number, rope: { inv: Float64Array; dim: number; attentionScaling: number }): void {
+  const half = rope.dim / 2;
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < half; i++) {
       const a = x[h * d + i]!;
       const b = x[h * d + half + i]!;
-      const c = Math.cos(pos * inv[i]!);
-      const s = Math.sin(pos * inv[i]!);
+      const c = Math.cos(pos * rope.inv[i]!) * rope.attentionScaling;
+      const s = Math.sin(pos * rope.inv[i]!) * rope.attentionScaling;
       x[h * d + i] = a * c - b * s;
       x[h * d + half + i] = b * c + a * s;
     }
@@ -98,7 +109,7 @@ export class ReferenceLlama {
   readonly #lmHead: Matrix;
   readonly #norm: Matrix;
   readonly #layers: Layer[];
-  readonly #inv: Float64Array;
+  readonly #inv: ReturnType<typeof inverseFrequencies>;
 
   constructor(model: LoadedModel) {
     const c = (this.config = model.config);

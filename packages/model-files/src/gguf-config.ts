@@ -55,6 +55,18 @@ export class GgufMetadata {
 }
 
 function ropeScalingOf(meta: GgufMetadata, arch: string, headDim: number, ropeTheta: number): RopeScaling | null {
+  // LongRoPE (llama.cpp conversion/phi.py): the two factor sets as tensors, the cos/sin scale as attn_factor.
+  const long = meta.gguf.tensors.get('rope_factors_long.weight');
+  const short = meta.gguf.tensors.get('rope_factors_short.weight');
+  if (long && short) {
+    return {
+      type: 'longrope',
+      longFactor: Array.from(readGgufTensor(meta.gguf, long.name).data),
+      shortFactor: Array.from(readGgufTensor(meta.gguf, short.name).data),
+      originalMaxPositionEmbeddings: meta.positiveInt(`${arch}.rope.scaling.original_context_length`),
+      attentionFactor: float32Decimal(meta.number(`${arch}.rope.scaling.attn_factor`, 1)),
+    };
+  }
   const freqs = meta.gguf.tensors.get('rope_freqs.weight');
   if (freqs) {
     const originalContext = meta.positiveInt(`${arch}.rope.scaling.original_context_length`, 8192);
@@ -95,7 +107,7 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   }
   if (headDim % 2 !== 0) meta.fail(`${arch}.attention.key_length`, `(${headDim}) must be even for rotary embeddings`);
   const ropeDims = meta.positiveInt(`${arch}.rope.dimension_count`, headDim);
-  if (ropeDims !== headDim) meta.fail(`${arch}.rope.dimension_count`, `(${ropeDims}) differs from the head size ${headDim} (partial rotary is not supported)`);
+  if (ropeDims > headDim || ropeDims % 2 !== 0) meta.fail(`${arch}.rope.dimension_count`, `(${ropeDims}) must be even and at most the head size ${headDim}`);
 
   const tokens = gguf.metadata.get('tokenizer.ggml.tokens');
   const embedding = gguf.tensors.get('token_embd.weight');
@@ -119,6 +131,7 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
     tieWordEmbeddings: !gguf.tensors.has('output.weight'),
     attentionBias: family.attentionBias === 'always' || gguf.tensors.has('blk.0.attn_q.bias'),
     slidingWindow: null,
+    ...(ropeDims !== headDim ? { rotaryDim: ropeDims } : {}),
     ...family.ggufFeatures(meta, numLayers),
   };
 }

@@ -63,8 +63,15 @@ function architectureOf(fields: JsonFields): Architecture {
   throw new ModelLoadError(fields.file, `model_type "${String(modelType)}" is not supported ${supported}`);
 }
 
+/** What some scalings read beside `rope_scaling` itself (top-level config fields, the rotated dims). */
+export interface RopeContext {
+  maxPositionEmbeddings: number;
+  rotaryDim: number;
+  originalMaxPositionEmbeddings?: number | undefined;
+}
+
 /** `rope_scaling` → RopeScaling | null; `rope_type` (new) or `type` (old) selects the kind. */
-export function parseRopeScaling(file: string, raw: unknown): RopeScaling | null {
+export function parseRopeScaling(file: string, raw: unknown, context?: RopeContext): RopeScaling | null {
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== 'object') throw new ModelLoadError(file, `field "rope_scaling" must be an object or null`);
   const fields = new JsonFields(file, raw as Record<string, unknown>, 'rope_scaling.');
@@ -83,9 +90,32 @@ export function parseRopeScaling(file: string, raw: unknown): RopeScaling | null
         highFreqFactor: fields.number('high_freq_factor'),
         originalMaxPositionEmbeddings: fields.positiveInt('original_max_position_embeddings'),
       };
+    case 'longrope':
+    case 'su':
+      if (!context) return fields.fail(kindField, 'longrope needs the model config around it');
+      return parseLongRope(fields, context);
     default:
-      return fields.fail(kindField, `value ${JSON.stringify(kind)} is not supported (supported: linear, llama3)`);
+      return fields.fail(kindField, `value ${JSON.stringify(kind)} is not supported (supported: linear, llama3, longrope)`);
   }
+}
+
+/**
+ * LongRoPE as transformers' `_compute_longrope_parameters` (modeling_rope_utils.py) reads it: factor =
+ * max_position_embeddings / original_max_position_embeddings, attention_factor defaulting to
+ * sqrt(1 + ln(factor) / ln(original)) when factor > 1, and rotaryDim / 2 short and long factors.
+ */
+function parseLongRope(fields: JsonFields, context: RopeContext): RopeScaling {
+  const original = fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : (context.originalMaxPositionEmbeddings ?? context.maxPositionEmbeddings);
+  const factors = (field: string): number[] => {
+    const raw = fields.json[field];
+    if (!Array.isArray(raw) || raw.length !== context.rotaryDim / 2 || raw.some((v) => typeof v !== 'number' || !(v > 0))) {
+      fields.fail(field, `must be ${context.rotaryDim / 2} positive numbers (half the rotated dims)`);
+    }
+    return raw as number[];
+  };
+  const factor = context.maxPositionEmbeddings / original;
+  const attentionFactor = fields.has('attention_factor') ? fields.number('attention_factor') : factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+  return { type: 'longrope', shortFactor: factors('short_factor'), longFactor: factors('long_factor'), originalMaxPositionEmbeddings: original, attentionFactor };
 }
 
 /** Parses a config.json object. `file` names it in errors. */
@@ -112,16 +142,20 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
   if (numHeads % numKvHeads !== 0) {
     fields.fail('num_key_value_heads', `(${numKvHeads}) does not divide num_attention_heads (${numHeads})`);
   }
-  const partialRotary = fields.json['partial_rotary_factor'];
-  if (partialRotary !== undefined && partialRotary !== null && partialRotary !== 1) {
-    fields.fail('partial_rotary_factor', `value ${JSON.stringify(partialRotary)} is not supported (supported: 1)`);
+  // transformers: dim = int(head_dim * partial_rotary_factor) leading dims of each head are rotated.
+  const partialRotary = fields.number('partial_rotary_factor', 1);
+  const rotaryDim = Math.floor(headDim * partialRotary);
+  if (!(partialRotary > 0 && partialRotary <= 1) || rotaryDim % 2 !== 0 || rotaryDim === 0) {
+    fields.fail('partial_rotary_factor', `(${partialRotary}) must be in (0, 1] and leave an even, non-zero number of rotated dims of the ${headDim}-dim heads`);
   }
 
   const hasSlidingFlag = architecture === 'Qwen2ForCausalLM' || architecture === 'Qwen3ForCausalLM';
-  const slidingWindowApplies = architecture === 'MistralForCausalLM' || (hasSlidingFlag && fields.boolean('use_sliding_window', false));
+  const slidingWindowApplies = architecture === 'MistralForCausalLM' || architecture === 'Phi3ForCausalLM' || (hasSlidingFlag && fields.boolean('use_sliding_window', false));
   const slidingWindow = slidingWindowApplies && fields.has('sliding_window') ? fields.positiveInt('sliding_window') : null;
 
   const numLayers = fields.positiveInt('num_hidden_layers');
+  const maxPositionEmbeddings = fields.positiveInt('max_position_embeddings', family.defaultMaxPositions);
+  const ropeContext = { maxPositionEmbeddings, rotaryDim, originalMaxPositionEmbeddings: fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : undefined };
   return {
     architecture,
     hiddenSize,
@@ -133,11 +167,12 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
     vocabSize: fields.positiveInt('vocab_size'),
     rmsNormEps: fields.number('rms_norm_eps', 1e-6),
     ropeTheta: fields.number('rope_theta', 10000),
-    ropeScaling: parseRopeScaling(file, fields.json['rope_scaling']),
-    maxPositionEmbeddings: fields.positiveInt('max_position_embeddings', family.defaultMaxPositions),
+    ropeScaling: parseRopeScaling(file, fields.json['rope_scaling'], ropeContext),
+    maxPositionEmbeddings,
     tieWordEmbeddings: fields.boolean('tie_word_embeddings', false),
     attentionBias: family.attentionBias === 'always' || (architecture !== 'MistralForCausalLM' && fields.boolean('attention_bias', false)),
     slidingWindow,
+    ...(rotaryDim !== headDim ? { rotaryDim } : {}),
     ...family.hfFeatures(fields, numLayers),
   };
 }

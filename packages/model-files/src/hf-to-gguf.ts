@@ -8,6 +8,7 @@ import path from 'node:path';
 import { expectedTensorShapes } from './canonical-tensors.ts';
 import { GGML_TYPE_NAMES, GgmlType, ggmlBlockLayout } from './ggml-types.ts';
 import { familyOf, SMOLLM3_NO_ROPE_STEP } from './families/families.ts';
+import { storedTensorGroups } from './fused-projections.ts';
 import { ggufNameForHf, qkPermuteHeads } from './gguf-model.ts';
 import { quantTypeFor, type GgufQuantPreset } from './gguf-quantize-file.ts';
 import { GgufValueType, type GgufTensorInfo } from './gguf.ts';
@@ -50,10 +51,30 @@ function tokenizerMetadata(model: LoadedModel, label: string): [string, TypedVal
   return entries;
 }
 
+/** LongRoPE's factor sets as llama.cpp's phi3 converter writes them: F32 tensors rope_factors_long/short. */
+function ropeFactorTensors(c: LoadedModel['config']): StreamedTensor[] {
+  const s = c.ropeScaling;
+  if (s?.type !== 'longrope') return [];
+  const tensor = (name: string, values: number[]): StreamedTensor => {
+    const data = Float32Array.from(values);
+    return { name, ne: [values.length], type: GgmlType.F32, byteLength: data.byteLength, data: () => new Uint8Array(data.buffer) };
+  };
+  return [tensor('rope_factors_long.weight', s.longFactor), tensor('rope_factors_short.weight', s.shortFactor)];
+}
+
+function ropeScalingMetadata(c: LoadedModel['config'], arch: string): [string, TypedValue][] {
+  const s = c.ropeScaling;
+  if (s?.type === 'linear') return [[`${arch}.rope.scaling.type`, gv.str('linear')], [`${arch}.rope.scaling.factor`, gv.f32(s.factor)]];
+  if (s?.type === 'longrope') return [[`${arch}.rope.scaling.original_context_length`, gv.u32(s.originalMaxPositionEmbeddings)], [`${arch}.rope.scaling.attn_factor`, gv.f32(s.attentionFactor)]];
+  return [];
+}
+
 function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][] {
   const c = model.config;
   const arch = familyOf(c.architecture).ggufArch;
-  if (c.ropeScaling && c.ropeScaling.type !== 'linear') throw new ModelLoadError(label, `rope_scaling "${c.ropeScaling.type}" cannot be written as GGUF here`);
+  if (c.ropeScaling && c.ropeScaling.type !== 'linear' && !(c.ropeScaling.type === 'longrope' && arch === 'phi3')) {
+    throw new ModelLoadError(label, `rope_scaling "${c.ropeScaling.type}" cannot be written as GGUF here`);
+  }
   // llama.cpp's smollm3 has no metadata for NoPE layers: it assumes every 4th (src/models/smollm3.cpp).
   if (c.ropeLayers?.some((rope, l) => rope !== ((l + 1) % SMOLLM3_NO_ROPE_STEP !== 0))) {
     throw new ModelLoadError(label, `no_rope_layers ${JSON.stringify(c.ropeLayers.map(Number))} cannot be written as GGUF (llama.cpp's smollm3 assumes every ${SMOLLM3_NO_ROPE_STEP}th layer)`);
@@ -71,9 +92,9 @@ function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][
     [`${arch}.attention.value_length`, gv.u32(c.headDim)],
     [`${arch}.attention.layer_norm_rms_epsilon`, gv.f32(c.rmsNormEps)],
     [`${arch}.rope.freq_base`, gv.f32(c.ropeTheta)],
-    [`${arch}.rope.dimension_count`, gv.u32(c.headDim)],
+    [`${arch}.rope.dimension_count`, gv.u32(c.rotaryDim ?? c.headDim)],
     [`${arch}.vocab_size`, gv.u32(c.vocabSize)],
-    ...(c.ropeScaling?.type === 'linear' ? ([[`${arch}.rope.scaling.type`, gv.str('linear')], [`${arch}.rope.scaling.factor`, gv.f32(c.ropeScaling.factor)]] as [string, TypedValue][]) : []),
+    ...ropeScalingMetadata(c, arch),
     ...tokenizerMetadata(model, label),
   ];
 }
@@ -83,20 +104,33 @@ export function writeModelAsGguf(model: LoadedModel, dst: string, preset: GgufQu
   const label = path.basename(model.path);
   const types: Record<string, string> = {};
   const shapes = expectedTensorShapes(model.config);
-  const tensors: StreamedTensor[] = model.tensorNames().map((hfName) => {
+  // Fused families (Phi-3) are written fused, as llama.cpp's converter writes them (attn_qkv; ffn_up = gate then up).
+  const tensors: StreamedTensor[] = storedTensorGroups(model.tensorNames(), model.config).map(({ name: hfName, parts }) => {
     const name = ggufNameForHf(hfName, model.config);
-    const shape = shapes.get(hfName);
-    if (!shape) throw new ModelLoadError(label, `tensor "${hfName}" has no GGUF form here`);
+    const partShapes = parts.map((part) => shapes.get(part));
+    if (partShapes.some((s) => !s)) throw new ModelLoadError(label, `tensor "${hfName}" has no GGUF form here`);
+    const shape = partShapes.length === 1 ? partShapes[0]! : [partShapes.reduce((rows, s) => rows + s![0]!, 0), partShapes[0]![1]!];
     const ne = [...shape].reverse();
     const info: GgufTensorInfo = { name, ne, shape, type: GgmlType.F32, typeName: 'F32', offset: 0 };
     const type = preset === 'F32' ? GgmlType.F32 : quantTypeFor(info, preset);
     types[name] = GGML_TYPE_NAMES[type]!;
     const [blockElements, blockBytes] = ggmlBlockLayout(type)!;
     const elements = shape.reduce((a, b) => a * b, 1);
+    const readPart = (part: string) => {
+      const data = model.tensor(part).data;
+      const heads = qkPermuteHeads(part, model.config);
+      return heads ? permuteQk(data, shapes.get(part)![0]!, heads) : data;
+    };
     const read = () => {
-      const data = model.tensor(hfName).data;
-      const heads = qkPermuteHeads(hfName, model.config);
-      return heads ? permuteQk(data, shape[0]!, heads) : data;
+      if (parts.length === 1) return readPart(parts[0]!);
+      const out = new Float32Array(shape[0]! * shape[1]!);
+      let offset = 0;
+      for (const part of parts) {
+        const data = readPart(part);
+        out.set(data, offset);
+        offset += data.length;
+      }
+      return out;
     };
     return {
       name, ne, type, byteLength: (elements / blockElements) * blockBytes,
@@ -106,6 +140,7 @@ export function writeModelAsGguf(model: LoadedModel, dst: string, preset: GgufQu
       },
     };
   });
+  tensors.push(...ropeFactorTensors(model.config));
   const header = encodeGgufHeader(3, tensors.length, modelMetadata(model, label));
   writeGgufStreaming(dst, header, 32, tensors, (name, index) => onTensor?.(name, index, tensors.length));
   return types;

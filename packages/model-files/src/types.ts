@@ -10,6 +10,18 @@ export type RopeScaling =
       lowFreqFactor: number;
       highFreqFactor: number;
       originalMaxPositionEmbeddings: number;
+    }
+  | {
+      /**
+       * Phi-3's LongRoPE: per-frequency divisors, short ones within the original context and long ones
+       * beyond, and cos/sin scaled by `attentionFactor`. Tessera picks one set for the whole served context,
+       * as llama.cpp does: the long factors when maxPositionEmbeddings exceeds the original context.
+       */
+      type: 'longrope';
+      shortFactor: number[];
+      longFactor: number[];
+      originalMaxPositionEmbeddings: number;
+      attentionFactor: number;
     };
 
 /** Architecture-independent hyper-parameters of a Llama-family decoder. */
@@ -37,12 +49,14 @@ export interface ModelConfig {
   qkNorm?: 'head' | 'projection';
   /** Per layer, whether it applies RoPE (SmolLM3's NoPE layers are false). Absent: every layer does. */
   ropeLayers?: boolean[];
+  /** Leading dims of each head that RoPE rotates (Phi-3/4 `partial_rotary_factor`). Absent: the whole head. */
+  rotaryDim?: number;
   /** 'post' (OLMo 2): no input norms; attention and MLP outputs are normed before the residual add. Absent: 'pre'. */
   normPlacement?: 'pre' | 'post';
 }
 
 /** Architectures added to the Llama block by families/families.ts. */
-export type FamilyArchitecture = 'Qwen3ForCausalLM' | 'SmolLM3ForCausalLM' | 'Olmo2ForCausalLM';
+export type FamilyArchitecture = 'Qwen3ForCausalLM' | 'SmolLM3ForCausalLM' | 'Olmo2ForCausalLM' | 'Phi3ForCausalLM';
 
 /**
  * A tensor as the graph builder wants it: float32, row-major, HF naming and HF layout

@@ -24,6 +24,8 @@ export interface Family {
    * llama, smollm3); NEOX archs (qwen2, qwen3, olmo2) keep Hugging Face's rotate_half order.
    */
   ggufPermutesQk: boolean;
+  /** The checkpoint stores q/k/v as one qkv_proj and gate/up as one gate_up_proj (split at load: fused-projections.ts). */
+  fusedProjections?: boolean;
   /** Q/K/V biases: always (Qwen2), or as config.json's `attention_bias` says (default false). */
   attentionBias: 'always' | 'config';
   /** Family structure read from config.json. */
@@ -66,6 +68,9 @@ export const FAMILIES: readonly Family[] = [
   // modeling_olmo2.py Olmo2Attention: q_norm/k_norm = Olmo2RMSNorm(heads·head_dim) over the whole projection;
   // Olmo2DecoderLayer: x + post_attention_layernorm(attn(x)), then x + post_feedforward_layernorm(mlp(x)).
   { architecture: 'Olmo2ForCausalLM', modelType: 'olmo2', ggufArch: 'olmo2', defaultMaxPositions: 2048, ggufPermutesQk: false, attentionBias: 'config', hfFeatures: () => ({ qkNorm: 'projection', normPlacement: 'post' }), ggufFeatures: () => ({ qkNorm: 'projection', normPlacement: 'post' }) },
+  // modeling_phi3.py: fused qkv_proj / gate_up_proj, partial rotary (Phi-4-mini), LongRoPE (the 128k models).
+  // llama.cpp stores them fused too (attn_qkv, and ffn_up holding gate then up).
+  { architecture: 'Phi3ForCausalLM', modelType: 'phi3', ggufArch: 'phi3', defaultMaxPositions: 4096, ggufPermutesQk: false, fusedProjections: true, attentionBias: 'config', hfFeatures: none, ggufFeatures: none },
 ];
 
 export const SUPPORTED_ARCHITECTURES: readonly Architecture[] = FAMILIES.map((f) => f.architecture);
@@ -87,11 +92,13 @@ export function familyByGgufArch(arch: string): Family | undefined {
 }
 
 /** One line per supported architecture and what it adds, for /info-style listings and docs. */
-export function describeFamily(c: Pick<ModelConfig, 'qkNorm' | 'ropeLayers' | 'normPlacement' | 'attentionBias' | 'slidingWindow'>): string[] {
+export function describeFamily(c: Pick<ModelConfig, 'qkNorm' | 'ropeLayers' | 'normPlacement' | 'attentionBias' | 'slidingWindow' | 'rotaryDim' | 'ropeScaling'>): string[] {
   const features: string[] = [];
   if (c.attentionBias) features.push('qkv-bias');
   if (c.qkNorm) features.push(`qk-norm(${c.qkNorm})`);
   if (c.ropeLayers?.some((r) => !r)) features.push('nope-layers');
   if (c.normPlacement === 'post') features.push('post-norms');
+  if (c.rotaryDim !== undefined) features.push(`partial-rotary(${c.rotaryDim})`);
+  if (c.ropeScaling) features.push(`rope-scaling(${c.ropeScaling.type})`);
   return features;
 }

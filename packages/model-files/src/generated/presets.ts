@@ -116,6 +116,10 @@ export function generatedModelConfig(spec: GeneratedModelSpec): ModelConfig {
 function ropeScalingJson(scaling: RopeScaling | null): Record<string, unknown> | null {
   if (!scaling) return null;
   if (scaling.type === 'linear') return { rope_type: 'linear', type: 'linear', factor: scaling.factor };
+  if (scaling.type === 'longrope') {
+    const { shortFactor, longFactor, originalMaxPositionEmbeddings, attentionFactor } = scaling;
+    return { rope_type: 'longrope', short_factor: shortFactor, long_factor: longFactor, original_max_position_embeddings: originalMaxPositionEmbeddings, attention_factor: attentionFactor };
+  }
   return {
     rope_type: 'llama3',
     factor: scaling.factor,

@@ -3,7 +3,7 @@ import { type LoadedModel, type ModelConfig, scaleBlockAffine } from '@tessera/m
 import { isQuantized, parallelPlan, ShardWeights } from '../weights/shard-weights.ts';
 import { type EmbeddingTable, gatherRows, LinearContext, linear, type QuantAccuracy, quantizedInitializers, quantizedMatMul } from './linear.ts';
 import { type OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
-import { ropeCaches } from './rope.ts';
+import { ropeCaches, rotaryDimOf } from './rope.ts';
 import { blockInput, blockOutput, layerUsesRope, normQk } from './families/family-blocks.ts';
 
 /** Names of the step graph's inputs and outputs, shared with the runner that feeds it. */
@@ -68,7 +68,10 @@ function rmsNorm(b: OnnxGraphBuilder, p: NormConstants, x: string, weight: strin
 /** rotate_half RoPE of x [B·S, heads·D] at position_ids, as onnxruntime's RotaryEmbedding (one node on every provider). */
 function rope(b: OnnxGraphBuilder, p: StepPrelude, x: string, heads: number): string {
   const n = p.names;
-  return b.op('com.microsoft.RotaryEmbedding', [b.op('Reshape', [x, n.tokensByRow]), STEP_IO.positionIds, n.cosCache, n.sinCache], { num_heads: heads, interleaved: 0 });
+  // Partial rotary (Phi-4-mini): the op rotates the leading rotary_embedding_dim dims of each head and passes the rest.
+  const attributes: Record<string, number> = { num_heads: heads, interleaved: 0 };
+  if (p.w.config.rotaryDim !== undefined) attributes['rotary_embedding_dim'] = p.w.config.rotaryDim;
+  return b.op('com.microsoft.RotaryEmbedding', [b.op('Reshape', [x, n.tokensByRow]), STEP_IO.positionIds, n.cosCache, n.sinCache], attributes);
 }
 
 /** Shape vectors, the attention mask and RoPE tables of one step, built once per graph. */
@@ -157,8 +160,8 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
       slotTable,
       bias: b.op('Reshape', [biasGroups, biasShape]),
       pastNewSplit: b.op('Concat', [past, seq], { axis: 0 }),
-      cosCache: b.weight('rope.cos', cos, [c.maxPositionEmbeddings, D / 2], 'rope.cos'),
-      sinCache: b.weight('rope.sin', sin, [c.maxPositionEmbeddings, D / 2], 'rope.sin'),
+      cosCache: b.weight('rope.cos', cos, [c.maxPositionEmbeddings, rotaryDimOf(c) / 2], 'rope.cos'),
+      sinCache: b.weight('rope.sin', sin, [c.maxPositionEmbeddings, rotaryDimOf(c) / 2], 'rope.sin'),
     },
   };
 }

@@ -1,14 +1,25 @@
 // @module Rotary embedding tables: inverse frequencies with rope_scaling folded in, cos/sin per position.
 import type { ModelConfig } from '@tessera/model-files';
 
-/** Inverse frequencies (length headDim/2) after linear or llama3 scaling, as Hugging Face computes them. */
+/** Leading dims of each head that RoPE rotates (partial rotary: Phi-4-mini), the whole head otherwise. */
+export function rotaryDimOf(config: ModelConfig): number {
+  return config.rotaryDim ?? config.headDim;
+}
+
+/** Inverse frequencies (length rotaryDim/2) after linear, llama3 or LongRoPE scaling, as Hugging Face computes them. */
 export function ropeInverseFrequencies(config: ModelConfig): Float64Array {
-  const half = config.headDim / 2;
+  const dim = rotaryDimOf(config);
+  const half = dim / 2;
   const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(config.ropeTheta, (2 * i) / config.headDim);
+  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(config.ropeTheta, (2 * i) / dim);
   const scaling = config.ropeScaling;
   if (scaling === null) return inv;
   if (scaling.type === 'linear') return inv.map((f) => f / scaling.factor);
+  if (scaling.type === 'longrope') {
+    // One set for the served context, as llama.cpp's get_rope_factors chooses it (RopeScaling's note).
+    const factors = config.maxPositionEmbeddings > scaling.originalMaxPositionEmbeddings ? scaling.longFactor : scaling.shortFactor;
+    return inv.map((f, i) => f / factors[i]!);
+  }
   const { factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings: oldCtx } = scaling;
   const lowFreqWavelen = oldCtx / lowFreqFactor;
   const highFreqWavelen = oldCtx / highFreqFactor;
@@ -21,40 +32,22 @@ export function ropeInverseFrequencies(config: ModelConfig): Float64Array {
   });
 }
 
-/**
- * Tables of `positions × headDim` for the rotate_half form: `cos` is [cos, cos] and `sinSigned` is
- * [-sin, sin], so rope(x) = x·cos + concat(x2, x1)·sinSigned.
- */
-export function ropeTables(config: ModelConfig, positions: number): { cos: Float32Array; sinSigned: Float32Array } {
-  const d = config.headDim;
-  const half = d / 2;
-  const inv = ropeInverseFrequencies(config);
-  const cos = new Float32Array(positions * d);
-  const sinSigned = new Float32Array(positions * d);
-  for (let p = 0; p < positions; p++) {
-    for (let i = 0; i < half; i++) {
-      const angle = p * inv[i]!;
-      const c = Math.cos(angle);
-      const s = Math.sin(angle);
-      cos[p * d + i] = c;
-      cos[p * d + half + i] = c;
-      sinSigned[p * d + i] = -s;
-      sinSigned[p * d + half + i] = s;
-    }
-  }
-  return { cos, sinSigned };
+/** The factor transformers multiplies cos and sin by (`attention_scaling`): LongRoPE's, else 1. */
+export function ropeAttentionScaling(config: ModelConfig): number {
+  return config.ropeScaling?.type === 'longrope' ? config.ropeScaling.attentionFactor : 1;
 }
 
-/** Half-width tables `positions × headDim/2` (cos, sin) in the layout of onnxruntime's RotaryEmbedding. */
+/** Half-width tables `positions × rotaryDim/2` (cos, sin) in the layout of onnxruntime's RotaryEmbedding. */
 export function ropeCaches(config: ModelConfig, positions: number): { cos: Float32Array; sin: Float32Array } {
-  const half = config.headDim / 2;
+  const half = rotaryDimOf(config) / 2;
   const inv = ropeInverseFrequencies(config);
+  const m = ropeAttentionScaling(config);
   const cos = new Float32Array(positions * half);
   const sin = new Float32Array(positions * half);
   for (let p = 0; p < positions; p++) {
     for (let i = 0; i < half; i++) {
-      cos[p * half + i] = Math.cos(p * inv[i]!);
-      sin[p * half + i] = Math.sin(p * inv[i]!);
+      cos[p * half + i] = m * Math.cos(p * inv[i]!);
+      sin[p * half + i] = m * Math.sin(p * inv[i]!);
     }
   }
   return { cos, sin };
