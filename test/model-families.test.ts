@@ -17,8 +17,12 @@ import { ReferenceCache, ReferenceLlama } from './reference/llama-fp64.ts';
 import { FIXTURE_PATH, FIXTURE_SEED, type FamilyFixture } from './reference/llama-cpp-families.ts';
 
 const TOLERANCE = 1e-4;
-/** llama.cpp's float32 kernels sum in another order: log-probs agree to about 1e-5; 1e-3 still fails on any modelling difference. */
-const LLAMA_CPP_TOLERANCE = 1e-3;
+/**
+ * llama.cpp's float32 kernels sum in another order: log-probs agree to about 1e-5, so 1e-3 still fails on any
+ * modelling difference. Its CPU GeLU (Gemma's GeGLU) reads an fp16 table (ggml-cpu/vec.h GGML_GELU_FP16), which
+ * moves Gemma's log-probs by up to ~5e-3: 2e-2 there (the fp64 reference check above is the tight one).
+ */
+const llamaCppTolerance = (c: ModelConfig) => (c.gemmaNorms ? 2e-2 : 1e-3);
 const llamaCpp = JSON.parse(fs.readFileSync(FIXTURE_PATH, 'utf8')) as { families: Record<string, FamilyFixture> };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-families-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -129,7 +133,11 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
       // GGUF keeps LongRoPE's attention factor as float32.
       assert.deepEqual(roundAttentionFactor(gguf.config), roundAttentionFactor(expectedConfig));
       assert.deepEqual(gguf.tensorNames().sort(), hf.tensorNames().sort());
-      for (const name of hf.tensorNames()) assert.deepEqual(gguf.tensor(name), hf.tensor(name), name);
+      for (const name of hf.tensorNames()) {
+        // Gemma's GGUF stores norms as 1 + w (float32), so w comes back within an ulp of 1.
+        if (hf.config.gemmaNorms && name.endsWith('norm.weight')) assert.ok(maxAbsDiff(gguf.tensor(name).data, hf.tensor(name).data) < 1e-6, name);
+        else assert.deepEqual(gguf.tensor(name), hf.tensor(name), name);
+      }
     });
 
     test('TP = 1: prefill (ragged batch) and greedy decode match the fp64 reference within 1e-4; HF and GGUF give the same greedy ids', async () => {
@@ -146,7 +154,7 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
       }
     });
 
-    test('llama.cpp on the same GGUF (committed fixture): its greedy ids, and its top-5 log-probs within 1e-3', async () => {
+    test('llama.cpp on the same GGUF (committed fixture): its greedy ids, and its top-5 log-probs within 1e-3 (GeGLU: 2e-2)', async () => {
       const fixture = llamaCpp.families[family];
       assert.ok(fixture, `no llama.cpp fixture for ${family}: run test/reference/llama-cpp-families.ts`);
       const banned = new Set(fixture.banned);
@@ -162,7 +170,7 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
             const lse = Math.log(logits.reduce((sum, v) => sum + Math.exp(v), 0));
             for (const { id, logprob } of run.top[s]!) {
               const d = Math.abs(logits[id]! - lse - logprob);
-              assert.ok(d <= LLAMA_CPP_TOLERANCE, `prompt ${run.prompt.join(',')} token ${s}: log-prob of id ${id} differs from llama.cpp's by ${d}`);
+              assert.ok(d <= llamaCppTolerance(gguf.config), `prompt ${run.prompt.join(',')} token ${s}: log-prob of id ${id} differs from llama.cpp's by ${d}`);
             }
             assert.equal(argmax(logits.map((v, i) => (banned.has(i) ? -Infinity : v))), run.ids[s], `prompt ${run.prompt.join(',')} token ${s}: greedy id`);
             logits = (await runner.step([{ ids: [run.ids[s]!], start: run.prompt.length + s, blocks, allLogits: false }])).logits.slice(0, V);
@@ -193,7 +201,7 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
 
     test('TP = 2: the same, or a refusal naming the architecture where the family cannot be split', async () => {
       const reference = new ReferenceLlama(hf);
-      if (hf.config.normPlacement === 'post') {
+      if (hf.config.normPlacement === 'post' || hf.config.normPlacement === 'sandwich') {
         await assert.rejects(() => startWorld(hf, 2), new RegExp(`${hf.config.architecture} does not run tensor-parallel yet`));
         return;
       }

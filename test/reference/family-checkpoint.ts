@@ -1,7 +1,7 @@
 // @module Tiny random checkpoints of each supported family as Hugging Face directories, with the families' real config keys.
 //
 // config.json keys follow the published configs (Qwen/Qwen3-0.6B, HuggingFaceTB/SmolLM3-3B,
-// allenai/OLMo-2-1124-7B, microsoft/Phi-4-mini-instruct); tensor names are the loaders' canonical list (transformers' state-dict names).
+// allenai/OLMo-2-1124-7B, microsoft/Phi-4-mini-instruct, google/gemma-2-2b, google/gemma-3-1b-it); tensor names are the loaders' canonical list (transformers' state-dict names).
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildGeneratedTokenizer, CHATML_TEMPLATE, expectedTensorShapes, type ModelConfig } from '@tessera/model-files';
@@ -48,6 +48,28 @@ export const FAMILY_CHECKPOINTS = {
     config: {
       ...shape, rmsNormEps: 1e-5, architecture: 'Phi3ForCausalLM', headDim: 16, rotaryDim: 12, numLayers: 3, ropeTheta: 10000, maxPositionEmbeddings: 512, tieWordEmbeddings: true,
       ropeScaling: { type: 'longrope', longFactor: PHI3_LONG, shortFactor: PHI3_SHORT, originalMaxPositionEmbeddings: 128, attentionFactor: Math.sqrt(1 + Math.log(512 / 128) / Math.log(128)) },
+    },
+  },
+  gemma2: {
+    // Window 5 < the prompts (9, 6 tokens) + 8 new ones, so the local layers (even ones) see less than the global ones.
+    configJson: {
+      ...base, architectures: ['Gemma2ForCausalLM'], model_type: 'gemma2', hidden_act: 'gelu_pytorch_tanh', hidden_activation: 'gelu_pytorch_tanh', head_dim: 16, num_hidden_layers: 4,
+      max_position_embeddings: 8192, rope_theta: 10000, query_pre_attn_scalar: 16, attn_logit_softcapping: 20, final_logit_softcapping: 10, sliding_window: 5, cache_implementation: 'hybrid', tie_word_embeddings: true,
+    },
+    config: {
+      ...shape, architecture: 'Gemma2ForCausalLM', headDim: 16, numLayers: 4, ropeTheta: 10000, maxPositionEmbeddings: 8192, tieWordEmbeddings: true, normPlacement: 'sandwich', gemmaNorms: true,
+      queryPreAttnScalar: 16, attnLogitSoftcap: 20, finalLogitSoftcap: 10, slidingWindow: 5, slidingLayers: [true, false, true, false],
+    },
+  },
+  gemma3: {
+    configJson: {
+      ...base, architectures: ['Gemma3ForCausalLM'], model_type: 'gemma3_text', hidden_act: 'gelu_pytorch_tanh', hidden_activation: 'gelu_pytorch_tanh', head_dim: 16, num_hidden_layers: 3, max_position_embeddings: 32768,
+      rope_theta: 1000000, rope_local_base_freq: 10000, query_pre_attn_scalar: 16, sliding_window: 4, sliding_window_pattern: 3, layer_types: ['sliding_attention', 'sliding_attention', 'full_attention'],
+      final_logit_softcapping: null, attn_logit_softcapping: null, tie_word_embeddings: true,
+    },
+    config: {
+      ...shape, architecture: 'Gemma3ForCausalLM', headDim: 16, numLayers: 3, ropeTheta: 1000000, maxPositionEmbeddings: 32768, tieWordEmbeddings: true, normPlacement: 'sandwich', gemmaNorms: true,
+      qkNorm: 'head', queryPreAttnScalar: 16, localRopeTheta: 10000, slidingWindow: 4, slidingLayers: [true, true, false],
     },
   },
 } satisfies Record<string, FamilyCheckpoint>;

@@ -27,7 +27,9 @@ export function expectedTensorShapes(config: ModelConfig): Map<string, number[]>
     }
     shapes.set(`${p}.self_attn.o_proj.weight`, [h, q]);
     shapes.set(`${p}.post_attention_layernorm.weight`, [h]);
-    if (config.normPlacement === 'post') shapes.set(`${p}.post_feedforward_layernorm.weight`, [h]);
+    // Gemma's sandwich: post_attention_layernorm follows attention, pre_feedforward_layernorm precedes the MLP.
+    if (config.normPlacement === 'sandwich') shapes.set(`${p}.pre_feedforward_layernorm.weight`, [h]);
+    if (config.normPlacement === 'post' || config.normPlacement === 'sandwich') shapes.set(`${p}.post_feedforward_layernorm.weight`, [h]);
     shapes.set(`${p}.mlp.gate_proj.weight`, [f, h]);
     shapes.set(`${p}.mlp.up_proj.weight`, [f, h]);
     shapes.set(`${p}.mlp.down_proj.weight`, [h, f]);

@@ -115,7 +115,7 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   const ropeTheta = float32Decimal(meta.number(`${arch}.rope.freq_base`, 10000));
 
   const numLayers = meta.positiveInt(`${arch}.block_count`);
-  return {
+  const base: ModelConfig = {
     architecture,
     hiddenSize,
     intermediateSize: meta.positiveInt(`${arch}.feed_forward_length`),
@@ -132,6 +132,6 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
     attentionBias: family.attentionBias === 'always' || gguf.tensors.has('blk.0.attn_q.bias'),
     slidingWindow: null,
     ...(ropeDims !== headDim ? { rotaryDim: ropeDims } : {}),
-    ...family.ggufFeatures(meta, numLayers),
   };
+  return { ...base, ...family.ggufFeatures(meta, base) };
 }

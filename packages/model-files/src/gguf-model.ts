@@ -43,10 +43,11 @@ const BLOCK_NAMES: Record<string, string> = {
 const fusesGateUp = (config?: Pick<ModelConfig, 'architecture'>) => config !== undefined && familyOf(config.architecture).fusedProjections === true;
 
 /** A GGUF tensor name → its HF name, or undefined for tensors that have none (e.g. rope_freqs.weight). */
-export function hfNameForGguf(ggufName: string, config?: Pick<ModelConfig, 'architecture'>): string | undefined {
+export function hfNameForGguf(ggufName: string, config?: Pick<ModelConfig, 'architecture' | 'normPlacement'>): string | undefined {
   if (GLOBAL_NAMES[ggufName]) return GLOBAL_NAMES[ggufName];
   const match = /^blk\.(\d+)\.(.+)$/.exec(ggufName);
   if (match && match[2] === 'ffn_up.weight' && fusesGateUp(config)) return `model.layers.${match[1]}.${FUSED_GATE_UP}`;
+  if (match && match[2] === 'ffn_norm.weight' && config?.normPlacement === 'sandwich') return `model.layers.${match[1]}.pre_feedforward_layernorm.weight`;
   const suffix = match && BLOCK_NAMES[match[2]!];
   return suffix ? `model.layers.${match[1]}.${suffix}` : undefined;
 }
@@ -60,7 +61,8 @@ export function ggufNameForHf(hfName: string, config?: Pick<ModelConfig, 'normPl
   if (global) return global[0];
   const match = /^model\.layers\.(\d+)\.(.+)$/.exec(hfName);
   if (match && match[2] === FUSED_GATE_UP) return `blk.${match[1]}.ffn_up.weight`;
-  if (match && match[2] === 'post_attention_layernorm.weight' && config?.normPlacement === 'post') return `blk.${match[1]}.post_attention_norm.weight`;
+  if (match && match[2] === 'post_attention_layernorm.weight' && (config?.normPlacement === 'post' || config?.normPlacement === 'sandwich')) return `blk.${match[1]}.post_attention_norm.weight`;
+  if (match && match[2] === 'pre_feedforward_layernorm.weight') return `blk.${match[1]}.ffn_norm.weight`;
   const block = match && Object.entries(BLOCK_NAMES).find(([, hf]) => hf === match[2]);
   return block ? `blk.${match[1]}.${block[0]}` : hfName;
 }
@@ -103,6 +105,8 @@ export async function loadGgufModel(file: string): Promise<LoadedModel> {
   );
   for (const hfName of names) assertReadableTensor(infoByHf(storedName(hfName))!, label);
   const known = new Set(names);
+  // Gemma GGUFs store every norm as 1 + w (llama.cpp conversion/gemma.py); the canonical tensor is w.
+  const normShift = familyOf(config.architecture).ggufNormShift ?? 0;
   const tokenizer = ggufTokenizer(gguf.metadata, label);
   const infoOf = (name: string) => {
     if (!known.has(name)) throw new ModelLoadError(label, `tensor "${name}" is not a tensor of this model`);
@@ -118,6 +122,7 @@ export async function loadGgufModel(file: string): Promise<LoadedModel> {
     tensor(name: string): FloatTensor {
       if (fused.owns(name)) return fused.read(name);
       const tensor = readGgufTensor(gguf, infoOf(name).name);
+      if (normShift !== 0 && name.endsWith('norm.weight')) return { shape: tensor.shape, data: tensor.data.map((v) => v - normShift) };
       const heads = qkPermuteHeads(name, config);
       return heads ? { shape: tensor.shape, data: unpermuteQk(tensor.data, tensor.shape[0]!, heads) } : tensor;
     },

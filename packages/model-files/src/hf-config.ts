@@ -126,8 +126,9 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
   const family = familyOf(architecture);
 
   const hiddenAct = fields.json['hidden_act'] ?? fields.json['hidden_activation'];
-  if (hiddenAct !== undefined && hiddenAct !== 'silu' && hiddenAct !== 'swish') {
-    fields.fail('hidden_act', `value ${JSON.stringify(hiddenAct)} is not supported (supported: silu)`);
+  const activations = family.activation === 'gelu_tanh' ? ['gelu_pytorch_tanh', 'gelu_tanh'] : ['silu', 'swish'];
+  if (hiddenAct !== undefined && !activations.includes(hiddenAct as string)) {
+    fields.fail('hidden_act', `value ${JSON.stringify(hiddenAct)} is not supported for ${architecture} (supported: ${activations[0]})`);
   }
   if (fields.boolean('mlp_bias', false)) fields.fail('mlp_bias', 'is true, which is not supported');
 
@@ -152,11 +153,13 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
   const hasSlidingFlag = architecture === 'Qwen2ForCausalLM' || architecture === 'Qwen3ForCausalLM';
   const slidingWindowApplies = architecture === 'MistralForCausalLM' || architecture === 'Phi3ForCausalLM' || (hasSlidingFlag && fields.boolean('use_sliding_window', false));
   const slidingWindow = slidingWindowApplies && fields.has('sliding_window') ? fields.positiveInt('sliding_window') : null;
+  // Qwen2/Qwen3 (configuration_qwen2.py layer_types): the window applies from layer max_window_layers on.
+  const maxWindowLayers = hasSlidingFlag && slidingWindow !== null ? fields.number('max_window_layers', 28) : 0;
 
   const numLayers = fields.positiveInt('num_hidden_layers');
   const maxPositionEmbeddings = fields.positiveInt('max_position_embeddings', family.defaultMaxPositions);
   const ropeContext = { maxPositionEmbeddings, rotaryDim, originalMaxPositionEmbeddings: fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : undefined };
-  return {
+  const base: ModelConfig = {
     architecture,
     hiddenSize,
     intermediateSize: fields.positiveInt('intermediate_size'),
@@ -173,6 +176,7 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
     attentionBias: family.attentionBias === 'always' || (architecture !== 'MistralForCausalLM' && fields.boolean('attention_bias', false)),
     slidingWindow,
     ...(rotaryDim !== headDim ? { rotaryDim } : {}),
-    ...family.hfFeatures(fields, numLayers),
+    ...(maxWindowLayers > 0 ? { slidingLayers: Array.from({ length: numLayers }, (_, l) => l >= maxWindowLayers) } : {}),
   };
+  return { ...base, ...family.hfFeatures(fields, base) };
 }

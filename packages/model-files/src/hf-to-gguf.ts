@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { expectedTensorShapes } from './canonical-tensors.ts';
 import { GGML_TYPE_NAMES, GgmlType, ggmlBlockLayout } from './ggml-types.ts';
-import { familyOf, SMOLLM3_NO_ROPE_STEP } from './families/families.ts';
+import { familyOf, llamaCppQueryPreAttnScalar, SMOLLM3_NO_ROPE_STEP } from './families/families.ts';
 import { storedTensorGroups } from './fused-projections.ts';
 import { ggufNameForHf, qkPermuteHeads } from './gguf-model.ts';
 import { quantTypeFor, type GgufQuantPreset } from './gguf-quantize-file.ts';
@@ -69,6 +69,30 @@ function ropeScalingMetadata(c: LoadedModel['config'], arch: string): [string, T
   return [];
 }
 
+/**
+ * Gemma's keys as llama.cpp reads them (src/models/gemma2.cpp, gemma3.cpp). llama.cpp has no key for
+ * query_pre_attn_scalar or for an irregular pattern of local layers, so those must match what it derives.
+ */
+function gemmaMetadata(c: LoadedModel['config'], arch: string, label: string): [string, TypedValue][] {
+  if (!c.gemmaNorms) return [];
+  const derived = llamaCppQueryPreAttnScalar(c);
+  if (c.queryPreAttnScalar !== derived) {
+    throw new ModelLoadError(label, `query_pre_attn_scalar ${c.queryPreAttnScalar} cannot be written as GGUF (llama.cpp derives ${derived} for this shape)`);
+  }
+  const entries: [string, TypedValue][] = [];
+  if (c.attnLogitSoftcap !== undefined) entries.push([`${arch}.attn_logit_softcapping`, gv.f32(c.attnLogitSoftcap)]);
+  if (c.finalLogitSoftcap !== undefined) entries.push([`${arch}.final_logit_softcapping`, gv.f32(c.finalLogitSoftcap)]);
+  if (c.localRopeTheta !== undefined) entries.push([`${arch}.rope.freq_base_swa`, gv.f32(c.localRopeTheta)]);
+  if (c.slidingWindow !== null && c.slidingLayers) {
+    const period = c.slidingLayers.indexOf(false) + 1;
+    if (period === 0 || c.slidingLayers.some((sliding, l) => sliding !== l % period < period - 1)) {
+      throw new ModelLoadError(label, `the pattern of sliding layers ${JSON.stringify(c.slidingLayers.map(Number))} cannot be written as GGUF (llama.cpp takes a period)`);
+    }
+    entries.push([`${arch}.attention.sliding_window`, gv.u32(c.slidingWindow)], [`${arch}.attention.sliding_window_pattern`, gv.u32(period)]);
+  }
+  return entries;
+}
+
 function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][] {
   const c = model.config;
   const arch = familyOf(c.architecture).ggufArch;
@@ -95,6 +119,7 @@ function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][
     [`${arch}.rope.dimension_count`, gv.u32(c.rotaryDim ?? c.headDim)],
     [`${arch}.vocab_size`, gv.u32(c.vocabSize)],
     ...ropeScalingMetadata(c, arch),
+    ...gemmaMetadata(c, arch, label),
     ...tokenizerMetadata(model, label),
   ];
 }
@@ -116,8 +141,9 @@ export function writeModelAsGguf(model: LoadedModel, dst: string, preset: GgufQu
     types[name] = GGML_TYPE_NAMES[type]!;
     const [blockElements, blockBytes] = ggmlBlockLayout(type)!;
     const elements = shape.reduce((a, b) => a * b, 1);
+    const normShift = familyOf(model.config.architecture).ggufNormShift ?? 0;
     const readPart = (part: string) => {
-      const data = model.tensor(part).data;
+      const data = normShift !== 0 && part.endsWith('norm.weight') ? model.tensor(part).data.map((v) => v + normShift) : model.tensor(part).data;
       const heads = qkPermuteHeads(part, model.config);
       return heads ? permuteQk(data, shapes.get(part)![0]!, heads) : data;
     };

@@ -33,6 +33,21 @@ test('a malformed no_rope_layers names the field; Llama keeps no family structur
 test('GGUF archs resolve to families; Mistral GGUFs are llama', () => {
   assert.equal(familyByGgufArch('qwen3')?.architecture, 'Qwen3ForCausalLM');
   assert.equal(familyByGgufArch('llama')?.architecture, 'LlamaForCausalLM');
-  assert.equal(familyByGgufArch('gemma2'), undefined);
+  assert.equal(familyByGgufArch('gpt2'), undefined);
+  assert.equal(familyByGgufArch('gemma3')?.architecture, 'Gemma3ForCausalLM');
   assert.ok(SUPPORTED_ARCHITECTURES.includes('Olmo2ForCausalLM'));
+});
+
+test('sliding layers: Gemma 2 even layers, Gemma 3 layer_types or each sliding_window_pattern-th global, Qwen2 from max_window_layers', () => {
+  const gemma2 = parseHfConfig({ ...shape, num_hidden_layers: 4, model_type: 'gemma2', hidden_act: 'gelu_pytorch_tanh', sliding_window: 4096 });
+  assert.deepEqual(gemma2.slidingLayers, [true, false, true, false]);
+  assert.deepEqual([gemma2.attnLogitSoftcap, gemma2.finalLogitSoftcap, gemma2.queryPreAttnScalar, gemma2.normPlacement], [50, 30, 256, 'sandwich']);
+  const gemma3 = parseHfConfig({ ...shape, num_hidden_layers: 7, model_type: 'gemma3_text', hidden_activation: 'gelu_pytorch_tanh', final_logit_softcapping: null, sliding_window: 512 });
+  assert.deepEqual(gemma3.slidingLayers, [true, true, true, true, true, false, true]);
+  assert.equal(gemma3.finalLogitSoftcap, undefined);
+  assert.equal(gemma3.localRopeTheta, 10000);
+  assert.throws(() => parseHfConfig({ ...shape, num_hidden_layers: 2, model_type: 'gemma3_text', layer_types: ['sliding_attention'] }), /field "layer_types" must list 2/);
+  assert.throws(() => parseHfConfig({ ...shape, model_type: 'gemma2', hidden_act: 'silu' }), /"hidden_act" value "silu" is not supported for Gemma2ForCausalLM/);
+  const qwen2 = parseHfConfig({ ...shape, num_hidden_layers: 4, model_type: 'qwen2', use_sliding_window: true, sliding_window: 128, max_window_layers: 2 });
+  assert.deepEqual([qwen2.slidingWindow, qwen2.slidingLayers], [128, [false, false, true, true]]);
 });
