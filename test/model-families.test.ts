@@ -214,3 +214,23 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
     });
   });
 }
+
+test('YaRN as Qwen\'s cards add it (factor 4 over 32768): context 131072, the same scaling read back from the GGUF, logits match the reference', async () => {
+  const dir = path.join(tmp, 'qwen3-yarn');
+  writeFamilyHfDir(dir, 'qwen3', FIXTURE_SEED, undefined, { max_position_embeddings: 32768, rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32768 } });
+  const hf = await loadHfDir(dir);
+  assert.equal(hf.config.maxPositionEmbeddings, 131072);
+  assert.deepEqual(hf.config.ropeScaling, { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 32768, betaFast: 32, betaSlow: 1, attentionFactor: 0.1 * Math.log(4) + 1 });
+  const ggufPath = path.join(tmp, 'qwen3-yarn.gguf');
+  writeModelAsGguf(hf, ggufPath, 'F32');
+  const gguf = await loadGgufModel(ggufPath);
+  assert.equal(gguf.config.maxPositionEmbeddings, 131072);
+  const s = gguf.config.ropeScaling;
+  assert.ok(s?.type === 'yarn' && s.factor === 4 && s.originalMaxPositionEmbeddings === 32768 && Math.abs(s.attentionFactor - (0.1 * Math.log(4) + 1)) < 1e-6, JSON.stringify(s));
+  const world = await startWorld(gguf, 1);
+  try {
+    await checkAgainstReference(world.runners, new ReferenceLlama(hf), 'YaRN GGUF');
+  } finally {
+    await world.close();
+  }
+});

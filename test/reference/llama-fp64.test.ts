@@ -35,6 +35,12 @@ const CASES: Array<{ name: string; config: Partial<ModelConfig> }> = [
     name: 'LongRoPE within the original context: short factors',
     config: { architecture: 'Phi3ForCausalLM', maxPositionEmbeddings: 128, ropeScaling: { type: 'longrope', longFactor: [1, 2, 3, 4, 5, 6, 7, 8], shortFactor: [1, 1, 1.25, 1.5, 2, 2, 3, 4], originalMaxPositionEmbeddings: 128, attentionFactor: 1 } },
   },
+  {
+    // original context 16, factor 4: correction dims 1..5 of 8 ramp; attention factor 0.1·ln 4 + 1.
+    name: 'rope_scaling yarn (Qwen2.5 long context)',
+    config: { architecture: 'Qwen2ForCausalLM', attentionBias: true, maxPositionEmbeddings: 64, ropeScaling: { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 16, betaFast: 32, betaSlow: 1, attentionFactor: 0.1 * Math.log(4) + 1 } },
+  },
+  { name: 'rope_scaling dynamic (NTK), static for the extended context', config: { maxPositionEmbeddings: 128, ropeScaling: { type: 'dynamic', factor: 2, originalMaxPositionEmbeddings: 64 } } },
   // Windows shorter than the 7- and 14-token prompts, so the window matters in prefill and decode.
   { name: 'Mistral: sliding window 6 on every layer', config: { architecture: 'MistralForCausalLM', slidingWindow: 6 } },
   {

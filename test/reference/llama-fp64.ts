@@ -48,7 +48,21 @@ function inverseFrequencies(c: ModelConfig): { inv: Float64Array; dim: number; a
     const base = Math.pow(c.ropeTheta, -(2 * i) / dim);
     if (s === null) out[i] = base;
     else if (s.type === 'linear') out[i] = base / s.factor;
-    else if (s.type === 'longrope') {
+    else if (s.type === 'yarn') {
+      // _compute_yarn_parameters: find_correction_range(beta_fast, beta_slow) truncated, linear_ramp_factor between.
+      const corr = (rot: number) => (dim * Math.log(s.originalMaxPositionEmbeddings / (rot * 2 * Math.PI))) / (2 * Math.log(c.ropeTheta));
+      const low = Math.max(Math.floor(corr(s.betaFast)), 0);
+      const high = Math.min(Math.ceil(corr(s.betaSlow)), dim - 1);
+      const ramp = Math.min(1, Math.max(0, (i - low) / (high === low ? 0.001 : high - low)));
+      const extrapolationFactor = 1 - ramp;
+      out[i] = (base / s.factor) * (1 - extrapolationFactor) + base * extrapolationFactor;
+      attentionScaling = s.attentionFactor;
+    } else if (s.type === 'dynamic') {
+      // _compute_dynamic_ntk_parameters at seq_len = original × factor (vLLM's static form of it).
+      const seqLen = s.originalMaxPositionEmbeddings * s.factor;
+      const scaledBase = c.ropeTheta * Math.pow((s.factor * seqLen) / s.originalMaxPositionEmbeddings - (s.factor - 1), dim / (dim - 2));
+      out[i] = 1 / Math.pow(scaledBase, (2 * i) / dim);
+    } else if (s.type === 'longrope') {
       // ext_factors: long_factor beyond the original context; Tessera serves maxPositionEmbeddings, so it is "beyond" when larger.
       const ext = c.maxPositionEmbeddings > s.originalMaxPositionEmbeddings ? s.longFactor : s.shortFactor;
       out[i] = 1 / (ext[i]! * Math.pow(c.ropeTheta, (2 * i) / dim));

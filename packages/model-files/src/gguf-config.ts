@@ -5,6 +5,7 @@ import type { GgufFile, GgufValue } from './gguf.ts';
 import { llama3ScalingFromFreqFactors } from './gguf-rope.ts';
 import { readGgufTensor } from './gguf.ts';
 import { familyByGgufArch, SUPPORTED_GGUF_ARCHITECTURES } from './families/families.ts';
+import { servedPositions } from './hf-config.ts';
 import { ModelLoadError, type ModelConfig, type RopeScaling } from './types.ts';
 
 
@@ -80,7 +81,19 @@ function ropeScalingOf(meta: GgufMetadata, arch: string, headDim: number, ropeTh
     if (typeof factor !== 'number') meta.fail(`${arch}.rope.scaling.factor`, 'is missing');
     return factor === 1 ? null : { type: 'linear', factor: float32Decimal(factor) };
   }
-  return meta.fail(`${arch}.rope.scaling.type`, `value "${type}" is not supported (supported: none, linear, llama3 via rope_freqs)`);
+  if (type === 'yarn') {
+    // llama.cpp's ggml rope scales cos/sin by 1 + 0.1·ln(factor) itself (yarn_attn_factor multiplies that).
+    const factor = float32Decimal(meta.number(`${arch}.rope.scaling.factor`));
+    return {
+      type: 'yarn',
+      factor,
+      originalMaxPositionEmbeddings: meta.positiveInt(`${arch}.rope.scaling.original_context_length`),
+      betaFast: float32Decimal(meta.number(`${arch}.rope.scaling.yarn_beta_fast`, 32)),
+      betaSlow: float32Decimal(meta.number(`${arch}.rope.scaling.yarn_beta_slow`, 1)),
+      attentionFactor: (factor <= 1 ? 1 : 0.1 * Math.log(factor) + 1) * float32Decimal(meta.number(`${arch}.rope.scaling.yarn_attn_factor`, 1)),
+    };
+  }
+  return meta.fail(`${arch}.rope.scaling.type`, `value "${type}" is not supported (supported: none, linear, yarn, llama3 via rope_freqs, longrope via rope_factors)`);
 }
 
 /** Reads the hyper-parameters; the vocab size comes from metadata, else the embedding's rows, else the token list. */
@@ -115,6 +128,7 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   const ropeTheta = float32Decimal(meta.number(`${arch}.rope.freq_base`, 10000));
 
   const numLayers = meta.positiveInt(`${arch}.block_count`);
+  const ropeScaling = ropeScalingOf(meta, arch, headDim, ropeTheta);
   const base: ModelConfig = {
     architecture,
     hiddenSize,
@@ -126,8 +140,8 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
     vocabSize: meta.positiveInt(`${arch}.vocab_size`, vocabFallback),
     rmsNormEps: float32Decimal(meta.number(`${arch}.attention.layer_norm_rms_epsilon`)),
     ropeTheta,
-    ropeScaling: ropeScalingOf(meta, arch, headDim, ropeTheta),
-    maxPositionEmbeddings: meta.positiveInt(`${arch}.context_length`),
+    ropeScaling,
+    maxPositionEmbeddings: servedPositions(meta.positiveInt(`${arch}.context_length`), ropeScaling),
     tieWordEmbeddings: !gguf.tensors.has('output.weight'),
     attentionBias: family.attentionBias === 'always' || gguf.tensors.has('blk.0.attn_q.bias'),
     slidingWindow: null,

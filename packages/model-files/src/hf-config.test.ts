@@ -47,8 +47,8 @@ test('errors name config.json and the field', () => {
   assertLoadError({ ...llama, num_attention_heads: undefined }, 'config.json: field "num_attention_heads" is missing');
   assertLoadError({ ...llama, architectures: ['GPT2LMHeadModel'] },
     'config.json: architecture "GPT2LMHeadModel" is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM)');
-  assertLoadError({ ...llama, rope_scaling: { type: 'yarn', factor: 4 } },
-    'config.json: field "rope_scaling.type" value "yarn" is not supported (supported: linear, llama3, longrope)');
+  assertLoadError({ ...llama, rope_scaling: { type: 'mrope', factor: 4 } },
+    'config.json: field "rope_scaling.type" value "mrope" is not supported (supported: linear, llama3, yarn, dynamic, longrope)');
   assertLoadError({ ...llama, rope_scaling: { rope_type: 'llama3', factor: 8 } }, 'config.json: field "rope_scaling.low_freq_factor" is missing');
   assertLoadError({ ...llama, num_attention_heads: 7 }, 'config.json: field "num_attention_heads" (7) does not divide hidden_size (64)');
   assertLoadError({ ...llama, num_key_value_heads: 3 }, 'config.json: field "num_key_value_heads" (3) does not divide num_attention_heads (8)');

@@ -90,12 +90,25 @@ export function parseRopeScaling(file: string, raw: unknown, context?: RopeConte
         highFreqFactor: fields.number('high_freq_factor'),
         originalMaxPositionEmbeddings: fields.positiveInt('original_max_position_embeddings'),
       };
+    case 'yarn': {
+      const factor = fields.number('factor');
+      const mscale = (scale: number, m = 1) => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
+      const m = fields.has('mscale') ? fields.number('mscale') : undefined;
+      const mAll = fields.has('mscale_all_dim') ? fields.number('mscale_all_dim') : undefined;
+      const attentionFactor = fields.has('attention_factor') ? fields.number('attention_factor') : m && mAll ? mscale(factor, m) / mscale(factor, mAll) : mscale(factor);
+      const original = fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : (context?.maxPositionEmbeddings ?? fields.fail('original_max_position_embeddings', 'is missing'));
+      return { type: 'yarn', factor, originalMaxPositionEmbeddings: original, betaFast: fields.number('beta_fast', 32), betaSlow: fields.number('beta_slow', 1), attentionFactor };
+    }
+    case 'dynamic': {
+      const original = fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : (context?.maxPositionEmbeddings ?? fields.fail('original_max_position_embeddings', 'is missing'));
+      return { type: 'dynamic', factor: fields.number('factor'), originalMaxPositionEmbeddings: original };
+    }
     case 'longrope':
     case 'su':
       if (!context) return fields.fail(kindField, 'longrope needs the model config around it');
       return parseLongRope(fields, context);
     default:
-      return fields.fail(kindField, `value ${JSON.stringify(kind)} is not supported (supported: linear, llama3, longrope)`);
+      return fields.fail(kindField, `value ${JSON.stringify(kind)} is not supported (supported: linear, llama3, yarn, dynamic, longrope)`);
   }
 }
 
@@ -116,6 +129,15 @@ function parseLongRope(fields: JsonFields, context: RopeContext): RopeScaling {
   const factor = context.maxPositionEmbeddings / original;
   const attentionFactor = fields.has('attention_factor') ? fields.number('attention_factor') : factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
   return { type: 'longrope', shortFactor: factors('short_factor'), longFactor: factors('long_factor'), originalMaxPositionEmbeddings: original, attentionFactor };
+}
+
+/**
+ * Positions served: YaRN and dynamic NTK extend the original context by their factor (vLLM's max_model_len rule;
+ * Qwen2.5's cards add rope_scaling and leave max_position_embeddings at 32768), the others keep the config's.
+ */
+export function servedPositions(maxPositionEmbeddings: number, scaling: RopeScaling | null): number {
+  if (scaling?.type !== 'yarn' && scaling?.type !== 'dynamic') return maxPositionEmbeddings;
+  return Math.max(maxPositionEmbeddings, Math.floor(scaling.originalMaxPositionEmbeddings * scaling.factor));
 }
 
 /** Parses a config.json object. `file` names it in errors. */
@@ -158,7 +180,7 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
 
   const numLayers = fields.positiveInt('num_hidden_layers');
   const maxPositionEmbeddings = fields.positiveInt('max_position_embeddings', family.defaultMaxPositions);
-  const ropeContext = { maxPositionEmbeddings, rotaryDim, originalMaxPositionEmbeddings: fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : undefined };
+  const ropeScaling = parseRopeScaling(file, fields.json['rope_scaling'], { maxPositionEmbeddings, rotaryDim, originalMaxPositionEmbeddings: fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : undefined });
   const base: ModelConfig = {
     architecture,
     hiddenSize,
@@ -170,8 +192,8 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
     vocabSize: fields.positiveInt('vocab_size'),
     rmsNormEps: fields.number('rms_norm_eps', 1e-6),
     ropeTheta: fields.number('rope_theta', 10000),
-    ropeScaling: parseRopeScaling(file, fields.json['rope_scaling'], ropeContext),
-    maxPositionEmbeddings,
+    ropeScaling,
+    maxPositionEmbeddings: servedPositions(maxPositionEmbeddings, ropeScaling),
     tieWordEmbeddings: fields.boolean('tie_word_embeddings', false),
     attentionBias: family.attentionBias === 'always' || (architecture !== 'MistralForCausalLM' && fields.boolean('attention_bias', false)),
     slidingWindow,

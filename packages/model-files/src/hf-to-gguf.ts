@@ -65,6 +65,15 @@ function ropeFactorTensors(c: LoadedModel['config']): StreamedTensor[] {
 function ropeScalingMetadata(c: LoadedModel['config'], arch: string): [string, TypedValue][] {
   const s = c.ropeScaling;
   if (s?.type === 'linear') return [[`${arch}.rope.scaling.type`, gv.str('linear')], [`${arch}.rope.scaling.factor`, gv.f32(s.factor)]];
+  if (s?.type === 'yarn') {
+    const llamaCppMscale = s.factor <= 1 ? 1 : 0.1 * Math.log(s.factor) + 1;
+    return [
+      [`${arch}.rope.scaling.type`, gv.str('yarn')], [`${arch}.rope.scaling.factor`, gv.f32(s.factor)],
+      [`${arch}.rope.scaling.original_context_length`, gv.u32(s.originalMaxPositionEmbeddings)],
+      [`${arch}.rope.scaling.yarn_beta_fast`, gv.f32(s.betaFast)], [`${arch}.rope.scaling.yarn_beta_slow`, gv.f32(s.betaSlow)],
+      [`${arch}.rope.scaling.yarn_attn_factor`, gv.f32(s.attentionFactor / llamaCppMscale)],
+    ];
+  }
   if (s?.type === 'longrope') return [[`${arch}.rope.scaling.original_context_length`, gv.u32(s.originalMaxPositionEmbeddings)], [`${arch}.rope.scaling.attn_factor`, gv.f32(s.attentionFactor)]];
   return [];
 }
@@ -96,7 +105,7 @@ function gemmaMetadata(c: LoadedModel['config'], arch: string, label: string): [
 function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][] {
   const c = model.config;
   const arch = familyOf(c.architecture).ggufArch;
-  if (c.ropeScaling && c.ropeScaling.type !== 'linear' && !(c.ropeScaling.type === 'longrope' && arch === 'phi3')) {
+  if (c.ropeScaling && c.ropeScaling.type !== 'linear' && c.ropeScaling.type !== 'yarn' && !(c.ropeScaling.type === 'longrope' && arch === 'phi3')) {
     throw new ModelLoadError(label, `rope_scaling "${c.ropeScaling.type}" cannot be written as GGUF here`);
   }
   // llama.cpp's smollm3 has no metadata for NoPE layers: it assumes every 4th (src/models/smollm3.cpp).

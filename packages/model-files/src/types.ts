@@ -13,6 +13,27 @@ export type RopeScaling =
     }
   | {
       /**
+       * YaRN (transformers _compute_yarn_parameters, vLLM YaRNScalingRotaryEmbedding): frequencies ramp from
+       * extrapolated to interpolated between the beta_fast and beta_slow correction dims; cos/sin × attentionFactor.
+       */
+      type: 'yarn';
+      factor: number;
+      originalMaxPositionEmbeddings: number;
+      betaFast: number;
+      betaSlow: number;
+      attentionFactor: number;
+    }
+  | {
+      /**
+       * Dynamic NTK, served statically as vLLM does: the base is raised once for a context of
+       * original × factor, base · (factor² − factor + 1)^(dim / (dim − 2)).
+       */
+      type: 'dynamic';
+      factor: number;
+      originalMaxPositionEmbeddings: number;
+    }
+  | {
+      /**
        * Phi-3's LongRoPE: per-frequency divisors, short ones within the original context and long ones
        * beyond, and cos/sin scaled by `attentionFactor`. Tessera picks one set for the whole served context,
        * as llama.cpp does: the long factors when maxPositionEmbeddings exceeds the original context.
