@@ -11,7 +11,8 @@ export function expectedTensorShapes(config: ModelConfig): Map<string, number[]>
   shapes.set('model.embed_tokens.weight', [v, h]);
   for (let i = 0; i < config.numLayers; i++) {
     const p = `model.layers.${i}`;
-    shapes.set(`${p}.input_layernorm.weight`, [h]);
+    // OLMo 2 norms after attention and MLP instead of before: no input norm, a post-feedforward one.
+    if (config.normPlacement !== 'post') shapes.set(`${p}.input_layernorm.weight`, [h]);
     shapes.set(`${p}.self_attn.q_proj.weight`, [q, h]);
     shapes.set(`${p}.self_attn.k_proj.weight`, [kv, h]);
     shapes.set(`${p}.self_attn.v_proj.weight`, [kv, h]);
@@ -20,8 +21,15 @@ export function expectedTensorShapes(config: ModelConfig): Map<string, number[]>
       shapes.set(`${p}.self_attn.k_proj.bias`, [kv]);
       shapes.set(`${p}.self_attn.v_proj.bias`, [kv]);
     }
+    if (config.qkNorm) {
+      shapes.set(`${p}.self_attn.q_norm.weight`, [config.qkNorm === 'head' ? headDim : q]);
+      shapes.set(`${p}.self_attn.k_norm.weight`, [config.qkNorm === 'head' ? headDim : kv]);
+    }
     shapes.set(`${p}.self_attn.o_proj.weight`, [h, q]);
     shapes.set(`${p}.post_attention_layernorm.weight`, [h]);
+    // Gemma's sandwich: post_attention_layernorm follows attention, pre_feedforward_layernorm precedes the MLP.
+    if (config.normPlacement === 'sandwich') shapes.set(`${p}.pre_feedforward_layernorm.weight`, [h]);
+    if (config.normPlacement === 'post' || config.normPlacement === 'sandwich') shapes.set(`${p}.post_feedforward_layernorm.weight`, [h]);
     shapes.set(`${p}.mlp.gate_proj.weight`, [f, h]);
     shapes.set(`${p}.mlp.up_proj.weight`, [f, h]);
     shapes.set(`${p}.mlp.down_proj.weight`, [h, f]);

@@ -1,15 +1,13 @@
-// @module GGUF metadata (`llama.*`, `qwen2.*` keys) → ModelConfig.
+// @module GGUF metadata (`<arch>.*` keys of the archs in families/families.ts) → ModelConfig.
 
 import path from 'node:path';
 import type { GgufFile, GgufValue } from './gguf.ts';
 import { llama3ScalingFromFreqFactors } from './gguf-rope.ts';
 import { readGgufTensor } from './gguf.ts';
+import { familyByGgufArch, SUPPORTED_GGUF_ARCHITECTURES } from './families/families.ts';
+import { servedPositions } from './hf-config.ts';
 import { ModelLoadError, type ModelConfig, type RopeScaling } from './types.ts';
 
-const ARCHITECTURES: Record<string, ModelConfig['architecture']> = {
-  llama: 'LlamaForCausalLM',
-  qwen2: 'Qwen2ForCausalLM',
-};
 
 /** The shortest decimal that rounds to the same float32 (GGUF stores 1e-5 as 9.99999974e-6). */
 export function float32Decimal(value: number): number {
@@ -58,6 +56,18 @@ export class GgufMetadata {
 }
 
 function ropeScalingOf(meta: GgufMetadata, arch: string, headDim: number, ropeTheta: number): RopeScaling | null {
+  // LongRoPE (llama.cpp conversion/phi.py): the two factor sets as tensors, the cos/sin scale as attn_factor.
+  const long = meta.gguf.tensors.get('rope_factors_long.weight');
+  const short = meta.gguf.tensors.get('rope_factors_short.weight');
+  if (long && short) {
+    return {
+      type: 'longrope',
+      longFactor: Array.from(readGgufTensor(meta.gguf, long.name).data),
+      shortFactor: Array.from(readGgufTensor(meta.gguf, short.name).data),
+      originalMaxPositionEmbeddings: meta.positiveInt(`${arch}.rope.scaling.original_context_length`),
+      attentionFactor: float32Decimal(meta.number(`${arch}.rope.scaling.attn_factor`, 1)),
+    };
+  }
   const freqs = meta.gguf.tensors.get('rope_freqs.weight');
   if (freqs) {
     const originalContext = meta.positiveInt(`${arch}.rope.scaling.original_context_length`, 8192);
@@ -71,17 +81,30 @@ function ropeScalingOf(meta: GgufMetadata, arch: string, headDim: number, ropeTh
     if (typeof factor !== 'number') meta.fail(`${arch}.rope.scaling.factor`, 'is missing');
     return factor === 1 ? null : { type: 'linear', factor: float32Decimal(factor) };
   }
-  return meta.fail(`${arch}.rope.scaling.type`, `value "${type}" is not supported (supported: none, linear, llama3 via rope_freqs)`);
+  if (type === 'yarn') {
+    // llama.cpp's ggml rope scales cos/sin by 1 + 0.1·ln(factor) itself (yarn_attn_factor multiplies that).
+    const factor = float32Decimal(meta.number(`${arch}.rope.scaling.factor`));
+    return {
+      type: 'yarn',
+      factor,
+      originalMaxPositionEmbeddings: meta.positiveInt(`${arch}.rope.scaling.original_context_length`),
+      betaFast: float32Decimal(meta.number(`${arch}.rope.scaling.yarn_beta_fast`, 32)),
+      betaSlow: float32Decimal(meta.number(`${arch}.rope.scaling.yarn_beta_slow`, 1)),
+      attentionFactor: (factor <= 1 ? 1 : 0.1 * Math.log(factor) + 1) * float32Decimal(meta.number(`${arch}.rope.scaling.yarn_attn_factor`, 1)),
+    };
+  }
+  return meta.fail(`${arch}.rope.scaling.type`, `value "${type}" is not supported (supported: none, linear, yarn, llama3 via rope_freqs, longrope via rope_factors)`);
 }
 
 /** Reads the hyper-parameters; the vocab size comes from metadata, else the embedding's rows, else the token list. */
 export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   const meta = new GgufMetadata(gguf);
   const arch = meta.string('general.architecture');
-  const architecture = ARCHITECTURES[arch];
-  if (!architecture) {
-    throw new ModelLoadError(meta.label, `architecture "${arch}" is not supported (supported: ${Object.keys(ARCHITECTURES).join(', ')})`);
+  const family = familyByGgufArch(arch);
+  if (!family) {
+    throw new ModelLoadError(meta.label, `architecture "${arch}" is not supported (supported: ${SUPPORTED_GGUF_ARCHITECTURES.join(', ')})`);
   }
+  const architecture = family.architecture;
   const hiddenSize = meta.positiveInt(`${arch}.embedding_length`);
   const numHeads = meta.positiveInt(`${arch}.attention.head_count`);
   const numKvHeads = meta.positiveInt(`${arch}.attention.head_count_kv`, numHeads);
@@ -97,28 +120,32 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   }
   if (headDim % 2 !== 0) meta.fail(`${arch}.attention.key_length`, `(${headDim}) must be even for rotary embeddings`);
   const ropeDims = meta.positiveInt(`${arch}.rope.dimension_count`, headDim);
-  if (ropeDims !== headDim) meta.fail(`${arch}.rope.dimension_count`, `(${ropeDims}) differs from the head size ${headDim} (partial rotary is not supported)`);
+  if (ropeDims > headDim || ropeDims % 2 !== 0) meta.fail(`${arch}.rope.dimension_count`, `(${ropeDims}) must be even and at most the head size ${headDim}`);
 
   const tokens = gguf.metadata.get('tokenizer.ggml.tokens');
   const embedding = gguf.tensors.get('token_embd.weight');
   const vocabFallback = embedding?.shape[0] ?? (Array.isArray(tokens) ? tokens.length : undefined);
   const ropeTheta = float32Decimal(meta.number(`${arch}.rope.freq_base`, 10000));
 
-  return {
+  const numLayers = meta.positiveInt(`${arch}.block_count`);
+  const ropeScaling = ropeScalingOf(meta, arch, headDim, ropeTheta);
+  const base: ModelConfig = {
     architecture,
     hiddenSize,
     intermediateSize: meta.positiveInt(`${arch}.feed_forward_length`),
-    numLayers: meta.positiveInt(`${arch}.block_count`),
+    numLayers,
     numHeads,
     numKvHeads,
     headDim,
     vocabSize: meta.positiveInt(`${arch}.vocab_size`, vocabFallback),
     rmsNormEps: float32Decimal(meta.number(`${arch}.attention.layer_norm_rms_epsilon`)),
     ropeTheta,
-    ropeScaling: ropeScalingOf(meta, arch, headDim, ropeTheta),
-    maxPositionEmbeddings: meta.positiveInt(`${arch}.context_length`),
+    ropeScaling,
+    maxPositionEmbeddings: servedPositions(meta.positiveInt(`${arch}.context_length`), ropeScaling),
     tieWordEmbeddings: !gguf.tensors.has('output.weight'),
-    attentionBias: architecture === 'Qwen2ForCausalLM' || gguf.tensors.has('blk.0.attn_q.bias'),
+    attentionBias: family.attentionBias === 'always' || gguf.tensors.has('blk.0.attn_q.bias'),
     slidingWindow: null,
+    ...(ropeDims !== headDim ? { rotaryDim: ropeDims } : {}),
   };
+  return { ...base, ...family.ggufFeatures(meta, base) };
 }

@@ -48,11 +48,12 @@ test('gpt2-style GGUF vocab + merges: byte-level BPE encodes, adds BOS when aske
   assert.equal(tokenizer.decode(ids, { skip_special_tokens: true }), 'the cat sat!\n é');
   assert.equal(tokenizer.decode(ids), '<|begin|>the cat sat!\n é<|end|>');
 
+  // An unknown pre-tokenizer would split text differently from the model's own tokenizer: refused, naming it.
   metadata.set('tokenizer.ggml.pre', 'some-new-model');
+  assert.throws(() => ggufTokenizer(metadata, 'g.gguf'), /g\.gguf: metadata "tokenizer\.ggml\.pre" value "some-new-model" is not supported: .*\(supported: default, gpt-2, gpt2, olmo, llama-bpe/);
+  metadata.set('tokenizer.ggml.pre', 'gpt-2');
   metadata.set('tokenizer.ggml.add_bos_token', false);
-  const fallback = ggufTokenizer(metadata, 'g.gguf');
-  assert.match(fallback.warnings[0]!, /tokenizer\.ggml\.pre "some-new-model" is not known; using GPT-2's/);
-  assert.deepEqual(load(fallback.files).encode('the cat').ids, [id('t'), id('he'), id('Ġcat')]);
+  assert.deepEqual(load(ggufTokenizer(metadata, 'g.gguf').files).encode('the cat').ids, [id('t'), id('he'), id('Ġcat')]);
 });
 
 test('SentencePiece merges follow piece scores, then the ids of the halves', () => {

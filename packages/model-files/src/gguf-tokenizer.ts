@@ -1,43 +1,11 @@
 // @module Builds tokenizer.json / tokenizer_config.json equivalents from GGUF `tokenizer.ggml.*` metadata.
 
 import type { GgufValue } from './gguf.ts';
+import { byteLevelPreTokenizer } from './gguf-pre-tokenizers.ts';
 import { ModelLoadError, type TokenizerFiles } from './types.ts';
 
 /** llama.cpp token types (llama_token_type). */
 export const GgufTokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
-
-const GPT2_BYTE_LEVEL = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-const LLAMA3_PATTERN =
-  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-const QWEN2_PATTERN =
-  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-
-function splitThenByteLevel(pattern: string): Record<string, unknown> {
-  return {
-    type: 'Sequence',
-    pretokenizers: [
-      { type: 'Split', pattern: { Regex: pattern }, behavior: 'Isolated', invert: false },
-      { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
-    ],
-  };
-}
-
-/** `tokenizer.ggml.pre` → the HF pre-tokenizer; unknown values fall back to GPT-2's regex (noted in warnings). */
-function byteLevelPreTokenizer(pre: string | undefined, warnings: string[]): Record<string, unknown> {
-  switch (pre) {
-    case 'llama-bpe': case 'llama3': case 'llama-v3': case 'smaug-bpe':
-      return splitThenByteLevel(LLAMA3_PATTERN);
-    case 'qwen2':
-      return splitThenByteLevel(QWEN2_PATTERN);
-    case 'smollm':
-      return { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, GPT2_BYTE_LEVEL] };
-    case undefined: case 'default': case 'gpt-2': case 'gpt2':
-      return GPT2_BYTE_LEVEL;
-    default:
-      warnings.push(`tokenizer.ggml.pre "${pre}" is not known; using GPT-2's pre-tokenizer regex, which may split text differently`);
-      return GPT2_BYTE_LEVEL;
-  }
-}
 
 /**
  * Merges for a SentencePiece BPE vocabulary, as transformers' SentencePieceExtractor derives them: every
@@ -159,7 +127,7 @@ export function ggufTokenizer(metadata: Map<string, GgufValue>, label: string): 
     const pre = get('tokenizer.ggml.pre');
     tokenizerJson = {
       normalizer: null,
-      pre_tokenizer: byteLevelPreTokenizer(typeof pre === 'string' ? pre : undefined, warnings),
+      pre_tokenizer: byteLevelPreTokenizer(typeof pre === 'string' ? pre : undefined, label),
       model: {
         type: 'BPE', dropout: null, unk_token: unkToken ?? null, continuing_subword_prefix: null, end_of_word_suffix: null,
         fuse_unk: false, byte_fallback: false, ignore_merges: pre === 'llama-bpe', vocab, merges,

@@ -46,15 +46,15 @@ test('rope_scaling: llama3 (rope_type) and linear (type); "default" means none',
 test('errors name config.json and the field', () => {
   assertLoadError({ ...llama, num_attention_heads: undefined }, 'config.json: field "num_attention_heads" is missing');
   assertLoadError({ ...llama, architectures: ['GPT2LMHeadModel'] },
-    'config.json: architecture "GPT2LMHeadModel" is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)');
-  assertLoadError({ ...llama, rope_scaling: { type: 'yarn', factor: 4 } },
-    'config.json: field "rope_scaling.type" value "yarn" is not supported (supported: linear, llama3)');
+    'config.json: architecture "GPT2LMHeadModel" is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM)');
+  assertLoadError({ ...llama, rope_scaling: { type: 'mrope', factor: 4 } },
+    'config.json: field "rope_scaling.type" value "mrope" is not supported (supported: linear, llama3, yarn, dynamic, longrope)');
   assertLoadError({ ...llama, rope_scaling: { rope_type: 'llama3', factor: 8 } }, 'config.json: field "rope_scaling.low_freq_factor" is missing');
   assertLoadError({ ...llama, num_attention_heads: 7 }, 'config.json: field "num_attention_heads" (7) does not divide hidden_size (64)');
   assertLoadError({ ...llama, num_key_value_heads: 3 }, 'config.json: field "num_key_value_heads" (3) does not divide num_attention_heads (8)');
   assertLoadError({ ...llama, hidden_size: '64' }, 'config.json: field "hidden_size" must be a number (got "64")');
-  assertLoadError({ ...llama, hidden_act: 'gelu' }, 'config.json: field "hidden_act" value "gelu" is not supported (supported: silu)');
+  assertLoadError({ ...llama, hidden_act: 'gelu' }, 'config.json: field "hidden_act" value "gelu" is not supported for LlamaForCausalLM (supported: silu)');
   assertLoadError({ ...llama, architectures: undefined, model_type: 'gpt2' },
-    'config.json: model_type "gpt2" is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)');
+    'config.json: model_type "gpt2" is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM)');
   assertLoadError([], 'config.json: must be a JSON object');
 });

@@ -1,22 +1,10 @@
 // @module config.json (transformers) → ModelConfig for the Llama family, with field-naming errors.
 
+import { familyByModelType, familyOf, SUPPORTED_ARCHITECTURES } from './families/families.ts';
 import { ModelLoadError, type ModelConfig, type RopeScaling } from './types.ts';
 
-export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM'] as const;
+export { SUPPORTED_ARCHITECTURES };
 type Architecture = ModelConfig['architecture'];
-
-const MODEL_TYPE_TO_ARCHITECTURE: Record<string, Architecture> = {
-  llama: 'LlamaForCausalLM',
-  mistral: 'MistralForCausalLM',
-  qwen2: 'Qwen2ForCausalLM',
-};
-
-/** transformers' defaults where config.json omits a field. */
-const DEFAULT_MAX_POSITIONS: Record<Architecture, number> = {
-  LlamaForCausalLM: 2048,
-  MistralForCausalLM: 4096 * 32,
-  Qwen2ForCausalLM: 32768,
-};
 
 /** Reads typed fields of one JSON object, throwing ModelLoadError naming the file and field. */
 export class JsonFields {
@@ -69,13 +57,21 @@ function architectureOf(fields: JsonFields): Architecture {
     return name as Architecture;
   }
   const modelType = fields.json['model_type'];
-  if (typeof modelType === 'string' && MODEL_TYPE_TO_ARCHITECTURE[modelType]) return MODEL_TYPE_TO_ARCHITECTURE[modelType];
+  const family = typeof modelType === 'string' ? familyByModelType(modelType) : undefined;
+  if (family) return family.architecture;
   if (modelType === undefined) fields.fail('architectures', 'is missing (and there is no model_type)');
   throw new ModelLoadError(fields.file, `model_type "${String(modelType)}" is not supported ${supported}`);
 }
 
+/** What some scalings read beside `rope_scaling` itself (top-level config fields, the rotated dims). */
+export interface RopeContext {
+  maxPositionEmbeddings: number;
+  rotaryDim: number;
+  originalMaxPositionEmbeddings?: number | undefined;
+}
+
 /** `rope_scaling` → RopeScaling | null; `rope_type` (new) or `type` (old) selects the kind. */
-export function parseRopeScaling(file: string, raw: unknown): RopeScaling | null {
+export function parseRopeScaling(file: string, raw: unknown, context?: RopeContext): RopeScaling | null {
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== 'object') throw new ModelLoadError(file, `field "rope_scaling" must be an object or null`);
   const fields = new JsonFields(file, raw as Record<string, unknown>, 'rope_scaling.');
@@ -94,9 +90,54 @@ export function parseRopeScaling(file: string, raw: unknown): RopeScaling | null
         highFreqFactor: fields.number('high_freq_factor'),
         originalMaxPositionEmbeddings: fields.positiveInt('original_max_position_embeddings'),
       };
+    case 'yarn': {
+      const factor = fields.number('factor');
+      const mscale = (scale: number, m = 1) => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
+      const m = fields.has('mscale') ? fields.number('mscale') : undefined;
+      const mAll = fields.has('mscale_all_dim') ? fields.number('mscale_all_dim') : undefined;
+      const attentionFactor = fields.has('attention_factor') ? fields.number('attention_factor') : m && mAll ? mscale(factor, m) / mscale(factor, mAll) : mscale(factor);
+      const original = fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : (context?.maxPositionEmbeddings ?? fields.fail('original_max_position_embeddings', 'is missing'));
+      return { type: 'yarn', factor, originalMaxPositionEmbeddings: original, betaFast: fields.number('beta_fast', 32), betaSlow: fields.number('beta_slow', 1), attentionFactor };
+    }
+    case 'dynamic': {
+      const original = fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : (context?.maxPositionEmbeddings ?? fields.fail('original_max_position_embeddings', 'is missing'));
+      return { type: 'dynamic', factor: fields.number('factor'), originalMaxPositionEmbeddings: original };
+    }
+    case 'longrope':
+    case 'su':
+      if (!context) return fields.fail(kindField, 'longrope needs the model config around it');
+      return parseLongRope(fields, context);
     default:
-      return fields.fail(kindField, `value ${JSON.stringify(kind)} is not supported (supported: linear, llama3)`);
+      return fields.fail(kindField, `value ${JSON.stringify(kind)} is not supported (supported: linear, llama3, yarn, dynamic, longrope)`);
   }
+}
+
+/**
+ * LongRoPE as transformers' `_compute_longrope_parameters` (modeling_rope_utils.py) reads it: factor =
+ * max_position_embeddings / original_max_position_embeddings, attention_factor defaulting to
+ * sqrt(1 + ln(factor) / ln(original)) when factor > 1, and rotaryDim / 2 short and long factors.
+ */
+function parseLongRope(fields: JsonFields, context: RopeContext): RopeScaling {
+  const original = fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : (context.originalMaxPositionEmbeddings ?? context.maxPositionEmbeddings);
+  const factors = (field: string): number[] => {
+    const raw = fields.json[field];
+    if (!Array.isArray(raw) || raw.length !== context.rotaryDim / 2 || raw.some((v) => typeof v !== 'number' || !(v > 0))) {
+      fields.fail(field, `must be ${context.rotaryDim / 2} positive numbers (half the rotated dims)`);
+    }
+    return raw as number[];
+  };
+  const factor = context.maxPositionEmbeddings / original;
+  const attentionFactor = fields.has('attention_factor') ? fields.number('attention_factor') : factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+  return { type: 'longrope', shortFactor: factors('short_factor'), longFactor: factors('long_factor'), originalMaxPositionEmbeddings: original, attentionFactor };
+}
+
+/**
+ * Positions served: YaRN and dynamic NTK extend the original context by their factor (vLLM's max_model_len rule;
+ * Qwen2.5's cards add rope_scaling and leave max_position_embeddings at 32768), the others keep the config's.
+ */
+export function servedPositions(maxPositionEmbeddings: number, scaling: RopeScaling | null): number {
+  if (scaling?.type !== 'yarn' && scaling?.type !== 'dynamic') return maxPositionEmbeddings;
+  return Math.max(maxPositionEmbeddings, Math.floor(scaling.originalMaxPositionEmbeddings * scaling.factor));
 }
 
 /** Parses a config.json object. `file` names it in errors. */
@@ -104,10 +145,12 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ModelLoadError(file, 'must be a JSON object');
   const fields = new JsonFields(file, json as Record<string, unknown>);
   const architecture = architectureOf(fields);
+  const family = familyOf(architecture);
 
   const hiddenAct = fields.json['hidden_act'] ?? fields.json['hidden_activation'];
-  if (hiddenAct !== undefined && hiddenAct !== 'silu' && hiddenAct !== 'swish') {
-    fields.fail('hidden_act', `value ${JSON.stringify(hiddenAct)} is not supported (supported: silu)`);
+  const activations = family.activation === 'gelu_tanh' ? ['gelu_pytorch_tanh', 'gelu_tanh'] : ['silu', 'swish'];
+  if (hiddenAct !== undefined && !activations.includes(hiddenAct as string)) {
+    fields.fail('hidden_act', `value ${JSON.stringify(hiddenAct)} is not supported for ${architecture} (supported: ${activations[0]})`);
   }
   if (fields.boolean('mlp_bias', false)) fields.fail('mlp_bias', 'is true, which is not supported');
 
@@ -122,31 +165,40 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
   if (numHeads % numKvHeads !== 0) {
     fields.fail('num_key_value_heads', `(${numKvHeads}) does not divide num_attention_heads (${numHeads})`);
   }
-  const partialRotary = fields.json['partial_rotary_factor'];
-  if (partialRotary !== undefined && partialRotary !== null && partialRotary !== 1) {
-    fields.fail('partial_rotary_factor', `value ${JSON.stringify(partialRotary)} is not supported (supported: 1)`);
+  // transformers: dim = int(head_dim * partial_rotary_factor) leading dims of each head are rotated.
+  const partialRotary = fields.number('partial_rotary_factor', 1);
+  const rotaryDim = Math.floor(headDim * partialRotary);
+  if (!(partialRotary > 0 && partialRotary <= 1) || rotaryDim % 2 !== 0 || rotaryDim === 0) {
+    fields.fail('partial_rotary_factor', `(${partialRotary}) must be in (0, 1] and leave an even, non-zero number of rotated dims of the ${headDim}-dim heads`);
   }
 
-  const isQwen2 = architecture === 'Qwen2ForCausalLM';
-  const isMistral = architecture === 'MistralForCausalLM';
-  const slidingWindowApplies = isMistral || (isQwen2 && fields.boolean('use_sliding_window', false));
+  const hasSlidingFlag = architecture === 'Qwen2ForCausalLM' || architecture === 'Qwen3ForCausalLM';
+  const slidingWindowApplies = architecture === 'MistralForCausalLM' || architecture === 'Phi3ForCausalLM' || (hasSlidingFlag && fields.boolean('use_sliding_window', false));
   const slidingWindow = slidingWindowApplies && fields.has('sliding_window') ? fields.positiveInt('sliding_window') : null;
+  // Qwen2/Qwen3 (configuration_qwen2.py layer_types): the window applies from layer max_window_layers on.
+  const maxWindowLayers = hasSlidingFlag && slidingWindow !== null ? fields.number('max_window_layers', 28) : 0;
 
-  return {
+  const numLayers = fields.positiveInt('num_hidden_layers');
+  const maxPositionEmbeddings = fields.positiveInt('max_position_embeddings', family.defaultMaxPositions);
+  const ropeScaling = parseRopeScaling(file, fields.json['rope_scaling'], { maxPositionEmbeddings, rotaryDim, originalMaxPositionEmbeddings: fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : undefined });
+  const base: ModelConfig = {
     architecture,
     hiddenSize,
     intermediateSize: fields.positiveInt('intermediate_size'),
-    numLayers: fields.positiveInt('num_hidden_layers'),
+    numLayers,
     numHeads,
     numKvHeads,
     headDim,
     vocabSize: fields.positiveInt('vocab_size'),
     rmsNormEps: fields.number('rms_norm_eps', 1e-6),
     ropeTheta: fields.number('rope_theta', 10000),
-    ropeScaling: parseRopeScaling(file, fields.json['rope_scaling']),
-    maxPositionEmbeddings: fields.positiveInt('max_position_embeddings', DEFAULT_MAX_POSITIONS[architecture]),
+    ropeScaling,
+    maxPositionEmbeddings: servedPositions(maxPositionEmbeddings, ropeScaling),
     tieWordEmbeddings: fields.boolean('tie_word_embeddings', false),
-    attentionBias: isQwen2 || (architecture === 'LlamaForCausalLM' && fields.boolean('attention_bias', false)),
+    attentionBias: family.attentionBias === 'always' || (architecture !== 'MistralForCausalLM' && fields.boolean('attention_bias', false)),
     slidingWindow,
+    ...(rotaryDim !== headDim ? { rotaryDim } : {}),
+    ...(maxWindowLayers > 0 ? { slidingLayers: Array.from({ length: numLayers }, (_, l) => l >= maxWindowLayers) } : {}),
   };
+  return { ...base, ...family.hfFeatures(fields, base) };
 }

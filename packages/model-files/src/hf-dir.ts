@@ -1,6 +1,7 @@
 // @module Loads a Hugging Face model directory (config.json, safetensors, tokenizer files) into a LoadedModel; GPTQ/AWQ Linear layers stay quantized.
 
 import { expandBlockAffine } from './block-affine.ts';
+import { FusedSplitter } from './fused-projections.ts';
 import { checkTensorShapes } from './canonical-tensors.ts';
 import { modelDigest } from './digest.ts';
 import { parseHfConfig } from './hf-config.ts';
@@ -36,10 +37,13 @@ export async function loadHfDir(dir: string): Promise<LoadedModel> {
   }
 
   const fileOf = (name: string): string => (weights.has(name) ? path.basename(weights.info(name).file) : weightLabel);
+  // Phi-3's qkv_proj / gate_up_proj are read as the canonical q/k/v and gate/up parts.
+  const fused = new FusedSplitter(config, (name) => (weights.has(name) ? weights.info(name).shape : undefined), (name) => weights.read(name));
   const names = checkTensorShapes(
     weightLabel,
     config,
-    (name) => (weights.has(name) ? weights.info(name).shape : isPacked(name) ? packed!.shape(name) : undefined),
+    (name) => (fused.owns(name) ? fused.shape(name) : weights.has(name) ? weights.info(name).shape : isPacked(name) ? packed!.shape(name) : undefined),
+    (name) => (fused.owns(name) ? fused.storedName(name) : name),
   );
   const known = new Set(names);
 
@@ -55,6 +59,7 @@ export async function loadHfDir(dir: string): Promise<LoadedModel> {
     tensorNames: () => [...names],
     tensor(name: string): FloatTensor {
       if (!known.has(name)) throw new ModelLoadError(fileOf(name), `tensor "${name}" is not a tensor of this model`);
+      if (fused.owns(name)) return fused.read(name);
       if (isPacked(name)) {
         const q = packed!.decode(name);
         return { shape: [q.rows, q.cols], data: expandBlockAffine(q) };
@@ -62,7 +67,7 @@ export async function loadHfDir(dir: string): Promise<LoadedModel> {
       return weights.read(name);
     },
     quantized: (name) => (known.has(name) && isPacked(name) ? packed!.decode(name) : null),
-    tensorType: (name) => (isPacked(name) ? packed!.quantization.label : weights.info(name).dtype),
+    tensorType: (name) => (isPacked(name) ? packed!.quantization.label : weights.info(fused.owns(name) ? fused.storedName(name) : name).dtype),
     tokenizer,
     generation,
     bosTokenId,

@@ -1,4 +1,4 @@
-// @module An HF directory (Llama/Mistral/Qwen2, byte-level BPE tokenizer) → a GGUF file, float or quantized, as llama.cpp's converter lays it out.
+// @module An HF directory (the families of families/families.ts, byte-level BPE tokenizer) → a GGUF file, float or quantized, as llama.cpp's converter lays it out.
 //
 // For `tessera quantize HF_DIR OUT.gguf TYPE` and the benchmarks (bench/quantized): the same model, in the
 // file format llama-server reads too. SentencePiece tokenizers and llama3 RoPE scaling are refused (llama.cpp's
@@ -7,6 +7,8 @@
 import path from 'node:path';
 import { expectedTensorShapes } from './canonical-tensors.ts';
 import { GGML_TYPE_NAMES, GgmlType, ggmlBlockLayout } from './ggml-types.ts';
+import { familyOf, llamaCppQueryPreAttnScalar, SMOLLM3_NO_ROPE_STEP } from './families/families.ts';
+import { storedTensorGroups } from './fused-projections.ts';
 import { ggufNameForHf, qkPermuteHeads } from './gguf-model.ts';
 import { quantTypeFor, type GgufQuantPreset } from './gguf-quantize-file.ts';
 import { GgufValueType, type GgufTensorInfo } from './gguf.ts';
@@ -49,10 +51,67 @@ function tokenizerMetadata(model: LoadedModel, label: string): [string, TypedVal
   return entries;
 }
 
+/** LongRoPE's factor sets as llama.cpp's phi3 converter writes them: F32 tensors rope_factors_long/short. */
+function ropeFactorTensors(c: LoadedModel['config']): StreamedTensor[] {
+  const s = c.ropeScaling;
+  if (s?.type !== 'longrope') return [];
+  const tensor = (name: string, values: number[]): StreamedTensor => {
+    const data = Float32Array.from(values);
+    return { name, ne: [values.length], type: GgmlType.F32, byteLength: data.byteLength, data: () => new Uint8Array(data.buffer) };
+  };
+  return [tensor('rope_factors_long.weight', s.longFactor), tensor('rope_factors_short.weight', s.shortFactor)];
+}
+
+function ropeScalingMetadata(c: LoadedModel['config'], arch: string): [string, TypedValue][] {
+  const s = c.ropeScaling;
+  if (s?.type === 'linear') return [[`${arch}.rope.scaling.type`, gv.str('linear')], [`${arch}.rope.scaling.factor`, gv.f32(s.factor)]];
+  if (s?.type === 'yarn') {
+    const llamaCppMscale = s.factor <= 1 ? 1 : 0.1 * Math.log(s.factor) + 1;
+    return [
+      [`${arch}.rope.scaling.type`, gv.str('yarn')], [`${arch}.rope.scaling.factor`, gv.f32(s.factor)],
+      [`${arch}.rope.scaling.original_context_length`, gv.u32(s.originalMaxPositionEmbeddings)],
+      [`${arch}.rope.scaling.yarn_beta_fast`, gv.f32(s.betaFast)], [`${arch}.rope.scaling.yarn_beta_slow`, gv.f32(s.betaSlow)],
+      [`${arch}.rope.scaling.yarn_attn_factor`, gv.f32(s.attentionFactor / llamaCppMscale)],
+    ];
+  }
+  if (s?.type === 'longrope') return [[`${arch}.rope.scaling.original_context_length`, gv.u32(s.originalMaxPositionEmbeddings)], [`${arch}.rope.scaling.attn_factor`, gv.f32(s.attentionFactor)]];
+  return [];
+}
+
+/**
+ * Gemma's keys as llama.cpp reads them (src/models/gemma2.cpp, gemma3.cpp). llama.cpp has no key for
+ * query_pre_attn_scalar or for an irregular pattern of local layers, so those must match what it derives.
+ */
+function gemmaMetadata(c: LoadedModel['config'], arch: string, label: string): [string, TypedValue][] {
+  if (!c.gemmaNorms) return [];
+  const derived = llamaCppQueryPreAttnScalar(c);
+  if (c.queryPreAttnScalar !== derived) {
+    throw new ModelLoadError(label, `query_pre_attn_scalar ${c.queryPreAttnScalar} cannot be written as GGUF (llama.cpp derives ${derived} for this shape)`);
+  }
+  const entries: [string, TypedValue][] = [];
+  if (c.attnLogitSoftcap !== undefined) entries.push([`${arch}.attn_logit_softcapping`, gv.f32(c.attnLogitSoftcap)]);
+  if (c.finalLogitSoftcap !== undefined) entries.push([`${arch}.final_logit_softcapping`, gv.f32(c.finalLogitSoftcap)]);
+  if (c.localRopeTheta !== undefined) entries.push([`${arch}.rope.freq_base_swa`, gv.f32(c.localRopeTheta)]);
+  if (c.slidingWindow !== null && c.slidingLayers) {
+    const period = c.slidingLayers.indexOf(false) + 1;
+    if (period === 0 || c.slidingLayers.some((sliding, l) => sliding !== l % period < period - 1)) {
+      throw new ModelLoadError(label, `the pattern of sliding layers ${JSON.stringify(c.slidingLayers.map(Number))} cannot be written as GGUF (llama.cpp takes a period)`);
+    }
+    entries.push([`${arch}.attention.sliding_window`, gv.u32(c.slidingWindow)], [`${arch}.attention.sliding_window_pattern`, gv.u32(period)]);
+  }
+  return entries;
+}
+
 function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][] {
   const c = model.config;
-  const arch = c.architecture === 'Qwen2ForCausalLM' ? 'qwen2' : 'llama';
-  if (c.ropeScaling && c.ropeScaling.type !== 'linear') throw new ModelLoadError(label, `rope_scaling "${c.ropeScaling.type}" cannot be written as GGUF here`);
+  const arch = familyOf(c.architecture).ggufArch;
+  if (c.ropeScaling && c.ropeScaling.type !== 'linear' && c.ropeScaling.type !== 'yarn' && !(c.ropeScaling.type === 'longrope' && arch === 'phi3')) {
+    throw new ModelLoadError(label, `rope_scaling "${c.ropeScaling.type}" cannot be written as GGUF here`);
+  }
+  // llama.cpp's smollm3 has no metadata for NoPE layers: it assumes every 4th (src/models/smollm3.cpp).
+  if (c.ropeLayers?.some((rope, l) => rope !== ((l + 1) % SMOLLM3_NO_ROPE_STEP !== 0))) {
+    throw new ModelLoadError(label, `no_rope_layers ${JSON.stringify(c.ropeLayers.map(Number))} cannot be written as GGUF (llama.cpp's smollm3 assumes every ${SMOLLM3_NO_ROPE_STEP}th layer)`);
+  }
   return [
     ['general.architecture', gv.str(arch)],
     ['general.name', gv.str(path.basename(model.path))],
@@ -66,9 +125,10 @@ function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][
     [`${arch}.attention.value_length`, gv.u32(c.headDim)],
     [`${arch}.attention.layer_norm_rms_epsilon`, gv.f32(c.rmsNormEps)],
     [`${arch}.rope.freq_base`, gv.f32(c.ropeTheta)],
-    [`${arch}.rope.dimension_count`, gv.u32(c.headDim)],
+    [`${arch}.rope.dimension_count`, gv.u32(c.rotaryDim ?? c.headDim)],
     [`${arch}.vocab_size`, gv.u32(c.vocabSize)],
-    ...(c.ropeScaling?.type === 'linear' ? ([[`${arch}.rope.scaling.type`, gv.str('linear')], [`${arch}.rope.scaling.factor`, gv.f32(c.ropeScaling.factor)]] as [string, TypedValue][]) : []),
+    ...ropeScalingMetadata(c, arch),
+    ...gemmaMetadata(c, arch, label),
     ...tokenizerMetadata(model, label),
   ];
 }
@@ -78,20 +138,34 @@ export function writeModelAsGguf(model: LoadedModel, dst: string, preset: GgufQu
   const label = path.basename(model.path);
   const types: Record<string, string> = {};
   const shapes = expectedTensorShapes(model.config);
-  const tensors: StreamedTensor[] = model.tensorNames().map((hfName) => {
-    const name = ggufNameForHf(hfName);
-    const shape = shapes.get(hfName);
-    if (!shape) throw new ModelLoadError(label, `tensor "${hfName}" has no GGUF form here`);
+  // Fused families (Phi-3) are written fused, as llama.cpp's converter writes them (attn_qkv; ffn_up = gate then up).
+  const tensors: StreamedTensor[] = storedTensorGroups(model.tensorNames(), model.config).map(({ name: hfName, parts }) => {
+    const name = ggufNameForHf(hfName, model.config);
+    const partShapes = parts.map((part) => shapes.get(part));
+    if (partShapes.some((s) => !s)) throw new ModelLoadError(label, `tensor "${hfName}" has no GGUF form here`);
+    const shape = partShapes.length === 1 ? partShapes[0]! : [partShapes.reduce((rows, s) => rows + s![0]!, 0), partShapes[0]![1]!];
     const ne = [...shape].reverse();
     const info: GgufTensorInfo = { name, ne, shape, type: GgmlType.F32, typeName: 'F32', offset: 0 };
     const type = preset === 'F32' ? GgmlType.F32 : quantTypeFor(info, preset);
     types[name] = GGML_TYPE_NAMES[type]!;
     const [blockElements, blockBytes] = ggmlBlockLayout(type)!;
     const elements = shape.reduce((a, b) => a * b, 1);
+    const normShift = familyOf(model.config.architecture).ggufNormShift ?? 0;
+    const readPart = (part: string) => {
+      const data = normShift !== 0 && part.endsWith('norm.weight') ? model.tensor(part).data.map((v) => v + normShift) : model.tensor(part).data;
+      const heads = qkPermuteHeads(part, model.config);
+      return heads ? permuteQk(data, shapes.get(part)![0]!, heads) : data;
+    };
     const read = () => {
-      const data = model.tensor(hfName).data;
-      const heads = qkPermuteHeads(hfName, model.config);
-      return heads ? permuteQk(data, shape[0]!, heads) : data;
+      if (parts.length === 1) return readPart(parts[0]!);
+      const out = new Float32Array(shape[0]! * shape[1]!);
+      let offset = 0;
+      for (const part of parts) {
+        const data = readPart(part);
+        out.set(data, offset);
+        offset += data.length;
+      }
+      return out;
     };
     return {
       name, ne, type, byteLength: (elements / blockElements) * blockBytes,
@@ -101,6 +175,7 @@ export function writeModelAsGguf(model: LoadedModel, dst: string, preset: GgufQu
       },
     };
   });
+  tensors.push(...ropeFactorTensors(model.config));
   const header = encodeGgufHeader(3, tensors.length, modelMetadata(model, label));
   writeGgufStreaming(dst, header, 32, tensors, (name, index) => onTensor?.(name, index, tensors.length));
   return types;

@@ -6,6 +6,8 @@ export { loadModel } from './load-model.ts';
 export { loadHfDir } from './hf-dir.ts';
 export { loadGgufModel, hfNameForGguf, ggufNameForHf, qkPermuteHeads } from './gguf-model.ts';
 export { parseHfConfig, parseRopeScaling, SUPPORTED_ARCHITECTURES } from './hf-config.ts';
+export { describeFamily, FAMILIES, SUPPORTED_GGUF_ARCHITECTURES } from './families/families.ts';
+export { SUPPORTED_GGUF_PRE_TOKENIZERS } from './gguf-pre-tokenizers.ts';
 export { ggufModelConfig, float32Decimal } from './gguf-config.ts';
 export { openSafetensors, safetensorsFromFiles, readSafetensorsHeader, type SafetensorsReader, type SafetensorsTensorInfo } from './safetensors.ts';
 export { openGguf, readGgufTensor, readGgufBlockAffine, isQuantizedGgufTensor, GGML_TYPE_NAMES, GgmlType, SUPPORTED_GGML_TYPES, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf.ts';

@@ -10,12 +10,45 @@ export type RopeScaling =
       lowFreqFactor: number;
       highFreqFactor: number;
       originalMaxPositionEmbeddings: number;
+    }
+  | {
+      /**
+       * YaRN (transformers _compute_yarn_parameters, vLLM YaRNScalingRotaryEmbedding): frequencies ramp from
+       * extrapolated to interpolated between the beta_fast and beta_slow correction dims; cos/sin × attentionFactor.
+       */
+      type: 'yarn';
+      factor: number;
+      originalMaxPositionEmbeddings: number;
+      betaFast: number;
+      betaSlow: number;
+      attentionFactor: number;
+    }
+  | {
+      /**
+       * Dynamic NTK, served statically as vLLM does: the base is raised once for a context of
+       * original × factor, base · (factor² − factor + 1)^(dim / (dim − 2)).
+       */
+      type: 'dynamic';
+      factor: number;
+      originalMaxPositionEmbeddings: number;
+    }
+  | {
+      /**
+       * Phi-3's LongRoPE: per-frequency divisors, short ones within the original context and long ones
+       * beyond, and cos/sin scaled by `attentionFactor`. Tessera picks one set for the whole served context,
+       * as llama.cpp does: the long factors when maxPositionEmbeddings exceeds the original context.
+       */
+      type: 'longrope';
+      shortFactor: number[];
+      longFactor: number[];
+      originalMaxPositionEmbeddings: number;
+      attentionFactor: number;
     };
 
 /** Architecture-independent hyper-parameters of a Llama-family decoder. */
 export interface ModelConfig {
-  /** As in config.json `architectures[0]`: LlamaForCausalLM | MistralForCausalLM | Qwen2ForCausalLM. */
-  architecture: 'LlamaForCausalLM' | 'MistralForCausalLM' | 'Qwen2ForCausalLM';
+  /** As in config.json `architectures[0]` (families/families.ts lists what each adds to the Llama block). */
+  architecture: 'LlamaForCausalLM' | 'MistralForCausalLM' | 'Qwen2ForCausalLM' | FamilyArchitecture;
   hiddenSize: number;
   intermediateSize: number;
   numLayers: number;
@@ -31,9 +64,34 @@ export interface ModelConfig {
   tieWordEmbeddings: boolean;
   /** Q/K/V projections have biases (Qwen2). */
   attentionBias: boolean;
-  /** Mistral sliding window, recorded for information (not applied beyond max context). */
+  /** Attention window (keys with q_pos − k_pos ≥ window are masked) of every layer, or of `slidingLayers`; null: none. */
   slidingWindow: number | null;
+  /** RMSNorm of q and k before RoPE: per head with a [headDim] weight (Qwen3), or over the whole projection (OLMo 2). Absent: none. */
+  qkNorm?: 'head' | 'projection';
+  /** Per layer, whether it applies RoPE (SmolLM3's NoPE layers are false). Absent: every layer does. */
+  ropeLayers?: boolean[];
+  /** Leading dims of each head that RoPE rotates (Phi-3/4 `partial_rotary_factor`). Absent: the whole head. */
+  rotaryDim?: number;
+  /**
+   * 'post' (OLMo 2): no input norms; attention and MLP outputs are normed before the residual add.
+   * 'sandwich' (Gemma 2/3): norms before and after both (input, post_attention, pre_ and post_feedforward). Absent: 'pre'.
+   */
+  normPlacement?: 'pre' | 'post' | 'sandwich';
+  /** Gemma: every RMSNorm scales by (1 + w), the token embeddings by √hidden, and the MLP gates with GeLU (tanh). */
+  gemmaNorms?: boolean;
+  /** Scores are q·k / √queryPreAttnScalar (Gemma's `query_pre_attn_scalar`). Absent: √headDim. */
+  queryPreAttnScalar?: number;
+  /** Gemma 2 soft-capping: cap · tanh(x / cap) on attention scores and on the final logits. */
+  attnLogitSoftcap?: number;
+  finalLogitSoftcap?: number;
+  /** Per layer, whether `slidingWindow` applies (Gemma's local layers). Absent: every layer when slidingWindow is set. */
+  slidingLayers?: boolean[];
+  /** RoPE base of the sliding layers, which also take no rope_scaling (Gemma 3's rope_local_base_freq). */
+  localRopeTheta?: number;
 }
+
+/** Architectures added to the Llama block by families/families.ts. */
+export type FamilyArchitecture = 'Qwen3ForCausalLM' | 'SmolLM3ForCausalLM' | 'Olmo2ForCausalLM' | 'Phi3ForCausalLM' | 'Gemma2ForCausalLM' | 'Gemma3ForCausalLM';
 
 /**
  * A tensor as the graph builder wants it: float32, row-major, HF naming and HF layout

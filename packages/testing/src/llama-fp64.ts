@@ -1,4 +1,4 @@
-// @module An independent float64 Llama-family forward pass (no ONNX): the numerical reference for the shard.
+// @module An independent float64 Llama-family forward pass (no ONNX), Qwen3/SmolLM3/OLMo 2 included: the numerical reference for the shard.
 import type { LoadedModel, ModelConfig } from '@tessera/model-files';
 
 type Matrix = { rows: number; cols: number; data: Float64Array };
@@ -20,23 +20,54 @@ function linear(w: Matrix, x: Float64Array, bias?: Matrix): Float64Array {
   return y;
 }
 
-function rmsNorm(x: Float64Array, w: Matrix, eps: number): Float64Array {
+/** RMSNorm; Gemma's (modeling_gemma2.py Gemma2RMSNorm.forward) scales by (1 + w) instead of w. */
+function rmsNorm(x: Float64Array, w: Matrix, eps: number, onePlus = false): Float64Array {
   let ss = 0;
   for (const v of x) ss += v * v;
   const inv = 1 / Math.sqrt(ss / x.length + eps);
-  return x.map((v, i) => v * inv * w.data[i]!);
+  return x.map((v, i) => v * inv * (onePlus ? 1 + w.data[i]! : w.data[i]!));
 }
 
-/** Inverse RoPE frequencies, written from the Hugging Face formulas (default, linear, llama3). */
-function inverseFrequencies(c: ModelConfig): Float64Array {
-  const half = c.headDim / 2;
+/** gelu_pytorch_tanh (transformers activations.py PytorchGELUTanh). */
+function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
+
+/**
+ * Inverse RoPE frequencies over the rotated dims and the cos/sin scale, written from transformers'
+ * modeling_rope_utils.py: _compute_default_rope_parameters (dim = int(head_dim * partial_rotary_factor)),
+ * _compute_linear_scaling_rope_parameters, _compute_llama3_parameters, _compute_longrope_parameters.
+ */
+function inverseFrequencies(c: ModelConfig): { inv: Float64Array; dim: number; attentionScaling: number } {
+  const dim = c.rotaryDim ?? c.headDim;
+  const half = dim / 2;
   const out = new Float64Array(half);
+  const s = c.ropeScaling;
+  let attentionScaling = 1;
   for (let i = 0; i < half; i++) {
-    const base = Math.pow(c.ropeTheta, -(2 * i) / c.headDim);
-    const s = c.ropeScaling;
+    const base = Math.pow(c.ropeTheta, -(2 * i) / dim);
     if (s === null) out[i] = base;
     else if (s.type === 'linear') out[i] = base / s.factor;
-    else {
+    else if (s.type === 'yarn') {
+      // _compute_yarn_parameters: find_correction_range(beta_fast, beta_slow) truncated, linear_ramp_factor between.
+      const corr = (rot: number) => (dim * Math.log(s.originalMaxPositionEmbeddings / (rot * 2 * Math.PI))) / (2 * Math.log(c.ropeTheta));
+      const low = Math.max(Math.floor(corr(s.betaFast)), 0);
+      const high = Math.min(Math.ceil(corr(s.betaSlow)), dim - 1);
+      const ramp = Math.min(1, Math.max(0, (i - low) / (high === low ? 0.001 : high - low)));
+      const extrapolationFactor = 1 - ramp;
+      out[i] = (base / s.factor) * (1 - extrapolationFactor) + base * extrapolationFactor;
+      attentionScaling = s.attentionFactor;
+    } else if (s.type === 'dynamic') {
+      // _compute_dynamic_ntk_parameters at seq_len = original × factor (vLLM's static form of it).
+      const seqLen = s.originalMaxPositionEmbeddings * s.factor;
+      const scaledBase = c.ropeTheta * Math.pow((s.factor * seqLen) / s.originalMaxPositionEmbeddings - (s.factor - 1), dim / (dim - 2));
+      out[i] = 1 / Math.pow(scaledBase, (2 * i) / dim);
+    } else if (s.type === 'longrope') {
+      // ext_factors: long_factor beyond the original context; Tessera serves maxPositionEmbeddings, so it is "beyond" when larger.
+      const ext = c.maxPositionEmbeddings > s.originalMaxPositionEmbeddings ? s.longFactor : s.shortFactor;
+      out[i] = 1 / (ext[i]! * Math.pow(c.ropeTheta, (2 * i) / dim));
+      attentionScaling = s.attentionFactor;
+    } else {
       const wavelen = (2 * Math.PI) / base;
       const lowWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
       const highWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
@@ -48,18 +79,18 @@ function inverseFrequencies(c: ModelConfig): Float64Array {
       }
     }
   }
-  return out;
+  return { inv: out, dim, attentionScaling };
 }
 
-/** Rotates each head of `x` (numHeads × headDim, rotate_half pairing i ↔ i + D/2) in place. */
-function applyRope(x: Float64Array, heads: number, d: number, pos: number, inv: Float64Array): void {
-  const half = d / 2;
+/** Rotates the first `rope.dim` dims of each head of `x` (numHeads × headDim, rotate_half pairing i ↔ i + dim/2) in place. */
+function applyRope(x: Float64Array, heads: number, d: number, pos: number, rope: { inv: Float64Array; dim: number; attentionScaling: number }): void {
+  const half = rope.dim / 2;
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < half; i++) {
       const a = x[h * d + i]!;
       const b = x[h * d + half + i]!;
-      const c = Math.cos(pos * inv[i]!);
-      const s = Math.sin(pos * inv[i]!);
+      const c = Math.cos(pos * rope.inv[i]!) * rope.attentionScaling;
+      const s = Math.sin(pos * rope.inv[i]!) * rope.attentionScaling;
       x[h * d + i] = a * c - b * s;
       x[h * d + half + i] = b * c + a * s;
     }
@@ -67,8 +98,16 @@ function applyRope(x: Float64Array, heads: number, d: number, pos: number, inv: 
 }
 
 interface Layer {
-  inNorm: Matrix; q: Matrix; k: Matrix; v: Matrix; qb?: Matrix; kb?: Matrix; vb?: Matrix;
+  inNorm?: Matrix; q: Matrix; k: Matrix; v: Matrix; qb?: Matrix; kb?: Matrix; vb?: Matrix;
   o: Matrix; postNorm: Matrix; gate: Matrix; up: Matrix; down: Matrix;
+  qNorm?: Matrix; kNorm?: Matrix; ffnOutNorm?: Matrix; preFfnNorm?: Matrix;
+}
+
+/** RMSNorm of each `width`-wide slice of x (a head, or the whole projection). */
+function rmsNormSlices(x: Float64Array, w: Matrix, eps: number, width: number, onePlus: boolean): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let s = 0; s < x.length; s += width) out.set(rmsNorm(x.subarray(s, s + width), w, eps, onePlus), s);
+  return out;
 }
 
 /** Per-sequence KV history of the reference: per layer, post-RoPE K rows and V rows. */
@@ -90,7 +129,9 @@ export class ReferenceLlama {
   readonly #lmHead: Matrix;
   readonly #norm: Matrix;
   readonly #layers: Layer[];
-  readonly #inv: Float64Array;
+  readonly #inv: ReturnType<typeof inverseFrequencies>;
+  /** Gemma 3 (modeling_gemma3.py Gemma3TextModel.rotary_emb_local): the sliding layers' RoPE, base rope_local_base_freq, unscaled. */
+  readonly #localInv: ReturnType<typeof inverseFrequencies>;
 
   constructor(model: LoadedModel) {
     const c = (this.config = model.config);
@@ -98,10 +139,15 @@ export class ReferenceLlama {
     this.#lmHead = c.tieWordEmbeddings ? this.#embed : matrix(model, 'lm_head.weight');
     this.#norm = matrix(model, 'model.norm.weight');
     this.#inv = inverseFrequencies(c);
+    this.#localInv = c.localRopeTheta === undefined ? this.#inv : inverseFrequencies({ ...c, ropeTheta: c.localRopeTheta, ropeScaling: null });
     this.#layers = Array.from({ length: c.numLayers }, (_, l) => {
       const m = (n: string) => matrix(model, `model.layers.${l}.${n}`);
+      const has = (n: string) => model.tensorNames().includes(`model.layers.${l}.${n}`);
       return {
-        inNorm: m('input_layernorm.weight'),
+        ...(has('input_layernorm.weight') ? { inNorm: m('input_layernorm.weight') } : {}),
+        ...(has('self_attn.q_norm.weight') ? { qNorm: m('self_attn.q_norm.weight'), kNorm: m('self_attn.k_norm.weight') } : {}),
+        ...(has('post_feedforward_layernorm.weight') ? { ffnOutNorm: m('post_feedforward_layernorm.weight') } : {}),
+        ...(has('pre_feedforward_layernorm.weight') ? { preFfnNorm: m('pre_feedforward_layernorm.weight') } : {}),
         q: m('self_attn.q_proj.weight'), k: m('self_attn.k_proj.weight'), v: m('self_attn.v_proj.weight'),
         ...(c.attentionBias ? { qb: m('self_attn.q_proj.bias'), kb: m('self_attn.k_proj.bias'), vb: m('self_attn.v_proj.bias') } : {}),
         o: m('self_attn.o_proj.weight'), postNorm: m('post_attention_layernorm.weight'),
@@ -121,13 +167,36 @@ export class ReferenceLlama {
     const pos = cache.length;
     const group = nH / kvH;
     let x = this.#embed.data.slice(token * H, (token + 1) * H);
+    const gemma = c.gemmaNorms === true;
+    const norm = (v: Float64Array, w: Matrix) => rmsNorm(v, w, c.rmsNormEps, gemma);
+    // Gemma2Model.forward: hidden_states * normalizer, normalizer = hidden_size ** 0.5 in the hidden dtype (float32 here).
+    if (gemma) x = x.map((v) => v * Math.fround(Math.sqrt(H)));
+    // OLMo 2 (transformers modeling_olmo2.py, Olmo2DecoderLayer.forward) has no input norms and norms the
+    // attention and MLP outputs instead: x + post_attention_layernorm(attn(x)), x + post_feedforward_layernorm(mlp(x)).
+    // Gemma 2/3 (Gemma2DecoderLayer.forward) norm both sides: input / post_attention, pre_ / post_feedforward.
+    const post = c.normPlacement === 'post';
+    const after = post || c.normPlacement === 'sandwich';
+    // Gemma2Attention: scaling = query_pre_attn_scalar ** -0.5, scores soft-capped (tanh) before the mask.
+    const scale = 1 / Math.sqrt(c.queryPreAttnScalar ?? D);
     this.#layers.forEach((L, l) => {
-      const xn = rmsNorm(x, L.inNorm, c.rmsNormEps);
-      const q = linear(L.q, xn, L.qb);
-      const k = linear(L.k, xn, L.kb);
+      const xn = post ? x : norm(x, L.inNorm!);
+      let q = linear(L.q, xn, L.qb);
+      let k = linear(L.k, xn, L.kb);
       const v = linear(L.v, xn, L.vb);
-      applyRope(q, nH, D, pos, this.#inv);
-      applyRope(k, kvH, D, pos, this.#inv);
+      // Qwen3 (modeling_qwen3.py, Qwen3Attention.forward): q_norm/k_norm on each head's D values, before RoPE.
+      // OLMo 2 (modeling_olmo2.py, Olmo2Attention.forward): q_norm/k_norm over the whole q / k projection.
+      if (c.qkNorm) {
+        q = rmsNormSlices(q, L.qNorm!, c.rmsNormEps, c.qkNorm === 'head' ? D : nH * D, gemma);
+        k = rmsNormSlices(k, L.kNorm!, c.rmsNormEps, c.qkNorm === 'head' ? D : kvH * D, gemma);
+      }
+      // Mistral: every layer slides; Gemma: layer_types[l] == "sliding_attention". Keys with pos − j ≥ window are masked.
+      const sliding = c.slidingWindow !== null && (c.slidingLayers?.[l] ?? true);
+      const inv = sliding ? this.#localInv : this.#inv;
+      // SmolLM3 (modeling_smollm3.py, SmolLM3Attention.forward): RoPE only where config.no_rope_layers[l] is 1.
+      if (c.ropeLayers?.[l] ?? true) {
+        applyRope(q, nH, D, pos, inv);
+        applyRope(k, kvH, D, pos, inv);
+      }
       cache.k[l]!.push(k);
       cache.v[l]!.push(v);
       const keys = cache.k[l]!;
@@ -135,10 +204,12 @@ export class ReferenceLlama {
       const attn = new Float64Array(nH * D);
       for (let h = 0; h < nH; h++) {
         const kvHead = Math.floor(h / group);
-        const scores = keys.map((kr) => {
+        const scores = keys.map((kr, j) => {
+          if (sliding && pos - j >= c.slidingWindow!) return -Infinity;
           let s = 0;
           for (let i = 0; i < D; i++) s += q[h * D + i]! * kr[kvHead * D + i]!;
-          return s / Math.sqrt(D);
+          s *= scale;
+          return c.attnLogitSoftcap === undefined ? s : Math.tanh(s / c.attnLogitSoftcap) * c.attnLogitSoftcap;
         });
         const max = Math.max(...scores);
         const exps = scores.map((s) => Math.exp(s - max));
@@ -147,15 +218,21 @@ export class ReferenceLlama {
           for (let i = 0; i < D; i++) attn[h * D + i]! += (e / sum) * values[j]![kvHead * D + i]!;
         });
       }
-      const o = linear(L.o, attn);
+      const oRaw = linear(L.o, attn);
+      const o = after ? norm(oRaw, L.postNorm) : oRaw;
       x = x.map((val, i) => val + o[i]!);
-      const xn2 = rmsNorm(x, L.postNorm, c.rmsNormEps);
+      const xn2 = post ? x : norm(x, L.preFfnNorm ?? L.postNorm);
       const gate = linear(L.gate, xn2);
       const up = linear(L.up, xn2);
-      const act = gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]!);
-      const down = linear(L.down, act);
+      // Gemma2MLP: gelu_pytorch_tanh(gate) * up; the others SiLU(gate) * up.
+      const act = gate.map((g, i) => (gemma ? geluTanh(g) : g / (1 + Math.exp(-g))) * up[i]!);
+      const downRaw = linear(L.down, act);
+      const down = after ? norm(downRaw, L.ffnOutNorm!) : downRaw;
       x = x.map((val, i) => val + down[i]!);
     });
-    return linear(this.#lmHead, rmsNorm(x, this.#norm, c.rmsNormEps));
+    const logits = linear(this.#lmHead, norm(x, this.#norm));
+    // Gemma2ForCausalLM.forward: logits = tanh(logits / final_logit_softcapping) * final_logit_softcapping.
+    const cap = c.finalLogitSoftcap;
+    return cap === undefined ? logits : logits.map((v) => Math.tanh(v / cap) * cap);
   }
 }

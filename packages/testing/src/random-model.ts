@@ -1,6 +1,6 @@
 // @module Deterministic random-weight Llama-family models held in memory (a LoadedModel for tests and benches).
 import { createHash } from 'node:crypto';
-import { type BlockAffine, expandBlockAffine, type FloatTensor, type LoadedModel, type ModelConfig } from '@tessera/model-files';
+import { type BlockAffine, expandBlockAffine, expectedTensorShapes, type FloatTensor, type LoadedModel, type ModelConfig } from '@tessera/model-files';
 
 /** A small default: GQA (4 heads over 2 KV heads), hidden 64, 2 layers, vocab 200. */
 export const SMALL_CONFIG: ModelConfig = {
@@ -37,31 +37,9 @@ function seedOf(name: string, seed: number): number {
   return createHash('sha256').update(`${seed}:${name}`).digest().readUInt32LE(0);
 }
 
-/** Canonical HF tensor shapes for a config. */
+/** Canonical HF tensor shapes for a config (the loaders' own list, so every family's extra tensors are drawn too). */
 export function tensorShapes(c: ModelConfig): Map<string, number[]> {
-  const shapes = new Map<string, number[]>();
-  const { hiddenSize: H, numHeads: nH, numKvHeads: kvH, headDim: D, intermediateSize: F } = c;
-  shapes.set('model.embed_tokens.weight', [c.vocabSize, H]);
-  for (let l = 0; l < c.numLayers; l++) {
-    const p = `model.layers.${l}.`;
-    shapes.set(`${p}input_layernorm.weight`, [H]);
-    shapes.set(`${p}self_attn.q_proj.weight`, [nH * D, H]);
-    shapes.set(`${p}self_attn.k_proj.weight`, [kvH * D, H]);
-    shapes.set(`${p}self_attn.v_proj.weight`, [kvH * D, H]);
-    if (c.attentionBias) {
-      shapes.set(`${p}self_attn.q_proj.bias`, [nH * D]);
-      shapes.set(`${p}self_attn.k_proj.bias`, [kvH * D]);
-      shapes.set(`${p}self_attn.v_proj.bias`, [kvH * D]);
-    }
-    shapes.set(`${p}self_attn.o_proj.weight`, [H, nH * D]);
-    shapes.set(`${p}post_attention_layernorm.weight`, [H]);
-    shapes.set(`${p}mlp.gate_proj.weight`, [F, H]);
-    shapes.set(`${p}mlp.up_proj.weight`, [F, H]);
-    shapes.set(`${p}mlp.down_proj.weight`, [H, F]);
-  }
-  shapes.set('model.norm.weight', [H]);
-  if (!c.tieWordEmbeddings) shapes.set('lm_head.weight', [c.vocabSize, H]);
-  return shapes;
+  return expectedTensorShapes(c);
 }
 
 function randomTensor(name: string, shape: number[], seed: number): Float32Array {

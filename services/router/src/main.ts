@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { RequestListener, Server } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { loadModel, type LoadedModel } from '@tessera/model-files';
+import { describeFamily, loadModel, SUPPORTED_ARCHITECTURES, type LoadedModel } from '@tessera/model-files';
 import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
 import type { Logger } from 'pino';
 import { createLogger } from '@tessera/logging';
@@ -48,7 +48,7 @@ export interface RunningRouter {
 }
 
 /** What the router needs from the model files (a LoadedModel has it; tests pass a synthetic one). */
-export type RouterModel = Pick<LoadedModel, 'tokenizer' | 'generation' | 'eosTokenIds'>;
+export type RouterModel = Pick<LoadedModel, 'tokenizer' | 'generation' | 'eosTokenIds'> & Partial<Pick<LoadedModel, 'config'>>;
 
 function chatTemplateOf(model: RouterModel, file: string | null, logger: Logger): { template: ChatTemplate | null; source: string | null; error?: string } {
   // A template given on the command line must load: a typo there is a start-up error, not a 422 later.
@@ -162,6 +162,9 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       quantize: shardInfo.quantized ? shardInfo.weightTypes : null,
       weights: { types: shardInfo.weightTypes, quantized: shardInfo.quantized, bytes_per_shard: shardInfos.map((s) => s.weightBytes) },
       model_pipeline_tag: 'text-generation',
+      model_architecture: shardInfo.architecture,
+      model_features: model.config ? describeFamily(model.config) : [],
+      supported_architectures: SUPPORTED_ARCHITECTURES,
       max_concurrent_requests: opts.maxConcurrentRequests,
       max_best_of: MAX_CHOICES,
       max_stop_sequences: 4,

@@ -24,6 +24,10 @@ export interface TgiInfo {
   quantize: string | null;
   weights: { types: string; quantized: boolean; bytes_per_shard: number[] };
   model_pipeline_tag: string;
+  /** Tessera's: the model's architecture, what its family adds to the Llama block, and every architecture this build loads. */
+  model_architecture: string;
+  model_features: string[];
+  supported_architectures: readonly string[];
   max_concurrent_requests: number;
   max_best_of: number;
   max_stop_sequences: number;

@@ -1,10 +1,11 @@
-// @module Llama/Mistral/Qwen2 decoder blocks over a paged KV pool in standard ONNX ops, and the whole-model step graph.
+// @module Llama-family decoder blocks (families' additions in families/family-blocks.ts) over a paged KV pool in standard ONNX ops, and the whole-model step graph.
 import { type LoadedModel, type ModelConfig, scaleBlockAffine } from '@tessera/model-files';
 import { isQuantized, parallelPlan, ShardWeights } from '../weights/shard-weights.ts';
 import { type EmbeddingTable, gatherRows, LinearContext, linear, type QuantAccuracy, quantizedInitializers, quantizedMatMul } from './linear.ts';
 import { type OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
-import { ropeCaches } from './rope.ts';
+import { ropeCaches, rotaryDimOf } from './rope.ts';
 import { type ComputeType, type KvLayout, STEP_IO } from './step-io.ts';
+import { attentionScale, blockInput, blockOutput, gatedActivation, isSlidingLayer, layerUsesRope, normQk, normWeight, slidingWindowBias, softcap } from './families/family-blocks.ts';
 
 // Moved to step-io.ts (the runner's contract with every graph); re-exported for the builders that import them from here.
 export { type ComputeType, type KvLayout, STEP_IO };
@@ -34,9 +35,14 @@ function rmsNorm(b: OnnxGraphBuilder, p: NormConstants, x: string, weight: strin
 }
 
 /** rotate_half RoPE of x [B·S, heads·D] at position_ids, as onnxruntime's RotaryEmbedding (one node on every provider). */
-function rope(b: OnnxGraphBuilder, p: StepPrelude, x: string, heads: number): string {
+function rope(b: OnnxGraphBuilder, p: StepPrelude, x: string, heads: number, local: boolean): string {
   const n = p.names;
-  return b.op('com.microsoft.RotaryEmbedding', [b.op('Reshape', [x, n.tokensByRow]), STEP_IO.positionIds, n.cosCache, n.sinCache], { num_heads: heads, interleaved: 0 });
+  // Gemma 3's sliding layers rotate with their own base (rope_local_base_freq).
+  const [cosCache, sinCache] = local && n.localCos ? [n.localCos, n.localSin] : [n.cosCache, n.sinCache];
+  // Partial rotary (Phi-4-mini): the op rotates the leading rotary_embedding_dim dims of each head and passes the rest.
+  const attributes: Record<string, number> = { num_heads: heads, interleaved: 0 };
+  if (p.w.config.rotaryDim !== undefined) attributes['rotary_embedding_dim'] = p.w.config.rotaryDim;
+  return b.op('com.microsoft.RotaryEmbedding', [b.op('Reshape', [x, n.tokensByRow]), STEP_IO.positionIds, cosCache, sinCache], attributes);
 }
 
 /** Shape vectors, the attention mask and RoPE tables of one step, built once per graph. */
@@ -45,7 +51,7 @@ export interface StepPrelude extends NormConstants {
   /** Local (this rank's) heads and KV heads. */
   nH: number;
   kvH: number;
-  names: Record<'tokensByRow' | 'qShape' | 'kvShape' | 'attnOutShape' | 'pastShape' | 'qTShape' | 'flatHeads' | 'tokenHeads' | 'slotTable' | 'bias' | 'pastNewSplit' | 'cosCache' | 'sinCache', string>;
+  names: Record<'tokensByRow' | 'qShape' | 'kvShape' | 'attnOutShape' | 'pastShape' | 'qTShape' | 'flatHeads' | 'tokenHeads' | 'slotTable' | 'bias' | 'localBias' | 'pastNewSplit' | 'cosCache' | 'sinCache' | 'localCos' | 'localSin', string>;
 }
 
 /** Declares the per-step inputs (ids only when `withIds`) and the K/V pools of `layers`. */
@@ -93,8 +99,6 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
   // Shapes come from position_ids (same [B,S] as input_ids), which every segment receives.
   const batchSeq = b.op('Shape', [io.positionIds]);
   const seq = b.op('Shape', [io.positionIds], { start: 1, end: 2 });
-  // attention_bias [B,S,T] → [1,B,G·S,T]: the same mask for every query head of a KV group.
-  const biasGroups = b.op('Expand', [b.op('Unsqueeze', [io.attentionBias, b.constant('int64', [1])]), b.constant('int64', [1, G, 1, 1])]);
   const biasShape = b.op('Concat', [b.constant('int64', [1]), b.op('Shape', [io.positionIds], { start: 0, end: 1 }), b.constant('int64', [-1]), b.op('Shape', [io.attentionBias], { start: 2, end: 3 })], { axis: 0 });
   // Split of the attention weights into past (P = M·blockSize) and new (S) columns. The block size is
   // the pools' dim 2 in the host layout, the length of block_offsets in the device layout.
@@ -107,6 +111,11 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
       : '';
   // RoPE caches [positions, D/2]: one copy in the data file for all segments (shared by key).
   const { cos, sin } = ropeCaches(c, c.maxPositionEmbeddings);
+  const ropeDims = [c.maxPositionEmbeddings, rotaryDimOf(c) / 2];
+  const local = c.localRopeTheta !== undefined ? ropeCaches({ ...c, ropeTheta: c.localRopeTheta, ropeScaling: null }, c.maxPositionEmbeddings) : null;
+  // The same mask for every query head of a group, [1,B,G·S,T]; sliding layers' also hides keys beyond the window.
+  const groupBias = (bias: string) => b.op('Reshape', [b.op('Expand', [b.op('Unsqueeze', [bias, b.constant('int64', [1])]), b.constant('int64', [1, G, 1, 1])]), biasShape]);
+  const anySliding = Array.from({ length: c.numLayers }, (_, l) => isSlidingLayer(c, l)).some(Boolean);
   return {
     ...normConstants(b, w, opts.dtype, opts.quantAccuracy),
     kvLayout: opts.kvLayout,
@@ -123,10 +132,13 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
       flatHeads: b.constant('int64', [-1, nH * D]),
       tokenHeads: opts.kvLayout === 'device' ? b.constant('int64', [-1, kvH, D]) : '',
       slotTable,
-      bias: b.op('Reshape', [biasGroups, biasShape]),
+      bias: groupBias(io.attentionBias),
+      localBias: anySliding ? groupBias(slidingWindowBias(b, c.slidingWindow!, io.attentionBias, io.positionIds, past)) : '',
       pastNewSplit: b.op('Concat', [past, seq], { axis: 0 }),
-      cosCache: b.weight('rope.cos', cos, [c.maxPositionEmbeddings, D / 2], 'rope.cos'),
-      sinCache: b.weight('rope.sin', sin, [c.maxPositionEmbeddings, D / 2], 'rope.sin'),
+      cosCache: b.weight('rope.cos', cos, ropeDims, 'rope.cos'),
+      sinCache: b.weight('rope.sin', sin, ropeDims, 'rope.sin'),
+      localCos: local ? b.weight('rope.local_cos', local.cos, ropeDims, 'rope.local_cos') : '',
+      localSin: local ? b.weight('rope.local_sin', local.sin, ropeDims, 'rope.local_sin') : '',
     },
   };
 }
@@ -145,12 +157,14 @@ export function embedTokens(b: OnnxGraphBuilder, w: ShardWeights, dtype: Compute
     ? { kind: 'quantized', w: quantizedInitializers(b, 'embed_tokens', rows, shareKey) }
     : { kind: 'float', name: b.weight('embed_tokens', rows, [count, c.hiddenSize], shareKey) };
   const flat = b.constant('int64', [-1, c.hiddenSize]);
-  if (count === c.vocabSize) return { table, x: b.op('Reshape', [gatherRows(b, table, STEP_IO.inputIds, dtype), flat]) };
+  // Gemma scales the embeddings by √hidden (rounded to the compute type, as its normalizer is); the tied head reads them unscaled.
+  const scaled = (x: string) => (c.gemmaNorms ? b.op('Mul', [x, b.weight('embed_scale', Float32Array.of(Math.sqrt(c.hiddenSize)), [1], 'embed_scale')]) : x);
+  if (count === c.vocabSize) return { table, x: scaled(b.op('Reshape', [gatherRows(b, table, STEP_IO.inputIds, dtype), flat])) };
   const local = b.op('Sub', [STEP_IO.inputIds, b.constant('int64', [start], [])]);
   const inSpan = b.op('And', [b.op('GreaterOrEqual', [local, b.constant('int64', [0], [])]), b.op('Less', [local, b.constant('int64', [count], [])])]);
   const gathered = gatherRows(b, table, b.op('Where', [inSpan, local, b.constant('int64', [0], [])]), dtype);
   const mask = b.op('Cast', [b.op('Unsqueeze', [inSpan, b.constant('int64', [-1])])], { to: onnxTypeOf(dtype) });
-  return { table, x: b.op('Reshape', [b.op('Mul', [gathered, mask]), flat]) };
+  return { table, x: scaled(b.op('Reshape', [b.op('Mul', [gathered, mask]), flat])) };
 }
 
 /**
@@ -161,20 +175,24 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   const { w, nH, kvH, names: n } = p;
   const { hiddenSize: H, headDim: D } = w.config;
   const io = STEP_IO;
-  // Q is pre-scaled by 1/sqrt(D) (RoPE is linear, so scaling before it is exact).
-  const qScale = 1 / Math.sqrt(D);
+  // Q is pre-scaled by 1/sqrt(D) (RoPE is linear, so scaling before it is exact); with a q norm, its weight carries the scale.
+  const qScale = attentionScale(w.config);
+  const weightScale = w.config.qkNorm ? 1 : qScale;
   const t = w.qkv(l);
-  const q = isQuantized(t.q) ? scaleBlockAffine(t.q, qScale) : t.q.map((v) => v * qScale);
-  const biases = t.bias ? [t.bias.q.map((v) => v * qScale), t.bias.k, t.bias.v] : undefined;
-  const xn = rmsNorm(b, p, x, b.weight(`l${l}.input_norm`, w.inputNorm(l), [H]));
-  const [qFlat, kFlat, vFlat] = linear(p.lin, `l${l}.qkv`, xn, [q, t.k, t.v], H, biases) as [string, string, string];
+  const q = weightScale === 1 ? t.q : isQuantized(t.q) ? scaleBlockAffine(t.q, weightScale) : t.q.map((v) => v * weightScale);
+  const biases = t.bias ? [t.bias.q.map((v) => v * weightScale), t.bias.k, t.bias.v] : undefined;
+  const xn = blockInput(b, p, x, l, 'attention');
+  const [qProj, kProj, vFlat] = linear(p.lin, `l${l}.qkv`, xn, [q, t.k, t.v], H, biases) as [string, string, string];
+  const [qFlat, kFlat] = normQk(b, p, l, qProj, kProj, qScale);
+  const withRope = layerUsesRope(w.config, l);
+  const sliding = isSlidingLayer(w.config, l);
 
   // Attention without repeating KV heads, in [kvH, B, ·, ·] layout so the pooled past needs no transpose:
   // scores are computed transposed (K·Qᵀ, Q is small at decode) for the past and the new tokens apart,
   // so the gathered past K/V are never concatenated with the new ones either.
-  const qRot = b.op('Reshape', [rope(b, p, qFlat, nH), n.qShape]); // [B,S,kvH,G,D]
+  const qRot = b.op('Reshape', [withRope ? rope(b, p, qFlat, nH, sliding) : qFlat, n.qShape]); // [B,S,kvH,G,D]
   const qT = b.op('Reshape', [b.op('Transpose', [qRot], { perm: [2, 0, 4, 3, 1] }), n.qTShape]); // [kvH,B,D,G·S]
-  const kRot = b.op('Reshape', [rope(b, p, kFlat, kvH), n.kvShape]); // [B,S,kvH,D]
+  const kRot = b.op('Reshape', [withRope ? rope(b, p, kFlat, kvH, sliding) : kFlat, n.kvShape]); // [B,S,kvH,D]
   const onHost = p.kvLayout === 'host';
   const kNew = b.op('Transpose', [kRot], { perm: [2, 0, 1, 3] }, onHost ? io.newK(l) : undefined); // [kvH,B,S,D]
   const vNew = b.op('Transpose', [b.op('Reshape', [vFlat, n.kvShape])], { perm: [2, 0, 1, 3] }, onHost ? io.newV(l) : undefined);
@@ -199,13 +217,13 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   // Masking and softmax in float32 whatever the compute type (the bias holds -inf).
   const half = p.dtype === 'float16';
   const scoresRaw = b.op('Transpose', [scoresT], { perm: [0, 1, 3, 2] });
-  const scores = b.op('Add', [half ? b.op('Cast', [scoresRaw], { to: FLOAT }) : scoresRaw, n.bias]); // [kvH,B,G·S,T]
+  const scores = b.op('Add', [softcap(b, half ? b.op('Cast', [scoresRaw], { to: FLOAT }) : scoresRaw, w.config.attnLogitSoftcap), sliding ? n.localBias : n.bias]); // [kvH,B,G·S,T]
   const softmax = b.op('Softmax', [scores], { axis: -1 });
   const probs = half ? b.op('Cast', [softmax], { to: onnxTypeOf('float16') }) : softmax;
   const [pPast, pNew] = b.node('Split', [probs, n.pastNewSplit], { axis: 3 }, 2) as [string, string];
   const attn = b.op('Add', [b.op('MatMul', [pPast, vPast]), b.op('MatMul', [pNew, vNew])]); // [kvH,B,G·S,D]
   const attnTokens = b.op('Transpose', [b.op('Reshape', [attn, n.attnOutShape])], { perm: [1, 3, 0, 2, 4] }); // [B,S,kvH,G,D]
-  return linear(p.lin, `l${l}.o_proj`, b.op('Reshape', [attnTokens, n.flatHeads]), [w.oProj(l)], nH * D)[0]!;
+  return blockOutput(b, p, linear(p.lin, `l${l}.o_proj`, b.op('Reshape', [attnTokens, n.flatHeads]), [w.oProj(l)], nH * D)[0]!, l, 'attention');
 }
 
 /** SwiGLU MLP of layer l over this rank's FFN columns: down_proj's output [B·S, H] (partial when sharded). */
@@ -213,11 +231,11 @@ export function mlpBlock(b: OnnxGraphBuilder, p: NormConstants, l: number, x: st
   const { w } = p;
   const H = w.config.hiddenSize;
   const F = w.plan.ffn.count;
-  const xn = rmsNorm(b, p, x, b.weight(`l${l}.post_norm`, w.postNorm(l), [H]));
+  const xn = blockInput(b, p, x, l, 'mlp');
   const { gate: g, up: u } = w.gateUp(l);
   const [gate, up] = linear(p.lin, `l${l}.gate_up`, xn, [g, u], H) as [string, string];
-  const act = b.op('Mul', [b.op('Mul', [gate, b.op('Sigmoid', [gate])]), up]);
-  return linear(p.lin, `l${l}.down_proj`, act, [w.down(l)], F)[0]!;
+  const act = gatedActivation(b, w.config, gate, up);
+  return blockOutput(b, p, linear(p.lin, `l${l}.down_proj`, act, [w.down(l)], F)[0]!, l, 'mlp');
 }
 
 /** Final norm of the rows in logit_rows and this rank's LM head rows → `logits` [R, vocab span]. */
@@ -226,7 +244,7 @@ export function headBlock(b: OnnxGraphBuilder, p: NormConstants, x: string, tied
   const c = w.config;
   b.input(STEP_IO.logitRows, 'int64', ['rows']);
   const rows = b.op('Gather', [x, STEP_IO.logitRows], { axis: 0 });
-  const normed = rmsNorm(b, p, rows, b.weight('final_norm', w.finalNorm(), [c.hiddenSize]));
+  const normed = rmsNorm(b, p, rows, b.weight('final_norm', normWeight(c, w.finalNorm()), [c.hiddenSize]));
   let logits: string;
   if (tiedTable?.kind === 'quantized') logits = quantizedMatMul(p.lin, normed, tiedTable.w);
   else if (tiedTable) logits = b.op('Gemm', [normed, tiedTable.name], { transB: 1 });
@@ -237,8 +255,8 @@ export function headBlock(b: OnnxGraphBuilder, p: NormConstants, x: string, tied
       ? quantizedMatMul(p.lin, normed, quantizedInitializers(b, 'lm_head', head, shareKey))
       : b.op('Gemm', [normed, b.weight('lm_head', head, [w.plan.vocab.count, c.hiddenSize], shareKey)], { transB: 1 });
   }
-  if (p.dtype === 'float16') b.op('Cast', [logits], { to: FLOAT }, STEP_IO.logits);
-  else b.op('Identity', [logits], {}, STEP_IO.logits);
+  // Gemma 2 soft-caps the final logits (in float32).
+  b.op('Identity', [softcap(b, p.dtype === 'float16' ? b.op('Cast', [logits], { to: FLOAT }) : logits, c.finalLogitSoftcap)], {}, STEP_IO.logits);
   b.output(STEP_IO.logits, 'float32', ['rows', w.plan.vocab.count]);
 }
 
