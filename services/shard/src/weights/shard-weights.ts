@@ -127,12 +127,6 @@ export class ShardWeights {
     return this.#columns(`model.layers.${layer}.mlp.down_proj.weight`, this.config.intermediateSize, this.plan.ffn);
   }
 
-  inputNorm(layer: number): Float32Array {
-    return this.#t(`model.layers.${layer}.input_layernorm.weight`);
-  }
-  postNorm(layer: number): Float32Array {
-    return this.#t(`model.layers.${layer}.post_attention_layernorm.weight`);
-  }
   finalNorm(): Float32Array {
     return this.#t('model.norm.weight');
   }
