@@ -21,6 +21,8 @@ for (const group of ['packages', 'services']) {
     if (!fs.existsSync(file)) continue;
     const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
     workspaces.set(pkg.name, { dir: path.join(group, name), exports: pkg.exports });
+    // Test-only workspaces (@tessera/testing) are not compiled: tsconfig.build.json leaves them out.
+    if (!fs.existsSync(path.join(out, group, name))) continue;
     // services/router/src/main.ts reads its package.json (version); "type": "module" for the .js files.
     fs.writeFileSync(path.join(out, group, name, 'package.json'), JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module' }, null, 2));
   }
