@@ -1,5 +1,6 @@
 // @module An independent float64 Llama-family forward pass (no ONNX): the numerical reference for the shard.
 import type { LoadedModel, ModelConfig } from '@tessera/model-files';
+import { perHeadRmsNorm, ReferenceMoeMlp } from './moe-fp64.ts';
 
 type Matrix = { rows: number; cols: number; data: Float64Array };
 
@@ -68,7 +69,9 @@ function applyRope(x: Float64Array, heads: number, d: number, pos: number, inv: 
 
 interface Layer {
   inNorm: Matrix; q: Matrix; k: Matrix; v: Matrix; qb?: Matrix; kb?: Matrix; vb?: Matrix;
-  o: Matrix; postNorm: Matrix; gate: Matrix; up: Matrix; down: Matrix;
+  o: Matrix; postNorm: Matrix; gate?: Matrix; up?: Matrix; down?: Matrix;
+  /** Sparse layers (moe-fp64.ts) and qk-norm (Qwen3-MoE). */
+  moe?: ReferenceMoeMlp; qNorm?: Matrix; kNorm?: Matrix;
 }
 
 /** Per-sequence KV history of the reference: per layer, post-RoPE K rows and V rows. */
@@ -105,7 +108,10 @@ export class ReferenceLlama {
         q: m('self_attn.q_proj.weight'), k: m('self_attn.k_proj.weight'), v: m('self_attn.v_proj.weight'),
         ...(c.attentionBias ? { qb: m('self_attn.q_proj.bias'), kb: m('self_attn.k_proj.bias'), vb: m('self_attn.v_proj.bias') } : {}),
         o: m('self_attn.o_proj.weight'), postNorm: m('post_attention_layernorm.weight'),
-        gate: m('mlp.gate_proj.weight'), up: m('mlp.up_proj.weight'), down: m('mlp.down_proj.weight'),
+        ...(c.qkNorm ? { qNorm: m('self_attn.q_norm.weight'), kNorm: m('self_attn.k_norm.weight') } : {}),
+        ...(ReferenceMoeMlp.forLayer(model, l)
+          ? { moe: ReferenceMoeMlp.forLayer(model, l)! }
+          : { gate: m('mlp.gate_proj.weight'), up: m('mlp.up_proj.weight'), down: m('mlp.down_proj.weight') }),
       };
     });
   }
@@ -126,6 +132,10 @@ export class ReferenceLlama {
       const q = linear(L.q, xn, L.qb);
       const k = linear(L.k, xn, L.kb);
       const v = linear(L.v, xn, L.vb);
+      if (L.qNorm && L.kNorm) {
+        perHeadRmsNorm(q, nH, L.qNorm.data, c.rmsNormEps);
+        perHeadRmsNorm(k, kvH, L.kNorm.data, c.rmsNormEps);
+      }
       applyRope(q, nH, D, pos, this.#inv);
       applyRope(k, kvH, D, pos, this.#inv);
       cache.k[l]!.push(k);
@@ -150,10 +160,13 @@ export class ReferenceLlama {
       const o = linear(L.o, attn);
       x = x.map((val, i) => val + o[i]!);
       const xn2 = rmsNorm(x, L.postNorm, c.rmsNormEps);
-      const gate = linear(L.gate, xn2);
-      const up = linear(L.up, xn2);
-      const act = gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]!);
-      const down = linear(L.down, act);
+      let down: Float64Array;
+      if (L.moe) down = L.moe.forward(xn2);
+      else {
+        const gate = linear(L.gate!, xn2);
+        const up = linear(L.up!, xn2);
+        down = linear(L.down!, gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]!));
+      }
       x = x.map((val, i) => val + down[i]!);
     });
     return linear(this.#lmHead, rmsNorm(x, this.#norm, c.rmsNormEps));

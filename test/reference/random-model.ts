@@ -1,6 +1,6 @@
 // @module Deterministic random-weight Llama-family models held in memory (a LoadedModel for tests and benches).
 import { createHash } from 'node:crypto';
-import { type BlockAffine, expandBlockAffine, type FloatTensor, type LoadedModel, type ModelConfig } from '@tessera/model-files';
+import { type BlockAffine, expandBlockAffine, type FloatTensor, isSparseLayer, type LoadedModel, type ModelConfig, moeTensorShapes } from '@tessera/model-files';
 
 /** A small default: GQA (4 heads over 2 KV heads), hidden 64, 2 layers, vocab 200. */
 export const SMALL_CONFIG: ModelConfig = {
@@ -53,8 +53,16 @@ export function tensorShapes(c: ModelConfig): Map<string, number[]> {
       shapes.set(`${p}self_attn.k_proj.bias`, [kvH * D]);
       shapes.set(`${p}self_attn.v_proj.bias`, [kvH * D]);
     }
+    if (c.qkNorm) {
+      shapes.set(`${p}self_attn.q_norm.weight`, [D]);
+      shapes.set(`${p}self_attn.k_norm.weight`, [D]);
+    }
     shapes.set(`${p}self_attn.o_proj.weight`, [H, nH * D]);
     shapes.set(`${p}post_attention_layernorm.weight`, [H]);
+    if (isSparseLayer(c, l)) {
+      for (const [name, shape] of moeTensorShapes(c, l)) shapes.set(name, shape);
+      continue;
+    }
     shapes.set(`${p}mlp.gate_proj.weight`, [F, H]);
     shapes.set(`${p}mlp.up_proj.weight`, [F, H]);
     shapes.set(`${p}mlp.down_proj.weight`, [H, F]);

@@ -1,5 +1,6 @@
 // @module The canonical (HF Llama) tensor names and shapes a ModelConfig implies, and a checker for them.
 
+import { isSparseLayer, moeTensorShapes } from './moe-config.ts';
 import { ModelLoadError, type ModelConfig } from './types.ts';
 
 /** name → expected row-major shape, in a stable order (embeddings, layers, norm, head). */
@@ -20,8 +21,16 @@ export function expectedTensorShapes(config: ModelConfig): Map<string, number[]>
       shapes.set(`${p}.self_attn.k_proj.bias`, [kv]);
       shapes.set(`${p}.self_attn.v_proj.bias`, [kv]);
     }
+    if (config.qkNorm) {
+      shapes.set(`${p}.self_attn.q_norm.weight`, [headDim]);
+      shapes.set(`${p}.self_attn.k_norm.weight`, [headDim]);
+    }
     shapes.set(`${p}.self_attn.o_proj.weight`, [h, q]);
     shapes.set(`${p}.post_attention_layernorm.weight`, [h]);
+    if (isSparseLayer(config, i)) {
+      for (const [name, shape] of moeTensorShapes(config, i)) shapes.set(name, shape);
+      continue;
+    }
     shapes.set(`${p}.mlp.gate_proj.weight`, [f, h]);
     shapes.set(`${p}.mlp.up_proj.weight`, [f, h]);
     shapes.set(`${p}.mlp.down_proj.weight`, [h, f]);

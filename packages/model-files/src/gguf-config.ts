@@ -3,12 +3,14 @@
 import path from 'node:path';
 import type { GgufFile, GgufValue } from './gguf.ts';
 import { llama3ScalingFromFreqFactors } from './gguf-rope.ts';
+import { ggufMoe } from './moe-config.ts';
 import { readGgufTensor } from './gguf.ts';
 import { ModelLoadError, type ModelConfig, type RopeScaling } from './types.ts';
 
 const ARCHITECTURES: Record<string, ModelConfig['architecture']> = {
   llama: 'LlamaForCausalLM',
   qwen2: 'Qwen2ForCausalLM',
+  qwen3moe: 'Qwen3MoeForCausalLM',
 };
 
 /** The shortest decimal that rounds to the same float32 (GGUF stores 1e-5 as 9.99999974e-6). */
@@ -78,7 +80,10 @@ function ropeScalingOf(meta: GgufMetadata, arch: string, headDim: number, ropeTh
 export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   const meta = new GgufMetadata(gguf);
   const arch = meta.string('general.architecture');
-  const architecture = ARCHITECTURES[arch];
+  const intermediateSize = gguf.metadata.has(`${arch}.feed_forward_length`) ? meta.positiveInt(`${arch}.feed_forward_length`) : 0;
+  const moe = ARCHITECTURES[arch] ? ggufMoe(meta, arch, intermediateSize) : undefined;
+  // Mixtral is written as `llama` with experts (convert_hf_to_gguf.py MixtralModel).
+  const architecture = arch === 'llama' && moe ? 'MixtralForCausalLM' : ARCHITECTURES[arch];
   if (!architecture) {
     throw new ModelLoadError(meta.label, `architecture "${arch}" is not supported (supported: ${Object.keys(ARCHITECTURES).join(', ')})`);
   }
@@ -107,7 +112,7 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   return {
     architecture,
     hiddenSize,
-    intermediateSize: meta.positiveInt(`${arch}.feed_forward_length`),
+    intermediateSize: moe && intermediateSize === 0 ? moe.expertIntermediateSize : meta.positiveInt(`${arch}.feed_forward_length`),
     numLayers: meta.positiveInt(`${arch}.block_count`),
     numHeads,
     numKvHeads,
@@ -120,5 +125,7 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
     tieWordEmbeddings: !gguf.tensors.has('output.weight'),
     attentionBias: architecture === 'Qwen2ForCausalLM' || gguf.tensors.has('blk.0.attn_q.bias'),
     slidingWindow: null,
+    ...(moe ? { moe } : {}),
+    ...(architecture === 'Qwen3MoeForCausalLM' ? { qkNorm: true } : {}),
   };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { checkTensorShapes } from './canonical-tensors.ts';
 import { modelDigest } from './digest.ts';
 import { ggufModelConfig } from './gguf-config.ts';
+import { addExpertViews, hfNameForGgufExpert } from './gguf-experts.ts';
 import { ggufTokenizer } from './gguf-tokenizer.ts';
 import { permuteBlockAffineRows, type BlockAffine } from './block-affine.ts';
 import { assertReadableTensor, isQuantizedGgufTensor, openGguf, readGgufBlockAffine, readGgufTensor } from './gguf.ts';
@@ -25,6 +26,8 @@ const BLOCK_NAMES: Record<string, string> = {
   'attn_k.bias': 'self_attn.k_proj.bias',
   'attn_v.bias': 'self_attn.v_proj.bias',
   'attn_output.weight': 'self_attn.o_proj.weight',
+  'attn_q_norm.weight': 'self_attn.q_norm.weight',
+  'attn_k_norm.weight': 'self_attn.k_norm.weight',
   'ffn_norm.weight': 'post_attention_layernorm.weight',
   'ffn_gate.weight': 'mlp.gate_proj.weight',
   'ffn_up.weight': 'mlp.up_proj.weight',
@@ -53,7 +56,7 @@ export function ggufNameForHf(hfName: string): string {
  * biases) of llama-arch models only; its qwen2 converter leaves them in HF order.
  */
 export function qkPermuteHeads(hfName: string, config: ModelConfig): number {
-  if (config.architecture === 'Qwen2ForCausalLM') return 0;
+  if (config.architecture === 'Qwen2ForCausalLM' || config.architecture === 'Qwen3MoeForCausalLM') return 0;
   if (/\.self_attn\.q_proj\.(weight|bias)$/.test(hfName)) return config.numHeads;
   if (/\.self_attn\.k_proj\.(weight|bias)$/.test(hfName)) return config.numKvHeads;
   return 0;
@@ -64,9 +67,11 @@ export async function loadGgufModel(file: string): Promise<LoadedModel> {
   const label = path.basename(file);
   const gguf = openGguf(file);
   const config = ggufModelConfig(gguf);
+  // Experts are stacked 3-D tensors; each expert is read (or kept quantized) through its own 2-D view.
+  if (config.moe) addExpertViews(gguf);
   const ggufNameOf = new Map<string, string>();
   for (const name of gguf.tensors.keys()) {
-    const hfName = hfNameForGguf(name);
+    const hfName = hfNameForGguf(name) ?? hfNameForGgufExpert(name, config);
     if (hfName) ggufNameOf.set(hfName, name);
   }
   const names = checkTensorShapes(

@@ -1,14 +1,17 @@
 // @module config.json (transformers) → ModelConfig for the Llama family, with field-naming errors.
 
+import { MOE_ARCHITECTURES, parseHfMoe } from './moe-config.ts';
 import { ModelLoadError, type ModelConfig, type RopeScaling } from './types.ts';
 
-export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM'] as const;
+export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM', ...MOE_ARCHITECTURES] as const;
 type Architecture = ModelConfig['architecture'];
 
 const MODEL_TYPE_TO_ARCHITECTURE: Record<string, Architecture> = {
   llama: 'LlamaForCausalLM',
   mistral: 'MistralForCausalLM',
   qwen2: 'Qwen2ForCausalLM',
+  mixtral: 'MixtralForCausalLM',
+  qwen3_moe: 'Qwen3MoeForCausalLM',
 };
 
 /** transformers' defaults where config.json omits a field. */
@@ -16,6 +19,8 @@ const DEFAULT_MAX_POSITIONS: Record<Architecture, number> = {
   LlamaForCausalLM: 2048,
   MistralForCausalLM: 4096 * 32,
   Qwen2ForCausalLM: 32768,
+  MixtralForCausalLM: 4096 * 32,
+  Qwen3MoeForCausalLM: 32768,
 };
 
 /** Reads typed fields of one JSON object, throwing ModelLoadError naming the file and field. */
@@ -129,14 +134,17 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
 
   const isQwen2 = architecture === 'Qwen2ForCausalLM';
   const isMistral = architecture === 'MistralForCausalLM';
-  const slidingWindowApplies = isMistral || (isQwen2 && fields.boolean('use_sliding_window', false));
+  const isQwen3Moe = architecture === 'Qwen3MoeForCausalLM';
+  const slidingWindowApplies = isMistral || architecture === 'MixtralForCausalLM' || ((isQwen2 || isQwen3Moe) && fields.boolean('use_sliding_window', false));
+  const numLayers = fields.positiveInt('num_hidden_layers');
+  const moe = parseHfMoe(fields, architecture, numLayers);
   const slidingWindow = slidingWindowApplies && fields.has('sliding_window') ? fields.positiveInt('sliding_window') : null;
 
   return {
     architecture,
     hiddenSize,
     intermediateSize: fields.positiveInt('intermediate_size'),
-    numLayers: fields.positiveInt('num_hidden_layers'),
+    numLayers,
     numHeads,
     numKvHeads,
     headDim,
@@ -146,7 +154,10 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
     ropeScaling: parseRopeScaling(file, fields.json['rope_scaling']),
     maxPositionEmbeddings: fields.positiveInt('max_position_embeddings', DEFAULT_MAX_POSITIONS[architecture]),
     tieWordEmbeddings: fields.boolean('tie_word_embeddings', false),
-    attentionBias: isQwen2 || (architecture === 'LlamaForCausalLM' && fields.boolean('attention_bias', false)),
+    attentionBias: isQwen2 || ((architecture === 'LlamaForCausalLM' || isQwen3Moe) && fields.boolean('attention_bias', false)),
     slidingWindow,
+    ...(moe ? { moe } : {}),
+    // Qwen3MoeAttention: q_norm / k_norm over head_dim (modeling_qwen3_moe.py).
+    ...(isQwen3Moe ? { qkNorm: true } : {}),
   };
 }

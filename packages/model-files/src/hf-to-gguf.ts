@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { expectedTensorShapes } from './canonical-tensors.ts';
 import { GGML_TYPE_NAMES, GgmlType, ggmlBlockLayout } from './ggml-types.ts';
+import { ggufExpertTarget } from './gguf-experts.ts';
 import { ggufNameForHf, qkPermuteHeads } from './gguf-model.ts';
 import { quantTypeFor, type GgufQuantPreset } from './gguf-quantize-file.ts';
 import { GgufValueType, type GgufTensorInfo } from './gguf.ts';
@@ -51,7 +52,8 @@ function tokenizerMetadata(model: LoadedModel, label: string): [string, TypedVal
 
 function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][] {
   const c = model.config;
-  const arch = c.architecture === 'Qwen2ForCausalLM' ? 'qwen2' : 'llama';
+  // Mixtral is `llama` with experts, as convert_hf_to_gguf.py writes it.
+  const arch = c.architecture === 'Qwen2ForCausalLM' ? 'qwen2' : c.architecture === 'Qwen3MoeForCausalLM' ? 'qwen3moe' : 'llama';
   if (c.ropeScaling && c.ropeScaling.type !== 'linear') throw new ModelLoadError(label, `rope_scaling "${c.ropeScaling.type}" cannot be written as GGUF here`);
   return [
     ['general.architecture', gv.str(arch)],
@@ -68,9 +70,37 @@ function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][
     [`${arch}.rope.freq_base`, gv.f32(c.ropeTheta)],
     [`${arch}.rope.dimension_count`, gv.u32(c.headDim)],
     [`${arch}.vocab_size`, gv.u32(c.vocabSize)],
+    ...moeMetadata(model, arch),
     ...(c.ropeScaling?.type === 'linear' ? ([[`${arch}.rope.scaling.type`, gv.str('linear')], [`${arch}.rope.scaling.factor`, gv.f32(c.ropeScaling.factor)]] as [string, TypedValue][]) : []),
     ...tokenizerMetadata(model, label),
   ];
+}
+
+function moeMetadata(model: LoadedModel, arch: string): [string, TypedValue][] {
+  const moe = model.config.moe;
+  if (!moe) return [];
+  const label = path.basename(model.path);
+  if (moe.denseLayers.length > 0) throw new ModelLoadError(label, 'dense layers between sparse ones (mlp_only_layers, decoder_sparse_step) have no GGUF form in llama.cpp');
+  return [
+    [`${arch}.expert_count`, gv.u32(moe.numExperts)],
+    [`${arch}.expert_used_count`, gv.u32(moe.topK)],
+    ...(arch === 'qwen3moe' ? ([[`${arch}.expert_feed_forward_length`, gv.u32(moe.expertIntermediateSize)]] as [string, TypedValue][]) : []),
+    // llama.cpp always renormalises for these two families; say so when the HF config does not (Qwen3-MoE norm_topk_prob false).
+    ...(moe.normTopK ? [] : ([[`${arch}.expert_weights_norm`, gv.bool(false)]] as [string, TypedValue][])),
+  ];
+}
+
+/** HF names in file order, with each layer's experts of one kind (gate, up, down) gathered as one stacked GGUF tensor. */
+function ggufTensorGroups(model: LoadedModel): { name: string; hfNames: string[]; stacked: boolean }[] {
+  const groups = new Map<string, { name: string; hfNames: string[]; stacked: boolean }>();
+  for (const hfName of model.tensorNames()) {
+    const target = ggufExpertTarget(hfName, model.config);
+    const name = target?.name ?? ggufNameForHf(hfName);
+    const group = groups.get(name);
+    if (group) group.hfNames.push(hfName);
+    else groups.set(name, { name, hfNames: [hfName], stacked: target !== undefined && 'expert' in target });
+  }
+  return [...groups.values()];
 }
 
 /** Writes `model` to `dst` as GGUF: 'F32', or quantized per preset (Q/K rows permuted to llama.cpp's order for llama). */
@@ -78,20 +108,28 @@ export function writeModelAsGguf(model: LoadedModel, dst: string, preset: GgufQu
   const label = path.basename(model.path);
   const types: Record<string, string> = {};
   const shapes = expectedTensorShapes(model.config);
-  const tensors: StreamedTensor[] = model.tensorNames().map((hfName) => {
-    const name = ggufNameForHf(hfName);
-    const shape = shapes.get(hfName);
-    if (!shape) throw new ModelLoadError(label, `tensor "${hfName}" has no GGUF form here`);
+  const tensors: StreamedTensor[] = ggufTensorGroups(model).map(({ name, hfNames, stacked }) => {
+    const hfName = hfNames[0]!;
+    const one = shapes.get(hfName);
+    if (!one) throw new ModelLoadError(label, `tensor "${hfName}" has no GGUF form here`);
+    // A stack of experts is [E, rows, cols]: ne = {cols, rows, E}.
+    const shape = stacked ? [hfNames.length, ...one] : one;
     const ne = [...shape].reverse();
     const info: GgufTensorInfo = { name, ne, shape, type: GgmlType.F32, typeName: 'F32', offset: 0 };
     const type = preset === 'F32' ? GgmlType.F32 : quantTypeFor(info, preset);
     types[name] = GGML_TYPE_NAMES[type]!;
     const [blockElements, blockBytes] = ggmlBlockLayout(type)!;
     const elements = shape.reduce((a, b) => a * b, 1);
+    const readOne = (n: string) => {
+      const data = model.tensor(n).data;
+      const heads = qkPermuteHeads(n, model.config);
+      return heads ? permuteQk(data, one[0]!, heads) : data;
+    };
     const read = () => {
-      const data = model.tensor(hfName).data;
-      const heads = qkPermuteHeads(hfName, model.config);
-      return heads ? permuteQk(data, shape[0]!, heads) : data;
+      if (!stacked) return readOne(hfName);
+      const all = new Float32Array(elements);
+      hfNames.forEach((n, e) => all.set(readOne(n), (e * elements) / hfNames.length));
+      return all;
     };
     return {
       name, ne, type, byteLength: (elements / blockElements) * blockBytes,

@@ -26,3 +26,4 @@ export { summarizeWeights, type WeightSummary } from './weight-summary.ts';
 export { quantizeRtn } from './rtn-quantize.ts';
 export { withLoadTimeQuantization, parseQuantizeMode, QUANTIZE_MODES, RTN_BLOCK_SIZE, type QuantizeMode, type QuantizationLog } from './load-time-quantization.ts';
 export { parseHfQuantization, SUPPORTED_QUANT_METHODS, type HfQuantization } from './hf-quantization-config.ts';
+export { isSparseLayer, moeTensorNames, moeTensorShapes, MOE_ARCHITECTURES } from './moe-config.ts';

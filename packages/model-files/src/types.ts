@@ -14,8 +14,8 @@ export type RopeScaling =
 
 /** Architecture-independent hyper-parameters of a Llama-family decoder. */
 export interface ModelConfig {
-  /** As in config.json `architectures[0]`: LlamaForCausalLM | MistralForCausalLM | Qwen2ForCausalLM. */
-  architecture: 'LlamaForCausalLM' | 'MistralForCausalLM' | 'Qwen2ForCausalLM';
+  /** As in config.json `architectures[0]`. */
+  architecture: 'LlamaForCausalLM' | 'MistralForCausalLM' | 'Qwen2ForCausalLM' | 'MixtralForCausalLM' | 'Qwen3MoeForCausalLM';
   hiddenSize: number;
   intermediateSize: number;
   numLayers: number;
@@ -33,6 +33,25 @@ export interface ModelConfig {
   attentionBias: boolean;
   /** Mistral sliding window, recorded for information (not applied beyond max context). */
   slidingWindow: number | null;
+  /** Mixture-of-experts MLP (Mixtral, Qwen3-MoE); absent for dense models. */
+  moe?: MoeConfig;
+  /** Per-head RMSNorm of Q and K before RoPE (Qwen3 attention: `q_norm`, `k_norm`). */
+  qkNorm?: boolean;
+}
+
+/** A sparse MLP: a router picks `topK` of `numExperts` SwiGLU experts per token (moe-config.ts). */
+export interface MoeConfig {
+  numExperts: number;
+  topK: number;
+  /** Intermediate size of one expert (Mixtral: intermediate_size; Qwen3-MoE: moe_intermediate_size). */
+  expertIntermediateSize: number;
+  /**
+   * After softmax over all router logits and top-k: divide the k weights by their sum (Mixtral always;
+   * Qwen3-MoE when norm_topk_prob). Without it the k softmax probabilities are used as they are.
+   */
+  normTopK: boolean;
+  /** Layers whose MLP is the dense one (Qwen3-MoE mlp_only_layers / decoder_sparse_step); sorted. */
+  denseLayers: number[];
 }
 
 /**

@@ -1,7 +1,9 @@
 // @module Llama/Mistral/Qwen2 decoder blocks over a paged KV pool in standard ONNX ops, and the whole-model step graph.
-import { type LoadedModel, type ModelConfig, scaleBlockAffine } from '@tessera/model-files';
+import { isSparseLayer, type LoadedModel, type ModelConfig, scaleBlockAffine } from '@tessera/model-files';
 import { isQuantized, parallelPlan, ShardWeights } from '../weights/shard-weights.ts';
 import { type EmbeddingTable, gatherRows, LinearContext, linear, type QuantAccuracy, quantizedInitializers, quantizedMatMul } from './linear.ts';
+import { moeBlock } from './moe.ts';
+import { qkNorm } from './qk-norm.ts';
 import { type OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
 import { ropeCaches } from './rope.ts';
 
@@ -193,12 +195,15 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   const { hiddenSize: H, headDim: D } = w.config;
   const io = STEP_IO;
   // Q is pre-scaled by 1/sqrt(D) (RoPE is linear, so scaling before it is exact).
+  // With qk-norm the scale moves into q_norm's weight instead (qk-norm.ts).
   const qScale = 1 / Math.sqrt(D);
+  const preScale = w.config.qkNorm ? 1 : qScale;
   const t = w.qkv(l);
-  const q = isQuantized(t.q) ? scaleBlockAffine(t.q, qScale) : t.q.map((v) => v * qScale);
-  const biases = t.bias ? [t.bias.q.map((v) => v * qScale), t.bias.k, t.bias.v] : undefined;
+  const q = preScale === 1 ? t.q : isQuantized(t.q) ? scaleBlockAffine(t.q, preScale) : t.q.map((v) => v * preScale);
+  const biases = t.bias ? [t.bias.q.map((v) => v * preScale), t.bias.k, t.bias.v] : undefined;
   const xn = rmsNorm(b, p, x, b.weight(`l${l}.input_norm`, w.inputNorm(l), [H]));
-  const [qFlat, kFlat, vFlat] = linear(p.lin, `l${l}.qkv`, xn, [q, t.k, t.v], H, biases) as [string, string, string];
+  let [qFlat, kFlat, vFlat] = linear(p.lin, `l${l}.qkv`, xn, [q, t.k, t.v], H, biases) as [string, string, string];
+  if (w.config.qkNorm) [qFlat, kFlat] = qkNorm(b, p, l, qFlat, kFlat, qScale);
 
   // Attention without repeating KV heads, in [kvH, B, ·, ·] layout so the pooled past needs no transpose:
   // scores are computed transposed (K·Qᵀ, Q is small at decode) for the past and the new tokens apart,
@@ -239,12 +244,13 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   return linear(p.lin, `l${l}.o_proj`, b.op('Reshape', [attnTokens, n.flatHeads]), [w.oProj(l)], nH * D)[0]!;
 }
 
-/** SwiGLU MLP of layer l over this rank's FFN columns: down_proj's output [B·S, H] (partial when sharded). */
+/** SwiGLU MLP (or sparse MoE MLP, moe.ts) of layer l over this rank's FFN columns: down_proj's output [B·S, H] (partial when sharded). */
 export function mlpBlock(b: OnnxGraphBuilder, p: NormConstants, l: number, x: string): string {
   const { w } = p;
   const H = w.config.hiddenSize;
   const F = w.plan.ffn.count;
   const xn = rmsNorm(b, p, x, b.weight(`l${l}.post_norm`, w.postNorm(l), [H]));
+  if (isSparseLayer(w.config, l)) return moeBlock(p, l, xn);
   const { gate: g, up: u } = w.gateUp(l);
   const [gate, up] = linear(p.lin, `l${l}.gate_up`, xn, [g, u], H) as [string, string];
   const act = b.op('Mul', [b.op('Mul', [gate, b.op('Sigmoid', [gate])]), up]);
