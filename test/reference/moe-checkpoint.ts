@@ -77,3 +77,20 @@ export async function writeMoeCheckpoint(name: MoeCheckpointName, root: string, 
   }
   return { hf, gguf, quantized: files };
 }
+
+/**
+ * For llama-server fixtures: the checkpoint's GGUF with a vocabulary of plain ASCII names ("t0", "t1", …)
+ * instead of byte-level pieces. The weights are the same; llama-server is given token ids, and its /completion
+ * refuses a random model's output that is not valid UTF-8 (its chat parser), which every token then is.
+ */
+export async function writeMoeFixtureGguf(name: MoeCheckpointName, root: string, preset: 'F32' | GgufQuantPreset): Promise<string> {
+  const hf = await loadHfDir(await writeMoeHfDir(moeCheckpointModel(name), path.join(root, `${name}-hf`)));
+  const vocab = Object.fromEntries(Array.from({ length: hf.config.vocabSize }, (_, id) => [`t${id}`, id]));
+  const tokenizerJson = { version: '1.0', added_tokens: [], pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }, model: { type: 'BPE', vocab, merges: [] } };
+  const f32 = path.join(root, `${name}-ids-F32.gguf`);
+  writeModelAsGguf({ ...hf, tokenizer: { ...hf.tokenizer, tokenizerJson, chatTemplate: null } }, f32, 'F32');
+  if (preset === 'F32') return f32;
+  const file = path.join(root, `${name}-ids-${preset}.gguf`);
+  quantizeGgufFile(f32, file, preset);
+  return file;
+}
