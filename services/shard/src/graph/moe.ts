@@ -1,20 +1,18 @@
-// @module Sparse MoE MLP (Mixtral, Qwen3-MoE): softmax router, top-k with each family's renormalisation, experts run dense and masked.
+// @module Sparse MoE MLP (Mixtral, Qwen3-MoE): softmax router, top-k with each family's renormalisation, each expert run on its own rows.
 //
-// Formulation (docs/moe.md): every expert runs on every row and the rows' routing weights — zero for the
-// experts a token did not pick — scale the experts' activations before one down projection:
+// Formulation (docs/moe.md): gather by expert, in standard ONNX ops. Per expert, the rows routed to it are
+// found (NonZero of its routing weight), gathered, run through that expert's SwiGLU (its own Gemm or
+// MatMulNBits, as the file stores it; zero rows is a valid, empty matmul), weighted, and scattered back;
+// the experts' results are summed. The work is the active experts' only; the price is ~15 nodes per expert.
+// (The first version ran every expert on every row with zero weights, two wide linears per layer: the same
+// results, E/k times the FLOPs; measured against this one in docs/moe.md.)
 //
-//     y = Σ_e w_e · down_e(silu(gate_e x) ⊙ up_e x) = [down_0 … down_E-1] · concat_e(w_e · act_e)
-//
-// so a layer is the dense SwiGLU MLP with E·F columns (two linears: stacked gate/up rows, side-by-side down
-// columns, float Gemm or quantized MatMulNBits as the file stores them) plus a routing weight per column
-// block. It costs E/k times the active FLOPs, but has no data-dependent shapes, no per-expert nodes, and
-// splits across tensor-parallel ranks exactly like the dense MLP: each rank holds its slice of every
-// expert's intermediate columns, routes every token itself (the router is replicated) and the one
-// all-reduce after the MLP sums the slices.
+// Tensor parallelism: each rank holds its slice of every expert's intermediate columns (like the dense MLP),
+// routes every token itself (the router is replicated; its input is the all-reduced hidden state, so every
+// rank picks the same experts) and the one all-reduce after the MLP sums the slices.
 import { linear } from './linear.ts';
 import type { NormConstants } from './llama.ts';
 import { onnxTypeOf } from './onnx-builder.ts';
-import { stackColumns, stackRows } from './expert-matrices.ts';
 
 const FLOAT = onnxTypeOf('float32');
 
@@ -41,15 +39,24 @@ export function moeBlock(p: NormConstants, l: number, xn: string): string {
   const { w, lin } = p;
   const b = lin.b;
   const H = w.config.hiddenSize;
-  const E = w.config.moe!.numExperts;
   const F = w.plan.expertFfn.count;
-  const experts = Array.from({ length: E }, (_, e) => e);
-  const gateUp = experts.map((e) => w.expertGateUp(l, e));
-  const [gate, up] = linear(lin, `l${l}.experts_gate_up`, xn, [stackRows(gateUp.map((m) => m.gate)), stackRows(gateUp.map((m) => m.up))], H) as [string, string];
-  const act = b.op('Mul', [b.op('Mul', [gate, b.op('Sigmoid', [gate])]), up]); // [R, E·F]
   const weights = routingWeights(p, l, xn);
-  const perExpert = b.op('Unsqueeze', [p.dtype === 'float16' ? b.op('Cast', [weights], { to: onnxTypeOf('float16') }) : weights, b.constant('int64', [-1])]); // [R, E, 1]
-  const scaled = b.op('Mul', [b.op('Reshape', [act, b.constant('int64', [0, E, F])]), perExpert]);
-  const down = stackColumns(experts.map((e) => w.expertDown(l, e)), H);
-  return linear(lin, `l${l}.experts_down`, b.op('Reshape', [scaled, b.constant('int64', [0, E * F])]), [down], E * F)[0]!;
+  const zero = b.constant('float32', [0], []);
+  const flat = b.constant('int64', [-1]);
+  const column = b.constant('int64', [-1, 1]);
+  const contributions = Array.from({ length: w.config.moe!.numExperts }, (_, e) => {
+    // The rows routed to expert e (a weight above 0), possibly none: [n].
+    const weight = b.op('Gather', [weights, b.constant('int64', [e], [])], { axis: 1 }); // [R]
+    const rows = b.op('Reshape', [b.op('NonZero', [b.op('Greater', [weight, zero])]), flat]);
+    const x = b.op('Gather', [xn, rows], { axis: 0 }); // [n, H]
+    const { gate: g, up: u } = w.expertGateUp(l, e);
+    const [gate, up] = linear(lin, `l${l}.e${e}.gate_up`, x, [g, u], H) as [string, string];
+    const act = b.op('Mul', [b.op('Mul', [gate, b.op('Sigmoid', [gate])]), up]);
+    const y = linear(lin, `l${l}.e${e}.down`, act, [w.expertDown(l, e)], F)[0]!; // [n, H]
+    const rowWeight = b.op('Unsqueeze', [b.op('Gather', [weight, rows], { axis: 0 }), flat]); // [n, 1]
+    const scaled = b.op('Mul', [y, p.dtype === 'float16' ? b.op('Cast', [rowWeight], { to: onnxTypeOf('float16') }) : rowWeight]);
+    // Rows are distinct within one expert, so a plain scatter into zeros places them.
+    return b.op('ScatterND', [b.op('Mul', [xn, p.dtype === 'float16' ? b.op('Cast', [zero], { to: onnxTypeOf('float16') }) : zero]), b.op('Reshape', [rows, column]), scaled]);
+  });
+  return contributions.length === 1 ? contributions[0]! : b.op('Sum', contributions);
 }
