@@ -4,6 +4,7 @@ import type { LoadedModel } from '@tessera/model-files';
 import { ProcessGroup } from '../../services/shard/src/collective/group.ts';
 import { ensureStepGraph } from '../../services/shard/src/graph/graph-cache.ts';
 import type { QuantAccuracy } from '../../services/shard/src/graph/linear.ts';
+import type { ComputeType } from '../../services/shard/src/graph/llama.ts';
 import { ModelRunner } from '../../services/shard/src/runner/model-runner.ts';
 import { parallelPlan } from '../../services/shard/src/weights/shard-weights.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -45,9 +46,9 @@ export async function runBatched(runners: ModelRunner[], V: number): Promise<Flo
 }
 
 /** Every rank of a world in this process (real sockets), as tensor-parallel.test.ts does. */
-export async function startRunners(cacheDir: string, model: LoadedModel, world: number, quantAccuracy: QuantAccuracy): Promise<{ runners: ModelRunner[]; close(): Promise<void> }> {
+export async function startRunners(cacheDir: string, model: LoadedModel, world: number, quantAccuracy: QuantAccuracy, dtype: ComputeType = 'float32'): Promise<{ runners: ModelRunner[]; close(): Promise<void> }> {
   if (world === 1) {
-    const { onnxPath } = ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1, graph: { dtype: 'float32', kvLayout: 'host', quantAccuracy } });
+    const { onnxPath } = ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1, graph: { dtype, kvLayout: 'host', quantAccuracy } });
     const runner = await ModelRunner.create(onnxPath, model.config, { blockSize: 4, threads: 1 });
     return { runners: [runner], close: () => runner.release() };
   }
@@ -55,7 +56,7 @@ export async function startRunners(cacheDir: string, model: LoadedModel, world: 
   const groups = await Promise.all(Array.from({ length: world }, (_, rank) => ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, timeoutMs: 20_000, rendezvousTimeoutMs: 20_000 })));
   const runners = await Promise.all(
     groups.map((group, rank) => {
-      const graph = ensureStepGraph(model, { cacheDir, rank, worldSize: world, graph: { dtype: 'float32', kvLayout: 'host', quantAccuracy } });
+      const graph = ensureStepGraph(model, { cacheDir, rank, worldSize: world, graph: { dtype, kvLayout: 'host', quantAccuracy } });
       return ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, threads: 1, parallel: { segmentPaths: graph.segmentPaths, kvHeads: parallelPlan(model.config, rank, world).kvHeads.count, group } });
     }),
   );
@@ -75,9 +76,9 @@ export function referenceOf(model: LoadedModel): { expected: Float64Array[][]; r
 }
 
 /** Quantized experts run with float32 activations (MatMulNBits accuracy 0): the int8 default is measured in docs/quantization.md. */
-export async function checkAgainstReference(cacheDir: string, model: LoadedModel, world: number, tolerance = TOLERANCE): Promise<void> {
+export async function checkAgainstReference(cacheDir: string, model: LoadedModel, world: number, tolerance = TOLERANCE, dtype: ComputeType = 'float32'): Promise<void> {
   const { expected } = referenceOf(model);
-  const { runners, close } = await startRunners(cacheDir, model, world, 'float32');
+  const { runners, close } = await startRunners(cacheDir, model, world, 'float32', dtype);
   try {
     for (const r of runners) r.allocate(16);
     const got = await runBatched(runners, model.config.vocabSize);
