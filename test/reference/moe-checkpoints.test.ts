@@ -36,7 +36,7 @@ for (const name of ['mixtral', 'qwen3moe'] as MoeCheckpointName[]) {
     let files: Awaited<ReturnType<typeof writeMoeCheckpoint>>;
     const graphs = path.join(root, 'graphs');
     before(async () => {
-      files = await writeMoeCheckpoint(name, path.join(root, name), ['Q8_0', 'Q4_K']);
+      files = await writeMoeCheckpoint(name, path.join(root, name), ['Q8_0', 'Q4_K', 'Q4_K_M']);
     });
 
     test('the HF directory loads as the family (config.json keys → the same MoE config) and matches the reference within 1e-4', async () => {
@@ -56,6 +56,14 @@ for (const name of ['mixtral', 'qwen3moe'] as MoeCheckpointName[]) {
       await checkAgainstReference(graphs, gguf, 1);
       const prompt = [12, 200, 31, 7, 99];
       assert.deepEqual(await greedy(gguf, prompt, 12), await greedy(hf, prompt, 12));
+    });
+
+    test('Q4_K_M: the down-projection stacks one step up (Q6_K), like ffn_down in this preset; within 1e-4 of the file\'s values', async () => {
+      const model = await loadModel(files.quantized['Q4_K_M']!);
+      const names = model.tensorNames();
+      assert.equal(model.tensorType!(names.find((n) => /experts\.1\.(w2|down_proj)\.weight$/.test(n))!), 'Q6_K');
+      assert.equal(model.tensorType!(names.find((n) => /experts\.1\.(w1|gate_proj)\.weight$/.test(n))!), 'Q4_K');
+      await checkAgainstReference(graphs, model, 1);
     });
 
     for (const preset of ['Q8_0', 'Q4_K'] as const) {
