@@ -2,8 +2,9 @@
 //
 // Formulation (docs/moe.md): gather by expert, in standard ONNX ops. Per expert, the rows routed to it are
 // found (NonZero of its routing weight), gathered, run through that expert's SwiGLU (its own Gemm or
-// MatMulNBits, as the file stores it; zero rows is a valid, empty matmul), weighted, and scattered back;
-// the experts' results are summed. The work is the active experts' only; the price is ~15 nodes per expert.
+// MatMulNBits, as the file stores it; zero rows is a valid, empty matmul), weighted, and added back into one
+// float32 accumulator (ScatterND, reduction "add"). The work is the active experts' only; the price is ~15
+// nodes per expert.
 // (The first version ran every expert on every row with zero weights, two wide linears per layer: the same
 // results, E/k times the FLOPs; measured against this one in docs/moe.md.)
 //
@@ -44,7 +45,11 @@ export function moeBlock(p: NormConstants, l: number, xn: string): string {
   const zero = b.constant('float32', [0], []);
   const flat = b.constant('int64', [-1]);
   const column = b.constant('int64', [-1, 1]);
-  const contributions = Array.from({ length: w.config.moe!.numExperts }, (_, e) => {
+  const half = p.dtype === 'float16';
+  // Each expert adds its weighted rows into one float32 accumulator [R, H] (ScatterND with reduction "add",
+  // which the CPU provider has for float32 only; float32 also sums the experts more exactly).
+  let sum = b.op('Mul', [half ? b.op('Cast', [xn], { to: FLOAT }) : xn, zero]);
+  for (let e = 0; e < w.config.moe!.numExperts; e++) {
     // The rows routed to expert e (a weight above 0), possibly none: [n].
     const weight = b.op('Gather', [weights, b.constant('int64', [e], [])], { axis: 1 }); // [R]
     const rows = b.op('Reshape', [b.op('NonZero', [b.op('Greater', [weight, zero])]), flat]);
@@ -54,9 +59,8 @@ export function moeBlock(p: NormConstants, l: number, xn: string): string {
     const act = b.op('Mul', [b.op('Mul', [gate, b.op('Sigmoid', [gate])]), up]);
     const y = linear(lin, `l${l}.e${e}.down`, act, [w.expertDown(l, e)], F)[0]!; // [n, H]
     const rowWeight = b.op('Unsqueeze', [b.op('Gather', [weight, rows], { axis: 0 }), flat]); // [n, 1]
-    const scaled = b.op('Mul', [y, p.dtype === 'float16' ? b.op('Cast', [rowWeight], { to: onnxTypeOf('float16') }) : rowWeight]);
-    // Rows are distinct within one expert, so a plain scatter into zeros places them.
-    return b.op('ScatterND', [b.op('Mul', [xn, p.dtype === 'float16' ? b.op('Cast', [zero], { to: onnxTypeOf('float16') }) : zero]), b.op('Reshape', [rows, column]), scaled]);
-  });
-  return contributions.length === 1 ? contributions[0]! : b.op('Sum', contributions);
+    const scaled = b.op('Mul', [half ? b.op('Cast', [y], { to: FLOAT }) : y, rowWeight]);
+    sum = b.op('ScatterND', [sum, b.op('Reshape', [rows, column]), scaled], { reduction: 'add' });
+  }
+  return half ? b.op('Cast', [sum], { to: onnxTypeOf('float16') }) : sum;
 }

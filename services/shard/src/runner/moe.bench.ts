@@ -1,8 +1,8 @@
 // @module Bench: decode step time of a sparse MoE model (8 experts, top-2) against the dense model of the same active size.
-// Run: node --import tsx services/shard/src/runner/moe.bench.ts [--threads 1] [--rounds 3] [--steps 12]
-// The models differ only in the MLP: dense intermediate 2F, or 8 experts of F with top-2 routing (the same
-// active parameters per token), and optionally the dense model of the experts' total width (8F). They are
-// measured alternately, round by round, so the shared machine's noise falls on all alike (docs/moe.md).
+// Run: node --import tsx services/shard/src/runner/moe.bench.ts [--threads 1] [--rounds 3] [--steps 12] [--experts 8 --topk 2 --ffn 704 --layers 8]
+// The models differ only in the MLP: dense intermediate k·F, or E experts of F with top-k routing (the same
+// active parameters per token), and the dense model of the experts' total width (E·F). They are measured
+// alternately, round by round, so the shared machine's noise falls on all alike (docs/moe.md).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,13 +21,15 @@ const steps = arg('steps', 12);
 const past = 64;
 const BLOCK = 16;
 const BATCHES = [1, 8, 32];
-const F = 704;
+const F = arg('ffn', 704);
+const E = arg('experts', 8);
+const K = arg('topk', 2);
 
-const base: Partial<ModelConfig> = { hiddenSize: 512, numLayers: 8, numHeads: 8, numKvHeads: 4, headDim: 64, vocabSize: 32000, maxPositionEmbeddings: 2048 };
+const base: Partial<ModelConfig> = { hiddenSize: 512, numLayers: arg('layers', 8), numHeads: 8, numKvHeads: 4, headDim: 64, vocabSize: 32000, maxPositionEmbeddings: 2048 };
 const models = {
-  'dense 2F (active size)': randomLlamaModel({ ...base, intermediateSize: 2 * F }),
-  'MoE 8×F top-2': randomLlamaModel({ ...base, architecture: 'MixtralForCausalLM', intermediateSize: F, moe: { numExperts: 8, topK: 2, expertIntermediateSize: F, normTopK: true, denseLayers: [] } }),
-  'dense 8F (total size)': randomLlamaModel({ ...base, intermediateSize: 8 * F }),
+  [`dense ${K}F (active size)`]: randomLlamaModel({ ...base, intermediateSize: K * F }),
+  [`MoE ${E}×F top-${K}`]: randomLlamaModel({ ...base, architecture: 'MixtralForCausalLM', intermediateSize: F, moe: { numExperts: E, topK: K, expertIntermediateSize: F, normTopK: true, denseLayers: [] } }),
+  [`dense ${E}F (total size)`]: randomLlamaModel({ ...base, intermediateSize: E * F }),
 };
 
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-moe-bench-'));
@@ -55,7 +57,7 @@ try {
       }
     }
   }
-  console.log(`threads ${threads}, ${rounds} rounds × ${steps} decode steps per batch size, past ${past}`);
+  console.log(`F ${F}, threads ${threads}, ${rounds} rounds × ${steps} decode steps per batch size, past ${past}`);
   console.log('| model | c=1 ms/token | c=8 tok/s | c=32 tok/s |');
   console.log('|---|---|---|---|');
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
