@@ -12,7 +12,6 @@
 // routes every token itself (the router is replicated; its input is the all-reduced hidden state, so every
 // rank picks the same experts) and the one all-reduce after the MLP sums the slices.
 import { linear } from './linear.ts';
-import { canUseMoeContrib, moeContribBlock } from './moe-contrib.ts';
 import type { NormConstants } from './llama.ts';
 import { onnxTypeOf } from './onnx-builder.ts';
 
@@ -42,7 +41,6 @@ export function moeBlock(p: NormConstants, l: number, xn: string): string {
   const b = lin.b;
   const H = w.config.hiddenSize;
   const F = w.plan.expertFfn.count;
-  if (canUseMoeContrib(p, l)) return moeContribBlock(p, l, xn);
   const weights = routingWeights(p, l, xn);
   const zero = b.constant('float32', [0], []);
   const flat = b.constant('int64', [-1]);
