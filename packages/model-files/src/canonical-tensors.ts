@@ -1,5 +1,6 @@
 // @module The canonical (HF Llama) tensor names and shapes a ModelConfig implies, and a checker for them.
 
+import { isSparseLayer, moeTensorShapes } from './moe-config.ts';
 import { ModelLoadError, type ModelConfig } from './types.ts';
 
 /** name → expected row-major shape, in a stable order (embeddings, layers, norm, head). */
@@ -30,6 +31,10 @@ export function expectedTensorShapes(config: ModelConfig): Map<string, number[]>
     // Gemma's sandwich: post_attention_layernorm follows attention, pre_feedforward_layernorm precedes the MLP.
     if (config.normPlacement === 'sandwich') shapes.set(`${p}.pre_feedforward_layernorm.weight`, [h]);
     if (config.normPlacement === 'post' || config.normPlacement === 'sandwich') shapes.set(`${p}.post_feedforward_layernorm.weight`, [h]);
+    if (isSparseLayer(config, i)) {
+      for (const [name, shape] of moeTensorShapes(config, i)) shapes.set(name, shape);
+      continue;
+    }
     shapes.set(`${p}.mlp.gate_proj.weight`, [f, h]);
     shapes.set(`${p}.mlp.up_proj.weight`, [f, h]);
     shapes.set(`${p}.mlp.down_proj.weight`, [h, f]);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { GgufFile, GgufValue } from './gguf.ts';
 import { llama3ScalingFromFreqFactors } from './gguf-rope.ts';
 import { readGgufTensor } from './gguf.ts';
-import { familyByGgufArch, SUPPORTED_GGUF_ARCHITECTURES } from './families/families.ts';
+import { familyByGgufArch, familyOf, SUPPORTED_GGUF_ARCHITECTURES } from './families/families.ts';
 import { servedPositions } from './hf-config.ts';
 import { ModelLoadError, type ModelConfig, type RopeScaling } from './types.ts';
 
@@ -100,7 +100,9 @@ function ropeScalingOf(meta: GgufMetadata, arch: string, headDim: number, ropeTh
 export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   const meta = new GgufMetadata(gguf);
   const arch = meta.string('general.architecture');
-  const family = familyByGgufArch(arch);
+  const intermediateSize = gguf.metadata.has(`${arch}.feed_forward_length`) ? meta.positiveInt(`${arch}.feed_forward_length`) : 0;
+  // Mixtral is written as `llama` with experts (convert_hf_to_gguf.py MixtralModel).
+  const family = arch === 'llama' && (meta.get('llama.expert_count') ?? 0) !== 0 ? familyOf('MixtralForCausalLM') : familyByGgufArch(arch);
   if (!family) {
     throw new ModelLoadError(meta.label, `architecture "${arch}" is not supported (supported: ${SUPPORTED_GGUF_ARCHITECTURES.join(', ')})`);
   }
@@ -132,7 +134,8 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   const base: ModelConfig = {
     architecture,
     hiddenSize,
-    intermediateSize: meta.positiveInt(`${arch}.feed_forward_length`),
+    // qwen3moe files may carry only the experts' width (expert_feed_forward_length).
+    intermediateSize: intermediateSize || meta.positiveInt(`${arch}.expert_feed_forward_length`),
     numLayers,
     numHeads,
     numKvHeads,

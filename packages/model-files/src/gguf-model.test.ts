@@ -71,7 +71,7 @@ test('unsupported types, architectures, missing tensors and metadata name the fi
   writeTinyGguf(file, tinyConfig(), { drop: ['model.layers.1.mlp.up_proj.weight'] });
   await assertLoadError(file, 'stories.gguf: tensor "blk.1.ffn_up.weight" is missing');
   writeTinyGguf(file, tinyConfig(), { extraMetadata: [['general.architecture', gv.str('gpt2')]] });
-  await assertLoadError(file, 'stories.gguf: architecture "gpt2" is not supported (supported: llama, qwen2, qwen3, smollm3, olmo2, phi3, gemma2, gemma3)');
+  await assertLoadError(file, 'stories.gguf: architecture "gpt2" is not supported (supported: llama, qwen2, qwen3, smollm3, olmo2, phi3, gemma2, gemma3, qwen3moe)');
   writeTinyGguf(file, tinyConfig(), { extraMetadata: [['llama.rope.scaling.type', gv.str('mrope')]] });
   await assertLoadError(file, 'stories.gguf: metadata "llama.rope.scaling.type" value "mrope" is not supported (supported: none, linear, yarn, llama3 via rope_freqs, longrope via rope_factors)');
   writeTinyGguf(file, tinyConfig(), { extraMetadata: [['llama.attention.head_count_kv', gv.arr(4, [1, 1])]] });

@@ -6,6 +6,7 @@ import { modelDigest } from './digest.ts';
 import { ggufModelConfig } from './gguf-config.ts';
 import { familyOf } from './families/families.ts';
 import { FUSED_GATE_UP, FUSED_QKV, FusedSplitter } from './fused-projections.ts';
+import { addExpertViews, hfNameForGgufExpert } from './gguf-experts.ts';
 import { ggufTokenizer } from './gguf-tokenizer.ts';
 import { permuteBlockAffineRows, type BlockAffine } from './block-affine.ts';
 import { assertReadableTensor, isQuantizedGgufTensor, openGguf, readGgufBlockAffine, readGgufTensor } from './gguf.ts';
@@ -83,9 +84,11 @@ export async function loadGgufModel(file: string): Promise<LoadedModel> {
   const label = path.basename(file);
   const gguf = openGguf(file);
   const config = ggufModelConfig(gguf);
+  // Experts are stacked 3-D tensors; each expert is read (or kept quantized) through its own 2-D view.
+  if (config.moe) addExpertViews(gguf);
   const ggufNameOf = new Map<string, string>();
   for (const name of gguf.tensors.keys()) {
-    const hfName = hfNameForGguf(name, config);
+    const hfName = hfNameForGguf(name, config) ?? hfNameForGgufExpert(name, config);
     if (hfName) ggufNameOf.set(hfName, name);
   }
   const infoByHf = (hfName: string) => gguf.tensors.get(ggufNameOf.get(hfName) ?? '');

@@ -23,8 +23,12 @@ const FLOAT_TYPES = new Set<number>([GgmlType.F32, GgmlType.F16, GgmlType.BF16])
  * to the 32-blocks Q4_0 / Q8_0 as llama-quantize does; rows that are not whole 32-blocks stay float.
  */
 export function quantTypeFor(info: GgufTensorInfo, preset: GgufQuantPreset): number {
-  if (info.ne.length !== 2 || !FLOAT_TYPES.has(info.type)) return info.type;
-  const sensitive = /^output\.weight$|\.attn_v\.weight$|\.ffn_down\.weight$/.test(info.name);
+  // Matrices, and the 3-D stacks of a layer's experts (quantized row by row like any matrix).
+  const isExpertStack = info.ne.length === 3 && /_exps\.weight$/.test(info.name);
+  if ((info.ne.length !== 2 && !isExpertStack) || !FLOAT_TYPES.has(info.type)) return info.type;
+  // The MoE router stays float, as llama-quantize keeps it: a rounding error there changes which experts run.
+  if (/\.ffn_gate_inp\.weight$/.test(info.name)) return info.type;
+  const sensitive = /^output\.weight$|\.attn_v\.weight$|\.ffn_down(_exps)?\.weight$/.test(info.name);
   const wanted = preset === 'Q4_K_M' ? (sensitive ? GgmlType.Q6_K : GgmlType.Q4_K) : GgmlType[preset];
   const rowLength = info.ne[0]!;
   if (rowLength % ggmlBlockLayout(wanted)![0] === 0) return wanted;

@@ -46,7 +46,7 @@ test('rope_scaling: llama3 (rope_type) and linear (type); "default" means none',
 test('errors name config.json and the field', () => {
   assertLoadError({ ...llama, num_attention_heads: undefined }, 'config.json: field "num_attention_heads" is missing');
   assertLoadError({ ...llama, architectures: ['GPT2LMHeadModel'] },
-    'config.json: architecture "GPT2LMHeadModel" is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM)');
+    'config.json: architecture "GPT2LMHeadModel" is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, MixtralForCausalLM, Qwen3MoeForCausalLM)');
   assertLoadError({ ...llama, rope_scaling: { type: 'mrope', factor: 4 } },
     'config.json: field "rope_scaling.type" value "mrope" is not supported (supported: linear, llama3, yarn, dynamic, longrope)');
   assertLoadError({ ...llama, rope_scaling: { rope_type: 'llama3', factor: 8 } }, 'config.json: field "rope_scaling.low_freq_factor" is missing');
@@ -55,6 +55,6 @@ test('errors name config.json and the field', () => {
   assertLoadError({ ...llama, hidden_size: '64' }, 'config.json: field "hidden_size" must be a number (got "64")');
   assertLoadError({ ...llama, hidden_act: 'gelu' }, 'config.json: field "hidden_act" value "gelu" is not supported for LlamaForCausalLM (supported: silu)');
   assertLoadError({ ...llama, architectures: undefined, model_type: 'gpt2' },
-    'config.json: model_type "gpt2" is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM)');
+    'config.json: model_type "gpt2" is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, MixtralForCausalLM, Qwen3MoeForCausalLM)');
   assertLoadError([], 'config.json: must be a JSON object');
 });

@@ -172,8 +172,9 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
     fields.fail('partial_rotary_factor', `(${partialRotary}) must be in (0, 1] and leave an even, non-zero number of rotated dims of the ${headDim}-dim heads`);
   }
 
-  const hasSlidingFlag = architecture === 'Qwen2ForCausalLM' || architecture === 'Qwen3ForCausalLM';
-  const slidingWindowApplies = architecture === 'MistralForCausalLM' || architecture === 'Phi3ForCausalLM' || (hasSlidingFlag && fields.boolean('use_sliding_window', false));
+  const hasSlidingFlag = architecture === 'Qwen2ForCausalLM' || architecture === 'Qwen3ForCausalLM' || architecture === 'Qwen3MoeForCausalLM';
+  const slidingWindowApplies =
+    architecture === 'MistralForCausalLM' || architecture === 'MixtralForCausalLM' || architecture === 'Phi3ForCausalLM' || (hasSlidingFlag && fields.boolean('use_sliding_window', false));
   const slidingWindow = slidingWindowApplies && fields.has('sliding_window') ? fields.positiveInt('sliding_window') : null;
   // Qwen2/Qwen3 (configuration_qwen2.py layer_types): the window applies from layer max_window_layers on.
   const maxWindowLayers = hasSlidingFlag && slidingWindow !== null ? fields.number('max_window_layers', 28) : 0;

@@ -74,7 +74,7 @@ test('missing files, tensors, wrong shapes and unsupported architectures are nam
   await assertLoadError(dir, /^tokenizer\.json: is missing from /);
 
   writeTinyHfDir(dir, tinyConfig(), { architectures: ['GPT2LMHeadModel'] });
-  await assertLoadError(dir, /^config\.json: architecture "GPT2LMHeadModel" is not supported \(supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM\)$/);
+  await assertLoadError(dir, /^config\.json: architecture "GPT2LMHeadModel" is not supported \(supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, SmolLM3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, MixtralForCausalLM, Qwen3MoeForCausalLM\)$/);
   writeTinyHfDir(dir, tinyConfig(), { num_attention_heads: undefined });
   await assertLoadError(dir, /^config\.json: field "num_attention_heads" is missing$/);
   writeTinyHfDir(dir, tinyConfig(), { intermediate_size: 13 });

@@ -9,6 +9,7 @@ import { expectedTensorShapes } from './canonical-tensors.ts';
 import { GGML_TYPE_NAMES, GgmlType, ggmlBlockLayout } from './ggml-types.ts';
 import { familyOf, llamaCppQueryPreAttnScalar, SMOLLM3_NO_ROPE_STEP } from './families/families.ts';
 import { storedTensorGroups } from './fused-projections.ts';
+import { ggufExpertTarget } from './gguf-experts.ts';
 import { ggufNameForHf, qkPermuteHeads } from './gguf-model.ts';
 import { quantTypeFor, type GgufQuantPreset } from './gguf-quantize-file.ts';
 import { GgufValueType, type GgufTensorInfo } from './gguf.ts';
@@ -129,8 +130,40 @@ function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][
     [`${arch}.vocab_size`, gv.u32(c.vocabSize)],
     ...ropeScalingMetadata(c, arch),
     ...gemmaMetadata(c, arch, label),
+    ...moeMetadata(model, arch),
     ...tokenizerMetadata(model, label),
   ];
+}
+
+function moeMetadata(model: LoadedModel, arch: string): [string, TypedValue][] {
+  const moe = model.config.moe;
+  if (!moe) return [];
+  const label = path.basename(model.path);
+  if (moe.denseLayers.length > 0) throw new ModelLoadError(label, 'dense layers between sparse ones (mlp_only_layers, decoder_sparse_step) have no GGUF form in llama.cpp');
+  return [
+    [`${arch}.expert_count`, gv.u32(moe.numExperts)],
+    [`${arch}.expert_used_count`, gv.u32(moe.topK)],
+    ...(arch === 'qwen3moe' ? ([[`${arch}.expert_feed_forward_length`, gv.u32(moe.expertIntermediateSize)]] as [string, TypedValue][]) : []),
+    // llama.cpp always renormalises for these two families; say so when the HF config does not (Qwen3-MoE norm_topk_prob false).
+    ...(moe.normTopK ? [] : ([[`${arch}.expert_weights_norm`, gv.bool(false)]] as [string, TypedValue][])),
+  ];
+}
+
+/**
+ * The GGUF tensors in file order, each with the HF tensors it is made of: a fused family's parts (Phi-3's
+ * attn_qkv; ffn_up = gate then up, as llama.cpp's converter writes them), or one layer's experts of one kind
+ * (gate, up, down) stacked; otherwise one tensor each.
+ */
+function ggufTensorGroups(model: LoadedModel): { name: string; parts: string[]; stacked: boolean }[] {
+  const groups = new Map<string, { name: string; parts: string[]; stacked: boolean }>();
+  for (const { name: hfName, parts } of storedTensorGroups(model.tensorNames(), model.config)) {
+    const target = ggufExpertTarget(hfName, model.config);
+    const name = target?.name ?? ggufNameForHf(hfName, model.config);
+    const group = groups.get(name);
+    if (group) group.parts.push(...parts);
+    else groups.set(name, { name, parts: [...parts], stacked: target !== undefined && 'expert' in target });
+  }
+  return [...groups.values()];
 }
 
 /** Writes `model` to `dst` as GGUF: 'F32', or quantized per preset (Q/K rows permuted to llama.cpp's order for llama). */
@@ -138,12 +171,12 @@ export function writeModelAsGguf(model: LoadedModel, dst: string, preset: GgufQu
   const label = path.basename(model.path);
   const types: Record<string, string> = {};
   const shapes = expectedTensorShapes(model.config);
-  // Fused families (Phi-3) are written fused, as llama.cpp's converter writes them (attn_qkv; ffn_up = gate then up).
-  const tensors: StreamedTensor[] = storedTensorGroups(model.tensorNames(), model.config).map(({ name: hfName, parts }) => {
-    const name = ggufNameForHf(hfName, model.config);
+  const tensors: StreamedTensor[] = ggufTensorGroups(model).map(({ name, parts, stacked }) => {
     const partShapes = parts.map((part) => shapes.get(part));
-    if (partShapes.some((s) => !s)) throw new ModelLoadError(label, `tensor "${hfName}" has no GGUF form here`);
-    const shape = partShapes.length === 1 ? partShapes[0]! : [partShapes.reduce((rows, s) => rows + s![0]!, 0), partShapes[0]![1]!];
+    if (partShapes.some((s) => !s)) throw new ModelLoadError(label, `tensor "${parts[0]}" has no GGUF form here`);
+    const first = partShapes[0]!;
+    // A stack of experts is [E, rows, cols] (ne = {cols, rows, E}); a fused family's parts are concatenated by rows.
+    const shape = stacked ? [parts.length, ...first] : parts.length === 1 ? first : [partShapes.reduce((rows, s) => rows + s![0]!, 0), first[1]!];
     const ne = [...shape].reverse();
     const info: GgufTensorInfo = { name, ne, shape, type: GgmlType.F32, typeName: 'F32', offset: 0 };
     const type = preset === 'F32' ? GgmlType.F32 : quantTypeFor(info, preset);
@@ -158,7 +191,7 @@ export function writeModelAsGguf(model: LoadedModel, dst: string, preset: GgufQu
     };
     const read = () => {
       if (parts.length === 1) return readPart(parts[0]!);
-      const out = new Float32Array(shape[0]! * shape[1]!);
+      const out = new Float32Array(elements);
       let offset = 0;
       for (const part of parts) {
         const data = readPart(part);

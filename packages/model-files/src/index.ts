@@ -29,3 +29,4 @@ export { quantizeRtn } from './rtn-quantize.ts';
 export { withLoadTimeQuantization, parseQuantizeMode, QUANTIZE_MODES, RTN_BLOCK_SIZE, type QuantizeMode, type QuantizationLog } from './load-time-quantization.ts';
 export { parseHfQuantization, SUPPORTED_QUANT_METHODS, type HfQuantization } from './hf-quantization-config.ts';
 export { hubCacheDir, ModelNotFoundError, repoIdOfSnapshotPath, resolveModelArg, type ResolvedModel } from './hf-cache.ts';
+export { isSparseLayer, moeTensorNames, moeTensorShapes, MOE_ARCHITECTURES } from './moe-config.ts';

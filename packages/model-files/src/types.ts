@@ -88,10 +88,35 @@ export interface ModelConfig {
   slidingLayers?: boolean[];
   /** RoPE base of the sliding layers, which also take no rope_scaling (Gemma 3's rope_local_base_freq). */
   localRopeTheta?: number;
+  /** Mixture-of-experts MLP (Mixtral, Qwen3-MoE); absent for dense models. */
+  moe?: MoeConfig;
+}
+
+/** A sparse MLP: a router picks `topK` of `numExperts` SwiGLU experts per token (moe-config.ts). */
+export interface MoeConfig {
+  numExperts: number;
+  topK: number;
+  /** Intermediate size of one expert (Mixtral: intermediate_size; Qwen3-MoE: moe_intermediate_size). */
+  expertIntermediateSize: number;
+  /**
+   * After softmax over all router logits and top-k: divide the k weights by their sum (Mixtral always;
+   * Qwen3-MoE when norm_topk_prob). Without it the k softmax probabilities are used as they are.
+   */
+  normTopK: boolean;
+  /** Layers whose MLP is the dense one (Qwen3-MoE mlp_only_layers / decoder_sparse_step); sorted. */
+  denseLayers: number[];
 }
 
 /** Architectures added to the Llama block by families/families.ts. */
-export type FamilyArchitecture = 'Qwen3ForCausalLM' | 'SmolLM3ForCausalLM' | 'Olmo2ForCausalLM' | 'Phi3ForCausalLM' | 'Gemma2ForCausalLM' | 'Gemma3ForCausalLM';
+export type FamilyArchitecture =
+  | 'Qwen3ForCausalLM'
+  | 'SmolLM3ForCausalLM'
+  | 'Olmo2ForCausalLM'
+  | 'Phi3ForCausalLM'
+  | 'Gemma2ForCausalLM'
+  | 'Gemma3ForCausalLM'
+  | 'MixtralForCausalLM'
+  | 'Qwen3MoeForCausalLM';
 
 /**
  * A tensor as the graph builder wants it: float32, row-major, HF naming and HF layout

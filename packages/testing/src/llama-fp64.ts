@@ -1,5 +1,6 @@
 // @module An independent float64 Llama-family forward pass (no ONNX), Qwen3/SmolLM3/OLMo 2 included: the numerical reference for the shard.
 import type { LoadedModel, ModelConfig } from '@tessera/model-files';
+import { ReferenceMoeMlp } from './moe-fp64.ts';
 
 type Matrix = { rows: number; cols: number; data: Float64Array };
 
@@ -99,7 +100,9 @@ function applyRope(x: Float64Array, heads: number, d: number, pos: number, rope:
 
 interface Layer {
   inNorm?: Matrix; q: Matrix; k: Matrix; v: Matrix; qb?: Matrix; kb?: Matrix; vb?: Matrix;
-  o: Matrix; postNorm: Matrix; gate: Matrix; up: Matrix; down: Matrix;
+  o: Matrix; postNorm: Matrix; gate?: Matrix; up?: Matrix; down?: Matrix;
+  /** Sparse (mixture-of-experts) MLP layers: moe-fp64.ts. */
+  moe?: ReferenceMoeMlp;
   qNorm?: Matrix; kNorm?: Matrix; ffnOutNorm?: Matrix; preFfnNorm?: Matrix;
 }
 
@@ -151,7 +154,9 @@ export class ReferenceLlama {
         q: m('self_attn.q_proj.weight'), k: m('self_attn.k_proj.weight'), v: m('self_attn.v_proj.weight'),
         ...(c.attentionBias ? { qb: m('self_attn.q_proj.bias'), kb: m('self_attn.k_proj.bias'), vb: m('self_attn.v_proj.bias') } : {}),
         o: m('self_attn.o_proj.weight'), postNorm: m('post_attention_layernorm.weight'),
-        gate: m('mlp.gate_proj.weight'), up: m('mlp.up_proj.weight'), down: m('mlp.down_proj.weight'),
+        ...(ReferenceMoeMlp.forLayer(model, l)
+          ? { moe: ReferenceMoeMlp.forLayer(model, l)! }
+          : { gate: m('mlp.gate_proj.weight'), up: m('mlp.up_proj.weight'), down: m('mlp.down_proj.weight') }),
       };
     });
   }
@@ -222,11 +227,15 @@ export class ReferenceLlama {
       const o = after ? norm(oRaw, L.postNorm) : oRaw;
       x = x.map((val, i) => val + o[i]!);
       const xn2 = post ? x : norm(x, L.preFfnNorm ?? L.postNorm);
-      const gate = linear(L.gate, xn2);
-      const up = linear(L.up, xn2);
-      // Gemma2MLP: gelu_pytorch_tanh(gate) * up; the others SiLU(gate) * up.
-      const act = gate.map((g, i) => (gemma ? geluTanh(g) : g / (1 + Math.exp(-g))) * up[i]!);
-      const downRaw = linear(L.down, act);
+      let downRaw: Float64Array;
+      if (L.moe) downRaw = L.moe.forward(xn2);
+      else {
+        const gate = linear(L.gate!, xn2);
+        const up = linear(L.up!, xn2);
+        // Gemma2MLP: gelu_pytorch_tanh(gate) * up; the others SiLU(gate) * up.
+        const act = gate.map((g, i) => (gemma ? geluTanh(g) : g / (1 + Math.exp(-g))) * up[i]!);
+        downRaw = linear(L.down!, act);
+      }
       const down = after ? norm(downRaw, L.ffnOutNorm!) : downRaw;
       x = x.map((val, i) => val + down[i]!);
     });

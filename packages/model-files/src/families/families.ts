@@ -4,13 +4,14 @@
 // conversion/<family>.py (GGUF names and metadata) and src/models/<family>.cpp (the graph it runs).
 import type { GgufMetadata } from '../gguf-config.ts';
 import type { JsonFields } from '../hf-config.ts';
+import { ggufMoe, parseHfMoe } from '../moe-config.ts';
 import type { ModelConfig } from '../types.ts';
 
 type Architecture = ModelConfig['architecture'];
 
 /** The structural fields a family sets on top of the Llama block's (and the sliding window where it differs). */
 export type FamilyFeatures = Partial<
-  Pick<ModelConfig, 'qkNorm' | 'ropeLayers' | 'normPlacement' | 'gemmaNorms' | 'queryPreAttnScalar' | 'attnLogitSoftcap' | 'finalLogitSoftcap' | 'slidingWindow' | 'slidingLayers' | 'localRopeTheta'>
+  Pick<ModelConfig, 'qkNorm' | 'ropeLayers' | 'normPlacement' | 'gemmaNorms' | 'queryPreAttnScalar' | 'attnLogitSoftcap' | 'finalLogitSoftcap' | 'slidingWindow' | 'slidingLayers' | 'localRopeTheta' | 'moe'>
 >;
 
 export interface Family {
@@ -151,7 +152,24 @@ export const FAMILIES: readonly Family[] = [
         : {}),
     }),
   },
+  // Mixture of experts (moe-config.ts; the sparse MLP graph is services/shard/src/graph/moe.ts).
+  // modeling_mixtral.py: Mistral's attention, MixtralSparseMoeBlock. llama.cpp writes it as arch `llama` with experts.
+  {
+    architecture: 'MixtralForCausalLM', modelType: 'mixtral', ggufArch: 'llama', defaultMaxPositions: 4096 * 32, ggufPermutesQk: true, attentionBias: 'config',
+    hfFeatures: (fields, base) => withMoe(parseHfMoe(fields, base.architecture, base.numLayers)),
+    ggufFeatures: (meta, base) => withMoe(ggufMoe(meta, 'llama', base.intermediateSize)),
+  },
+  // modeling_qwen3_moe.py: Qwen3's attention (per-head q/k norm), Qwen3MoeSparseMoeBlock (norm_topk_prob), dense mlp_only_layers.
+  {
+    architecture: 'Qwen3MoeForCausalLM', modelType: 'qwen3_moe', ggufArch: 'qwen3moe', defaultMaxPositions: 32768, ggufPermutesQk: false, attentionBias: 'config',
+    hfFeatures: (fields, base) => ({ qkNorm: 'head', ...withMoe(parseHfMoe(fields, base.architecture, base.numLayers)) }),
+    ggufFeatures: (meta, base) => ({ qkNorm: 'head', ...withMoe(ggufMoe(meta, 'qwen3moe', base.intermediateSize)) }),
+  },
 ];
+
+function withMoe(moe: ModelConfig['moe']): FamilyFeatures {
+  return moe ? { moe } : {};
+}
 
 export const SUPPORTED_ARCHITECTURES: readonly Architecture[] = FAMILIES.map((f) => f.architecture);
 /** GGUF archs with a loader; `llama` resolves to LlamaForCausalLM. */
@@ -185,5 +203,6 @@ export function describeFamily(c: ModelConfig): string[] {
   if (c.localRopeTheta !== undefined) features.push('local-rope-base');
   if (c.rotaryDim !== undefined) features.push(`partial-rotary(${c.rotaryDim})`);
   if (c.ropeScaling) features.push(`rope-scaling(${c.ropeScaling.type})`);
+  if (c.moe) features.push(`moe(${c.moe.numExperts} experts, top-${c.moe.topK})`);
   return features;
 }

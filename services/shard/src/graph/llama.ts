@@ -1,7 +1,8 @@
 // @module Llama-family decoder blocks (families' additions in families/family-blocks.ts) over a paged KV pool in standard ONNX ops, and the whole-model step graph.
-import { type LoadedModel, type ModelConfig, scaleBlockAffine } from '@tessera/model-files';
+import { isSparseLayer, type LoadedModel, type ModelConfig, scaleBlockAffine } from '@tessera/model-files';
 import { isQuantized, parallelPlan, ShardWeights } from '../weights/shard-weights.ts';
 import { type EmbeddingTable, gatherRows, LinearContext, linear, type QuantAccuracy, quantizedInitializers, quantizedMatMul } from './linear.ts';
+import { moeBlock } from './moe.ts';
 import { type OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
 import { ropeCaches, rotaryDimOf } from './rope.ts';
 import { type ComputeType, type KvLayout, STEP_IO } from './step-io.ts';
@@ -226,12 +227,14 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   return blockOutput(b, p, linear(p.lin, `l${l}.o_proj`, b.op('Reshape', [attnTokens, n.flatHeads]), [w.oProj(l)], nH * D)[0]!, l, 'attention');
 }
 
-/** SwiGLU MLP of layer l over this rank's FFN columns: down_proj's output [B·S, H] (partial when sharded). */
+/** SwiGLU MLP (or sparse MoE MLP, moe.ts) of layer l over this rank's FFN columns: down_proj's output [B·S, H] (partial when sharded). */
 export function mlpBlock(b: OnnxGraphBuilder, p: NormConstants, l: number, x: string): string {
   const { w } = p;
   const H = w.config.hiddenSize;
   const F = w.plan.ffn.count;
   const xn = blockInput(b, p, x, l, 'mlp');
+  // Mixtral / Qwen3-MoE: the sparse MLP (moe.ts) in place of the dense one.
+  if (isSparseLayer(w.config, l)) return blockOutput(b, p, moeBlock(p, l, xn), l, 'mlp');
   const { gate: g, up: u } = w.gateUp(l);
   const [gate, up] = linear(p.lin, `l${l}.gate_up`, xn, [g, u], H) as [string, string];
   const act = gatedActivation(b, w.config, gate, up);

@@ -1,5 +1,5 @@
 // @module One rank's slice of the weights (Megatron layout): heads / FFN columns / vocabulary ranges, read then sliced.
-import { type BlockAffine, type LoadedModel, type ModelConfig, sliceBlockAffineColumns, sliceBlockAffineRows } from '@tessera/model-files';
+import { type BlockAffine, type LoadedModel, type ModelConfig, moeTensorNames, sliceBlockAffineColumns, sliceBlockAffineRows } from '@tessera/model-files';
 import { ParallelPlanError } from '../errors.ts';
 
 /** A weight matrix as the graph takes it: float32 row-major, or kept quantized (block-affine codes). */
@@ -25,6 +25,8 @@ export interface ParallelPlan {
   kvHeads: Span;
   /** Columns of the FFN (gate/up rows, down columns). */
   ffn: Span;
+  /** Columns of every expert's FFN (MoE models): each rank holds this slice of all experts (docs/moe.md). */
+  expertFfn: Span;
   /** Rows of the embedding and of the LM head (both vocabulary-parallel). */
   vocab: Span;
 }
@@ -46,7 +48,9 @@ export function parallelPlan(c: ModelConfig, rank: number, worldSize: number): P
   else if (N % c.numKvHeads === 0) kvHeads = { start: Math.floor((rank * c.numKvHeads) / N), count: 1 };
   else throw new ParallelPlanError(`num_key_value_heads ${c.numKvHeads} and the ${N} shards: one must divide the other`);
   if (c.intermediateSize < N || c.vocabSize < N) throw new ParallelPlanError(`the model is too small for ${N} shards`);
-  return { rank, worldSize: N, heads: { start: rank * headsPer, count: headsPer }, kvHeads, ffn: evenSpan(c.intermediateSize, N, rank), vocab: evenSpan(c.vocabSize, N, rank) };
+  const expertFfn = c.moe ? evenSpan(c.moe.expertIntermediateSize, N, rank) : { start: 0, count: 0 };
+  if (c.moe && c.moe.expertIntermediateSize < N) throw new ParallelPlanError(`the experts are too small for ${N} shards`);
+  return { rank, worldSize: N, heads: { start: rank * headsPer, count: headsPer }, kvHeads, ffn: evenSpan(c.intermediateSize, N, rank), expertFfn, vocab: evenSpan(c.vocabSize, N, rank) };
 }
 
 /** Rows [start, start+count) of a row-major matrix with `rowLength` columns (a copy, so the whole tensor can be freed). */
@@ -125,6 +129,24 @@ export class ShardWeights {
   /** down_proj columns of this rank's FFN span: [H, ffn]. */
   down(layer: number): Matrix {
     return this.#columns(`model.layers.${layer}.mlp.down_proj.weight`, this.config.intermediateSize, this.plan.ffn);
+  }
+
+  /** A sparse layer's router [E, H], float and whole on every rank (each rank routes every token itself). */
+  router(layer: number): Float32Array {
+    return this.#t(moeTensorNames(this.config, layer).router);
+  }
+
+  /** Expert e's gate and up rows of this rank's expert-FFN span: each [span, H]. */
+  expertGateUp(layer: number, expert: number): { gate: Matrix; up: Matrix } {
+    const { hiddenSize: H, moe } = this.config;
+    const n = moeTensorNames(this.config, layer);
+    const F = moe!.expertIntermediateSize;
+    return { gate: this.#rows(n.gate(expert), H, this.plan.expertFfn, F), up: this.#rows(n.up(expert), H, this.plan.expertFfn, F) };
+  }
+
+  /** Expert e's down_proj columns of this rank's expert-FFN span: [H, span]. */
+  expertDown(layer: number, expert: number): Matrix {
+    return this.#columns(moeTensorNames(this.config, layer).down(expert), this.config.moe!.expertIntermediateSize, this.plan.expertFfn);
   }
 
   finalNorm(): Float32Array {
