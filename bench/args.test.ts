@@ -25,9 +25,31 @@ test('defaults', () => {
 
 test('every flag, short and long, --flag=value form', () => {
   const a = parseBenchArgs([
-    '--url', 'http://10.0.0.2:9000', '-c', '4', '--num-requests=16', '--max-tokens', '64', '--endpoint', 'chat',
-    '--model', 'llama', '--prompts', 'p.jsonl', '--seed', '3', '--json', 'out.json', '--warmup', '0',
-    '--ignore-eos', '--temperature', '0.8', '--timeout', '1.5', '--quiet',
+    '--url',
+    'http://10.0.0.2:9000',
+    '-c',
+    '4',
+    '--num-requests=16',
+    '--max-tokens',
+    '64',
+    '--endpoint',
+    'chat',
+    '--model',
+    'llama',
+    '--prompts',
+    'p.jsonl',
+    '--seed',
+    '3',
+    '--json',
+    'out.json',
+    '--warmup',
+    '0',
+    '--ignore-eos',
+    '--temperature',
+    '0.8',
+    '--timeout',
+    '1.5',
+    '--quiet',
   ]);
   assert.equal(a.url, 'http://10.0.0.2:9000');
   assert.equal(a.concurrency, 4);
@@ -64,6 +86,10 @@ test('bad input fails with a message naming the flag', () => {
     [['extra'], /Unexpected argument 'extra'/],
   ];
   for (const [argv, message] of cases) {
-    assert.throws(() => parseBenchArgs(argv), (err: unknown) => err instanceof BenchArgsError && message.test(err.message), argv.join(' '));
+    assert.throws(
+      () => parseBenchArgs(argv),
+      (err: unknown) => err instanceof BenchArgsError && message.test(err.message),
+      argv.join(' '),
+    );
   }
 });

@@ -47,9 +47,30 @@ for (const v of variants) {
     runner.allocate(64);
     const a = [1, 17 % V, 40 % V, 99 % V, 5];
     const b = [1, 300 % V, 7, 8, 9, 10, 11, 12, 13, 200 % V, 3];
-    const logits = [(await runner.step([{ ids: a, start: 0, blocks: [0], allLogits: true }, { ids: b, start: 0, blocks: [2], allLogits: true }])).logits];
-    logits.push((await runner.step([{ ids: [42], start: 5, blocks: [0], allLogits: false }, { ids: [43], start: 11, blocks: [2], allLogits: false }])).logits);
-    logits.push((await runner.step([{ ids: [44], start: 6, blocks: [0], allLogits: false }, { ids: [45], start: 12, blocks: [2], allLogits: false }])).logits);
+    const logits = [
+      (
+        await runner.step([
+          { ids: a, start: 0, blocks: [0], allLogits: true },
+          { ids: b, start: 0, blocks: [2], allLogits: true },
+        ])
+      ).logits,
+    ];
+    logits.push(
+      (
+        await runner.step([
+          { ids: [42], start: 5, blocks: [0], allLogits: false },
+          { ids: [43], start: 11, blocks: [2], allLogits: false },
+        ])
+      ).logits,
+    );
+    logits.push(
+      (
+        await runner.step([
+          { ids: [44], start: 6, blocks: [0], allLogits: false },
+          { ids: [45], start: 12, blocks: [2], allLogits: false },
+        ])
+      ).logits,
+    );
     const prompt = fixture?.prompt_ids_with_bos ?? [1, 403 % V, 407 % V, 261 % V, 378 % V];
     const blocks = [10, 11, 12];
     let res = await runner.step([{ ids: prompt, start: 0, blocks, allLogits: false }]);

@@ -77,7 +77,9 @@ async function eventLoopDelay(): Promise<Record<string, number>> {
   return out;
 }
 
-console.log(`Flooding ${url}/generate with ${flooders} × ${promptBytes}-byte prompts${truncate !== undefined ? ` (truncate ${truncate})` : ''} for ${durationMs / 1000} s; probing /live every ${probeMs} ms`);
+console.log(
+  `Flooding ${url}/generate with ${flooders} × ${promptBytes}-byte prompts${truncate !== undefined ? ` (truncate ${truncate})` : ''} for ${durationMs / 1000} s; probing /live every ${probeMs} ms`,
+);
 await Promise.all([...Array.from({ length: flooders }, flood), probe()]);
 const loop = await eventLoopDelay();
 const ms = (x: number) => `${x.toFixed(1)} ms`;
@@ -90,7 +92,13 @@ const report = {
   liveLatencyMs: { count: liveMs.length, failures: liveFailures, p50: percentile(liveMs, 50), p99: percentile(liveMs, 99), max: Math.max(...liveMs) },
   eventLoopDelayMs: loop,
 };
-console.log(`flood requests  ${report.floodRequests} (status ${JSON.stringify(report.statuses)}), latency p50 ${ms(report.floodLatencyMs.p50)} p99 ${ms(report.floodLatencyMs.p99)}`);
-console.log(`/live           ${liveMs.length} probes (${liveFailures} failed), p50 ${ms(report.liveLatencyMs.p50)} p99 ${ms(report.liveLatencyMs.p99)} max ${ms(report.liveLatencyMs.max)}`);
-console.log(`event loop      p50 ${ms(loop['0.5'] ?? NaN)} p99 ${ms(loop['0.99'] ?? NaN)} max ${ms(loop.max ?? NaN)} (router's tessera_event_loop_delay_seconds)`);
+console.log(
+  `flood requests  ${report.floodRequests} (status ${JSON.stringify(report.statuses)}), latency p50 ${ms(report.floodLatencyMs.p50)} p99 ${ms(report.floodLatencyMs.p99)}`,
+);
+console.log(
+  `/live           ${liveMs.length} probes (${liveFailures} failed), p50 ${ms(report.liveLatencyMs.p50)} p99 ${ms(report.liveLatencyMs.p99)} max ${ms(report.liveLatencyMs.max)}`,
+);
+console.log(
+  `event loop      p50 ${ms(loop['0.5'] ?? NaN)} p99 ${ms(loop['0.99'] ?? NaN)} max ${ms(loop.max ?? NaN)} (router's tessera_event_loop_delay_seconds)`,
+);
 if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2));

@@ -19,7 +19,15 @@ const threeTokens: ScriptedHandler = async (req, res) => {
     return;
   }
   const chunk = (text: string) => sseData({ choices: [{ index: 0, text, finish_reason: null }] });
-  await playScript(res, [chunk('a'), 10, chunk('b'), 10, chunk('c'), sseData({ choices: [], usage: { prompt_tokens: 4, completion_tokens: 3 } }), sseData('[DONE]')]);
+  await playScript(res, [
+    chunk('a'),
+    10,
+    chunk('b'),
+    10,
+    chunk('c'),
+    sseData({ choices: [], usage: { prompt_tokens: 4, completion_tokens: 3 } }),
+    sseData('[DONE]'),
+  ]);
 };
 
 const options = (url: string, over: Partial<LoadOptions> = {}): LoadOptions => ({
@@ -44,8 +52,14 @@ test('runs n requests with at most c in flight, records in index order, prompt i
   const { records, durationMs } = await runLoad(options(server.url, { onRequestDone: (_r, n) => finished.push(n) }));
 
   assert.equal(records.length, 10);
-  assert.deepEqual(records.map((r) => r.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual(records.map((r) => r.promptIndex), [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]);
+  assert.deepEqual(
+    records.map((r) => r.index),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  assert.deepEqual(
+    records.map((r) => r.promptIndex),
+    [0, 1, 2, 3, 0, 1, 2, 3, 0, 1],
+  );
   assert.ok(records.every((r) => r.ok && r.outputTokens === 3 && r.chunkMs.length === 3));
   assert.equal(server.maxInFlight, 3, 'closed loop keeps exactly c requests in flight');
   assert.deepEqual(finished, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -53,7 +67,10 @@ test('runs n requests with at most c in flight, records in index order, prompt i
   assert.deepEqual(sentPrompts, ['p0', 'p0', 'p0', 'p1', 'p1', 'p1', 'p2', 'p2', 'p3', 'p3']);
   // 10 requests of ≥ 20 ms each, 3 at a time → at least 4 rounds
   assert.ok(durationMs >= 75, `duration ${durationMs} ms`);
-  assert.ok(records.every((r) => r.startMs >= 0 && r.endMs <= durationMs), 'times are relative to the run start');
+  assert.ok(
+    records.every((r) => r.startMs >= 0 && r.endMs <= durationMs),
+    'times are relative to the run start',
+  );
 });
 
 test('a non-zero seed permutes which prompt each request gets, deterministically', async (t) => {
@@ -62,7 +79,10 @@ test('a non-zero seed permutes which prompt each request gets, deterministically
   const a = await runLoad(options(server.url, { seed: 5, numRequests: 8, concurrency: 4 }));
   const b = await runLoad(options(server.url, { seed: 5, numRequests: 8, concurrency: 4 }));
   const order = a.records.map((r) => r.promptIndex);
-  assert.deepEqual(order, b.records.map((r) => r.promptIndex));
+  assert.deepEqual(
+    order,
+    b.records.map((r) => r.promptIndex),
+  );
   assert.deepEqual([...order.slice(0, 4)].sort(), [0, 1, 2, 3], 'each prompt once per cycle');
   assert.deepEqual(order.slice(4), order.slice(0, 4), 'the cycle repeats');
 });
@@ -71,13 +91,19 @@ test('failed requests are recorded and do not stop the run; warmup uses the firs
   const server = await startScriptedServer(threeTokens);
   t.after(() => server.close());
   const { records } = await runLoad(options(server.url, { prompts: ['ok', 'FAIL'], numRequests: 4, concurrency: 2 }));
-  assert.deepEqual(records.map((r) => r.ok), [true, false, true, false]);
+  assert.deepEqual(
+    records.map((r) => r.ok),
+    [true, false, true, false],
+  );
   assert.match(records[1]!.error!, /HTTP 503/);
 
   const before = server.requests.length;
   const warm = await warmup(options(server.url, { prompts: ['w', 'FAIL'], concurrency: 8 }), 2);
   assert.equal(warm.length, 2);
-  assert.deepEqual(server.requests.slice(before).map((r) => r.body.prompt), ['w', 'w']);
+  assert.deepEqual(
+    server.requests.slice(before).map((r) => r.body.prompt),
+    ['w', 'w'],
+  );
   assert.ok(warm.every((r) => r.ok));
 });
 

@@ -8,7 +8,12 @@ const [K, N] = [Number(process.argv[2] ?? 2048), Number(process.argv[3] ?? 8192)
 const BLOCK = 32;
 const nb = K / BLOCK;
 
-interface Variant { name: string; bits?: 4 | 8; accuracy?: 0 | 4; zeroPoints?: 'none' | 'uint8' | 'float' }
+interface Variant {
+  name: string;
+  bits?: 4 | 8;
+  accuracy?: 0 | 4;
+  zeroPoints?: 'none' | 'uint8' | 'float';
+}
 const VARIANTS: Variant[] = [
   { name: 'float32 Gemm' },
   { name: '4-bit, no zero points, acc 0', bits: 4, accuracy: 0 },
@@ -29,7 +34,10 @@ function model(v: Variant): Uint8Array {
     b.inline('w', { elem: 'float32', dims: [N, K], raw: floats(N * K) });
     b.op('Gemm', ['x', 'w'], { transB: 1 }, 'y');
   } else {
-    const inputs = [b.inline('b', { elem: 'uint8', dims: [N, nb, (BLOCK * v.bits) / 8], raw: bytes((N * K * v.bits) / 8) }), b.inline('s', { elem: 'float32', dims: [N * nb], raw: floats(N * nb) })];
+    const inputs = [
+      b.inline('b', { elem: 'uint8', dims: [N, nb, (BLOCK * v.bits) / 8], raw: bytes((N * K * v.bits) / 8) }),
+      b.inline('s', { elem: 'float32', dims: [N * nb], raw: floats(N * nb) }),
+    ];
     if (v.zeroPoints === 'uint8') inputs.push(b.inline('z', { elem: 'uint8', dims: [Math.ceil((N * nb) / 2)], raw: bytes(Math.ceil((N * nb) / 2)) }));
     if (v.zeroPoints === 'float') inputs.push(b.inline('z', { elem: 'float32', dims: [N * nb], raw: floats(N * nb) }));
     b.op('com.microsoft.MatMulNBits', ['x', ...inputs], { K, N, bits: v.bits, block_size: BLOCK, accuracy_level: v.accuracy ?? 0 }, 'y');
@@ -40,16 +48,26 @@ function model(v: Variant): Uint8Array {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const threads = Number(process.env.THREADS ?? 2);
-const sessions = await Promise.all(VARIANTS.map(async (v) => {
-  try {
-    return await ort.InferenceSession.create(model(v), { intraOpNumThreads: threads, interOpNumThreads: 1, ...(process.env.NOPACK ? { extra: { session: { disable_prepacking: '1' } } } : {}) });
-  } catch (err) {
-    return (err as Error).message.split('\n')[0]!;
-  }
-}));
+const sessions = await Promise.all(
+  VARIANTS.map(async (v) => {
+    try {
+      return await ort.InferenceSession.create(model(v), {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        ...(process.env.NOPACK ? { extra: { session: { disable_prepacking: '1' } } } : {}),
+      });
+    } catch (err) {
+      return (err as Error).message.split('\n')[0]!;
+    }
+  }),
+);
 console.log(`K = ${K}, N = ${N}, block ${BLOCK}, ${threads} threads; median ms per run, variants alternating`);
 for (const m of [1, 8, 32]) {
-  const x = new ort.Tensor('float32', Float32Array.from({ length: m * K }, (_, i) => Math.cos(i)), [m, K]);
+  const x = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: m * K }, (_, i) => Math.cos(i)),
+    [m, K],
+  );
   const times: number[][] = VARIANTS.map(() => []);
   for (let round = 0; round < 12; round++) {
     for (const [i, s] of sessions.entries()) {

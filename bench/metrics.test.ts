@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { computeMetrics, itlsMs, mean, percentile, std, summarize, tpotMs, ttftMs } from './metrics.ts';
 import type { RequestRecord } from './request.ts';
 
-const close = (actual: number, expected: number, what: string) =>
-  assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: expected ${expected}, got ${actual}`);
+const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: expected ${expected}, got ${actual}`);
 
 function rec(index: number, startMs: number, chunkMs: number[], endMs: number, outputTokens: number, promptTokens: number | null, ok = true): RequestRecord {
   return {

@@ -23,7 +23,7 @@ const STORY_OPENINGS = [
 const LONG_STORY_OPENINGS = [
   'Once upon a time, in a land far away, there was a princess who loved to read books. She read in the morning, she read at lunch, and she read under her blanket at night. One day she found a book with no words in it at all, only pictures of a door. That night',
   'Jack lived on a farm with his grandpa, two cows, a goat and a very loud rooster. Every morning the rooster woke everyone up before the sun. One morning the rooster did not crow, and Jack went to the barn to see what was wrong. When he opened the door',
-  'The children in Miss Rose\'s class were excited because today was the day of the school fair. There would be games, cakes, a big slide and a man who could make animals out of balloons. Sara had saved her coins for a whole month, and she knew exactly what she wanted to buy:',
+  "The children in Miss Rose's class were excited because today was the day of the school fair. There would be games, cakes, a big slide and a man who could make animals out of balloons. Sara had saved her coins for a whole month, and she knew exactly what she wanted to buy:",
   'A tiny robot named Bolt lived in a toy shop. At night, when the shop was closed and the lights were off, Bolt would wake up and walk along the shelves to talk to the other toys. The teddy bear was wise, the toy train was grumpy, and the doll in the window was always sad. One night Bolt asked her why, and she said',
   'Far out at sea there was an island where only turtles lived. They were slow and happy, and nothing ever changed, until the day a little boat washed up on the sand. In the boat was a girl who was lost and very hungry. The oldest turtle came to her and',
   'Every winter the river froze and the children of the village skated on it from morning until dark. This year Peter was finally old enough to join them. His sister gave him her old skates, which were a little too big, and told him to stay close to the shore. But when Peter saw the other children racing to the middle of the river,',
@@ -50,23 +50,14 @@ const INSTRUCTIONS = [
   'Write a gentle story about a snowman who wonders what summer is like.',
 ];
 
-const SHORT_PROMPTS = [
-  'Hello',
-  'The cat',
-  'Lily saw a',
-  'Once there was a',
-  'The big dog',
-  'Tim was sad because',
-  'She opened the door and',
-  'He ran to the',
-];
+const SHORT_PROMPTS = ['Hello', 'The cat', 'Lily saw a', 'Once there was a', 'The big dog', 'Tim was sad because', 'She opened the door and', 'He ran to the'];
 
 const MIXED_PROMPTS = [
   'Lily and Ben played in the garden all day. When it got dark, they',
   'The teacher asked the class to draw their favourite animal. Tom drew',
   'Write a story about a kind giant who lives in the clouds.',
   'The little boat sailed across the big blue sea until',
-  'Mom made a cake for Dad\'s birthday, but the dog',
+  "Mom made a cake for Dad's birthday, but the dog",
   'Tell me a story about a star that fell from the sky and landed in a garden.',
   'There once was a mouse who was very good at finding cheese. One day he found',
   'Write a story about a tree that could talk, and what it told a little girl.',
@@ -75,7 +66,7 @@ const MIXED_PROMPTS = [
   'Write a story in which a lonely robot makes a friend.',
   'Ben lost his favourite toy at the park. He looked under the slide, behind the swings and',
   'A girl named Zoe wanted to be a painter. Every day she',
-  'The farmer\'s pig escaped and ran all the way to the town square, where',
+  "The farmer's pig escaped and ran all the way to the town square, where",
   'Write a short story about a brave little ant.',
   'Tim and his sister went to the zoo. The first animal they saw was',
 ];

@@ -27,14 +27,24 @@ test('completions stream: chunks split mid-frame and mid-UTF-8 are timed once ea
   const server = await startScriptedServer((_req, res) =>
     playScript(res, [
       ': ping\n\n',
-      'da', 20, completion('Once').slice(2, 15), 20, completion('Once').slice(15), // first content, split 3 ways
+      'da',
+      20,
+      completion('Once').slice(2, 15),
+      20,
+      completion('Once').slice(15), // first content, split 3 ways
       30,
-      completion(' upon').slice(0, -1), 30, '\n', // frame end arrives late: timed when complete
+      completion(' upon').slice(0, -1),
       30,
-      emoji.subarray(0, cutInEmoji), 20, emoji.subarray(cutInEmoji),
+      '\n', // frame end arrives late: timed when complete
+      30,
+      emoji.subarray(0, cutInEmoji),
+      20,
+      emoji.subarray(cutInEmoji),
       30,
       completion(' a') + completion('', 'length') + sseData({ choices: [], usage: { prompt_tokens: 6, completion_tokens: 5, total_tokens: 11 } }),
-      'data: [DO', 10, 'NE]\n\n',
+      'data: [DO',
+      10,
+      'NE]\n\n',
     ]),
   );
   t.after(() => server.close());
@@ -72,7 +82,15 @@ test('chat stream without usage: role-only chunk is not content; tokens fall bac
   const delta = (d: Record<string, unknown>, finish: string | null = null) =>
     sseData({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: d, finish_reason: finish }] });
   const server = await startScriptedServer((_req, res) =>
-    playScript(res, [delta({ role: 'assistant', content: '' }), 5, delta({ content: 'Hi' }), 5, delta({ content: ' there' }), delta({}, 'stop'), sseData('[DONE]')]),
+    playScript(res, [
+      delta({ role: 'assistant', content: '' }),
+      5,
+      delta({ content: 'Hi' }),
+      5,
+      delta({ content: ' there' }),
+      delta({}, 'stop'),
+      sseData('[DONE]'),
+    ]),
   );
   t.after(() => server.close());
 

@@ -17,20 +17,47 @@ test('runs warmup + timed load, prints the result block and writes a JSON report
       return;
     }
     const delta = (content: string) => sseData({ choices: [{ index: 0, delta: { content }, finish_reason: null }] });
-    await playScript(res, [delta('x'), 5, delta('y'), 5, delta('z'), sseData({ choices: [], usage: { prompt_tokens: 2, completion_tokens: 3 } }), sseData('[DONE]')]);
+    await playScript(res, [
+      delta('x'),
+      5,
+      delta('y'),
+      5,
+      delta('z'),
+      sseData({ choices: [], usage: { prompt_tokens: 2, completion_tokens: 3 } }),
+      sseData('[DONE]'),
+    ]);
   });
   t.after(() => server.close());
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-serve-'));
   const jsonOut = path.join(dir, 'out.json');
   const lines: string[] = [];
 
-  const args = parseBenchArgs(['--url', server.url, '-c', '2', '-n', '6', '--max-tokens', '3', '--endpoint', 'chat', '--warmup', '1', '--json', jsonOut, '--quiet']);
+  const args = parseBenchArgs([
+    '--url',
+    server.url,
+    '-c',
+    '2',
+    '-n',
+    '6',
+    '--max-tokens',
+    '3',
+    '--endpoint',
+    'chat',
+    '--warmup',
+    '1',
+    '--json',
+    jsonOut,
+    '--quiet',
+  ]);
   const code = await runBenchmark(args, (line) => lines.push(line));
 
   assert.equal(code, 0);
   const chatRequests = server.requests.filter((r) => r.url === '/v1/chat/completions');
   assert.equal(chatRequests.length, 7, '1 warmup + 6 timed');
-  assert.ok(chatRequests.every((r) => r.body.model === 'tiny'), 'model discovered from /v1/models');
+  assert.ok(
+    chatRequests.every((r) => r.body.model === 'tiny'),
+    'model discovered from /v1/models',
+  );
   const table = lines.join('\n');
   assert.match(table, /Successful requests: +6\n/);
   assert.match(table, /Total generated tokens: +18\n/);
@@ -45,7 +72,10 @@ test('runs warmup + timed load, prints the result block and writes a JSON report
   assert.equal(report.metrics.itlMs.count, 12);
   assert.ok(report.metrics.itlMs.median >= 4, `ITL median ${report.metrics.itlMs.median} reflects the 5 ms gaps`);
   assert.equal(report.requests.length, 6);
-  assert.deepEqual(report.requests.map((r) => r.promptIndex), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    report.requests.map((r) => r.promptIndex),
+    [0, 1, 2, 3, 4, 5],
+  );
   assert.equal(report.requests[0]!.textLength, 3);
 });
 

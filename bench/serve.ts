@@ -55,8 +55,10 @@ export async function runBenchmark(args: BenchArgs, log: (line: string) => void 
     seed: args.seed,
     timeoutMs: args.timeoutS * 1000,
   };
-  log(`Benchmarking ${args.url} /v1/${args.endpoint === 'chat' ? 'chat/completions' : 'completions'}, model "${model}": ` +
-    `${args.numRequests} requests, concurrency ${args.concurrency}, max_tokens ${args.maxTokens}, ${prompts.length} prompts`);
+  log(
+    `Benchmarking ${args.url} /v1/${args.endpoint === 'chat' ? 'chat/completions' : 'completions'}, model "${model}": ` +
+      `${args.numRequests} requests, concurrency ${args.concurrency}, max_tokens ${args.maxTokens}, ${prompts.length} prompts`,
+  );
 
   if (args.warmup > 0) {
     const warm = await warmup(options, args.warmup);

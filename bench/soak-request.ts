@@ -18,18 +18,29 @@ const PROMPTS = ['Once upon a time', 'The little dog', 'Lily and Ben went to the
 
 function request(kind: SoakKind, i: number, maxTokens: number): { path: string; body: unknown } {
   const prompt = PROMPTS[i % PROMPTS.length]!;
-  if (kind === 'chat-stream') return { path: '/v1/chat/completions', body: { model: 'tgi', messages: [{ role: 'user', content: prompt }], max_tokens: maxTokens, stream: true } };
+  if (kind === 'chat-stream')
+    return { path: '/v1/chat/completions', body: { model: 'tgi', messages: [{ role: 'user', content: prompt }], max_tokens: maxTokens, stream: true } };
   return { path: kind === 'tgi' ? '/generate' : '/generate_stream', body: { inputs: prompt, parameters: { max_new_tokens: maxTokens } } };
 }
 
 /** Sends request `i`; `abortAfter` > 0 disconnects after that many SSE events. */
-export async function soakRequest(url: string, kind: SoakKind, i: number, opts: { maxTokens: number; abortAfter: number; timeoutMs: number }): Promise<SoakOutcome> {
+export async function soakRequest(
+  url: string,
+  kind: SoakKind,
+  i: number,
+  opts: { maxTokens: number; abortAfter: number; timeoutMs: number },
+): Promise<SoakOutcome> {
   const { path, body } = request(kind, i, opts.maxTokens);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('hung')), opts.timeoutMs);
   const out: SoakOutcome = { kind, status: 0, aborted: false, terminals: 0, error: null, hung: false };
   try {
-    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: controller.signal });
+    const res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    });
     out.status = res.status;
     if (res.status !== 200 || kind === 'tgi') {
       const parsed = (await res.json()) as { error?: string };
@@ -44,7 +55,12 @@ export async function soakRequest(url: string, kind: SoakKind, i: number, opts: 
       buffer += decoder.decode(chunk, { stream: true });
       let cut: number;
       while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const data = buffer.slice(0, cut).split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+        const data = buffer
+          .slice(0, cut)
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trim())
+          .join('\n');
         buffer = buffer.slice(cut + 2);
         if (data === '') continue;
         events++;

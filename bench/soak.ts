@@ -127,7 +127,7 @@ async function round(index: number): Promise<Record<string, unknown>> {
       while (next < plan.length) {
         const p = plan[next++]!;
         outcomes.push(await soakRequest(url, p.kind, p.i, { maxTokens, abortAfter: p.abortAfter, timeoutMs }));
-        if ((outcomes.length % Math.ceil(total / 10)) === 0) process.stderr.write(`round ${index + 1}: ${outcomes.length}/${total}\n`);
+        if (outcomes.length % Math.ceil(total / 10) === 0) process.stderr.write(`round ${index + 1}: ${outcomes.length}/${total}\n`);
       }
     }),
   );
@@ -158,7 +158,9 @@ async function round(index: number): Promise<Record<string, unknown>> {
   };
 }
 
-console.log(`Soak: ${rounds} × ${total} requests at concurrency ${concurrency}, ${abortFraction * 100} % of streams aborted, max ${maxTokens} tokens, against ${url}`);
+console.log(
+  `Soak: ${rounds} × ${total} requests at concurrency ${concurrency}, ${abortFraction * 100} % of streams aborted, max ${maxTokens} tokens, against ${url}`,
+);
 const baselineSampler = sampleMemory();
 await sleep(3500);
 baselineSampler.stop();
@@ -172,15 +174,28 @@ for (let r = 0; r < rounds; r++) {
   console.log(JSON.stringify(res));
   if (res.hung !== 0) failures.push(`round ${r + 1}: ${res.hung} hung`);
   if (res.notExactlyOnce !== 0) failures.push(`round ${r + 1}: ${res.notExactlyOnce} requests without exactly one terminal event`);
-  if (res.finishedCounted !== res.admitted) failures.push(`round ${r + 1}: the router counted ${res.finishedCounted} finished requests, ${res.admitted} were admitted`);
-  if (res.inFlight !== 0 || res.kvUsed !== 0 || res.queue !== 0) failures.push(`round ${r + 1}: in flight ${res.inFlight}, KV blocks used ${res.kvUsed}, queue ${res.queue} after the round`);
+  if (res.finishedCounted !== res.admitted)
+    failures.push(`round ${r + 1}: the router counted ${res.finishedCounted} finished requests, ${res.admitted} were admitted`);
+  if (res.inFlight !== 0 || res.kvUsed !== 0 || res.queue !== 0)
+    failures.push(`round ${r + 1}: in flight ${res.inFlight}, KV blocks used ${res.kvUsed}, queue ${res.queue} after the round`);
 }
 const first = results[0] as { rssMiB: number; heapMiB: number };
 for (const res of results.slice(1) as { round: number; rssMiB: number; heapMiB: number }[]) {
   for (const key of ['rssMiB', 'heapMiB'] as const) {
-    if (res[key] > first[key] * 1.1 + 16) failures.push(`round ${res.round}: ${key} ${res[key].toFixed(1)} > round 1's ${first[key].toFixed(1)} + 10 % + 16 MiB (leak?)`);
+    if (res[key] > first[key] * 1.1 + 16)
+      failures.push(`round ${res.round}: ${key} ${res[key].toFixed(1)} > round 1's ${first[key].toFixed(1)} + 10 % + 16 MiB (leak?)`);
   }
 }
-if (values.json !== undefined) await writeFile(values.json, JSON.stringify({ date: new Date().toISOString(), config: { url, total, concurrency, abortFraction, maxTokens, rounds }, baseline, results, failures }, null, 2));
-console.log(failures.length === 0 ? 'PASS: every request ended exactly once, KV free, nothing in flight, no growth between rounds' : `FAIL:\n  ${failures.join('\n  ')}`);
+if (values.json !== undefined)
+  await writeFile(
+    values.json,
+    JSON.stringify(
+      { date: new Date().toISOString(), config: { url, total, concurrency, abortFraction, maxTokens, rounds }, baseline, results, failures },
+      null,
+      2,
+    ),
+  );
+console.log(
+  failures.length === 0 ? 'PASS: every request ended exactly once, KV free, nothing in flight, no growth between rounds' : `FAIL:\n  ${failures.join('\n  ')}`,
+);
 process.exitCode = failures.length === 0 ? 0 : 1;

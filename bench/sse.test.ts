@@ -47,7 +47,13 @@ test('gives the same events for every single split point, including inside UTF-8
 
 test('gives the same events when fed one byte at a time', () => {
   const bytes = encoder.encode(STREAM);
-  assert.deepEqual(parseInPieces(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1)), EXPECTED);
+  assert.deepEqual(
+    parseInPieces(
+      bytes,
+      Array.from({ length: bytes.length - 1 }, (_, i) => i + 1),
+    ),
+    EXPECTED,
+  );
 });
 
 test('lone CR line endings work, and "\\r" then "\\n" across pieces is one line end', () => {

@@ -32,7 +32,7 @@ for (const group of ['packages', 'services']) {
 function resolveWorkspace(specifier, fromFile) {
   const [, scope, name, sub] = /^(@tessera)\/([\w-]+)(\/[\w-]+)?$/.exec(specifier) ?? [];
   const ws = scope && workspaces.get(`${scope}/${name}`);
-  const target = ws && ws.exports[sub ? `.${sub}` : '.'];
+  const target = ws?.exports[sub ? `.${sub}` : '.'];
   if (!target) throw new Error(`${fromFile}: cannot resolve ${specifier}`);
   const file = path.join(out, ws.dir, target.replace(/\.ts$/, '.js'));
   const rel = path.relative(path.dirname(fromFile), file).split(path.sep).join('/');
@@ -42,7 +42,10 @@ function resolveWorkspace(specifier, fromFile) {
 // The compiled tree is self-contained: workspace imports become relative paths (no node_modules links
 // needed, so it also works inside the npm tarball, which never ships node_modules).
 let rewritten = 0;
-for (const file of fs.readdirSync(out, { recursive: true }).map((f) => path.join(out, String(f))).filter((f) => f.endsWith('.js'))) {
+for (const file of fs
+  .readdirSync(out, { recursive: true })
+  .map((f) => path.join(out, String(f)))
+  .filter((f) => f.endsWith('.js'))) {
   const text = fs.readFileSync(file, 'utf8');
   const next = text.replace(/(['"])(@tessera\/[\w-]+(?:\/[\w-]+)?)\1/g, (_m, q, spec) => {
     rewritten++;

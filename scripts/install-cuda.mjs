@@ -67,7 +67,11 @@ export function installCuda({ root, dryRun = false, log = console.log, fetchPack
   const nodeDir = packageDir('onnxruntime-node', root);
   const commonDir = packageDir('onnxruntime-common', nodeDir);
   const libDir = path.join(nodeDir, 'bin', 'napi-v6', 'linux', 'x64');
-  const specs = [`onnxruntime-node@${CUDA_BUNDLE.onnxruntime}`, `onnxruntime-common@${CUDA_BUNDLE.onnxruntime}`, `${CUDA_BUNDLE.providerPackage}@${CUDA_BUNDLE.providerVersion}`];
+  const specs = [
+    `onnxruntime-node@${CUDA_BUNDLE.onnxruntime}`,
+    `onnxruntime-common@${CUDA_BUNDLE.onnxruntime}`,
+    `${CUDA_BUNDLE.providerPackage}@${CUDA_BUNDLE.providerVersion}`,
+  ];
   log(`onnxruntime-node: ${nodeDir}\nonnxruntime-common: ${commonDir}\nfrom the npm registry: ${specs.join(', ')}`);
   if (dryRun) return { nodeDir, commonDir, libDir, specs };
 

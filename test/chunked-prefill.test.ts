@@ -53,7 +53,9 @@ describe('chunked prefill (--max-batch-prefill-tokens 64 vs 4096, same model)', 
       assert.deepEqual(c[round]!.ids, w[round]!.ids, 'chunked and whole prefill give the same first token');
     }
     const best = (rs: typeof w) => Math.min(...rs.map((r) => r.gap));
-    t.diagnostic(`max inter-token gap while admitting ~1400 tokens, per round: chunked ${c.map((r) => r.gap.toFixed(0)).join('/')} ms, whole ${w.map((r) => r.gap.toFixed(0)).join('/')} ms`);
+    t.diagnostic(
+      `max inter-token gap while admitting ~1400 tokens, per round: chunked ${c.map((r) => r.gap.toFixed(0)).join('/')} ms, whole ${w.map((r) => r.gap.toFixed(0)).join('/')} ms`,
+    );
     // Whole: one Prefill of ~1400 tokens blocks the stream. Chunked: ~22 Prefills of 64 tokens, each followed by a decode step.
     assert.ok(best(c) * 2 < best(w), `best max gap while admitting: chunked ${best(c).toFixed(1)} ms vs whole ${best(w).toFixed(1)} ms`);
     await statsEventually(chunked.url, (s) => s.kv_blocks_used === 0 && s.prefilling_size === 0);

@@ -24,19 +24,37 @@ const run = (root: string) => spawnSync('bash', [SCRIPT, root], { encoding: 'utf
 test('deb822: the stanza for the release (not -security, not disabled) gives URIs and keyring', (t) => {
   const root = machine(t, {
     'etc/apt/sources.list.d/debian.sources': [
-      'Types: deb', 'URIs: http://proxy.internal:3142/debian-security', 'Suites: bookworm-security', 'Components: main', '',
-      'Types: deb', 'URIs: http://old.example/debian', 'Suites: bookworm', 'Enabled: no', '',
-      '# the mirror this machine uses', 'Types: deb deb-src', 'URIs: http://proxy.internal:3142/debian', 'Suites: bookworm bookworm-updates', 'Components: main contrib', 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg', '',
+      'Types: deb',
+      'URIs: http://proxy.internal:3142/debian-security',
+      'Suites: bookworm-security',
+      'Components: main',
+      '',
+      'Types: deb',
+      'URIs: http://old.example/debian',
+      'Suites: bookworm',
+      'Enabled: no',
+      '',
+      '# the mirror this machine uses',
+      'Types: deb deb-src',
+      'URIs: http://proxy.internal:3142/debian',
+      'Suites: bookworm bookworm-updates',
+      'Components: main contrib',
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
+      '',
     ].join('\n'),
   });
   const r = run(root);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout, 'Types: deb\nURIs: http://proxy.internal:3142/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n');
+  assert.equal(
+    r.stdout,
+    'Types: deb\nURIs: http://proxy.internal:3142/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n',
+  );
 });
 
 test('one-line sources.list: the same URI and [options]', (t) => {
   const root = machine(t, {
-    'etc/apt/sources.list': '# comment\ndeb http://mirror.example/debian-security bookworm-security main\ndeb [arch=amd64 signed-by=/k.gpg] https://mirror.example/debian bookworm main non-free\n',
+    'etc/apt/sources.list':
+      '# comment\ndeb http://mirror.example/debian-security bookworm-security main\ndeb [arch=amd64 signed-by=/k.gpg] https://mirror.example/debian bookworm main non-free\n',
   });
   const r = run(root);
   assert.equal(r.status, 0, r.stderr);

@@ -20,11 +20,15 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 /** `tessera launch` that is expected to fail: exit code and everything it printed. */
 function launchFailing(flags: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; ms: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'tessera.js'), 'launch', '--port', '0', '--cache-dir', path.join(tmp, 'graphs'), ...flags], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(REPO_ROOT, 'bin', 'tessera.js'), 'launch', '--port', '0', '--cache-dir', path.join(tmp, 'graphs'), ...flags],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -45,7 +49,10 @@ describe('a provider that cannot load fails the start, saying what is missing', 
     const r = await launchFailing(['--model-id', model, '--device', 'cuda']);
     assert.notEqual(r.code, 0);
     // Without `npm run gpu:cuda` the provider files are named; after it, on a host without CUDA, the CUDA libraries.
-    assert.match(r.out, /execution provider \\?"cuda\\?" could not be used: (the CUDA provider libraries .*libonnxruntime_providers_cuda\.so|libraries the CUDA provider needs are not on the library path: .*libcuda\.so\.1)/);
+    assert.match(
+      r.out,
+      /execution provider \\?"cuda\\?" could not be used: (the CUDA provider libraries .*libonnxruntime_providers_cuda\.so|libraries the CUDA provider needs are not on the library path: .*libcuda\.so\.1)/,
+    );
     assert.ok(r.ms < 60_000, `failed after ${r.ms} ms`);
   });
 
@@ -53,7 +60,10 @@ describe('a provider that cannot load fails the start, saying what is missing', 
     const model = path.join(tmp, 'tiny');
     if (!fs.existsSync(model)) await writeGeneratedModel(model, { preset: 'tiny' });
     // An ICD list naming no driver hides every Vulkan device from the loader.
-    const r = await launchFailing(['--model-id', model, '--device', 'webgpu'], { VK_ICD_FILENAMES: path.join(tmp, 'no-such-icd.json'), VK_DRIVER_FILES: path.join(tmp, 'no-such-icd.json') });
+    const r = await launchFailing(['--model-id', model, '--device', 'webgpu'], {
+      VK_ICD_FILENAMES: path.join(tmp, 'no-such-icd.json'),
+      VK_DRIVER_FILES: path.join(tmp, 'no-such-icd.json'),
+    });
     assert.notEqual(r.code, 0);
     assert.match(r.out, /execution provider \\?"webgpu\\?" could not be used: .*adapter.*Vulkan loader/);
   });
@@ -61,7 +71,11 @@ describe('a provider that cannot load fails the start, saying what is missing', 
 
 describe('tessera check-device', () => {
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'tessera.js'), 'check-device', ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+    spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'tessera.js'), 'check-device', ...args], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
 
   test('cpu: every probed fused operator runs, exit 0; the JSON report says the same', () => {
     const r = run(['--device', 'cpu', '--json']);
@@ -76,7 +90,10 @@ describe('tessera check-device', () => {
     if (missingForDevice('cuda') === null) return t.skip('the CUDA provider libraries are installed here');
     const r = run([], { TESSERA_DEVICE: 'cuda' });
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /cuda: cannot run: (the CUDA provider libraries .*libonnxruntime_providers_cuda\.so|libraries the CUDA provider needs are not on the library path: .*libcuda\.so\.1)/);
+    assert.match(
+      r.stdout,
+      /cuda: cannot run: (the CUDA provider libraries .*libonnxruntime_providers_cuda\.so|libraries the CUDA provider needs are not on the library path: .*libcuda\.so\.1)/,
+    );
     assert.equal(run(['--device', 'tpu']).status, 2);
   });
 });
@@ -94,13 +111,24 @@ describe('the device KV layout under the scheduler (on the CPU, where every mach
       const stats = await getStats(device.url);
       assert.ok(stats.prefix_cache_hits > 0, `the second round reused cached prefixes on the device pools: ${JSON.stringify(stats)}`);
       const details = async (url: string) => {
-        const res = await postJson(`${url}/generate`, { inputs: `${prefix} and then`, parameters: { max_new_tokens: 4, details: true, decoder_input_details: true } });
+        const res = await postJson(`${url}/generate`, {
+          inputs: `${prefix} and then`,
+          parameters: { max_new_tokens: 4, details: true, decoder_input_details: true },
+        });
         assert.equal(res.status, 200);
         return ((await res.json()) as { details: { prefill: { id: number; logprob: number | null }[] } }).details.prefill;
       };
       const [a, b] = [await details(host.url), await details(device.url)];
-      assert.deepEqual(b.map((t) => t.id), a.map((t) => t.id));
-      a.forEach((t, i) => assert.ok(t.logprob === null ? b[i]!.logprob === null : Math.abs(t.logprob - b[i]!.logprob!) < 1e-4, `prompt token ${i}: ${t.logprob} vs ${b[i]!.logprob}`));
+      assert.deepEqual(
+        b.map((t) => t.id),
+        a.map((t) => t.id),
+      );
+      a.forEach((t, i) =>
+        assert.ok(
+          t.logprob === null ? b[i]!.logprob === null : Math.abs(t.logprob - b[i]!.logprob!) < 1e-4,
+          `prompt token ${i}: ${t.logprob} vs ${b[i]!.logprob}`,
+        ),
+      );
     } finally {
       await host.stop();
       await device.stop();
@@ -117,7 +145,23 @@ describe('WebGPU serving (a GPU, or Mesa lavapipe on the CPU)', () => {
     if (why !== null) return t.skip(why);
     const fixture = JSON.parse(fs.readFileSync(fixturePath, 'utf8')) as { prompt: string; greedy_ids: number[] };
     // A small warmup prefill keeps start-up short on a software Vulkan driver.
-    const cluster = await startCluster(['--model-id', stories, '--device', 'webgpu', '--max-batch-prefill-tokens', '512', '--max-input-tokens', '256', '--max-total-tokens', '512', '--kv-cache-memory', '64MiB'], 300_000);
+    const cluster = await startCluster(
+      [
+        '--model-id',
+        stories,
+        '--device',
+        'webgpu',
+        '--max-batch-prefill-tokens',
+        '512',
+        '--max-input-tokens',
+        '256',
+        '--max-total-tokens',
+        '512',
+        '--kv-cache-memory',
+        '64MiB',
+      ],
+      300_000,
+    );
     try {
       const info = (await (await fetch(`${cluster.url}/info`)).json()) as { model_dtype: string; model_device_type: string };
       assert.deepEqual([info.model_dtype, info.model_device_type], ['float16', 'webgpu']);
@@ -128,11 +172,16 @@ describe('WebGPU serving (a GPU, or Mesa lavapipe on the CPU)', () => {
     }
   });
 
-  test('on WebGPU only shape and index arithmetic runs on the CPU provider (onnxruntime\'s verbose node placement)', async (t) => {
+  test("on WebGPU only shape and index arithmetic runs on the CPU provider (onnxruntime's verbose node placement)", async (t) => {
     const why = await webgpuUnavailable();
     if (why !== null) return t.skip(why);
     const { randomLlamaModel } = await import('@tessera/testing');
-    const graph = ensureStepGraph(randomLlamaModel({ numHeads: 4, numKvHeads: 2 }), { cacheDir: path.join(tmp, 'graphs'), rank: 0, worldSize: 1, graph: { dtype: 'float16', kvLayout: 'device' } });
+    const graph = ensureStepGraph(randomLlamaModel({ numHeads: 4, numKvHeads: 2 }), {
+      cacheDir: path.join(tmp, 'graphs'),
+      rank: 0,
+      worldSize: 1,
+      graph: { dtype: 'float16', kvLayout: 'device' },
+    });
     const script = `const ort = require('onnxruntime-node'); ort.InferenceSession.create(${JSON.stringify(graph.onnxPath)}, { executionProviders: [{ name: 'webgpu' }], logSeverityLevel: 0, logVerbosityLevel: 0 }).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
     const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
     assert.equal(r.status, 0, r.stderr.slice(-2000));
@@ -156,26 +205,62 @@ describe('WebGPU serving (a GPU, or Mesa lavapipe on the CPU)', () => {
     // onnxruntime keeps shape arithmetic and the small int64 index arithmetic over block_table (the
     // slot table, computed once per step) on the CPU; every per-layer node must run on the GPU.
     const indexOps = new Set(['Shape', 'Concat', 'Unsqueeze', 'Mul', 'Add', 'Reshape']);
-    assert.deepEqual([...new Set(cpu)].filter((op) => !indexOps.has(op)), [], `on the CPU provider: ${cpu.join(', ')}`);
+    assert.deepEqual(
+      [...new Set(cpu)].filter((op) => !indexOps.has(op)),
+      [],
+      `on the CPU provider: ${cpu.join(', ')}`,
+    );
     assert.ok(cpu.length < 20, `on the CPU provider, a fixed handful of nodes: ${cpu.join(', ')}`);
   });
 
-  test('quantized weights on WebGPU: MatMulNBits (4-bit with offsets, 8-bit) and the quantized gather give the CPU\'s top tokens (float16)', async (t) => {
+  test("quantized weights on WebGPU: MatMulNBits (4-bit with offsets, 8-bit) and the quantized gather give the CPU's top tokens (float16)", async (t) => {
     const why = await webgpuUnavailable();
     if (why !== null) return t.skip(why);
     const { randomQuantizedModel } = await import('@tessera/testing');
     const { ModelRunner } = await import('../services/shard/src/runner/model-runner.ts');
     const { ShardEngine } = await import('../services/shard/src/runner/shard-engine.ts');
-    const layout = (name: string) => (/(v_proj|down_proj)\.weight$/.test(name) ? { bits: 8 as const, blockSize: 16, offsets: false } : /(proj|embed_tokens|lm_head)\.weight$/.test(name) ? { bits: 4 as const, blockSize: 32, offsets: true } : null);
+    const layout = (name: string) =>
+      /(v_proj|down_proj)\.weight$/.test(name)
+        ? { bits: 8 as const, blockSize: 16, offsets: false }
+        : /(proj|embed_tokens|lm_head)\.weight$/.test(name)
+          ? { bits: 4 as const, blockSize: 32, offsets: true }
+          : null;
     const model = randomQuantizedModel({}, 7, layout);
-    const greedy = { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} };
+    const greedy = {
+      temperature: 0,
+      topK: 0,
+      topP: 0,
+      typicalP: 0,
+      doSample: false,
+      seed: 0,
+      repetitionPenalty: 0,
+      frequencyPenalty: 0,
+      presencePenalty: 0,
+      minP: 0,
+      logitBias: {},
+    };
     const firstTop = async (device: 'cpu' | 'webgpu') => {
-      const { onnxPath } = ensureStepGraph(model, { cacheDir: path.join(tmp, 'graphs'), rank: 0, worldSize: 1, graph: { dtype: device === 'cpu' ? 'float32' : 'float16', kvLayout: device === 'cpu' ? 'host' : 'device', quantAccuracy: 'float32' } });
+      const { onnxPath } = ensureStepGraph(model, {
+        cacheDir: path.join(tmp, 'graphs'),
+        rank: 0,
+        worldSize: 1,
+        graph: { dtype: device === 'cpu' ? 'float32' : 'float16', kvLayout: device === 'cpu' ? 'host' : 'device', quantAccuracy: 'float32' },
+      });
       const runner = await ModelRunner.create(onnxPath, model.config, { blockSize: 8, threads: 1, device });
       try {
         const engine = new ShardEngine(runner, { modelId: 'q', rank: 0, worldSize: 1, kvCacheMemory: 1 << 20 });
         await engine.warmup({ maxBatchPrefillTokens: 64, maxTotalTokens: 64, maxBatchSize: 2 });
-        const request = { id: 1, inputIds: [1, 17, 42, 99, 5, 150], blocks: [0, 1], cacheLen: 0, chunkLen: 0, prefillLogprobs: false, topNTokens: 5, parameters: greedy, stoppingParameters: { maxNewTokens: 1, stopTokenIds: [], minNewTokens: 0 } };
+        const request = {
+          id: 1,
+          inputIds: [1, 17, 42, 99, 5, 150],
+          blocks: [0, 1],
+          cacheLen: 0,
+          chunkLen: 0,
+          prefillLogprobs: false,
+          topNTokens: 5,
+          parameters: greedy,
+          stoppingParameters: { maxNewTokens: 1, stopTokenIds: [], minNewTokens: 0 },
+        };
         const pre = await engine.prefill({ batch: { id: 1, size: 1, maxTokens: 0, requests: [request] } });
         return pre.generations[0]!.topTokens[0]!;
       } finally {

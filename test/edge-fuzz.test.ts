@@ -83,7 +83,7 @@ test(`${COUNT} hostile requests (seed ${SEED}) over ${POST_ROUTES.length} POST r
       else if (a.status >= 400) {
         try {
           assertErrorFormat(r.route, a, what);
-        } catch (err) {
+        } catch (_err) {
           failures.push(`${what} → ${a.status} not in the route's error format: ${a.text.slice(0, 300)}`);
         }
       }
@@ -94,7 +94,10 @@ test(`${COUNT} hostile requests (seed ${SEED}) over ${POST_ROUTES.length} POST r
   const elapsed = Date.now() - started;
   assert.deepEqual(failures.slice(0, 20), [], `${failures.length} failures; statuses ${JSON.stringify([...statuses])}`);
   assert.equal(nextIndex >= COUNT, true, `only ${nextIndex} of ${COUNT} requests in ${BUDGET_MS} ms`);
-  assert.ok([...statuses.keys()].some((s) => s === 200), 'some mutated bodies were still valid and served');
+  assert.ok(
+    [...statuses.keys()].some((s) => s === 200),
+    'some mutated bodies were still valid and served',
+  );
   assert.ok(statuses.has(415) && statuses.has(400) && statuses.has(422), `expected 400, 415 and 422 among ${JSON.stringify([...statuses])}`);
   console.log(`fuzz: ${COUNT} requests in ${elapsed} ms, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
 
@@ -111,7 +114,7 @@ test(`${COUNT} hostile requests (seed ${SEED}) over ${POST_ROUTES.length} POST r
   assert.equal(health.status, 200);
 });
 
-test('null, [null], {} and [] at every path of every route\'s valid body: a 2xx or a 4xx in the route\'s format, never a 5xx', async () => {
+test("null, [null], {} and [] at every path of every route's valid body: a 2xx or a 4xx in the route's format, never a 5xx", async () => {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const cases = nullSweep();
   const failures: string[] = [];

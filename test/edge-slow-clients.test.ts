@@ -129,7 +129,9 @@ describe('slow and stuck clients', () => {
       n: 8,
       ignore_eos: true,
     });
-    c.socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    c.socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
     // Read the status line, then stop reading for good.
     await eventually('stream opened', async () => c.received().startsWith('HTTP/1.1 200'), 10_000);
     c.socket.pause();
@@ -158,10 +160,14 @@ describe('slow and stuck clients', () => {
       for (const h of held) h.socket.destroy();
     }
     // Slots free again: normal requests succeed, and the drop was counted.
-    await eventually('slots freed', async () => {
-      await generateOk(capped.url);
-      return true;
-    }, 5000);
+    await eventually(
+      'slots freed',
+      async () => {
+        await generateOk(capped.url);
+        return true;
+      },
+      5000,
+    );
     assert.ok((await metric(capped.url, 'tessera_requests_rejected_total', 'reason="max_connections"')) >= 1);
   });
 });

@@ -18,7 +18,10 @@ async function longStream(url: string, tokens: number): Promise<{ done: Promise<
       if (end) break;
       raw += decoder.decode(value, { stream: true });
     }
-    return raw.split('\n\n').map((b) => b.replace(/^data: /, '')).filter((d) => d.length > 0);
+    return raw
+      .split('\n\n')
+      .map((b) => b.replace(/^data: /, ''))
+      .filter((d) => d.length > 0);
   })();
   return { done };
 }

@@ -38,11 +38,15 @@ describe('serving from the Hugging Face cache', { skip: HF_DIR ? false : SKIP_NO
     hub = hubCacheAround(HF_DIR!);
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    launcher = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'tessera.js'), 'tessera-test/stories260K', '--port', String(port), '--cache-dir', TEST_CACHE, '--log-level', 'warn'], {
-      cwd: os.tmpdir(), // org/name must not resolve as a relative path
-      env: { ...process.env, HF_HUB_CACHE: hub, HF_HUB_OFFLINE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    launcher = spawn(
+      process.execPath,
+      [path.join(REPO_ROOT, 'bin', 'tessera.js'), 'tessera-test/stories260K', '--port', String(port), '--cache-dir', TEST_CACHE, '--log-level', 'warn'],
+      {
+        cwd: os.tmpdir(), // org/name must not resolve as a relative path
+        env: { ...process.env, HF_HUB_CACHE: hub, HF_HUB_OFFLINE: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     launcher.stdout!.on('data', (d) => (out += d));
     launcher.stderr!.on('data', (d) => (out += d));
     const deadline = Date.now() + 180_000;
@@ -64,7 +68,10 @@ describe('serving from the Hugging Face cache', { skip: HF_DIR ? false : SKIP_NO
   test('the model is listed and answered as org/name, and it generates', async () => {
     assert.match(out, /model tessera-test\/stories260K/);
     const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
-    assert.deepEqual(models.data.map((m) => m.id), ['tessera-test/stories260K']);
+    assert.deepEqual(
+      models.data.map((m) => m.id),
+      ['tessera-test/stories260K'],
+    );
     const r = await postJson(`${url}/v1/completions`, { model: 'tessera-test/stories260K', prompt: 'Once upon a time', max_tokens: 8 });
     assert.equal(r.status, 200);
     const body = (await r.json()) as { model: string; choices: { text: string }[] };

@@ -44,7 +44,10 @@ function install(name: string): string {
 function registry(providerRelease: string): (spec: string) => string {
   const providerLib = (what: string) => Buffer.from(`ELF…${what}\0${providerRelease}\0…`);
   const tarballs: Record<string, string> = {
-    [`onnxruntime-node@${CUDA_BUNDLE.onnxruntime}`]: tarball(`node-${providerRelease}`, { ...pkg('onnxruntime-node', CUDA_BUNDLE.onnxruntime), [`${LIB}/libonnxruntime.so.1`]: `core ${CUDA_BUNDLE.onnxruntime}` }),
+    [`onnxruntime-node@${CUDA_BUNDLE.onnxruntime}`]: tarball(`node-${providerRelease}`, {
+      ...pkg('onnxruntime-node', CUDA_BUNDLE.onnxruntime),
+      [`${LIB}/libonnxruntime.so.1`]: `core ${CUDA_BUNDLE.onnxruntime}`,
+    }),
     [`onnxruntime-common@${CUDA_BUNDLE.onnxruntime}`]: tarball(`common-${providerRelease}`, pkg('onnxruntime-common', CUDA_BUNDLE.onnxruntime)),
     [`${CUDA_BUNDLE.providerPackage}@${CUDA_BUNDLE.providerVersion}`]: tarball(`provider-${providerRelease}`, {
       'package.json': JSON.stringify({ name: CUDA_BUNDLE.providerPackage, version: CUDA_BUNDLE.providerVersion }),
@@ -64,9 +67,10 @@ function copyInto(file: string, destination: string): string {
   return path.join(destination, path.basename(file));
 }
 
-const version = (root: string, name: string) => (JSON.parse(fs.readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+const version = (root: string, name: string) =>
+  (JSON.parse(fs.readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
-test('the core becomes the provider\'s release and the provider lands beside libonnxruntime.so.1, with a marker', () => {
+test("the core becomes the provider's release and the provider lands beside libonnxruntime.so.1, with a marker", () => {
   const root = install('ok');
   const fetched: string[] = [];
   const fetch = registry(CUDA_BUNDLE.onnxruntime);
@@ -77,7 +81,8 @@ test('the core becomes the provider\'s release and the provider lands beside lib
   const lib = path.join(root, 'node_modules', 'onnxruntime-node', LIB);
   assert.equal(r.libDir, lib);
   assert.equal(fs.readFileSync(path.join(lib, 'libonnxruntime.so.1'), 'utf8'), `core ${CUDA_BUNDLE.onnxruntime}`);
-  for (const f of ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so', 'libonnxruntime_providers_tensorrt.so']) assert.ok(fs.existsSync(path.join(lib, f)), f);
+  for (const f of ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so', 'libonnxruntime_providers_tensorrt.so'])
+    assert.ok(fs.existsSync(path.join(lib, f)), f);
   const marker = JSON.parse(fs.readFileSync(path.join(lib, MARKER_FILE), 'utf8')) as { onnxruntime: string; cudaMajor: number };
   assert.deepEqual([marker.onnxruntime, marker.cudaMajor], [CUDA_BUNDLE.onnxruntime, 13]);
   assert.deepEqual(fs.readdirSync(path.join(root, 'node_modules')).sort(), ['onnxruntime-common', 'onnxruntime-node'], 'no leftovers');
@@ -99,7 +104,12 @@ test('the command: --dry-run names what it would fetch and touches nothing; unkn
   const run = (args: string[]) => spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'install-cuda.mjs'), ...args], { encoding: 'utf8' });
   const dry = run(['--dry-run']);
   assert.equal(dry.status, 0, dry.stderr);
-  assert.match(dry.stdout, new RegExp(`onnxruntime-node@${CUDA_BUNDLE.onnxruntime.replaceAll('.', '\\.')}, onnxruntime-common@.*${CUDA_BUNDLE.providerPackage}@${CUDA_BUNDLE.providerVersion}`));
+  assert.match(
+    dry.stdout,
+    new RegExp(
+      `onnxruntime-node@${CUDA_BUNDLE.onnxruntime.replaceAll('.', '\\.')}, onnxruntime-common@.*${CUDA_BUNDLE.providerPackage}@${CUDA_BUNDLE.providerVersion}`,
+    ),
+  );
   assert.equal(run(['--nope']).status, 2);
   assert.match(run(['--help']).stdout, /CUDA 13 \(cudart, cuBLAS, cuRAND\),\s+cuDNN 9/);
 });

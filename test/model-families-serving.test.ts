@@ -20,7 +20,11 @@ function argmax(row: ArrayLike<number>): number {
 }
 
 const CASES: { family: FamilyName; template: string; features: string[] }[] = [
-  { family: 'gemma3', template: 'gemma3', features: ['qk-norm(head)', 'sandwich-norms', 'gemma-norms-geglu', 'sliding-window(4, 2/3 layers)', 'local-rope-base'] },
+  {
+    family: 'gemma3',
+    template: 'gemma3',
+    features: ['qk-norm(head)', 'sandwich-norms', 'gemma-norms-geglu', 'sliding-window(4, 2/3 layers)', 'local-rope-base'],
+  },
   { family: 'phi3', template: 'phi3.5', features: ['partial-rotary(12)', 'rope-scaling(longrope)'] },
 ];
 
@@ -37,18 +41,25 @@ for (const c of CASES) {
     });
 
     test('/info: architecture, features, supported architectures', async () => {
-      const info = (await (await fetch(`${cluster.url}/info`)).json()) as { model_architecture: string; model_features: string[]; supported_architectures: string[] };
+      const info = (await (await fetch(`${cluster.url}/info`)).json()) as {
+        model_architecture: string;
+        model_features: string[];
+        supported_architectures: string[];
+      };
       const model = await loadHfDir(dir);
       assert.equal(info.model_architecture, model.config.architecture);
       assert.deepEqual(info.model_features, c.features);
       assert.deepEqual(info.supported_architectures, [...SUPPORTED_ARCHITECTURES]);
     });
 
-    test('/generate greedy: the fp64 reference\'s ids, 12 tokens past a prompt longer than any window', async () => {
+    test("/generate greedy: the fp64 reference's ids, 12 tokens past a prompt longer than any window", async () => {
       const res = await fetch(`${cluster.url}/generate`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ inputs: 'the cat sat on the mat and looked at the dog', parameters: { max_new_tokens: 12, details: true, decoder_input_details: true } }),
+        body: JSON.stringify({
+          inputs: 'the cat sat on the mat and looked at the dog',
+          parameters: { max_new_tokens: 12, details: true, decoder_input_details: true },
+        }),
       });
       assert.equal(res.status, 200, await res.clone().text());
       const body = (await res.json()) as { details: { tokens: { id: number }[]; prefill: { id: number }[] } };
@@ -63,10 +74,13 @@ for (const c of CASES) {
         expected.push(argmax(logits));
         logits = reference.forward([expected.at(-1)!], cache)[0]!;
       }
-      assert.deepEqual(body.details.tokens.map((t) => t.id), expected);
+      assert.deepEqual(
+        body.details.tokens.map((t) => t.id),
+        expected,
+      );
     });
 
-    test('chat completions render the family\'s template', async () => {
+    test("chat completions render the family's template", async () => {
       const res = await fetch(`${cluster.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

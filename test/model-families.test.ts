@@ -31,15 +31,26 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 async function startWorld(model: LoadedModel, world: number, graph?: StepGraphOptions): Promise<{ runners: ModelRunner[]; close(): Promise<void> }> {
   const cacheDir = path.join(tmp, 'graphs');
   if (world === 1) {
-    const runner = await ModelRunner.create(ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1, ...(graph ? { graph } : {}) }).onnxPath, model.config, { blockSize: 4, threads: 1 });
+    const runner = await ModelRunner.create(ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1, ...(graph ? { graph } : {}) }).onnxPath, model.config, {
+      blockSize: 4,
+      threads: 1,
+    });
     return { runners: [runner], close: () => runner.release() };
   }
   const masterPort = await freePort();
-  const groups = await Promise.all(Array.from({ length: world }, (_, rank) => ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, timeoutMs: 20_000, rendezvousTimeoutMs: 20_000 })));
+  const groups = await Promise.all(
+    Array.from({ length: world }, (_, rank) =>
+      ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, timeoutMs: 20_000, rendezvousTimeoutMs: 20_000 }),
+    ),
+  );
   const started = await Promise.allSettled(
     groups.map(async (group, rank) => {
       const graph = ensureStepGraph(model, { cacheDir, rank, worldSize: world });
-      return ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, threads: 1, parallel: { segmentPaths: graph.segmentPaths, kvHeads: parallelPlan(model.config, rank, world).kvHeads.count, group } });
+      return ModelRunner.create(graph.onnxPath, model.config, {
+        blockSize: 4,
+        threads: 1,
+        parallel: { segmentPaths: graph.segmentPaths, kvHeads: parallelPlan(model.config, rank, world).kvHeads.count, group },
+      });
     }),
   );
   const close = async () => {
@@ -91,9 +102,15 @@ const DECODE_STEPS = 6;
 async function checkAgainstReference(runners: ModelRunner[], reference: ReferenceLlama, label: string): Promise<number[][]> {
   const V = reference.config.vocabSize;
   for (const r of runners) r.allocate(16);
-  const blocks = [[3, 0, 7, 5], [9, 1, 2, 11]];
+  const blocks = [
+    [3, 0, 7, 5],
+    [9, 1, 2, 11],
+  ];
   const caches = PROMPTS.map(() => new ReferenceCache(reference.config.numLayers));
-  const pre = await step(runners, PROMPTS.map((ids, i) => ({ ids, start: 0, blocks: blocks[i]!, allLogits: true })));
+  const pre = await step(
+    runners,
+    PROMPTS.map((ids, i) => ({ ids, start: 0, blocks: blocks[i]!, allLogits: true })),
+  );
   const ids: number[][] = PROMPTS.map(() => []);
   PROMPTS.forEach((prompt, i) => {
     const expected = reference.forward(prompt, caches[i]!);
@@ -105,7 +122,10 @@ async function checkAgainstReference(runners: ModelRunner[], reference: Referenc
     ids[i]!.push(argmax(expected[expected.length - 1]!));
   });
   for (let s = 0; s < DECODE_STEPS; s++) {
-    const r = await step(runners, PROMPTS.map((p, i) => ({ ids: [ids[i]!.at(-1)!], start: p.length + s, blocks: blocks[i]!, allLogits: false })));
+    const r = await step(
+      runners,
+      PROMPTS.map((p, i) => ({ ids: [ids[i]!.at(-1)!], start: p.length + s, blocks: blocks[i]!, allLogits: false })),
+    );
     PROMPTS.forEach((_, i) => {
       const expected = reference.forward([ids[i]!.at(-1)!], caches[i]!)[0]!;
       const got = r.logits.subarray(r.offsets[i]! * V, (r.offsets[i]! + 1) * V);
@@ -170,7 +190,10 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
             const lse = Math.log(logits.reduce((sum, v) => sum + Math.exp(v), 0));
             for (const { id, logprob } of run.top[s]!) {
               const d = Math.abs(logits[id]! - lse - logprob);
-              assert.ok(d <= llamaCppTolerance(gguf.config), `prompt ${run.prompt.join(',')} token ${s}: log-prob of id ${id} differs from llama.cpp's by ${d}`);
+              assert.ok(
+                d <= llamaCppTolerance(gguf.config),
+                `prompt ${run.prompt.join(',')} token ${s}: log-prob of id ${id} differs from llama.cpp's by ${d}`,
+              );
             }
             assert.equal(argmax(logits.map((v, i) => (banned.has(i) ? -Infinity : v))), run.ids[s], `prompt ${run.prompt.join(',')} token ${s}: greedy id`);
             logits = (await runner.step([{ ids: [run.ids[s]!], start: run.prompt.length + s, blocks, allLogits: false }])).logits.slice(0, V);
@@ -215,18 +238,31 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
   });
 }
 
-test('YaRN as Qwen\'s cards add it (factor 4 over 32768): context 131072, the same scaling read back from the GGUF, logits match the reference', async () => {
+test("YaRN as Qwen's cards add it (factor 4 over 32768): context 131072, the same scaling read back from the GGUF, logits match the reference", async () => {
   const dir = path.join(tmp, 'qwen3-yarn');
-  writeFamilyHfDir(dir, 'qwen3', FIXTURE_SEED, undefined, { max_position_embeddings: 32768, rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32768 } });
+  writeFamilyHfDir(dir, 'qwen3', FIXTURE_SEED, undefined, {
+    max_position_embeddings: 32768,
+    rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32768 },
+  });
   const hf = await loadHfDir(dir);
   assert.equal(hf.config.maxPositionEmbeddings, 131072);
-  assert.deepEqual(hf.config.ropeScaling, { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 32768, betaFast: 32, betaSlow: 1, attentionFactor: 0.1 * Math.log(4) + 1 });
+  assert.deepEqual(hf.config.ropeScaling, {
+    type: 'yarn',
+    factor: 4,
+    originalMaxPositionEmbeddings: 32768,
+    betaFast: 32,
+    betaSlow: 1,
+    attentionFactor: 0.1 * Math.log(4) + 1,
+  });
   const ggufPath = path.join(tmp, 'qwen3-yarn.gguf');
   writeModelAsGguf(hf, ggufPath, 'F32');
   const gguf = await loadGgufModel(ggufPath);
   assert.equal(gguf.config.maxPositionEmbeddings, 131072);
   const s = gguf.config.ropeScaling;
-  assert.ok(s?.type === 'yarn' && s.factor === 4 && s.originalMaxPositionEmbeddings === 32768 && Math.abs(s.attentionFactor - (0.1 * Math.log(4) + 1)) < 1e-6, JSON.stringify(s));
+  assert.ok(
+    s?.type === 'yarn' && s.factor === 4 && s.originalMaxPositionEmbeddings === 32768 && Math.abs(s.attentionFactor - (0.1 * Math.log(4) + 1)) < 1e-6,
+    JSON.stringify(s),
+  );
   const world = await startWorld(gguf, 1);
   try {
     await checkAgainstReference(world.runners, new ReferenceLlama(hf), 'YaRN GGUF');

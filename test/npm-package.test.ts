@@ -26,10 +26,19 @@ describe('npm pack + install', () => {
   test('the tarball is named for npm without colliding, and holds the compiled JavaScript, not the sources', () => {
     assert.equal(pkg.name, 'tessera-inference', 'the npm name "tessera" belongs to an unrelated package');
     const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
-    for (const f of ['package/bin/tessera.js', 'package/dist/bin/tessera.js', 'package/dist/services/launcher/src/cli.js', 'package/dist/proto/generate.proto', 'package/dist/proto/grpc/health/v1/health.proto']) {
+    for (const f of [
+      'package/bin/tessera.js',
+      'package/dist/bin/tessera.js',
+      'package/dist/services/launcher/src/cli.js',
+      'package/dist/proto/generate.proto',
+      'package/dist/proto/grpc/health/v1/health.proto',
+    ]) {
       assert.ok(files.includes(f), f);
     }
-    assert.deepEqual(files.filter((f) => f.endsWith('.ts') || f.includes('/test/') || f.includes('node_modules')), []);
+    assert.deepEqual(
+      files.filter((f) => f.endsWith('.ts') || f.includes('/test/') || f.includes('node_modules')),
+      [],
+    );
     const cli = execFileSync('tar', ['xzOf', tarball, 'package/dist/services/launcher/src/launch.js'], { encoding: 'utf8' });
     assert.doesNotMatch(cli, /from '@tessera\//, 'workspace imports are relative in dist/');
   });

@@ -23,7 +23,10 @@ describe('openai npm client ⇄ Tessera', () => {
   test('chat completion, non-streamed: id, usage, finish_reason length', async () => {
     const res = await client.chat.completions.create({
       model: 'tgi',
-      messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Tell me a story about a cat.' }],
+      messages: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'user', content: 'Tell me a story about a cat.' },
+      ],
       max_tokens: 12,
       temperature: 0,
     });

@@ -40,20 +40,34 @@ describe('parameters end to end', () => {
     const params = { n: 3, seed: 11, temperature: 1.2, max_tokens: 6 };
     const a = await chat(params);
     const b = await chat(params);
-    assert.deepEqual(a.choices.map((c) => c.index), [0, 1, 2]);
-    assert.deepEqual(a.choices.map((c) => c.message.content), b.choices.map((c) => c.message.content));
+    assert.deepEqual(
+      a.choices.map((c) => c.index),
+      [0, 1, 2],
+    );
+    assert.deepEqual(
+      a.choices.map((c) => c.message.content),
+      b.choices.map((c) => c.message.content),
+    );
     assert.ok(new Set(a.choices.map((c) => c.message.content)).size > 1, 'choices are sampled independently');
     assert.equal(a.usage!.completion_tokens, 18);
     assert.equal(a.usage!.total_tokens, a.usage!.prompt_tokens + 18);
     const texts = ['', '', ''];
     const finishes: (string | null)[] = [null, null, null];
-    for await (const c of await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'Tell me about a dog.' }], ...params, stream: true })) {
+    for await (const c of await client.chat.completions.create({
+      model: 'x',
+      messages: [{ role: 'user', content: 'Tell me about a dog.' }],
+      ...params,
+      stream: true,
+    })) {
       for (const ch of c.choices) {
         texts[ch.index] += ch.delta.content ?? '';
         finishes[ch.index] ??= ch.finish_reason;
       }
     }
-    assert.deepEqual(texts, a.choices.map((c) => c.message.content));
+    assert.deepEqual(
+      texts,
+      a.choices.map((c) => c.message.content),
+    );
     assert.deepEqual(finishes, ['length', 'length', 'length']);
   });
 
@@ -72,7 +86,10 @@ describe('parameters end to end', () => {
   async function tgiGreedy(inputs: string, maxNewTokens: number) {
     const res = await postJson(`${cluster.url}/generate`, { inputs, parameters: { max_new_tokens: maxNewTokens, decoder_input_details: true } });
     assert.equal(res.status, 200);
-    const body = (await res.json()) as { generated_text: string; details: { prefill: { id: number; logprob: number | null }[]; tokens: { id: number; logprob: number }[] } };
+    const body = (await res.json()) as {
+      generated_text: string;
+      details: { prefill: { id: number; logprob: number | null }[]; tokens: { id: number; logprob: number }[] };
+    };
     return { text: body.generated_text, prefill: body.details.prefill, tokens: body.details.tokens };
   }
 
@@ -87,7 +104,15 @@ describe('parameters end to end', () => {
     assert.ok(detok.prompt.includes(forcedTokens[0]!.trim()), `token 7 reads ${JSON.stringify(detok.prompt)}`);
 
     const repeats = (tokens: string[]) => Math.max(...[...new Set(tokens)].map((t) => tokens.filter((x) => x === t).length));
-    const penalised = await client.completions.create({ model: 'x', prompt, max_tokens: 16, temperature: 0, frequency_penalty: 2, presence_penalty: 2, logprobs: 0 });
+    const penalised = await client.completions.create({
+      model: 'x',
+      prompt,
+      max_tokens: 16,
+      temperature: 0,
+      frequency_penalty: 2,
+      presence_penalty: 2,
+      logprobs: 0,
+    });
     const before = repeats(probe.choices[0]!.logprobs!.tokens!);
     const afterPenalty = repeats(penalised.choices[0]!.logprobs!.tokens!);
     assert.ok(afterPenalty <= before, `penalties must not increase repetition (${afterPenalty} > ${before})`);
@@ -104,7 +129,10 @@ describe('parameters end to end', () => {
 
   test('completions: several prompts × n, echo with prompt logprobs equal to the generated ones, best_of, suffix refused', async () => {
     const many = await client.completions.create({ model: 'x', prompt: ['Once upon', 'The cat'], n: 2, max_tokens: 3, temperature: 0 });
-    assert.deepEqual(many.choices.map((c) => c.index), [0, 1, 2, 3]);
+    assert.deepEqual(
+      many.choices.map((c) => c.index),
+      [0, 1, 2, 3],
+    );
     assert.equal(many.choices[0]!.text, many.choices[1]!.text);
     assert.notEqual(many.choices[0]!.text, many.choices[2]!.text);
     assert.equal(many.usage!.completion_tokens, 12);
@@ -122,7 +150,9 @@ describe('parameters end to end', () => {
     const e = echoed.choices[0]!.logprobs!;
     assert.equal(e.tokens!.length, ids.length + 1);
     assert.equal(e.token_logprobs![0], null);
-    g.tokens.forEach((t, k) => assert.ok(close(e.token_logprobs![g.prefill.length + k]!, t.logprob), `token ${k}: ${e.token_logprobs![g.prefill.length + k]} vs ${t.logprob}`));
+    g.tokens.forEach((t, k) =>
+      assert.ok(close(e.token_logprobs![g.prefill.length + k]!, t.logprob), `token ${k}: ${e.token_logprobs![g.prefill.length + k]} vs ${t.logprob}`),
+    );
     g.prefill.slice(1).forEach((t, k) => assert.ok(close(e.token_logprobs![k + 1]!, t.logprob!), `prompt token ${k + 1}`));
     // With echo and logprobs N, prompt positions carry their N alternatives too, the same the
     // generation step reports when that position is generated instead of echoed.
@@ -150,12 +180,26 @@ describe('parameters end to end', () => {
       parameters: { max_new_tokens: 4, decoder_input_details: true, top_n_tokens: 2 },
     });
     assert.equal(res.status, 200);
-    for (const h of ['x-compute-type', 'x-compute-time', 'x-compute-characters', 'x-total-time', 'x-validation-time', 'x-queue-time', 'x-inference-time', 'x-time-per-token', 'x-prompt-tokens', 'x-generated-tokens', 'x-request-id']) {
+    for (const h of [
+      'x-compute-type',
+      'x-compute-time',
+      'x-compute-characters',
+      'x-total-time',
+      'x-validation-time',
+      'x-queue-time',
+      'x-inference-time',
+      'x-time-per-token',
+      'x-prompt-tokens',
+      'x-generated-tokens',
+      'x-request-id',
+    ]) {
       assert.ok(res.headers.get(h) !== null, `header ${h}`);
     }
     assert.equal(res.headers.get('x-compute-characters'), String('Once upon a time'.length));
     assert.equal(res.headers.get('x-generated-tokens'), '4');
-    const body = (await res.json()) as { details: { prefill: { id: number; logprob: number | null }[]; tokens: { logprob: number }[]; top_tokens: { logprob: number }[][] } };
+    const body = (await res.json()) as {
+      details: { prefill: { id: number; logprob: number | null }[]; tokens: { logprob: number }[]; top_tokens: { logprob: number }[][] };
+    };
     const prefill = body.details.prefill;
     assert.equal(String(prefill.length), res.headers.get('x-prompt-tokens'));
     assert.equal(prefill[0]!.logprob, null);
@@ -166,7 +210,9 @@ describe('parameters end to end', () => {
       assert.ok(close(top[0]!.logprob, body.details.tokens[i]!.logprob)); // greedy = top 1
     });
 
-    const bo = (await (await postJson(`${cluster.url}/generate`, { inputs: 'Once', parameters: { max_new_tokens: 5, best_of: 2, do_sample: true, details: true } })).json()) as {
+    const bo = (await (
+      await postJson(`${cluster.url}/generate`, { inputs: 'Once', parameters: { max_new_tokens: 5, best_of: 2, do_sample: true, details: true } })
+    ).json()) as {
       details: { tokens: { logprob: number }[]; best_of_sequences: { tokens: { logprob: number }[]; seed: number }[] };
     };
     assert.equal(bo.details.best_of_sequences.length, 1);

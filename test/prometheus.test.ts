@@ -40,12 +40,16 @@ describe('Prometheus scrapes /metrics', { skip: HAVE_PROMETHEUS ? false : SKIP }
     );
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn('prometheus', [
-      `--config.file=${path.join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     prometheus.stdout!.on('data', (d) => (promLog += d));
     prometheus.stderr!.on('data', (d) => (promLog += d));
     await until('prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : null));
@@ -98,8 +102,17 @@ describe('Prometheus scrapes /metrics', { skip: HAVE_PROMETHEUS ? false : SKIP }
   test('TGI families are scraped under their TGI names and types', async () => {
     await until('tgi_request_count ≥ 4', async () => (((await query('tgi_request_count')) ?? 0) >= 4 ? true : null));
     const meta = (await (await fetch(`${promUrl}/api/v1/metadata`)).json()) as { data: Record<string, { type: string }[]> };
-    for (const [name, type] of [['tgi_request_count', 'counter'], ['tgi_request_success', 'counter'], ['tgi_request_duration', 'histogram'], ['tgi_queue_size', 'gauge'], ['tgi_batch_current_size', 'gauge'], ['tessera_http_requests_total', 'counter'], ['tessera_prefill_tokens_total', 'counter'], ['process_cpu_seconds_total', 'counter']]) {
-      assert.equal(meta.data[name]?.[0]?.type, type, name);
+    for (const [name, type] of [
+      ['tgi_request_count', 'counter'],
+      ['tgi_request_success', 'counter'],
+      ['tgi_request_duration', 'histogram'],
+      ['tgi_queue_size', 'gauge'],
+      ['tgi_batch_current_size', 'gauge'],
+      ['tessera_http_requests_total', 'counter'],
+      ['tessera_prefill_tokens_total', 'counter'],
+      ['process_cpu_seconds_total', 'counter'],
+    ]) {
+      assert.equal(meta.data[name!]?.[0]?.type, type, name);
     }
   });
 

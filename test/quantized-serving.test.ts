@@ -28,7 +28,7 @@ describe('stories260K quantized to Q4_0, served through HTTP', { skip: stories &
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('/generate greedy gives the fp64 reference\'s tokens on the dequantized weights', async () => {
+  test("/generate greedy gives the fp64 reference's tokens on the dequantized weights", async () => {
     const fixture = JSON.parse(fs.readFileSync(fixturePath!, 'utf8')) as { prompt: string; prompt_ids_with_bos: number[] };
     const steps = 32;
     const res = await fetch(`${cluster.url}/generate`, {
@@ -53,7 +53,10 @@ describe('stories260K quantized to Q4_0, served through HTTP', { skip: stories &
       expected.push(argmax(logits));
       logits = reference.forward([expected.at(-1)!], cache)[0]!;
     }
-    assert.deepEqual(body.details.tokens.map((t) => t.id), expected);
+    assert.deepEqual(
+      body.details.tokens.map((t) => t.id),
+      expected,
+    );
     assert.ok(body.generated_text.length > 20, 'a story, not nothing');
   });
 

@@ -48,10 +48,14 @@ async function startSharedCluster() {
   const log = path.join(mkdtempSync(path.join(os.tmpdir(), 'tessera-shared-cluster-')), 'launcher.log');
   const out = openSync(log, 'w');
   const cache = path.join(root, '.cache', 'test');
-  const launcher = spawn(process.execPath, [path.join(root, 'bin', 'tessera.js'), 'launch', '--port', String(port), '--cache-dir', cache, '--log-level', 'warn'], {
-    cwd: root,
-    stdio: ['ignore', out, out],
-  });
+  const launcher = spawn(
+    process.execPath,
+    [path.join(root, 'bin', 'tessera.js'), 'launch', '--port', String(port), '--cache-dir', cache, '--log-level', 'warn'],
+    {
+      cwd: root,
+      stdio: ['ignore', out, out],
+    },
+  );
   const exited = once(launcher, 'exit');
   const stopOnExit = () => launcher.kill('SIGTERM');
   process.on('exit', stopOnExit);

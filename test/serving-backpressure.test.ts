@@ -12,7 +12,14 @@ describe('a deliberately tiny KV cache (1 MiB = 32 blocks of 16 tokens)', () => 
   let cluster: Cluster;
   before(async () => {
     cluster = await startCluster([
-      '--kv-cache-memory', '1MiB', '--max-total-tokens', '128', '--max-batch-prefill-tokens', '128', '--max-concurrent-requests', '40',
+      '--kv-cache-memory',
+      '1MiB',
+      '--max-total-tokens',
+      '128',
+      '--max-batch-prefill-tokens',
+      '128',
+      '--max-concurrent-requests',
+      '40',
     ]);
   });
   after(() => cluster?.stop());

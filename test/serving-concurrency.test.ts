@@ -13,7 +13,16 @@ const maxNew = (i: number) => 6 + (i % 11);
 describe('continuous batching on a generated model', () => {
   let cluster: Cluster;
   before(async () => {
-    cluster = await startCluster(['--max-total-tokens', '512', '--max-input-tokens', '400', '--max-batch-prefill-tokens', '512', '--max-concurrent-requests', '128']);
+    cluster = await startCluster([
+      '--max-total-tokens',
+      '512',
+      '--max-input-tokens',
+      '400',
+      '--max-batch-prefill-tokens',
+      '512',
+      '--max-concurrent-requests',
+      '128',
+    ]);
   });
   after(() => cluster?.stop());
 

@@ -43,7 +43,20 @@ async function streamOnce(url: string, hungMs: number): Promise<Outcome> {
 
 function shardArgs(model: string, port: number, tp?: { rank: number; masterPort: number }): string[] {
   const group = tp === undefined ? [] : ['--rank', String(tp.rank), '--world-size', '2', '--master-addr', '127.0.0.1', '--master-port', String(tp.masterPort)];
-  return ['shard', '--model-id', model, '--port', String(port), '--threads', '1', '--cache-dir', path.join(TEST_CACHE, 'graphs'), '--log-level', 'warn', ...group];
+  return [
+    'shard',
+    '--model-id',
+    model,
+    '--port',
+    String(port),
+    '--threads',
+    '1',
+    '--cache-dir',
+    path.join(TEST_CACHE, 'graphs'),
+    '--log-level',
+    'warn',
+    ...group,
+  ];
 }
 
 test('a shard killed and restarted under load: no request hangs or is lost, /health 503 until re-warmed, service resumes by itself', async () => {
@@ -54,7 +67,17 @@ test('a shard killed and restarted under load: no request hangs or is lost, /hea
   const never = new Promise<void>(() => {});
   services.push(startService('shard', shardArgs(model, shardPort)));
   await waitForShard(`127.0.0.1:${shardPort}`, 120_000, never);
-  const router = startService('router', ['router', '--model-id', model, '--shard-uris', `127.0.0.1:${shardPort}`, '--port', String(routerPort), '--log-level', 'warn']);
+  const router = startService('router', [
+    'router',
+    '--model-id',
+    model,
+    '--shard-uris',
+    `127.0.0.1:${shardPort}`,
+    '--port',
+    String(routerPort),
+    '--log-level',
+    'warn',
+  ]);
   services.push(router);
   await waitUntil('router /health', async () => (await fetch(`${url}/health`)).status === 200, 60_000, [router]);
 
@@ -97,7 +120,9 @@ test('a shard killed and restarted under load: no request hangs or is lost, /hea
   assert.match(metrics, /tessera_requests_in_flight\{[^}]*\} 0\b/);
   assert.match(metrics, /tessera_kv_blocks\{state="used"[^}]*\} 0\b/);
   assert.match(metrics, /tessera_shard_recoveries_total\{[^}]*\} 1\b/);
-  console.log(`killed → shard answering ${shardBackAt - killedAt} ms → /health 200 after ${healthyAt - shardBackAt} ms; ${outcomes.length} requests, ${failed.length} failed around the outage`);
+  console.log(
+    `killed → shard answering ${shardBackAt - killedAt} ms → /health 200 after ${healthyAt - shardBackAt} ms; ${outcomes.length} requests, ${failed.length} failed around the outage`,
+  );
 });
 
 test('a tensor-parallel rank killed and restarted under load: the surviving rank re-forms the group, the router re-warms both, service resumes', async () => {
@@ -110,7 +135,17 @@ test('a tensor-parallel rank killed and restarted under load: the surviving rank
   const ranks = [0, 1].map((rank) => startService(`rank ${rank}`, shardArgs(model, ports[rank]!, { rank, masterPort })));
   services.push(...ranks);
   await Promise.all(ports.map((p) => waitForShard(`127.0.0.1:${p}`, 120_000, never)));
-  const router = startService('router (tp)', ['router', '--model-id', model, '--shard-uris', ports.map((p) => `127.0.0.1:${p}`).join(','), '--port', String(routerPort), '--log-level', 'warn']);
+  const router = startService('router (tp)', [
+    'router',
+    '--model-id',
+    model,
+    '--shard-uris',
+    ports.map((p) => `127.0.0.1:${p}`).join(','),
+    '--port',
+    String(routerPort),
+    '--log-level',
+    'warn',
+  ]);
   services.push(router);
   await waitUntil('router /health', async () => (await fetch(`${url}/health`)).status === 200, 60_000, [router]);
 
@@ -133,12 +168,19 @@ test('a tensor-parallel rank killed and restarted under load: the surviving rank
   await waitUntil('/health 200 again', async () => (await fetch(`${url}/health`)).status === 200, 120_000, [router, ranks[0]!, restarted]);
   const healthyAt = Date.now();
   console.log(`tensor parallel: rank 1 restarted → group re-formed and re-warmed, /health 200 after ${healthyAt - restartedAt} ms`);
-  await waitUntil('requests served after the restart', async () => outcomes.filter((o) => o.error === null && o.endedAt > healthyAt).length >= 6, 60_000, [router, ranks[0]!, restarted]);
+  await waitUntil('requests served after the restart', async () => outcomes.filter((o) => o.error === null && o.endedAt > healthyAt).length >= 6, 60_000, [
+    router,
+    ranks[0]!,
+    restarted,
+  ]);
   stop = true;
   await Promise.all(clients);
 
   for (const o of outcomes) assert.equal(o.terminals, 1, `exactly one terminal event or response: ${JSON.stringify(o)}`);
-  assert.ok(outcomes.some((o) => o.error !== null), 'the kill failed the requests running then');
+  assert.ok(
+    outcomes.some((o) => o.error !== null),
+    'the kill failed the requests running then',
+  );
   for (const o of outcomes.filter((x) => x.error !== null)) assert.ok(o.endedAt <= healthyAt + 1000, `failed after recovery: ${o.error}`);
   assert.ok(ranks[0]!.process.exitCode === null, 'rank 0 was not restarted: it re-formed the group itself');
   const metrics = await (await fetch(`${url}/metrics`)).text();

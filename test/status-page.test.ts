@@ -17,14 +17,25 @@ test('GET / in Chromium shows the model and live queue, batch, KV, tokens/s and 
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1100, height: 640 },
   });
   let traffic = true;
   const load = (async () => {
     let i = 0;
     while (traffic) {
-      await Promise.all([0, 1].map(() => postJson(`${cluster.url}/generate`, { inputs: `Story ${i++}`, parameters: { max_new_tokens: 24 } }).then((r) => r.text())));
+      await Promise.all(
+        [0, 1].map(() => postJson(`${cluster.url}/generate`, { inputs: `Story ${i++}`, parameters: { max_new_tokens: 24 } }).then((r) => r.text())),
+      );
     }
   })();
   try {

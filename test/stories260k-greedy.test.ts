@@ -11,7 +11,16 @@ import { generateGreedy } from './helpers/streams.ts';
 const modelDir = sharedPath('models', 'stories260K');
 const fixturePath = sharedPath('fixtures', 'stories260K-greedy.json');
 const NO_FIXTURE = { skip: fixturePath ? false : SKIP_NO_SHARED };
-const OPENINGS = ['Once upon a time', 'The little dog', 'One day, a girl named Lily', 'Tom and his mom', 'In the park', 'The sun was', 'A big bird', 'Sam wanted to'];
+const OPENINGS = [
+  'Once upon a time',
+  'The little dog',
+  'One day, a girl named Lily',
+  'Tom and his mom',
+  'In the park',
+  'The sun was',
+  'A big bird',
+  'Sam wanted to',
+];
 
 interface Fixture {
   prompt: string;
@@ -40,7 +49,10 @@ for (const form of ['stories260K.gguf', 'hf'] as const) {
       });
       assert.equal(res.status, 200);
       const tokens = (await res.json()) as { id: number }[];
-      assert.deepEqual(tokens.map((t) => t.id), fixture.prompt_ids_with_bos);
+      assert.deepEqual(
+        tokens.map((t) => t.id),
+        fixture.prompt_ids_with_bos,
+      );
     });
 
     // The chosen first token's logprob agrees with the fixture within 1e-3. The two runner-up
@@ -58,16 +70,27 @@ for (const form of ['stories260K.gguf', 'hf'] as const) {
       assert.equal(res.status, 200, await res.clone().text());
       const body = (await res.json()) as {
         generated_text: string;
-        details: { finish_reason: string; generated_tokens: number; tokens: { id: number; logprob: number }[]; top_tokens: { id: number; logprob: number }[][] };
+        details: {
+          finish_reason: string;
+          generated_tokens: number;
+          tokens: { id: number; logprob: number }[];
+          top_tokens: { id: number; logprob: number }[][];
+        };
       };
-      assert.deepEqual(body.details.tokens.map((t) => t.id), fixture.greedy_ids);
+      assert.deepEqual(
+        body.details.tokens.map((t) => t.id),
+        fixture.greedy_ids,
+      );
       assert.equal(body.generated_text, fixture.greedy_text);
       assert.equal(body.details.finish_reason, 'length');
       assert.equal(body.details.generated_tokens, 32);
       const expected = fixture.first_token_top3_logprobs;
       assert.ok(Math.abs(body.details.tokens[0]!.logprob - expected[0]!.logprob) < 1e-3);
       const top = body.details.top_tokens[0]!;
-      assert.deepEqual(top.map((t) => t.id), expected.map((t) => t.id));
+      assert.deepEqual(
+        top.map((t) => t.id),
+        expected.map((t) => t.id),
+      );
       top.forEach((t, i) => assert.ok(Math.abs(t.logprob - expected[i]!.logprob) < 5e-3, `top ${i}: ${t.logprob}`));
     });
 

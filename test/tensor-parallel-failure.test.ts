@@ -24,7 +24,11 @@ function streamEvents(res: Response, onEvent: (data: string) => void): Promise<s
       while ((cut = buf.indexOf('\n\n')) >= 0) {
         const block = buf.slice(0, cut);
         buf = buf.slice(cut + 2);
-        const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+        const data = block
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trim())
+          .join('\n');
         if (data) {
           events.push(data);
           onEvent(data);
@@ -42,9 +46,25 @@ test('a tensor-parallel shard killed mid-stream: streams end with an error event
   for (const rank of [0, 1]) {
     services.push(
       startService(`shard ${rank}`, [
-        'shard', '--model-id', model, '--port', String(ports[rank]), '--rank', String(rank), '--world-size', '2',
-        '--master-addr', '127.0.0.1', '--master-port', String(masterPort), '--threads', '1',
-        '--cache-dir', path.join(TEST_CACHE, 'graphs'), '--log-level', 'warn',
+        'shard',
+        '--model-id',
+        model,
+        '--port',
+        String(ports[rank]),
+        '--rank',
+        String(rank),
+        '--world-size',
+        '2',
+        '--master-addr',
+        '127.0.0.1',
+        '--master-port',
+        String(masterPort),
+        '--threads',
+        '1',
+        '--cache-dir',
+        path.join(TEST_CACHE, 'graphs'),
+        '--log-level',
+        'warn',
       ]),
     );
   }
@@ -52,7 +72,19 @@ test('a tensor-parallel shard killed mid-stream: streams end with an error event
   await Promise.all(ports.map((p) => waitForShard(`127.0.0.1:${p}`, 120_000, never)));
   const routerPort = await freePort();
   const url = `http://127.0.0.1:${routerPort}`;
-  services.push(startService('router', ['router', '--model-id', model, '--shard-uris', ports.map((p) => `127.0.0.1:${p}`).join(','), '--port', String(routerPort), '--log-level', 'warn']));
+  services.push(
+    startService('router', [
+      'router',
+      '--model-id',
+      model,
+      '--shard-uris',
+      ports.map((p) => `127.0.0.1:${p}`).join(','),
+      '--port',
+      String(routerPort),
+      '--log-level',
+      'warn',
+    ]),
+  );
   await waitUntil('router /health', async () => (await fetch(`${url}/health`)).status === 200, 60_000, services);
 
   let started = 0;
@@ -60,7 +92,11 @@ test('a tensor-parallel shard killed mid-stream: streams end with an error event
   const allStarted = new Promise<void>((r) => (firstEvents = r));
   const streams = await Promise.all(
     ['Once upon a time', 'A second stream', 'and a third'].map(async (inputs) => {
-      const res = await fetch(`${url}/generate_stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs, parameters: { max_new_tokens: 1900 } }) });
+      const res = await fetch(`${url}/generate_stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs, parameters: { max_new_tokens: 1900 } }),
+      });
       assert.equal(res.status, 200);
       let seen = 0;
       // Wrapped: an async function returning the promise itself would wait for the stream's end.

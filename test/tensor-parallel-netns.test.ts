@@ -89,14 +89,43 @@ test('two shards in two network namespaces, linked over TCP, give the one-shard 
   const cacheDir = path.join(TEST_CACHE, 'graphs');
   NS.forEach((ns, rank) =>
     services.push(
-      startService(`shard ${rank} (${ns})`, [
-        'shard', '--model-id', model, '--hostname', '0.0.0.0', '--port', String(grpcPort), '--rank', String(rank), '--world-size', '2',
-        '--master-addr', ADDR.aB, '--master-port', String(masterPort), '--threads', '1', '--cache-dir', cacheDir, '--log-level', 'info',
-      ], { netns: ns }),
+      startService(
+        `shard ${rank} (${ns})`,
+        [
+          'shard',
+          '--model-id',
+          model,
+          '--hostname',
+          '0.0.0.0',
+          '--port',
+          String(grpcPort),
+          '--rank',
+          String(rank),
+          '--world-size',
+          '2',
+          '--master-addr',
+          ADDR.aB,
+          '--master-port',
+          String(masterPort),
+          '--threads',
+          '1',
+          '--cache-dir',
+          cacheDir,
+          '--log-level',
+          'info',
+        ],
+        { netns: ns },
+      ),
     ),
   );
   const shardUris = [`${ADDR.aRoot}:${grpcPort}`, `${ADDR.bRoot}:${grpcPort}`];
-  const stopped = Promise.race(services.map((s) => s.exited.then(() => { throw new Error(`${s.name} exited:\n${s.output()}`); })));
+  const stopped = Promise.race(
+    services.map((s) =>
+      s.exited.then(() => {
+        throw new Error(`${s.name} exited:\n${s.output()}`);
+      }),
+    ),
+  );
   stopped.catch(() => {});
   await Promise.race([Promise.all(shardUris.map((u) => waitForShard(u, 120_000, stopped))), stopped]);
   // Different network namespaces: rank 1 must not have switched to a Unix socket.
@@ -104,7 +133,9 @@ test('two shards in two network namespaces, linked over TCP, give the one-shard 
 
   const routerPort = await freePort();
   const url = `http://127.0.0.1:${routerPort}`;
-  services.push(startService('router', ['router', '--model-id', model, '--shard-uris', shardUris.join(','), '--port', String(routerPort), '--log-level', 'warn']));
+  services.push(
+    startService('router', ['router', '--model-id', model, '--shard-uris', shardUris.join(','), '--port', String(routerPort), '--log-level', 'warn']),
+  );
   await waitUntil('router /health', async () => (await fetch(`${url}/health`)).status === 200, 60_000, services);
   assert.deepEqual(await greedy(url, prompts), reference);
 });

@@ -2,7 +2,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { ensureGeneratedModel } from '@tessera/model-files';
 import { startCluster, type Cluster } from './helpers/cluster.ts';
 import { SKIP_NO_SHARED, sharedPath, TEST_CACHE } from './helpers/paths.ts';

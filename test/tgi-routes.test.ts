@@ -35,7 +35,10 @@ describe('TGI routes', () => {
     assert.ok(body.details.generated_tokens <= 8);
     assert.ok(['length', 'eos_token'].includes(body.details.finish_reason));
     for (const t of body.details.tokens) assert.ok(t.logprob <= 0 && Number.isFinite(t.logprob));
-    const joined = body.details.tokens.filter((t) => !t.special).map((t) => t.text).join('');
+    const joined = body.details.tokens
+      .filter((t) => !t.special)
+      .map((t) => t.text)
+      .join('');
     assert.equal(joined.replace(/\uFFFD/g, ''), body.generated_text.replace(/\uFFFD/g, ''));
   });
 
@@ -43,12 +46,16 @@ describe('TGI routes', () => {
     const res = await postJson(`${cluster.url}/generate_stream`, { inputs: 'Hello there', parameters: { max_new_tokens: 8 } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-    const events = (await readSse(res)).map((d) => JSON.parse(d) as { token: { id: number; text: string }; generated_text: string | null; details: Details | null });
+    const events = (await readSse(res)).map(
+      (d) => JSON.parse(d) as { token: { id: number; text: string }; generated_text: string | null; details: Details | null },
+    );
     const last = events.at(-1)!;
     assert.ok(events.slice(0, -1).every((e) => e.generated_text === null && e.details === null));
     assert.equal(typeof last.generated_text, 'string');
     assert.equal(last.details!.generated_tokens, events.length);
-    const whole = (await (await postJson(`${cluster.url}/generate`, { inputs: 'Hello there', parameters: { max_new_tokens: 8 } })).json()) as { generated_text: string };
+    const whole = (await (await postJson(`${cluster.url}/generate`, { inputs: 'Hello there', parameters: { max_new_tokens: 8 } })).json()) as {
+      generated_text: string;
+    };
     assert.equal(last.generated_text, whole.generated_text);
   });
 

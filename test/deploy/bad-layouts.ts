@@ -19,7 +19,10 @@ export function withBadLayouts(use: (root: string) => void): void {
   try {
     const kustomization = (dir: string, resources: string[]) => {
       mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [${resources.join(', ')}]\n`);
+      writeFileSync(
+        path.join(dir, 'kustomization.yaml'),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [${resources.join(', ')}]\n`,
+      );
     };
     writeFileSync(path.join(root, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n');
     kustomization(root, ['ns.yaml']);

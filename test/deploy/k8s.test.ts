@@ -81,7 +81,15 @@ describe('rendering', () => {
     const sts = structuredClone(find<IStatefulSet>(renderKustomization(BASE), 'StatefulSet', 'tessera-shard'));
     (sts.spec as { replicas: unknown }).replicas = 'two';
     assert.throws(() => validateManifest(sts as unknown as Manifest), /replicas must be integer/);
-    assert.equal(validateServiceMonitor({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' }, spec: { endpoints: [{ prot: 'http' }] } }), false);
+    assert.equal(
+      validateServiceMonitor({
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: 'x' },
+        spec: { endpoints: [{ prot: 'http' }] },
+      }),
+      false,
+    );
   });
 });
 
@@ -91,7 +99,9 @@ describe('layout: k8s/ is the base alone, the overlays build on k8s/base/', () =
   });
 
   test('k8s/kustomization.yaml only includes base/, so `kubectl apply -k k8s/` applies exactly the base', () => {
-    assert.deepEqual(readYamlDocs(path.join(K8S, 'kustomization.yaml')), [{ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['base'] }]);
+    assert.deepEqual(readYamlDocs(path.join(K8S, 'kustomization.yaml')), [
+      { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['base'] },
+    ]);
     assert.deepEqual(renderKustomization(K8S), renderKustomization(BASE));
   });
 
@@ -131,7 +141,10 @@ describe('wiring of the rendered base', () => {
     assert.equal(sts.spec!.replicas, Number(config.data!.TESSERA_WORLD_SIZE));
     assert.equal(config.data!.TESSERA_MASTER_ADDR, `${sts.metadata!.name}-0.${headless.metadata!.name}`);
     const masterPort = Number(config.data!.TESSERA_MASTER_PORT);
-    assert.ok(shard.ports!.some((p) => p.containerPort === masterPort), 'the collective port is declared');
+    assert.ok(
+      shard.ports!.some((p) => p.containerPort === masterPort),
+      'the collective port is declared',
+    );
     assert.equal(sts.spec!.podManagementPolicy, 'Parallel', 'ranks start together (rank 0 is not ready until all joined)');
   });
 
@@ -179,7 +192,9 @@ describe('wiring of the rendered base', () => {
     assert.ok(labelsMatch(np.spec!.podSelector!.matchLabels!, shardLabels));
     assert.deepEqual(np.spec!.policyTypes, ['Ingress']);
     const rules = np.spec!.ingress!;
-    const fromRouter = rules.find((r) => r.from?.some((f) => labelsMatch(f.podSelector?.matchLabels ?? {}, routerLabels) && !labelsMatch(f.podSelector?.matchLabels ?? {}, shardLabels)))!;
+    const fromRouter = rules.find((r) =>
+      r.from?.some((f) => labelsMatch(f.podSelector?.matchLabels ?? {}, routerLabels) && !labelsMatch(f.podSelector?.matchLabels ?? {}, shardLabels)),
+    )!;
     assert.deepEqual(fromRouter.ports, [{ protocol: 'TCP', port: grpcPort }]);
     assert.ok(rules.some((r) => r.from?.some((f) => labelsMatch(f.podSelector?.matchLabels ?? {}, shardLabels))));
     for (const r of rules) for (const f of r.from ?? []) assert.ok(f.podSelector && !f.namespaceSelector && !f.ipBlock, 'no other sources');
@@ -189,7 +204,10 @@ describe('wiring of the rendered base', () => {
     const pdb = find<IPodDisruptionBudget>(manifests, 'PodDisruptionBudget', 'tessera-shard');
     assert.ok(labelsMatch(pdb.spec!.selector!.matchLabels!, shardLabels));
     const claim = find<Manifest>(manifests, 'PersistentVolumeClaim', 'tessera-model');
-    for (const [pod, c] of [[shardPod, shard], [router.spec!.template.spec!, routerC]] as const) {
+    for (const [pod, c] of [
+      [shardPod, shard],
+      [router.spec!.template.spec!, routerC],
+    ] as const) {
       const vol = pod.volumes!.find((v) => v.persistentVolumeClaim?.claimName === claim.metadata.name)!;
       const mount = c.volumeMounts!.find((m) => m.name === vol.name)!;
       assert.equal(mount.readOnly, true);
@@ -198,7 +216,10 @@ describe('wiring of the rendered base', () => {
   });
 
   test('security: the "restricted" Pod Security Standard — non-root, RuntimeDefault seccomp, no escalation, no capabilities, read-only root', () => {
-    for (const [pod, c] of [[shardPod, shard], [router.spec!.template.spec!, routerC]] as const) {
+    for (const [pod, c] of [
+      [shardPod, shard],
+      [router.spec!.template.spec!, routerC],
+    ] as const) {
       assert.equal(pod.securityContext!.runAsNonRoot, true);
       assert.ok((pod.securityContext!.runAsUser ?? 0) > 0);
       assert.equal(pod.securityContext!.seccompProfile?.type, 'RuntimeDefault');
@@ -235,20 +256,33 @@ describe('wiring of the rendered base', () => {
     const g = find<IStatefulSet>(gpu, 'StatefulSet', 'tessera-shard').spec!.template.spec!.containers.find((c) => c.name === 'shard')!;
     assert.equal(g.resources!.limits!['nvidia.com/gpu'], '1');
     assert.equal(g.env!.find((e) => e.name === 'TESSERA_DEVICE')?.value, 'cuda');
-    assert.ok(g.env!.some((e) => e.name === 'TESSERA_RANK'), 'the patch merges env by name and keeps the rank');
+    assert.ok(
+      g.env!.some((e) => e.name === 'TESSERA_RANK'),
+      'the patch merges env by name and keeps the rank',
+    );
     assert.equal(g.image, 'tessera:latest-gpu');
   });
 
   test('hostpath overlay swaps the claim for a hostPath and drops the claim; monitoring adds a ServiceMonitor on the router port', () => {
     const hp = renderKustomization(path.join(K8S, 'overlays/hostpath'));
-    assert.equal(hp.some((m) => m.kind === 'PersistentVolumeClaim'), false);
-    for (const [kind, name] of [['StatefulSet', 'tessera-shard'], ['Deployment', 'tessera-router']]) {
+    assert.equal(
+      hp.some((m) => m.kind === 'PersistentVolumeClaim'),
+      false,
+    );
+    for (const [kind, name] of [
+      ['StatefulSet', 'tessera-shard'],
+      ['Deployment', 'tessera-router'],
+    ]) {
       const vol = find<IStatefulSet>(hp, kind!, name!).spec!.template.spec!.volumes!.find((v) => v.name === 'model')!;
       assert.ok(vol.hostPath?.path);
       assert.equal(vol.persistentVolumeClaim, undefined);
     }
     const mon = renderKustomization(path.join(K8S, 'overlays/monitoring'));
-    const sm = find<{ spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] } }>(mon, 'ServiceMonitor', 'tessera-router');
+    const sm = find<{ spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] } }>(
+      mon,
+      'ServiceMonitor',
+      'tessera-router',
+    );
     const svc = find<IService>(mon, 'Service', 'tessera-router');
     assert.ok(labelsMatch(sm.spec.selector.matchLabels, svc.metadata!.labels));
     assert.ok(svc.spec!.ports!.some((p) => p.name === sm.spec.endpoints[0]!.port));

@@ -17,8 +17,9 @@ const SKIP = kubectl.status === 0 ? false : 'kubectl is not installed here (the 
 const canonical = (v: unknown): unknown =>
   Array.isArray(v)
     ? v.map(canonical).sort((a, b) => String((a as { name?: unknown })?.name ?? '').localeCompare(String((b as { name?: unknown })?.name ?? '')))
-    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, canonical(x)]))
-    : v;
+    : v && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, canonical(x)]))
+      : v;
 
 function kustomize(dir: string): Map<string, unknown> {
   const out = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });

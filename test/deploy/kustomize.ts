@@ -3,7 +3,12 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; [k: string]: unknown }; [k: string]: unknown };
+export type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; [k: string]: unknown };
+  [k: string]: unknown;
+};
 type Json = Record<string, unknown>;
 
 /** Kustomization fields this renderer implements faithfully; anything else is an error, not a silent skip. */
@@ -11,7 +16,14 @@ const SUPPORTED = new Set(['apiVersion', 'kind', 'namespace', 'labels', 'resourc
 /** Kinds that are not namespaced (the namespace transformer leaves them alone). */
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass', 'CustomResourceDefinition']);
 /** Strategic-merge keys of the Kubernetes list fields the patches touch (from the API's x-kubernetes-patch-merge-key). */
-const MERGE_KEYS: Record<string, string> = { containers: 'name', initContainers: 'name', volumes: 'name', env: 'name', volumeMounts: 'mountPath', imagePullSecrets: 'name' };
+const MERGE_KEYS: Record<string, string> = {
+  containers: 'name',
+  initContainers: 'name',
+  volumes: 'name',
+  env: 'name',
+  volumeMounts: 'mountPath',
+  imagePullSecrets: 'name',
+};
 
 export function readYamlDocs(file: string): Json[] {
   return parseAllDocuments(readFileSync(file, 'utf8'))
@@ -23,7 +35,8 @@ export function readYamlDocs(file: string): Json[] {
 }
 
 const sameTarget = (a: Json, b: Json) => {
-  const am = a.metadata as Json, bm = b.metadata as Json;
+  const am = a.metadata as Json,
+    bm = b.metadata as Json;
   const group = (v: unknown) => String(v).split('/').slice(0, -1).join('/');
   return a.kind === b.kind && am.name === bm.name && group(a.apiVersion) === group(b.apiVersion);
 };
@@ -94,7 +107,8 @@ export function renderKustomization(dir: string): Manifest[] {
 
 function render(dir: string, visited: string[]): Manifest[] {
   const [k] = readYamlDocs(path.join(dir, 'kustomization.yaml')) as [Json];
-  for (const field of Object.keys(k)) if (!SUPPORTED.has(field)) throw new Error(`${dir}: kustomization field "${field}" is not supported by the test renderer`);
+  for (const field of Object.keys(k))
+    if (!SUPPORTED.has(field)) throw new Error(`${dir}: kustomization field "${field}" is not supported by the test renderer`);
   let out: Json[] = [];
   for (const r of (k.resources as string[] | undefined) ?? []) {
     const p = path.resolve(dir, r);
@@ -108,7 +122,8 @@ function render(dir: string, visited: string[]): Manifest[] {
     }
   }
   for (const entry of (k.patches as Json[] | undefined) ?? []) {
-    if (typeof entry.path !== 'string' || Object.keys(entry).length !== 1) throw new Error(`${dir}: only "patches: - path: FILE" (strategic merge) is supported`);
+    if (typeof entry.path !== 'string' || Object.keys(entry).length !== 1)
+      throw new Error(`${dir}: only "patches: - path: FILE" (strategic merge) is supported`);
     for (const patch of readYamlDocs(path.resolve(dir, entry.path))) {
       const at = out.findIndex((m) => sameTarget(m, patch));
       if (at < 0) throw new Error(`${dir}: patch ${entry.path} matches no resource (${String(patch.kind)}/${String((patch.metadata as Json).name)})`);
@@ -121,7 +136,8 @@ function render(dir: string, visited: string[]): Manifest[] {
     for (const m of out) if (!CLUSTER_SCOPED.has(String(m.kind))) (m.metadata as Json).namespace = k.namespace;
   }
   for (const rule of (k.labels as Json[] | undefined) ?? []) {
-    if (rule.includeSelectors !== false || rule.includeTemplates === true) throw new Error(`${dir}: only labels with includeSelectors: false (and no includeTemplates) are supported`);
+    if (rule.includeSelectors !== false || rule.includeTemplates === true)
+      throw new Error(`${dir}: only labels with includeSelectors: false (and no includeTemplates) are supported`);
     for (const m of out) {
       const meta = m.metadata as Json;
       meta.labels = { ...((meta.labels as Json | undefined) ?? {}), ...(rule.pairs as Json) };

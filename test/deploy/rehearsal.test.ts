@@ -22,7 +22,11 @@ const STARTUP_MS = 120_000;
 class Loopback {
   // Promises, so services rewritten concurrently agree on a shared endpoint (the master port).
   readonly #ports = new Map<string, Promise<number>>();
-  constructor(readonly names: string[], readonly modelDir: string, readonly cacheDir: string) {}
+  constructor(
+    readonly names: string[],
+    readonly modelDir: string,
+    readonly cacheDir: string,
+  ) {}
 
   port(host: string, port: number): Promise<number> {
     const key = `${host}:${port}`;
@@ -38,7 +42,9 @@ class Loopback {
       else if (k === 'TESSERA_HOSTNAME' || k === 'TESSERA_MASTER_ADDR') out[k] = '127.0.0.1';
       else if (k === 'TESSERA_MASTER_PORT') out[k] = String(await this.port(env.TESSERA_MASTER_ADDR!, Number(v)));
       else if (k === 'TESSERA_SHARD_URIS') {
-        const uris = await Promise.all(v.split(',').map(async (uri) => `127.0.0.1:${await this.port(uri.slice(0, uri.lastIndexOf(':')), Number(uri.slice(uri.lastIndexOf(':') + 1)))}`));
+        const uris = await Promise.all(
+          v.split(',').map(async (uri) => `127.0.0.1:${await this.port(uri.slice(0, uri.lastIndexOf(':')), Number(uri.slice(uri.lastIndexOf(':') + 1)))}`),
+        );
         out[k] = uris.join(',');
       } else if (k === 'TESSERA_MODEL_ID') out[k] = v.replace(/^\/models/, this.modelDir);
       else if (k === 'TESSERA_CACHE_DIR') out[k] = this.cacheDir;
@@ -50,10 +56,12 @@ class Loopback {
 
   /** `127.0.0.1:P` inside the container → this service's loopback port for P. */
   async healthArgs(spec: ServiceSpec, args: string[]): Promise<string[]> {
-    return Promise.all(args.map(async (a) => {
-      const m = /127\.0\.0\.1:(\d+)/.exec(a);
-      return m ? a.replace(m[0], `127.0.0.1:${await this.port(spec.name, Number(m[1]))}`) : a;
-    }));
+    return Promise.all(
+      args.map(async (a) => {
+        const m = /127\.0\.0\.1:(\d+)/.exec(a);
+        return m ? a.replace(m[0], `127.0.0.1:${await this.port(spec.name, Number(m[1]))}`) : a;
+      }),
+    );
   }
 }
 
@@ -66,14 +74,16 @@ interface Started {
 
 const running: Started[] = [];
 after(async () => {
-  await Promise.all(running.map(async ({ proc }) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }));
+  await Promise.all(
+    running.map(async ({ proc }) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
 });
 
 async function start(spec: ServiceSpec, net: Loopback): Promise<Started> {
@@ -107,18 +117,22 @@ function grpcHealthCheck(address: string, service: string): Promise<string | nul
 async function waitHealthy(s: Started, net: Loopback): Promise<void> {
   const deadline = Date.now() + STARTUP_MS;
   const health = s.spec.health;
-  const probe = 'exec' in health
-    ? await net.healthArgs(s.spec, health.exec)
-    : 'grpcPort' in health
-      ? { grpc: `127.0.0.1:${await net.port(s.spec.name, health.grpcPort)}`, service: health.service }
-      : `http://127.0.0.1:${await net.port(s.spec.name, health.port)}${health.httpPath}`;
+  const probe =
+    'exec' in health
+      ? await net.healthArgs(s.spec, health.exec)
+      : 'grpcPort' in health
+        ? { grpc: `127.0.0.1:${await net.port(s.spec.name, health.grpcPort)}`, service: health.service }
+        : `http://127.0.0.1:${await net.port(s.spec.name, health.port)}${health.httpPath}`;
   for (;;) {
     if (s.proc.exitCode !== null || s.proc.signalCode !== null) throw new Error(`${s.spec.name} exited:\n${s.output()}`);
     const ok = Array.isArray(probe)
       ? spawnSync(process.execPath, [BIN, ...probe], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, timeout: 20_000 }).status === 0
       : typeof probe === 'object'
         ? (await grpcHealthCheck(probe.grpc, probe.service)) === 'SERVING'
-        : await fetch(probe, { signal: AbortSignal.timeout(5000) }).then((r) => r.status === 200, () => false);
+        : await fetch(probe, { signal: AbortSignal.timeout(5000) }).then(
+            (r) => r.status === 200,
+            () => false,
+          );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${s.spec.name} not healthy after ${STARTUP_MS} ms:\n${s.output()}`);
     await new Promise((r) => setTimeout(r, 1000));
@@ -128,7 +142,11 @@ async function waitHealthy(s: Started, net: Loopback): Promise<void> {
 /** Starts the shards (all at once, like Parallel pods), waits for their health checks, then the router; chats. */
 async function rehearse(specs: ServiceSpec[]): Promise<void> {
   const modelDir = await ensureGeneratedModel(TEST_CACHE, 'tiny');
-  const net = new Loopback(specs.map((s) => s.name), modelDir, path.join(TEST_CACHE, 'graphs'));
+  const net = new Loopback(
+    specs.map((s) => s.name),
+    modelDir,
+    path.join(TEST_CACHE, 'graphs'),
+  );
   const shards = await Promise.all(specs.filter((s) => s.role === 'shard').map((s) => start(s, net)));
   await Promise.all(shards.map((s) => waitHealthy(s, net)));
   const [routerSpec] = specs.filter((s) => s.role === 'router');
@@ -137,7 +155,10 @@ async function rehearse(specs: ServiceSpec[]): Promise<void> {
 
   // The processes really are separate and talk TCP: the router was given the shards' loopback ports.
   assert.equal(new Set([...shards, router].map((s) => s.proc.pid)).size, shards.length + 1);
-  assert.deepEqual(router.env.TESSERA_SHARD_URIS!.split(','), shards.map((s) => `127.0.0.1:${s.env.TESSERA_PORT}`));
+  assert.deepEqual(
+    router.env.TESSERA_SHARD_URIS!.split(','),
+    shards.map((s) => `127.0.0.1:${s.env.TESSERA_PORT}`),
+  );
   shards.forEach((s, rank) => assert.equal(s.env.TESSERA_RANK, String(rank)));
 
   const client = new OpenAI({ baseURL: `http://127.0.0.1:${router.env.TESSERA_PORT}/v1`, apiKey: 'unused', maxRetries: 0 });

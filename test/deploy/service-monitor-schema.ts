@@ -12,7 +12,11 @@ const labelSelector = {
       items: {
         type: 'object',
         required: ['key', 'operator'],
-        properties: { key: { type: 'string' }, operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }, values: { type: 'array', items: { type: 'string' } } },
+        properties: {
+          key: { type: 'string' },
+          operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          values: { type: 'array', items: { type: 'string' } },
+        },
       },
     },
   },
@@ -27,7 +31,11 @@ export const SERVICE_MONITOR_SCHEMA = {
     metadata: {
       type: 'object',
       required: ['name'],
-      properties: { name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }, namespace: { type: 'string' }, labels: { type: 'object', additionalProperties: { type: 'string' } } },
+      properties: {
+        name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+        namespace: { type: 'string' },
+        labels: { type: 'object', additionalProperties: { type: 'string' } },
+      },
     },
     spec: {
       type: 'object',

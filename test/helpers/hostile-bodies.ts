@@ -20,7 +20,10 @@ const VALID: Record<string, () => unknown> = {
   '/generate_stream': () => ({ inputs: 'Hello', parameters: { max_new_tokens: 4, best_of: 1, do_sample: true, seed: 3 } }),
   '/v1/chat/completions': () => ({
     model: 'm',
-    messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'Hi' }] }],
+    messages: [
+      { role: 'system', content: 'be brief' },
+      { role: 'user', content: [{ type: 'text', text: 'Hi' }] },
+    ],
     max_tokens: 4,
     stream: false,
     logprobs: true,
@@ -60,7 +63,21 @@ export function nullSweep(): { route: string; body: unknown; path: string }[] {
   return out;
 }
 
-const STRINGS = ['', ' ', 'a', '\u0000', '\ud800', '🦀'.repeat(50), 'x'.repeat(5000), '{{ 7*7 }}', '{% for x in range(99999999) %}', '<s></s>', '__proto__', '\r\n\r\n', 'null'];
+const STRINGS = [
+  '',
+  ' ',
+  'a',
+  '\u0000',
+  '\ud800',
+  '🦀'.repeat(50),
+  'x'.repeat(5000),
+  '{{ 7*7 }}',
+  '{% for x in range(99999999) %}',
+  '<s></s>',
+  '__proto__',
+  '\r\n\r\n',
+  'null',
+];
 const NUMBERS = [0, -0, -1, 1, 0.5, 2 ** 31, 2 ** 53 + 1, -(2 ** 63), 1e308, -1e308, 5e-324, 1e-7, 4096, 65536, 1e21];
 
 export class HostileGenerator {
@@ -81,15 +98,29 @@ export class HostileGenerator {
   value(depth = 0): unknown {
     const r = this.#int(depth > 3 ? 5 : 9);
     switch (r) {
-      case 0: return null;
-      case 1: return this.#rand() < 0.5;
-      case 2: return this.#pick(NUMBERS);
-      case 3: return this.#pick(STRINGS);
-      case 4: return [null];
-      case 5: return Array.from({ length: this.#int(4) }, () => this.value(depth + 1));
-      case 6: return Object.fromEntries(Array.from({ length: this.#int(4) }, () => [this.#pick(['role', 'content', 'type', 'text', 'inputs', 'x', '__proto__', 'constructor']), this.value(depth + 1)]));
-      case 7: return {};
-      default: return [];
+      case 0:
+        return null;
+      case 1:
+        return this.#rand() < 0.5;
+      case 2:
+        return this.#pick(NUMBERS);
+      case 3:
+        return this.#pick(STRINGS);
+      case 4:
+        return [null];
+      case 5:
+        return Array.from({ length: this.#int(4) }, () => this.value(depth + 1));
+      case 6:
+        return Object.fromEntries(
+          Array.from({ length: this.#int(4) }, () => [
+            this.#pick(['role', 'content', 'type', 'text', 'inputs', 'x', '__proto__', 'constructor']),
+            this.value(depth + 1),
+          ]),
+        );
+      case 7:
+        return {};
+      default:
+        return [];
     }
   }
 
@@ -107,7 +138,10 @@ export class HostileGenerator {
         node = child as Record<string, unknown>;
       }
       const keys = Object.keys(node);
-      const key = keys.length > 0 && this.#rand() < 0.8 ? this.#pick(keys) : this.#pick(['parameters', 'messages', 'tools', 'stop', 'content', 'prompt', 'inputs', 'n', 'stream']);
+      const key =
+        keys.length > 0 && this.#rand() < 0.8
+          ? this.#pick(keys)
+          : this.#pick(['parameters', 'messages', 'tools', 'stop', 'content', 'prompt', 'inputs', 'n', 'stream']);
       const how = this.#int(5);
       if (how === 0) delete node[key];
       else if (how === 1) node[key] = null;
@@ -135,9 +169,23 @@ export class HostileGenerator {
       return { body: Buffer.from(valid.slice(0, this.#int(valid.length))), kind: 'truncated' };
     }
     if (r === 14) return { body: Buffer.from(Array.from({ length: 1 + this.#int(300) }, () => this.#int(256))), kind: 'random-bytes' };
-    if (r === 15) return { body: Buffer.from('{"inputs":"\\ud800\\udc00\\uDFFF","messages":[{"role":"user","content":"\\u0000"}],"prompt":"\\ud83d"}'), kind: 'surrogates' };
-    if (r === 16) return { body: Buffer.from('{"__proto__":{"stream":true,"role":"x"},"constructor":{"prototype":{}},"inputs":"a","messages":[{"role":"user","content":"x","__proto__":null}]}'), kind: 'proto' };
-    if (r === 17) return { body: json({ ...(VALID[route]!() as object), messages: [{ role: 'user', content: [null] }], tools: [null], stop: [null], parameters: null }), kind: 'nulls' };
+    if (r === 15)
+      return {
+        body: Buffer.from('{"inputs":"\\ud800\\udc00\\uDFFF","messages":[{"role":"user","content":"\\u0000"}],"prompt":"\\ud83d"}'),
+        kind: 'surrogates',
+      };
+    if (r === 16)
+      return {
+        body: Buffer.from(
+          '{"__proto__":{"stream":true,"role":"x"},"constructor":{"prototype":{}},"inputs":"a","messages":[{"role":"user","content":"x","__proto__":null}]}',
+        ),
+        kind: 'proto',
+      };
+    if (r === 17)
+      return {
+        body: json({ ...(VALID[route]!() as object), messages: [{ role: 'user', content: [null] }], tools: [null], stop: [null], parameters: null }),
+        kind: 'nulls',
+      };
     if (r === 18) return { body: Buffer.from(' '), kind: 'blank' };
     return { body: Buffer.from(`{"inputs":"${'a'.repeat(1 + this.#int(200_000))}","prompt":"b"}`), kind: 'long-string' };
   }
@@ -148,10 +196,12 @@ export class HostileGenerator {
     const { body, kind } = this.#bodyBytes(route);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     const h = this.#int(16);
-    if (h === 0) headers['content-type'] = this.#pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '', 'application', '*/*']);
+    if (h === 0)
+      headers['content-type'] = this.#pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '', 'application', '*/*']);
     else if (h === 1) headers['content-type'] = `application/json; charset=${this.#pick(['latin1', 'utf-16', 'UTF-16LE', 'ascii', '"utf-8"', 'UTF-8', 'x'])}`;
     else if (h === 2) delete headers['content-type'];
-    else if (h === 3) return { route, headers: { ...headers, 'content-encoding': this.#pick(['gzip', 'br', 'deflate']) }, body, kind: `${kind}+encoding-garbage` };
+    else if (h === 3)
+      return { route, headers: { ...headers, 'content-encoding': this.#pick(['gzip', 'br', 'deflate']) }, body, kind: `${kind}+encoding-garbage` };
     else if (h === 4) {
       const enc = this.#pick(['gzip', 'br', 'deflate'] as const);
       const packed = enc === 'gzip' ? gzipSync(body) : enc === 'br' ? brotliCompressSync(body) : deflateSync(body);

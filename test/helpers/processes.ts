@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 export function serviceChildren(pid: number): { shard: number[]; router: number[] } {
   let lines: string[] = [];
   try {
-    lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).trim().split('\n');
+    lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
   } catch {
     // ps exits 1 when there are no children
   }

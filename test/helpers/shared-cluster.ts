@@ -18,7 +18,12 @@ export async function sharedCluster(timeoutMs = 180_000): Promise<SharedCluster>
   const url = process.env[URL_ENV];
   if (url === undefined || url === '') return startCluster();
   const deadline = Date.now() + timeoutMs;
-  while (!(await fetch(`${url}/health`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (Date.now() > deadline) {
       const log = process.env[LOG_ENV] ? readFileSync(process.env[LOG_ENV], 'utf8').slice(-4000) : '';
       throw new Error(`the shared cluster at ${url} is not healthy after ${timeoutMs} ms:\n${log}`);

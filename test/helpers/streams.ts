@@ -31,7 +31,7 @@ export async function streamGreedy(
   url: string,
   inputs: string,
   parameters: Record<string, unknown>,
-  onToken?: (index: number) => boolean | void,
+  onToken?: (index: number) => boolean | undefined,
 ): Promise<TimedStream> {
   const controller = new AbortController();
   const res = await fetch(`${url}/generate_stream`, {

@@ -54,7 +54,10 @@ export interface FamilyFixture {
 async function waitHealthy(url: string, child: ReturnType<typeof spawn>): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`llama-server exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -62,7 +65,32 @@ async function waitHealthy(url: string, child: ReturnType<typeof spawn>): Promis
 }
 
 async function fixtureOf(server: string, gguf: string, port: number, banned: number[]): Promise<FamilyFixture> {
-  const child = spawn(server, ['-m', gguf, '--port', String(port), '-t', '1', '-c', '256', '-np', '1', '-ctk', 'f32', '-ctv', 'f32', '-fa', 'off', '--no-warmup', '--no-jinja', '--reasoning-format', 'none'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    server,
+    [
+      '-m',
+      gguf,
+      '--port',
+      String(port),
+      '-t',
+      '1',
+      '-c',
+      '256',
+      '-np',
+      '1',
+      '-ctk',
+      'f32',
+      '-ctv',
+      'f32',
+      '-fa',
+      'off',
+      '--no-warmup',
+      '--no-jinja',
+      '--reasoning-format',
+      'none',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   child.stderr!.on('data', (d) => (log += String(d)));
   const url = `http://127.0.0.1:${port}`;
@@ -70,10 +98,24 @@ async function fixtureOf(server: string, gguf: string, port: number, banned: num
     await waitHealthy(url, child);
     const runs: FamilyFixture['runs'] = [];
     for (const prompt of FIXTURE_PROMPTS) {
-      const body = { prompt, n_predict: FIXTURE_NEW_TOKENS, temperature: 0, top_k: 1, n_probs: FIXTURE_TOP, cache_prompt: false, post_sampling_probs: false, return_tokens: true, ignore_eos: true, samplers: ['top_k'], logit_bias: banned.map((id) => [id, false]) };
+      const body = {
+        prompt,
+        n_predict: FIXTURE_NEW_TOKENS,
+        temperature: 0,
+        top_k: 1,
+        n_probs: FIXTURE_TOP,
+        cache_prompt: false,
+        post_sampling_probs: false,
+        return_tokens: true,
+        ignore_eos: true,
+        samplers: ['top_k'],
+        logit_bias: banned.map((id) => [id, false]),
+      };
       // Streamed: each chunk carries one token's probabilities (the final chunk may carry an error when
       // the random text is not valid UTF-8; the tokens came before it).
-      const text = await (await fetch(`${url}/completion`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true }) })).text();
+      const text = await (
+        await fetch(`${url}/completion`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true }) })
+      ).text();
       const probs: { id: number; top_logprobs: { id: number; logprob: number }[] }[] = [];
       for (const line of text.split('\n')) {
         if (!line.startsWith('data: ')) continue;
@@ -111,5 +153,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  fs.writeFileSync(FIXTURE_PATH, JSON.stringify({ generator: 'test/reference/llama-cpp-families.ts', llamaCpp: 'llama-server, F32 weights and KV, -fa off, -t 1', families: out }, null, 1) + '\n');
+  fs.writeFileSync(
+    FIXTURE_PATH,
+    JSON.stringify({ generator: 'test/reference/llama-cpp-families.ts', llamaCpp: 'llama-server, F32 weights and KV, -fa off, -t 1', families: out }, null, 1) +
+      '\n',
+  );
 }

@@ -28,29 +28,85 @@ const CASES: Array<{ name: string; config: Partial<ModelConfig> }> = [
   { name: 'SmolLM3: layer 4 without RoPE', config: { architecture: 'SmolLM3ForCausalLM', numLayers: 4, ropeLayers: [true, true, true, false] } },
   {
     name: 'Phi-3: partial rotary (12 of 16 dims), LongRoPE long factors and attention factor',
-    config: { architecture: 'Phi3ForCausalLM', rotaryDim: 12, maxPositionEmbeddings: 512, ropeScaling: { type: 'longrope', longFactor: [1, 1.5, 2, 4, 8, 16], shortFactor: [1, 1, 1, 1.5, 2, 2], originalMaxPositionEmbeddings: 128, attentionFactor: 1.14 } },
+    config: {
+      architecture: 'Phi3ForCausalLM',
+      rotaryDim: 12,
+      maxPositionEmbeddings: 512,
+      ropeScaling: {
+        type: 'longrope',
+        longFactor: [1, 1.5, 2, 4, 8, 16],
+        shortFactor: [1, 1, 1, 1.5, 2, 2],
+        originalMaxPositionEmbeddings: 128,
+        attentionFactor: 1.14,
+      },
+    },
   },
   {
     name: 'LongRoPE within the original context: short factors',
-    config: { architecture: 'Phi3ForCausalLM', maxPositionEmbeddings: 128, ropeScaling: { type: 'longrope', longFactor: [1, 2, 3, 4, 5, 6, 7, 8], shortFactor: [1, 1, 1.25, 1.5, 2, 2, 3, 4], originalMaxPositionEmbeddings: 128, attentionFactor: 1 } },
+    config: {
+      architecture: 'Phi3ForCausalLM',
+      maxPositionEmbeddings: 128,
+      ropeScaling: {
+        type: 'longrope',
+        longFactor: [1, 2, 3, 4, 5, 6, 7, 8],
+        shortFactor: [1, 1, 1.25, 1.5, 2, 2, 3, 4],
+        originalMaxPositionEmbeddings: 128,
+        attentionFactor: 1,
+      },
+    },
   },
   {
     // original context 16, factor 4: correction dims 1..5 of 8 ramp; attention factor 0.1·ln 4 + 1.
     name: 'rope_scaling yarn (Qwen2.5 long context)',
-    config: { architecture: 'Qwen2ForCausalLM', attentionBias: true, maxPositionEmbeddings: 64, ropeScaling: { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 16, betaFast: 32, betaSlow: 1, attentionFactor: 0.1 * Math.log(4) + 1 } },
+    config: {
+      architecture: 'Qwen2ForCausalLM',
+      attentionBias: true,
+      maxPositionEmbeddings: 64,
+      ropeScaling: { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 16, betaFast: 32, betaSlow: 1, attentionFactor: 0.1 * Math.log(4) + 1 },
+    },
   },
-  { name: 'rope_scaling dynamic (NTK), static for the extended context', config: { maxPositionEmbeddings: 128, ropeScaling: { type: 'dynamic', factor: 2, originalMaxPositionEmbeddings: 64 } } },
+  {
+    name: 'rope_scaling dynamic (NTK), static for the extended context',
+    config: { maxPositionEmbeddings: 128, ropeScaling: { type: 'dynamic', factor: 2, originalMaxPositionEmbeddings: 64 } },
+  },
   // Windows shorter than the 7- and 14-token prompts, so the window matters in prefill and decode.
   { name: 'Mistral: sliding window 6 on every layer', config: { architecture: 'MistralForCausalLM', slidingWindow: 6 } },
   {
     name: 'Gemma 2: GeGLU, (1 + w) norms, √hidden embeddings, sandwich norms, soft-caps, query_pre_attn_scalar, window 5 on even layers',
-    config: { architecture: 'Gemma2ForCausalLM', numLayers: 3, normPlacement: 'sandwich', gemmaNorms: true, queryPreAttnScalar: 24, attnLogitSoftcap: 5, finalLogitSoftcap: 3, slidingWindow: 5, slidingLayers: [true, false, true], tieWordEmbeddings: true },
+    config: {
+      architecture: 'Gemma2ForCausalLM',
+      numLayers: 3,
+      normPlacement: 'sandwich',
+      gemmaNorms: true,
+      queryPreAttnScalar: 24,
+      attnLogitSoftcap: 5,
+      finalLogitSoftcap: 3,
+      slidingWindow: 5,
+      slidingLayers: [true, false, true],
+      tieWordEmbeddings: true,
+    },
   },
   {
     name: 'Gemma 3: per-head (1 + w) q/k norms, local RoPE base on the sliding layers, linear scaling on the global one',
-    config: { architecture: 'Gemma3ForCausalLM', numLayers: 3, normPlacement: 'sandwich', gemmaNorms: true, qkNorm: 'head', queryPreAttnScalar: 16, ropeTheta: 1_000_000, ropeScaling: { type: 'linear', factor: 8 }, localRopeTheta: 10_000, slidingWindow: 4, slidingLayers: [true, true, false], tieWordEmbeddings: true },
+    config: {
+      architecture: 'Gemma3ForCausalLM',
+      numLayers: 3,
+      normPlacement: 'sandwich',
+      gemmaNorms: true,
+      qkNorm: 'head',
+      queryPreAttnScalar: 16,
+      ropeTheta: 1_000_000,
+      ropeScaling: { type: 'linear', factor: 8 },
+      localRopeTheta: 10_000,
+      slidingWindow: 4,
+      slidingLayers: [true, true, false],
+      tieWordEmbeddings: true,
+    },
   },
-  { name: 'OLMo 2: q/k norm over the projection, norms after attention and MLP', config: { architecture: 'Olmo2ForCausalLM', qkNorm: 'projection', normPlacement: 'post' } },
+  {
+    name: 'OLMo 2: q/k norm over the projection, norms after attention and MLP',
+    config: { architecture: 'Olmo2ForCausalLM', qkNorm: 'projection', normPlacement: 'post' },
+  },
 ];
 
 /** Three prompts of different lengths, then four decode tokens each. */
@@ -123,7 +179,9 @@ for (const c of CASES) {
       runner.allocate(24);
       for (let i = 0; i < PROMPTS.length; i++) {
         const got = await runSingle(runner, i);
-        got.forEach((logits, t) => assert.ok(maxAbsDiff(logits, expected[i]![t]!) <= TOLERANCE, `seq ${i} token ${t}: diff ${maxAbsDiff(logits, expected[i]![t]!)}`));
+        got.forEach((logits, t) =>
+          assert.ok(maxAbsDiff(logits, expected[i]![t]!) <= TOLERANCE, `seq ${i} token ${t}: diff ${maxAbsDiff(logits, expected[i]![t]!)}`),
+        );
       }
     });
 

@@ -28,7 +28,10 @@ async function serve<T>(model: string, port: number, fn: (url: string) => Promis
   try {
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
-      const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (i > 300) throw new Error('llama-server did not become healthy');
       await new Promise((r) => setTimeout(r, 100));
@@ -59,7 +62,15 @@ for (const name of Object.keys(MOE_CHECKPOINTS) as MoeCheckpointName[]) {
       const res = await fetch(`${url}/completion`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ prompt: MOE_FIXTURE_PROMPT, n_predict: MOE_FIXTURE_STEPS, temperature: -1, n_probs: 5, cache_prompt: false, ignore_eos: true, return_tokens: true }),
+        body: JSON.stringify({
+          prompt: MOE_FIXTURE_PROMPT,
+          n_predict: MOE_FIXTURE_STEPS,
+          temperature: -1,
+          n_probs: 5,
+          cache_prompt: false,
+          ignore_eos: true,
+          return_tokens: true,
+        }),
       });
       if (!res.ok) throw new Error(`llama-server ${res.status}: ${await res.text()}`);
       return (await res.json()) as { tokens: number[]; tokens_evaluated: number; completion_probabilities: Step[] };

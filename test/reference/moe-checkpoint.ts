@@ -5,20 +5,44 @@
 // are written by the project's own writer (hf-to-gguf.ts) and quantizer, in llama.cpp's layout.
 import fs from 'node:fs';
 import path from 'node:path';
-import { type GgufQuantPreset, GENERATED_SPECIAL_TOKENS, buildGeneratedTokenizer, loadHfDir, type LoadedModel, type ModelConfig, quantizeGgufFile, writeModelAsGguf } from '@tessera/model-files';
+import {
+  type GgufQuantPreset,
+  GENERATED_SPECIAL_TOKENS,
+  buildGeneratedTokenizer,
+  loadHfDir,
+  type LoadedModel,
+  type ModelConfig,
+  quantizeGgufFile,
+  writeModelAsGguf,
+} from '@tessera/model-files';
 import { writeSafetensorsF32 } from '../../packages/model-files/src/generated/safetensors-writer.ts';
 import { generationConfigJson, tokenizerConfigJson } from '../../packages/model-files/src/generated/tokenizer-config.ts';
 import { randomLlamaModel } from '@tessera/testing';
 
 /** Shapes that llama.cpp's Q4_K takes (rows of 256) and that split over 2 ranks on whole 32-blocks. */
 const COMMON: Partial<ModelConfig> = {
-  hiddenSize: 256, numHeads: 4, numKvHeads: 2, headDim: 64, numLayers: 2, vocabSize: 384, maxPositionEmbeddings: 512,
+  hiddenSize: 256,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 64,
+  numLayers: 2,
+  vocabSize: 384,
+  maxPositionEmbeddings: 512,
 };
 
 export const MOE_CHECKPOINTS = {
-  mixtral: { ...COMMON, architecture: 'MixtralForCausalLM', intermediateSize: 256, moe: { numExperts: 4, topK: 2, expertIntermediateSize: 256, normTopK: true, denseLayers: [] } },
+  mixtral: {
+    ...COMMON,
+    architecture: 'MixtralForCausalLM',
+    intermediateSize: 256,
+    moe: { numExperts: 4, topK: 2, expertIntermediateSize: 256, normTopK: true, denseLayers: [] },
+  },
   qwen3moe: {
-    ...COMMON, architecture: 'Qwen3MoeForCausalLM', intermediateSize: 512, qkNorm: 'head', ropeTheta: 1_000_000,
+    ...COMMON,
+    architecture: 'Qwen3MoeForCausalLM',
+    intermediateSize: 512,
+    qkNorm: 'head',
+    ropeTheta: 1_000_000,
     moe: { numExperts: 8, topK: 2, expertIntermediateSize: 256, normTopK: true, denseLayers: [] },
   },
 } satisfies Record<string, Partial<ModelConfig>>;
@@ -33,19 +57,49 @@ export function moeCheckpointModel(name: MoeCheckpointName): LoadedModel {
 /** config.json as transformers writes it for the family. */
 export function moeConfigJson(c: ModelConfig): Record<string, unknown> {
   const common = {
-    hidden_size: c.hiddenSize, num_hidden_layers: c.numLayers, num_attention_heads: c.numHeads, num_key_value_heads: c.numKvHeads,
-    head_dim: c.headDim, vocab_size: c.vocabSize, max_position_embeddings: c.maxPositionEmbeddings, rms_norm_eps: c.rmsNormEps,
-    rope_theta: c.ropeTheta, rope_scaling: null, tie_word_embeddings: c.tieWordEmbeddings, hidden_act: 'silu', torch_dtype: 'float32',
-    bos_token_id: GENERATED_SPECIAL_TOKENS.endOfText.id, eos_token_id: GENERATED_SPECIAL_TOKENS.imEnd.id,
+    hidden_size: c.hiddenSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    head_dim: c.headDim,
+    vocab_size: c.vocabSize,
+    max_position_embeddings: c.maxPositionEmbeddings,
+    rms_norm_eps: c.rmsNormEps,
+    rope_theta: c.ropeTheta,
+    rope_scaling: null,
+    tie_word_embeddings: c.tieWordEmbeddings,
+    hidden_act: 'silu',
+    torch_dtype: 'float32',
+    bos_token_id: GENERATED_SPECIAL_TOKENS.endOfText.id,
+    eos_token_id: GENERATED_SPECIAL_TOKENS.imEnd.id,
   };
   const moe = c.moe!;
   if (c.architecture === 'MixtralForCausalLM') {
-    return { architectures: ['MixtralForCausalLM'], model_type: 'mixtral', ...common, intermediate_size: moe.expertIntermediateSize, num_local_experts: moe.numExperts, num_experts_per_tok: moe.topK, sliding_window: null, router_aux_loss_coef: 0.02 };
+    return {
+      architectures: ['MixtralForCausalLM'],
+      model_type: 'mixtral',
+      ...common,
+      intermediate_size: moe.expertIntermediateSize,
+      num_local_experts: moe.numExperts,
+      num_experts_per_tok: moe.topK,
+      sliding_window: null,
+      router_aux_loss_coef: 0.02,
+    };
   }
   return {
-    architectures: ['Qwen3MoeForCausalLM'], model_type: 'qwen3_moe', ...common, intermediate_size: c.intermediateSize, moe_intermediate_size: moe.expertIntermediateSize,
-    num_experts: moe.numExperts, num_experts_per_tok: moe.topK, norm_topk_prob: moe.normTopK, decoder_sparse_step: 1, mlp_only_layers: moe.denseLayers,
-    attention_bias: false, use_sliding_window: false, sliding_window: null,
+    architectures: ['Qwen3MoeForCausalLM'],
+    model_type: 'qwen3_moe',
+    ...common,
+    intermediate_size: c.intermediateSize,
+    moe_intermediate_size: moe.expertIntermediateSize,
+    num_experts: moe.numExperts,
+    num_experts_per_tok: moe.topK,
+    norm_topk_prob: moe.normTopK,
+    decoder_sparse_step: 1,
+    mlp_only_layers: moe.denseLayers,
+    attention_bias: false,
+    use_sliding_window: false,
+    sliding_window: null,
   };
 }
 
@@ -66,7 +120,11 @@ export async function writeMoeHfDir(model: LoadedModel, dir: string): Promise<st
 }
 
 /** The named checkpoint under `root`: `<name>-hf/`, `<name>-F32.gguf` and one GGUF per requested quantization. */
-export async function writeMoeCheckpoint(name: MoeCheckpointName, root: string, quantized: GgufQuantPreset[] = []): Promise<{ hf: string; gguf: string; quantized: Record<string, string> }> {
+export async function writeMoeCheckpoint(
+  name: MoeCheckpointName,
+  root: string,
+  quantized: GgufQuantPreset[] = [],
+): Promise<{ hf: string; gguf: string; quantized: Record<string, string> }> {
   const hf = await writeMoeHfDir(moeCheckpointModel(name), path.join(root, `${name}-hf`));
   const gguf = path.join(root, `${name}-F32.gguf`);
   writeModelAsGguf(await loadHfDir(hf), gguf, 'F32');
@@ -86,7 +144,12 @@ export async function writeMoeCheckpoint(name: MoeCheckpointName, root: string, 
 export async function writeMoeFixtureGguf(name: MoeCheckpointName, root: string, preset: 'F32' | GgufQuantPreset): Promise<string> {
   const hf = await loadHfDir(await writeMoeHfDir(moeCheckpointModel(name), path.join(root, `${name}-hf`)));
   const vocab = Object.fromEntries(Array.from({ length: hf.config.vocabSize }, (_, id) => [`t${id}`, id]));
-  const tokenizerJson = { version: '1.0', added_tokens: [], pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }, model: { type: 'BPE', vocab, merges: [] } };
+  const tokenizerJson = {
+    version: '1.0',
+    added_tokens: [],
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', vocab, merges: [] },
+  };
   const f32 = path.join(root, `${name}-ids-F32.gguf`);
   writeModelAsGguf({ ...hf, tokenizer: { ...hf.tokenizer, tokenizerJson, chatTemplate: null } }, f32, 'F32');
   if (preset === 'F32') return f32;

@@ -58,7 +58,7 @@ for (const name of ['mixtral', 'qwen3moe'] as MoeCheckpointName[]) {
       assert.deepEqual(await greedy(gguf, prompt, 12), await greedy(hf, prompt, 12));
     });
 
-    test('Q4_K_M: the down-projection stacks one step up (Q6_K), like ffn_down in this preset; within 1e-4 of the file\'s values', async () => {
+    test("Q4_K_M: the down-projection stacks one step up (Q6_K), like ffn_down in this preset; within 1e-4 of the file's values", async () => {
       const model = await loadModel(files.quantized['Q4_K_M']!);
       const names = model.tensorNames();
       assert.equal(model.tensorType!(names.find((n) => /experts\.1\.(w2|down_proj)\.weight$/.test(n))!), 'Q6_K');

@@ -77,7 +77,17 @@ describe('MoE step graph vs fp64 reference', () => {
     for (const id of PROMPTS.flat()) {
       const x = Float64Array.from(embed.subarray(id * H, (id + 1) * H));
       const routed = moe.route(x);
-      minGap = Math.min(minGap, routed.at(-1)!.prob - Math.max(...probsOutside(moe, x, routed.map((r) => r.expert))));
+      minGap = Math.min(
+        minGap,
+        routed.at(-1)!.prob -
+          Math.max(
+            ...probsOutside(
+              moe,
+              x,
+              routed.map((r) => r.expert),
+            ),
+          ),
+      );
     }
     assert.ok(minGap > 1e-5, `a row's k-th and (k+1)-th expert probabilities differ by ${minGap}`);
   });

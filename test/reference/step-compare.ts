@@ -46,18 +46,32 @@ export async function runBatched(runners: ModelRunner[], V: number): Promise<Flo
 }
 
 /** Every rank of a world in this process (real sockets), as tensor-parallel.test.ts does. */
-export async function startRunners(cacheDir: string, model: LoadedModel, world: number, quantAccuracy: QuantAccuracy, dtype: ComputeType = 'float32'): Promise<{ runners: ModelRunner[]; close(): Promise<void> }> {
+export async function startRunners(
+  cacheDir: string,
+  model: LoadedModel,
+  world: number,
+  quantAccuracy: QuantAccuracy,
+  dtype: ComputeType = 'float32',
+): Promise<{ runners: ModelRunner[]; close(): Promise<void> }> {
   if (world === 1) {
     const { onnxPath } = ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1, graph: { dtype, kvLayout: 'host', quantAccuracy } });
     const runner = await ModelRunner.create(onnxPath, model.config, { blockSize: 4, threads: 1 });
     return { runners: [runner], close: () => runner.release() };
   }
   const masterPort = await freePort();
-  const groups = await Promise.all(Array.from({ length: world }, (_, rank) => ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, timeoutMs: 20_000, rendezvousTimeoutMs: 20_000 })));
+  const groups = await Promise.all(
+    Array.from({ length: world }, (_, rank) =>
+      ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, timeoutMs: 20_000, rendezvousTimeoutMs: 20_000 }),
+    ),
+  );
   const runners = await Promise.all(
     groups.map((group, rank) => {
       const graph = ensureStepGraph(model, { cacheDir, rank, worldSize: world, graph: { dtype, kvLayout: 'host', quantAccuracy } });
-      return ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, threads: 1, parallel: { segmentPaths: graph.segmentPaths, kvHeads: parallelPlan(model.config, rank, world).kvHeads.count, group } });
+      return ModelRunner.create(graph.onnxPath, model.config, {
+        blockSize: 4,
+        threads: 1,
+        parallel: { segmentPaths: graph.segmentPaths, kvHeads: parallelPlan(model.config, rank, world).kvHeads.count, group },
+      });
     }),
   );
   return {
@@ -76,18 +90,25 @@ export function referenceOf(model: LoadedModel): { expected: Float64Array[][]; r
 }
 
 /** Quantized experts run with float32 activations (MatMulNBits accuracy 0): the int8 default is measured in docs/quantization.md. */
-export async function checkAgainstReference(cacheDir: string, model: LoadedModel, world: number, tolerance = TOLERANCE, dtype: ComputeType = 'float32'): Promise<void> {
+export async function checkAgainstReference(
+  cacheDir: string,
+  model: LoadedModel,
+  world: number,
+  tolerance = TOLERANCE,
+  dtype: ComputeType = 'float32',
+): Promise<void> {
   const { expected } = referenceOf(model);
   const { runners, close } = await startRunners(cacheDir, model, world, 'float32', dtype);
   try {
     for (const r of runners) r.allocate(16);
     const got = await runBatched(runners, model.config.vocabSize);
-    got.forEach((seq, i) => seq.forEach((logits, t) => {
-      const diff = maxAbsDiff(logits, expected[i]![t]!);
-      assert.ok(diff <= tolerance, `TP=${world} seq ${i} token ${t}: max |Δ| ${diff}`);
-    }));
+    got.forEach((seq, i) =>
+      seq.forEach((logits, t) => {
+        const diff = maxAbsDiff(logits, expected[i]![t]!);
+        assert.ok(diff <= tolerance, `TP=${world} seq ${i} token ${t}: max |Δ| ${diff}`);
+      }),
+    );
   } finally {
     await close();
   }
 }
-

@@ -15,10 +15,19 @@ test('createLogger writes JSON lines with the service, or readable lines when pr
   const { fileURLToPath } = await import('node:url');
   const entry = fileURLToPath(new URL('./logging.ts', import.meta.url));
   const run = (format: string) =>
-    spawnSync(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(entry)}).then((m) => m.createLogger({ service: 'shard', base: { rank: 1 } }).info({ layer: 3 }, 'hello'))`], {
-      env: { ...process.env, TESSERA_LOG_FORMAT: format },
-      encoding: 'utf8',
-    }).stdout;
+    spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import(${JSON.stringify(entry)}).then((m) => m.createLogger({ service: 'shard', base: { rank: 1 } }).info({ layer: 3 }, 'hello'))`,
+      ],
+      {
+        env: { ...process.env, TESSERA_LOG_FORMAT: format },
+        encoding: 'utf8',
+      },
+    ).stdout;
   const line = JSON.parse(run('json').trim());
   assert.equal(line.service, 'shard');
   assert.equal(line.rank, 1);

@@ -83,7 +83,9 @@ export function sliceBlockAffineRows(q: BlockAffine, start: number, count: numbe
 export function sliceBlockAffineColumns(q: BlockAffine, start: number, count: number, label: string): BlockAffine {
   if (start === 0 && count === q.cols) return q;
   if (start % q.blockSize !== 0 || count % q.blockSize !== 0) {
-    throw new Error(`${label}: columns ${start}..${start + count} do not fall on ${q.blockSize}-column quantization blocks; choose a shard count that splits it on block boundaries`);
+    throw new Error(
+      `${label}: columns ${start}..${start + count} do not fall on ${q.blockSize}-column quantization blocks; choose a shard count that splits it on block boundaries`,
+    );
   }
   const nb = q.cols / q.blockSize;
   const b0 = start / q.blockSize;

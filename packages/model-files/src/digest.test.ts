@@ -22,11 +22,35 @@ test('the digest is stable and changes with format, name, size, head/tail bytes 
     fs.writeFileSync(big, bytes);
     return digest;
   };
-  assert.notEqual(changed((b) => { b[10] = 1; return b; }), base, 'head byte');
-  assert.notEqual(changed((b) => { b[b.length - 10] = 1; return b; }), base, 'tail byte');
-  assert.notEqual(changed((b) => b.subarray(1)), base, 'size');
+  assert.notEqual(
+    changed((b) => {
+      b[10] = 1;
+      return b;
+    }),
+    base,
+    'head byte',
+  );
+  assert.notEqual(
+    changed((b) => {
+      b[b.length - 10] = 1;
+      return b;
+    }),
+    base,
+    'tail byte',
+  );
+  assert.notEqual(
+    changed((b) => b.subarray(1)),
+    base,
+    'size',
+  );
   // Documented limit: a same-size change in the middle of a file over 2 MiB is not seen.
-  assert.equal(changed((b) => { b[3 << 19] = 1; return b; }), base);
+  assert.equal(
+    changed((b) => {
+      b[3 << 19] = 1;
+      return b;
+    }),
+    base,
+  );
 
   const renamed = path.join(dir, 'x.bin');
   fs.copyFileSync(big, renamed);

@@ -29,7 +29,10 @@ export class FileCursor {
   #chunkStart = 0;
   position = 0;
 
-  constructor(readonly path: string, readonly chunkSize = 1 << 20) {
+  constructor(
+    readonly path: string,
+    readonly chunkSize = 1 << 20,
+  ) {
     this.#fd = fs.openSync(path, 'r');
     this.#size = fs.fstatSync(this.#fd).size;
   }
@@ -68,20 +71,40 @@ export class FileCursor {
     return new DataView(b.buffer, b.byteOffset, n);
   }
 
-  u8(): number { return this.#view(1).getUint8(0); }
-  i8(): number { return this.#view(1).getInt8(0); }
-  u16(): number { return this.#view(2).getUint16(0, true); }
-  i16(): number { return this.#view(2).getInt16(0, true); }
-  u32(): number { return this.#view(4).getUint32(0, true); }
-  i32(): number { return this.#view(4).getInt32(0, true); }
-  f32(): number { return this.#view(4).getFloat32(0, true); }
-  f64(): number { return this.#view(8).getFloat64(0, true); }
+  u8(): number {
+    return this.#view(1).getUint8(0);
+  }
+  i8(): number {
+    return this.#view(1).getInt8(0);
+  }
+  u16(): number {
+    return this.#view(2).getUint16(0, true);
+  }
+  i16(): number {
+    return this.#view(2).getInt16(0, true);
+  }
+  u32(): number {
+    return this.#view(4).getUint32(0, true);
+  }
+  i32(): number {
+    return this.#view(4).getInt32(0, true);
+  }
+  f32(): number {
+    return this.#view(4).getFloat32(0, true);
+  }
+  f64(): number {
+    return this.#view(8).getFloat64(0, true);
+  }
   /** u64 as a number; throws past 2^53 (no real size or count gets there). */
   u64(): number {
     const v = this.#view(8).getBigUint64(0, true);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`u64 value ${v} at byte ${this.position - 8} is too large`);
     return Number(v);
   }
-  i64(): number { return Number(this.#view(8).getBigInt64(0, true)); }
-  utf8(n: number): string { return utf8Decoder.decode(this.bytes(n)); }
+  i64(): number {
+    return Number(this.#view(8).getBigInt64(0, true));
+  }
+  utf8(n: number): string {
+    return utf8Decoder.decode(this.bytes(n));
+  }
 }

@@ -4,13 +4,24 @@ import { bf16ToF32Array, f16BitsToF32, f16ToF32Array, f32ToF16Array, f32ToF16Bit
 
 test('f16 bit patterns decode to their exact values', () => {
   const cases: [number, number][] = [
-    [0x0000, 0], [0x3c00, 1], [0xc000, -2], [0x3555, 0.333251953125], [0x7bff, 65504],
-    [0x0001, 2 ** -24], [0x03ff, 1023 * 2 ** -24], [0x0400, 2 ** -14], [0x7c00, Infinity], [0xfc00, -Infinity],
+    [0x0000, 0],
+    [0x3c00, 1],
+    [0xc000, -2],
+    [0x3555, 0.333251953125],
+    [0x7bff, 65504],
+    [0x0001, 2 ** -24],
+    [0x03ff, 1023 * 2 ** -24],
+    [0x0400, 2 ** -14],
+    [0x7c00, Infinity],
+    [0xfc00, -Infinity],
   ];
   for (const [bits, value] of cases) assert.equal(f16BitsToF32(bits), value, `0x${bits.toString(16)}`);
   assert.ok(Number.isNaN(f16BitsToF32(0x7e00)));
   assert.ok(Object.is(f16BitsToF32(0x8000), -0));
-  assert.deepEqual([...f16ToF32Array(Uint16Array.from(cases.map((c) => c[0])))], cases.map((c) => c[1]));
+  assert.deepEqual(
+    [...f16ToF32Array(Uint16Array.from(cases.map((c) => c[0])))],
+    cases.map((c) => c[1]),
+  );
 });
 
 test('f32 → f16 rounds to nearest, ties to even, and saturates to Inf', () => {
@@ -35,7 +46,7 @@ test('every finite f16 value survives f16 → f32 → f16', () => {
   const back = f32ToF16Array(f16ToF32Array(all));
   for (let h = 0; h < 65536; h++) {
     const exponent = (h >> 10) & 0x1f;
-    if (exponent === 31 && (h & 0x3ff)) continue; // NaN payloads are not preserved
+    if (exponent === 31 && h & 0x3ff) continue; // NaN payloads are not preserved
     assert.equal(back[h], h, `0x${h.toString(16)}`);
   }
 });

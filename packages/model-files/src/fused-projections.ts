@@ -59,7 +59,7 @@ export class FusedSplitter {
   shape(name: string): number[] | undefined {
     const part = fusedPart(name, this.config)!;
     const stored = this.storedShape(part.fused);
-    if (!stored || stored.length !== 2 || stored[0] !== fusedRows(part.fused, this.config)) return stored && [...stored];
+    if (stored?.length !== 2 || stored[0] !== fusedRows(part.fused, this.config)) return stored && [...stored];
     return [part.rows, stored[1]!];
   }
 

@@ -60,121 +60,186 @@ function fiveBitCodes(b: Uint8Array, qhAt: number, qsAt: number, codes: Uint8Arr
 }
 
 const MAPPINGS: Record<number, Mapping> = {
-  [GgmlType.Q4_0]: { bits: 4, blockSize: 32, offsets: false, repack: (b, at, t, c, s) => {
-    t.scales[s] = h(b, at);
-    unpackNibbles(b, at + 2, t.codes, c, 0);
-  } },
-  [GgmlType.Q4_1]: { bits: 4, blockSize: 32, offsets: true, repack: (b, at, t, c, s) => {
-    const d = h(b, at);
-    t.scales[s] = d;
-    t.offsets![s] = h(b, at + 2) + 8 * d;
-    unpackNibbles(b, at + 4, t.codes, c, 0);
-  } },
-  [GgmlType.Q5_0]: { bits: 8, blockSize: 32, offsets: false, repack: (b, at, t, c, s) => {
-    t.scales[s] = h(b, at);
-    fiveBitCodes(b, at + 2, at + 6, t.codes, c, 128 - 16);
-  } },
-  [GgmlType.Q5_1]: { bits: 8, blockSize: 32, offsets: true, repack: (b, at, t, c, s) => {
-    t.scales[s] = h(b, at);
-    t.offsets![s] = h(b, at + 2);
-    fiveBitCodes(b, at + 4, at + 8, t.codes, c, 128);
-  } },
-  [GgmlType.Q8_0]: { bits: 8, blockSize: 32, offsets: false, repack: (b, at, t, c, s) => {
-    t.scales[s] = h(b, at);
-    for (let j = 0; j < 32; j++) t.codes[c + j] = (b[at + 2 + j]! + 128) & 0xff; // int8 + 128 as u8
-  } },
-  [GgmlType.Q2_K]: { bits: 4, blockSize: 16, offsets: true, repack: (b, at, t, c, s) => {
-    const d = h(b, at + 80), dmin = h(b, at + 82);
-    let is = 0;
-    for (let n = 0; n < 2; n++) {
-      const q = at + 16 + 32 * n;
-      for (let shift = 0; shift < 8; shift += 2) {
-        for (let half = 0; half < 2; half++, is++) {
-          const sc = b[at + is]!;
-          t.scales[s + is] = f(d * (sc & 0xf));
-          t.offsets![s + is] = -f(dmin * (sc >> 4));
-          for (let l = 0; l < 16; l++) t.codes[c + 16 * is + l] = ((b[q + 16 * half + l]! >> shift) & 3) + 8;
-        }
-      }
-    }
-  } },
-  [GgmlType.Q3_K]: { bits: 4, blockSize: 16, offsets: false, repack: (b, at, t, c, s) => {
-    const d = h(b, at + 108);
-    const scales = q3kScales(b, at + 96);
-    let is = 0;
-    let m = 1;
-    for (let n = 0; n < 2; n++) {
-      const q = at + 32 + 32 * n;
-      for (let shift = 0; shift < 8; shift += 2, m <<= 1) {
-        for (let half = 0; half < 2; half++, is++) {
-          t.scales[s + is] = f(d * scales[is]!);
-          for (let l = 0; l < 16; l++) {
-            const k = 16 * half + l;
-            t.codes[c + 16 * is + l] = ((b[q + k]! >> shift) & 3) + (b[at + k]! & m ? 8 : 4);
+  [GgmlType.Q4_0]: {
+    bits: 4,
+    blockSize: 32,
+    offsets: false,
+    repack: (b, at, t, c, s) => {
+      t.scales[s] = h(b, at);
+      unpackNibbles(b, at + 2, t.codes, c, 0);
+    },
+  },
+  [GgmlType.Q4_1]: {
+    bits: 4,
+    blockSize: 32,
+    offsets: true,
+    repack: (b, at, t, c, s) => {
+      const d = h(b, at);
+      t.scales[s] = d;
+      t.offsets![s] = h(b, at + 2) + 8 * d;
+      unpackNibbles(b, at + 4, t.codes, c, 0);
+    },
+  },
+  [GgmlType.Q5_0]: {
+    bits: 8,
+    blockSize: 32,
+    offsets: false,
+    repack: (b, at, t, c, s) => {
+      t.scales[s] = h(b, at);
+      fiveBitCodes(b, at + 2, at + 6, t.codes, c, 128 - 16);
+    },
+  },
+  [GgmlType.Q5_1]: {
+    bits: 8,
+    blockSize: 32,
+    offsets: true,
+    repack: (b, at, t, c, s) => {
+      t.scales[s] = h(b, at);
+      t.offsets![s] = h(b, at + 2);
+      fiveBitCodes(b, at + 4, at + 8, t.codes, c, 128);
+    },
+  },
+  [GgmlType.Q8_0]: {
+    bits: 8,
+    blockSize: 32,
+    offsets: false,
+    repack: (b, at, t, c, s) => {
+      t.scales[s] = h(b, at);
+      for (let j = 0; j < 32; j++) t.codes[c + j] = (b[at + 2 + j]! + 128) & 0xff; // int8 + 128 as u8
+    },
+  },
+  [GgmlType.Q2_K]: {
+    bits: 4,
+    blockSize: 16,
+    offsets: true,
+    repack: (b, at, t, c, s) => {
+      const d = h(b, at + 80),
+        dmin = h(b, at + 82);
+      let is = 0;
+      for (let n = 0; n < 2; n++) {
+        const q = at + 16 + 32 * n;
+        for (let shift = 0; shift < 8; shift += 2) {
+          for (let half = 0; half < 2; half++, is++) {
+            const sc = b[at + is]!;
+            t.scales[s + is] = f(d * (sc & 0xf));
+            t.offsets![s + is] = -f(dmin * (sc >> 4));
+            for (let l = 0; l < 16; l++) t.codes[c + 16 * is + l] = ((b[q + 16 * half + l]! >> shift) & 3) + 8;
           }
         }
       }
-    }
-  } },
-  [GgmlType.Q4_K]: { bits: 4, blockSize: 32, offsets: true, repack: (b, at, t, c, s) => {
-    const d = h(b, at), dmin = h(b, at + 2);
-    for (let sub = 0; sub < 8; sub++) {
-      const [sc, mn] = scaleMinK4(sub, b, at + 4);
-      const d1 = f(d * sc);
-      t.scales[s + sub] = d1;
-      t.offsets![s + sub] = 8 * d1 - f(dmin * mn);
-      const q = at + 16 + 32 * (sub >> 1);
-      for (let l = 0; l < 32; l++) t.codes[c + 32 * sub + l] = sub & 1 ? b[q + l]! >> 4 : b[q + l]! & 0xf;
-    }
-  } },
-  [GgmlType.Q5_K]: { bits: 8, blockSize: 32, offsets: true, repack: (b, at, t, c, s) => {
-    const d = h(b, at), dmin = h(b, at + 2);
-    for (let sub = 0; sub < 8; sub++) {
-      const [sc, mn] = scaleMinK4(sub, b, at + 4);
-      t.scales[s + sub] = f(d * sc);
-      t.offsets![s + sub] = -f(dmin * mn);
-      const ql = at + 48 + 32 * (sub >> 1);
-      const u = 1 << sub;
-      for (let l = 0; l < 32; l++) {
-        const low = sub & 1 ? b[ql + l]! >> 4 : b[ql + l]! & 0xf;
-        t.codes[c + 32 * sub + l] = low + (b[at + 16 + l]! & u ? 16 : 0) + 128;
+    },
+  },
+  [GgmlType.Q3_K]: {
+    bits: 4,
+    blockSize: 16,
+    offsets: false,
+    repack: (b, at, t, c, s) => {
+      const d = h(b, at + 108);
+      const scales = q3kScales(b, at + 96);
+      let is = 0;
+      let m = 1;
+      for (let n = 0; n < 2; n++) {
+        const q = at + 32 + 32 * n;
+        for (let shift = 0; shift < 8; shift += 2, m <<= 1) {
+          for (let half = 0; half < 2; half++, is++) {
+            t.scales[s + is] = f(d * scales[is]!);
+            for (let l = 0; l < 16; l++) {
+              const k = 16 * half + l;
+              t.codes[c + 16 * is + l] = ((b[q + k]! >> shift) & 3) + (b[at + k]! & m ? 8 : 4);
+            }
+          }
+        }
       }
-    }
-  } },
-  [GgmlType.Q6_K]: { bits: 8, blockSize: 16, offsets: false, repack: (b, at, t, c, s) => {
-    const d = h(b, at + 208);
-    for (let sub = 0; sub < 16; sub++) t.scales[s + sub] = f(d * ((b[at + 192 + sub]! << 24) >> 24));
-    for (let n = 0; n < 2; n++) {
-      const ql = at + 64 * n, qh = at + 128 + 32 * n, out = c + 128 * n;
-      for (let l = 0; l < 32; l++) {
-        const hi = b[qh + l]!;
-        t.codes[out + l] = ((b[ql + l]! & 0xf) | ((hi & 3) << 4)) + 96;
-        t.codes[out + l + 32] = ((b[ql + l + 32]! & 0xf) | (((hi >> 2) & 3) << 4)) + 96;
-        t.codes[out + l + 64] = ((b[ql + l]! >> 4) | (((hi >> 4) & 3) << 4)) + 96;
-        t.codes[out + l + 96] = ((b[ql + l + 32]! >> 4) | (((hi >> 6) & 3) << 4)) + 96;
+    },
+  },
+  [GgmlType.Q4_K]: {
+    bits: 4,
+    blockSize: 32,
+    offsets: true,
+    repack: (b, at, t, c, s) => {
+      const d = h(b, at),
+        dmin = h(b, at + 2);
+      for (let sub = 0; sub < 8; sub++) {
+        const [sc, mn] = scaleMinK4(sub, b, at + 4);
+        const d1 = f(d * sc);
+        t.scales[s + sub] = d1;
+        t.offsets![s + sub] = 8 * d1 - f(dmin * mn);
+        const q = at + 16 + 32 * (sub >> 1);
+        for (let l = 0; l < 32; l++) t.codes[c + 32 * sub + l] = sub & 1 ? b[q + l]! >> 4 : b[q + l]! & 0xf;
       }
-    }
-  } },
-  [GgmlType.IQ4_NL]: { bits: 8, blockSize: 32, offsets: false, repack: (b, at, t, c, s) => {
-    t.scales[s] = h(b, at);
-    for (let j = 0; j < 16; j++) {
-      t.codes[c + j] = IQ4_NL_VALUES[b[at + 2 + j]! & 0xf]! + 128;
-      t.codes[c + j + 16] = IQ4_NL_VALUES[b[at + 2 + j]! >> 4]! + 128;
-    }
-  } },
-  [GgmlType.IQ4_XS]: { bits: 8, blockSize: 32, offsets: false, repack: (b, at, t, c, s) => {
-    const d = h(b, at);
-    const scalesH = b[at + 2]! | (b[at + 3]! << 8);
-    for (let ib = 0; ib < 8; ib++) {
-      const ls = ((b[at + 4 + (ib >> 1)]! >> (4 * (ib % 2))) & 0xf) | (((scalesH >> (2 * ib)) & 3) << 4);
-      t.scales[s + ib] = f(d * (ls - 32));
-      const qs = at + 8 + 16 * ib;
+    },
+  },
+  [GgmlType.Q5_K]: {
+    bits: 8,
+    blockSize: 32,
+    offsets: true,
+    repack: (b, at, t, c, s) => {
+      const d = h(b, at),
+        dmin = h(b, at + 2);
+      for (let sub = 0; sub < 8; sub++) {
+        const [sc, mn] = scaleMinK4(sub, b, at + 4);
+        t.scales[s + sub] = f(d * sc);
+        t.offsets![s + sub] = -f(dmin * mn);
+        const ql = at + 48 + 32 * (sub >> 1);
+        const u = 1 << sub;
+        for (let l = 0; l < 32; l++) {
+          const low = sub & 1 ? b[ql + l]! >> 4 : b[ql + l]! & 0xf;
+          t.codes[c + 32 * sub + l] = low + (b[at + 16 + l]! & u ? 16 : 0) + 128;
+        }
+      }
+    },
+  },
+  [GgmlType.Q6_K]: {
+    bits: 8,
+    blockSize: 16,
+    offsets: false,
+    repack: (b, at, t, c, s) => {
+      const d = h(b, at + 208);
+      for (let sub = 0; sub < 16; sub++) t.scales[s + sub] = f(d * ((b[at + 192 + sub]! << 24) >> 24));
+      for (let n = 0; n < 2; n++) {
+        const ql = at + 64 * n,
+          qh = at + 128 + 32 * n,
+          out = c + 128 * n;
+        for (let l = 0; l < 32; l++) {
+          const hi = b[qh + l]!;
+          t.codes[out + l] = ((b[ql + l]! & 0xf) | ((hi & 3) << 4)) + 96;
+          t.codes[out + l + 32] = ((b[ql + l + 32]! & 0xf) | (((hi >> 2) & 3) << 4)) + 96;
+          t.codes[out + l + 64] = ((b[ql + l]! >> 4) | (((hi >> 4) & 3) << 4)) + 96;
+          t.codes[out + l + 96] = ((b[ql + l + 32]! >> 4) | (((hi >> 6) & 3) << 4)) + 96;
+        }
+      }
+    },
+  },
+  [GgmlType.IQ4_NL]: {
+    bits: 8,
+    blockSize: 32,
+    offsets: false,
+    repack: (b, at, t, c, s) => {
+      t.scales[s] = h(b, at);
       for (let j = 0; j < 16; j++) {
-        t.codes[c + 32 * ib + j] = IQ4_NL_VALUES[b[qs + j]! & 0xf]! + 128;
-        t.codes[c + 32 * ib + j + 16] = IQ4_NL_VALUES[b[qs + j]! >> 4]! + 128;
+        t.codes[c + j] = IQ4_NL_VALUES[b[at + 2 + j]! & 0xf]! + 128;
+        t.codes[c + j + 16] = IQ4_NL_VALUES[b[at + 2 + j]! >> 4]! + 128;
       }
-    }
-  } },
+    },
+  },
+  [GgmlType.IQ4_XS]: {
+    bits: 8,
+    blockSize: 32,
+    offsets: false,
+    repack: (b, at, t, c, s) => {
+      const d = h(b, at);
+      const scalesH = b[at + 2]! | (b[at + 3]! << 8);
+      for (let ib = 0; ib < 8; ib++) {
+        const ls = ((b[at + 4 + (ib >> 1)]! >> (4 * (ib % 2))) & 0xf) | (((scalesH >> (2 * ib)) & 3) << 4);
+        t.scales[s + ib] = f(d * (ls - 32));
+        const qs = at + 8 + 16 * ib;
+        for (let j = 0; j < 16; j++) {
+          t.codes[c + 32 * ib + j] = IQ4_NL_VALUES[b[qs + j]! & 0xf]! + 128;
+          t.codes[c + 32 * ib + j + 16] = IQ4_NL_VALUES[b[qs + j]! >> 4]! + 128;
+        }
+      }
+    },
+  },
 };
 
 /** Whether a GGML type has a BlockAffine form. */

@@ -39,7 +39,8 @@ const DECODERS: Record<number, BlockDecoder> = {
     }
   },
   [GgmlType.Q4_1]: (b, at, y, o) => {
-    const d = h(b, at), m = h(b, at + 2);
+    const d = h(b, at),
+      m = h(b, at + 2);
     for (let j = 0; j < 16; j++) {
       y[o + j] = f(f((b[at + 4 + j]! & 0xf) * d) + m);
       y[o + j + 16] = f(f((b[at + 4 + j]! >> 4) * d) + m);
@@ -49,16 +50,19 @@ const DECODERS: Record<number, BlockDecoder> = {
     const d = h(b, at);
     const qh = (b[at + 2]! | (b[at + 3]! << 8) | (b[at + 4]! << 16) | (b[at + 5]! << 24)) >>> 0;
     for (let j = 0; j < 16; j++) {
-      const xh0 = ((qh >>> j) << 4) & 0x10, xh1 = (qh >>> (j + 12)) & 0x10;
+      const xh0 = ((qh >>> j) << 4) & 0x10,
+        xh1 = (qh >>> (j + 12)) & 0x10;
       y[o + j] = (((b[at + 6 + j]! & 0xf) | xh0) - 16) * d;
       y[o + j + 16] = (((b[at + 6 + j]! >> 4) | xh1) - 16) * d;
     }
   },
   [GgmlType.Q5_1]: (b, at, y, o) => {
-    const d = h(b, at), m = h(b, at + 2);
+    const d = h(b, at),
+      m = h(b, at + 2);
     const qh = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) >>> 0;
     for (let j = 0; j < 16; j++) {
-      const xh0 = ((qh >>> j) << 4) & 0x10, xh1 = (qh >>> (j + 12)) & 0x10;
+      const xh0 = ((qh >>> j) << 4) & 0x10,
+        xh1 = (qh >>> (j + 12)) & 0x10;
       y[o + j] = f(f(((b[at + 8 + j]! & 0xf) | xh0) * d) + m);
       y[o + j + 16] = f(f(((b[at + 8 + j]! >> 4) | xh1) * d) + m);
     }
@@ -68,14 +72,16 @@ const DECODERS: Record<number, BlockDecoder> = {
     for (let j = 0; j < 32; j++) y[o + j] = ((b[at + 2 + j]! << 24) >> 24) * d;
   },
   [GgmlType.Q2_K]: (b, at, y, o) => {
-    const d = h(b, at + 80), dmin = h(b, at + 82);
+    const d = h(b, at + 80),
+      dmin = h(b, at + 82);
     let is = 0;
     for (let n = 0; n < 2; n++) {
       const q = at + 16 + 32 * n;
       for (let shift = 0; shift < 8; shift += 2) {
         for (let half = 0; half < 2; half++) {
           const sc = b[at + is++]!;
-          const dl = f(d * (sc & 0xf)), ml = f(dmin * (sc >> 4));
+          const dl = f(d * (sc & 0xf)),
+            ml = f(dmin * (sc >> 4));
           for (let l = 0; l < 16; l++) y[o++] = f(f(dl * ((b[q + 16 * half + l]! >> shift) & 3)) - ml);
         }
       }
@@ -100,23 +106,27 @@ const DECODERS: Record<number, BlockDecoder> = {
     }
   },
   [GgmlType.Q4_K]: (b, at, y, o) => {
-    const d = h(b, at), dmin = h(b, at + 2);
+    const d = h(b, at),
+      dmin = h(b, at + 2);
     for (let j = 0; j < 4; j++) {
       const q = at + 16 + 32 * j;
       for (let half = 0; half < 2; half++) {
         const [sc, mn] = scaleMinK4(2 * j + half, b, at + 4);
-        const d1 = f(d * sc), m1 = f(dmin * mn);
+        const d1 = f(d * sc),
+          m1 = f(dmin * mn);
         for (let l = 0; l < 32; l++) y[o++] = f(f(d1 * (half ? b[q + l]! >> 4 : b[q + l]! & 0xf)) - m1);
       }
     }
   },
   [GgmlType.Q5_K]: (b, at, y, o) => {
-    const d = h(b, at), dmin = h(b, at + 2);
+    const d = h(b, at),
+      dmin = h(b, at + 2);
     for (let j = 0; j < 4; j++) {
       const ql = at + 48 + 32 * j;
       for (let half = 0; half < 2; half++) {
         const [sc, mn] = scaleMinK4(2 * j + half, b, at + 4);
-        const d1 = f(d * sc), m1 = f(dmin * mn);
+        const d1 = f(d * sc),
+          m1 = f(dmin * mn);
         const u = 1 << (2 * j + half);
         for (let l = 0; l < 32; l++) {
           const low = half ? b[ql + l]! >> 4 : b[ql + l]! & 0xf;
@@ -128,7 +138,10 @@ const DECODERS: Record<number, BlockDecoder> = {
   [GgmlType.Q6_K]: (b, at, y, o) => {
     const d = h(b, at + 208);
     for (let n = 0; n < 2; n++) {
-      const ql = at + 64 * n, qh = at + 128 + 32 * n, sc = at + 192 + 8 * n, out = o + 128 * n;
+      const ql = at + 64 * n,
+        qh = at + 128 + 32 * n,
+        sc = at + 192 + 8 * n,
+        out = o + 128 * n;
       for (let l = 0; l < 32; l++) {
         const is = l >> 4;
         const hi = b[qh + l]!;

@@ -17,7 +17,8 @@ const shared = path.resolve(fileURLToPath(new URL('../../../', import.meta.url))
 const quantizedDir = path.join(shared, 'quantized');
 
 function relativeError(a: Float32Array, b: Float32Array): number {
-  let e = 0, n = 0;
+  let e = 0,
+    n = 0;
   for (let i = 0; i < b.length; i++) {
     e += (a[i]! - b[i]!) ** 2;
     n += b[i]! ** 2;
@@ -31,14 +32,17 @@ function gaussian(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()) * 0.1);
 }
 
-test('each encoder round-trips Gaussian weights within its type\'s error (and zeros stay zeros)', () => {
+test("each encoder round-trips Gaussian weights within its type's error (and zeros stay zeros)", () => {
   const bounds: Record<number, number> = { [GgmlType.Q8_0]: 0.008, [GgmlType.Q6_K]: 0.03, [GgmlType.Q4_0]: 0.12, [GgmlType.Q4_K]: 0.12 };
   for (const [type, bound] of Object.entries(bounds).map(([t, b]) => [Number(t), b] as const)) {
     const x = gaussian(4 * 512, type);
     const error = relativeError(dequantizeGgml(type, quantizeGgml(type, x, 512), x.length), x);
     assert.ok(error < bound, `${GGML_TYPE_NAMES[type]}: ${error}`);
     const zeros = dequantizeGgml(type, quantizeGgml(type, new Float32Array(256), 256), 256);
-    assert.ok(zeros.every((v) => v === 0), `${GGML_TYPE_NAMES[type]} zeros`);
+    assert.ok(
+      zeros.every((v) => v === 0),
+      `${GGML_TYPE_NAMES[type]} zeros`,
+    );
   }
   assert.throws(() => quantizeGgml(GgmlType.Q4_K, new Float32Array(288), 288), /row length 288 is not a multiple of 256/);
 });
@@ -60,7 +64,7 @@ test('Q4_0 and Q8_0 encode exactly as llama-quantize does (its own files)', (t) 
   }
 });
 
-test('tessera quantize: a float GGUF → Q4_K_M keeps metadata, mixes Q4_K/Q6_K, and loads with errors near llama-quantize\'s', async (t) => {
+test("tessera quantize: a float GGUF → Q4_K_M keeps metadata, mixes Q4_K/Q6_K, and loads with errors near llama-quantize's", async (t) => {
   if (!fs.existsSync(quantizedDir)) return t.skip('../shared/models/quantized is not present');
   const out = path.join(tempDir(t), 'small-ours-Q4_K_M.gguf');
   const result = quantizeGgufFile(path.join(quantizedDir, 'small-F32.gguf'), out, 'Q4_K_M');
@@ -89,7 +93,7 @@ test('tessera quantize: a float GGUF → Q4_K_M keeps metadata, mixes Q4_K/Q6_K,
   assert.ok(model.quantized?.('lm_head.weight'));
 });
 
-test('rows that are not whole K-blocks fall back to 32-blocks, and rows that are not whole 32-blocks stay float (stories260K\'s FFN of 172)', (t) => {
+test("rows that are not whole K-blocks fall back to 32-blocks, and rows that are not whole 32-blocks stay float (stories260K's FFN of 172)", (t) => {
   const stories = path.join(shared, 'stories260K', 'stories260K.gguf');
   if (!fs.existsSync(stories)) return t.skip('../shared/models/stories260K is not present');
   const out = path.join(tempDir(t), 's.gguf');

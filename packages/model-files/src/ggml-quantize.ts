@@ -47,9 +47,11 @@ const ENCODERS: Record<number, BlockEncoder> = {
     for (let j = 0; j < 16; j++) out[at + 2 + j] = q(x[o + j]!) | (q(x[o + 16 + j]!) << 4);
   },
   [GgmlType.Q4_K]: (x, o, out, at) => {
-    const scales = new Float64Array(8), mins = new Float64Array(8);
+    const scales = new Float64Array(8),
+      mins = new Float64Array(8);
     for (let s = 0; s < 8; s++) {
-      let lo = 0, hi = -Infinity;
+      let lo = 0,
+        hi = -Infinity;
       for (let l = 0; l < 32; l++) {
         lo = Math.min(lo, x[o + 32 * s + l]!);
         hi = Math.max(hi, x[o + 32 * s + l]!);

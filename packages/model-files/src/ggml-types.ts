@@ -2,15 +2,55 @@
 
 /** ggml tensor types by id (ggml_type). */
 export const GGML_TYPE_NAMES: Record<number, string> = {
-  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 8: 'Q8_0', 9: 'Q8_1', 10: 'Q2_K',
-  11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K', 16: 'IQ2_XXS', 17: 'IQ2_XS', 18: 'IQ3_XXS',
-  19: 'IQ1_S', 20: 'IQ4_NL', 21: 'IQ3_S', 22: 'IQ2_S', 23: 'IQ4_XS', 24: 'I8', 25: 'I16', 26: 'I32',
-  27: 'I64', 28: 'F64', 29: 'IQ1_M', 30: 'BF16', 34: 'TQ1_0', 35: 'TQ2_0',
+  0: 'F32',
+  1: 'F16',
+  2: 'Q4_0',
+  3: 'Q4_1',
+  6: 'Q5_0',
+  7: 'Q5_1',
+  8: 'Q8_0',
+  9: 'Q8_1',
+  10: 'Q2_K',
+  11: 'Q3_K',
+  12: 'Q4_K',
+  13: 'Q5_K',
+  14: 'Q6_K',
+  15: 'Q8_K',
+  16: 'IQ2_XXS',
+  17: 'IQ2_XS',
+  18: 'IQ3_XXS',
+  19: 'IQ1_S',
+  20: 'IQ4_NL',
+  21: 'IQ3_S',
+  22: 'IQ2_S',
+  23: 'IQ4_XS',
+  24: 'I8',
+  25: 'I16',
+  26: 'I32',
+  27: 'I64',
+  28: 'F64',
+  29: 'IQ1_M',
+  30: 'BF16',
+  34: 'TQ1_0',
+  35: 'TQ2_0',
 };
 
 export const GgmlType = {
-  F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q5_0: 6, Q5_1: 7, Q8_0: 8, Q2_K: 10, Q3_K: 11, Q4_K: 12, Q5_K: 13, Q6_K: 14,
-  IQ4_NL: 20, IQ4_XS: 23, BF16: 30,
+  F32: 0,
+  F16: 1,
+  Q4_0: 2,
+  Q4_1: 3,
+  Q5_0: 6,
+  Q5_1: 7,
+  Q8_0: 8,
+  Q2_K: 10,
+  Q3_K: 11,
+  Q4_K: 12,
+  Q5_K: 13,
+  Q6_K: 14,
+  IQ4_NL: 20,
+  IQ4_XS: 23,
+  BF16: 30,
 } as const;
 
 /** [elements per block, bytes per block] of every readable type (ggml-common.h's block structs). */
@@ -33,7 +73,14 @@ const BLOCK_LAYOUT: Record<number, readonly [number, number]> = {
 };
 
 /** Readable type names, in the order error messages list them. */
-export const SUPPORTED_GGML_TYPES = ['F32', 'F16', 'BF16', ...Object.keys(BLOCK_LAYOUT).map((id) => GGML_TYPE_NAMES[Number(id)]!).filter((n) => !/^(F32|F16|BF16)$/.test(n))];
+export const SUPPORTED_GGML_TYPES = [
+  'F32',
+  'F16',
+  'BF16',
+  ...Object.keys(BLOCK_LAYOUT)
+    .map((id) => GGML_TYPE_NAMES[Number(id)]!)
+    .filter((n) => !/^(F32|F16|BF16)$/.test(n)),
+];
 
 /** Block-quantized types (everything readable but the float ones). */
 export function isBlockQuantizedType(type: number): boolean {

@@ -8,7 +8,6 @@ import { familyByGgufArch, familyOf, SUPPORTED_GGUF_ARCHITECTURES } from './fami
 import { servedPositions } from './hf-config.ts';
 import { ModelLoadError, type ModelConfig, type RopeScaling } from './types.ts';
 
-
 /** The shortest decimal that rounds to the same float32 (GGUF stores 1e-5 as 9.99999974e-6). */
 export function float32Decimal(value: number): number {
   const single = Math.fround(value);
@@ -93,7 +92,10 @@ function ropeScalingOf(meta: GgufMetadata, arch: string, headDim: number, ropeTh
       attentionFactor: (factor <= 1 ? 1 : 0.1 * Math.log(factor) + 1) * float32Decimal(meta.number(`${arch}.rope.scaling.yarn_attn_factor`, 1)),
     };
   }
-  return meta.fail(`${arch}.rope.scaling.type`, `value "${type}" is not supported (supported: none, linear, yarn, llama3 via rope_freqs, longrope via rope_factors)`);
+  return meta.fail(
+    `${arch}.rope.scaling.type`,
+    `value "${type}" is not supported (supported: none, linear, yarn, llama3 via rope_freqs, longrope via rope_factors)`,
+  );
 }
 
 /** Reads the hyper-parameters; the vocab size comes from metadata, else the embedding's rows, else the token list. */

@@ -45,7 +45,10 @@ export function hfNameForGgufExpert(ggufName: string, config: ModelConfig): stri
 }
 
 /** For writers: the stacked GGUF tensor an HF expert tensor belongs to ({ name, expert }), or the router's GGUF name. */
-export function ggufExpertTarget(hfName: string, config: ModelConfig): { name: string; part: 'gate' | 'up' | 'down'; layer: number; expert: number } | { name: string; router: true } | undefined {
+export function ggufExpertTarget(
+  hfName: string,
+  config: ModelConfig,
+): { name: string; part: 'gate' | 'up' | 'down'; layer: number; expert: number } | { name: string; router: true } | undefined {
   if (!config.moe) return undefined;
   const match = /^model\.layers\.(\d+)\./.exec(hfName);
   if (!match) return undefined;

@@ -55,7 +55,10 @@ test('a qwen2 GGUF keeps Q/K in HF order and has biases; no output.weight means 
 test('linear rope scaling and rms epsilon come back as the decimals written', async (t) => {
   const file = path.join(tempDir(t), 'scaled.gguf');
   writeTinyGguf(file, tinyConfig({ rmsNormEps: 1e-6, ropeTheta: 500000 }), {
-    extraMetadata: [['llama.rope.scaling.type', gv.str('linear')], ['llama.rope.scaling.factor', gv.f32(2)]],
+    extraMetadata: [
+      ['llama.rope.scaling.type', gv.str('linear')],
+      ['llama.rope.scaling.factor', gv.f32(2)],
+    ],
   });
   const config = (await loadGgufModel(file)).config;
   assert.equal(config.rmsNormEps, 1e-6);
@@ -67,13 +70,22 @@ test('unsupported types, architectures, missing tensors and metadata name the fi
   const dir = tempDir(t);
   const file = path.join(dir, 'stories.gguf');
   writeTinyGguf(file, tinyConfig(), { tensorType: (name) => (name === 'model.layers.0.self_attn.q_proj.weight' ? 16 : GgmlType.F32) });
-  await assertLoadError(file, 'stories.gguf: tensor "blk.0.attn_q.weight" has unsupported type IQ2_XXS (supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)');
+  await assertLoadError(
+    file,
+    'stories.gguf: tensor "blk.0.attn_q.weight" has unsupported type IQ2_XXS (supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)',
+  );
   writeTinyGguf(file, tinyConfig(), { drop: ['model.layers.1.mlp.up_proj.weight'] });
   await assertLoadError(file, 'stories.gguf: tensor "blk.1.ffn_up.weight" is missing');
   writeTinyGguf(file, tinyConfig(), { extraMetadata: [['general.architecture', gv.str('gpt2')]] });
-  await assertLoadError(file, 'stories.gguf: architecture "gpt2" is not supported (supported: llama, qwen2, qwen3, smollm3, olmo2, phi3, gemma2, gemma3, qwen3moe)');
+  await assertLoadError(
+    file,
+    'stories.gguf: architecture "gpt2" is not supported (supported: llama, qwen2, qwen3, smollm3, olmo2, phi3, gemma2, gemma3, qwen3moe)',
+  );
   writeTinyGguf(file, tinyConfig(), { extraMetadata: [['llama.rope.scaling.type', gv.str('mrope')]] });
-  await assertLoadError(file, 'stories.gguf: metadata "llama.rope.scaling.type" value "mrope" is not supported (supported: none, linear, yarn, llama3 via rope_freqs, longrope via rope_factors)');
+  await assertLoadError(
+    file,
+    'stories.gguf: metadata "llama.rope.scaling.type" value "mrope" is not supported (supported: none, linear, yarn, llama3 via rope_freqs, longrope via rope_factors)',
+  );
   writeTinyGguf(file, tinyConfig(), { extraMetadata: [['llama.attention.head_count_kv', gv.arr(4, [1, 1])]] });
   await assertLoadError(file, 'stories.gguf: metadata "llama.attention.head_count_kv" must be a number (got [1,1])');
   writeTinyGguf(file, tinyConfig(), { extraMetadata: [['tokenizer.ggml.model', gv.str('bert')]] });

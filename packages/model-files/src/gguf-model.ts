@@ -62,7 +62,8 @@ export function ggufNameForHf(hfName: string, config?: Pick<ModelConfig, 'normPl
   if (global) return global[0];
   const match = /^model\.layers\.(\d+)\.(.+)$/.exec(hfName);
   if (match && match[2] === FUSED_GATE_UP) return `blk.${match[1]}.ffn_up.weight`;
-  if (match && match[2] === 'post_attention_layernorm.weight' && (config?.normPlacement === 'post' || config?.normPlacement === 'sandwich')) return `blk.${match[1]}.post_attention_norm.weight`;
+  if (match && match[2] === 'post_attention_layernorm.weight' && (config?.normPlacement === 'post' || config?.normPlacement === 'sandwich'))
+    return `blk.${match[1]}.post_attention_norm.weight`;
   if (match && match[2] === 'pre_feedforward_layernorm.weight') return `blk.${match[1]}.ffn_norm.weight`;
   const block = match && Object.entries(BLOCK_NAMES).find(([, hf]) => hf === match[2]);
   return block ? `blk.${match[1]}.${block[0]}` : hfName;

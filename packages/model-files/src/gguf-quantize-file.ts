@@ -43,7 +43,12 @@ export interface QuantizeFileResult {
 }
 
 /** Writes `dst`: `src` with its float matrices quantized per `preset`. */
-export function quantizeGgufFile(src: string, dst: string, preset: GgufQuantPreset, onTensor?: (name: string, index: number, total: number) => void): QuantizeFileResult {
+export function quantizeGgufFile(
+  src: string,
+  dst: string,
+  preset: GgufQuantPreset,
+  onTensor?: (name: string, index: number, total: number) => void,
+): QuantizeFileResult {
   const label = path.basename(src);
   const gguf = openGguf(src);
   const types: Record<string, string> = {};

@@ -20,8 +20,17 @@ test('llama3 parameters are recovered from the float32 divisors llama.cpp stores
     assert.deepEqual(llama3ScalingFromFreqFactors('m.gguf', divisors, headDim, theta, scaling.originalMaxPositionEmbeddings), scaling);
   }
   assert.equal(llama3ScalingFromFreqFactors('m.gguf', new Float32Array(64).fill(1), 128, 500000, 8192), null);
-  assert.throws(() => llama3ScalingFromFreqFactors('m.gguf', Float32Array.from({ length: 64 }, (_, i) => 1 + (i % 3)), 128, 500000, 8192),
-    (e: unknown) => e instanceof ModelLoadError && /m\.gguf: tensor "rope_freqs\.weight" does not match llama3 rope scaling/.test(e.message));
+  assert.throws(
+    () =>
+      llama3ScalingFromFreqFactors(
+        'm.gguf',
+        Float32Array.from({ length: 64 }, (_, i) => 1 + (i % 3)),
+        128,
+        500000,
+        8192,
+      ),
+    (e: unknown) => e instanceof ModelLoadError && /m\.gguf: tensor "rope_freqs\.weight" does not match llama3 rope scaling/.test(e.message),
+  );
 });
 
 test('a GGUF with rope_freqs.weight loads with llama3 rope scaling', async (t) => {

@@ -50,7 +50,10 @@ test('gpt2-style GGUF vocab + merges: byte-level BPE encodes, adds BOS when aske
 
   // An unknown pre-tokenizer would split text differently from the model's own tokenizer: refused, naming it.
   metadata.set('tokenizer.ggml.pre', 'some-new-model');
-  assert.throws(() => ggufTokenizer(metadata, 'g.gguf'), /g\.gguf: metadata "tokenizer\.ggml\.pre" value "some-new-model" is not supported: .*\(supported: default, gpt-2, gpt2, olmo, llama-bpe/);
+  assert.throws(
+    () => ggufTokenizer(metadata, 'g.gguf'),
+    /g\.gguf: metadata "tokenizer\.ggml\.pre" value "some-new-model" is not supported: .*\(supported: default, gpt-2, gpt2, olmo, llama-bpe/,
+  );
   metadata.set('tokenizer.ggml.pre', 'gpt-2');
   metadata.set('tokenizer.ggml.add_bos_token', false);
   assert.deepEqual(load(ggufTokenizer(metadata, 'g.gguf').files).encode('the cat').ids, [id('t'), id('he'), id('Ġcat')]);
@@ -59,7 +62,12 @@ test('gpt2-style GGUF vocab + merges: byte-level BPE encodes, adds BOS when aske
 test('SentencePiece merges follow piece scores, then the ids of the halves', () => {
   const tokens = ['<unk>', 'a', 'b', 'c', 'ab', 'abc', 'bc'];
   const scores = [0, 0, 0, 0, -1, -2, -3];
-  assert.deepEqual(sentencePieceMerges(tokens, scores), [['a', 'b'], ['a', 'bc'], ['ab', 'c'], ['b', 'c']]);
+  assert.deepEqual(sentencePieceMerges(tokens, scores), [
+    ['a', 'b'],
+    ['a', 'bc'],
+    ['ab', 'c'],
+    ['b', 'c'],
+  ]);
 });
 
 test('stories260K: the GGUF-built tokenizer matches hf/tokenizer.json', (t) => {
@@ -77,9 +85,24 @@ test('stories260K: the GGUF-built tokenizer matches hf/tokenizer.json', (t) => {
   assert.deepEqual(fromGguf.encode('Once upon a time').ids, [1, 403, 407, 261, 378]);
   assert.deepEqual(fromGguf.encode('Once upon a time', { add_special_tokens: false }).ids, [403, 407, 261, 378]);
   const samples = [
-    'Once upon a time', '', ' ', '  leading spaces', 'trailing spaces   ', 'tabs\tand\nnewlines\n\n', 'The end.',
-    'Lily said, "Hi!" and ran.', 'héllo wörld', '日本語のテキスト', 'emoji 😀🎉 here', 'x'.repeat(40),
-    'MiXeD CaSe 123 4567', '<s> literal special </s>', 'a\u00a0non-breaking space', 'Zürich—dash…ellipsis', '\n', 'ok',
+    'Once upon a time',
+    '',
+    ' ',
+    '  leading spaces',
+    'trailing spaces   ',
+    'tabs\tand\nnewlines\n\n',
+    'The end.',
+    'Lily said, "Hi!" and ran.',
+    'héllo wörld',
+    '日本語のテキスト',
+    'emoji 😀🎉 here',
+    'x'.repeat(40),
+    'MiXeD CaSe 123 4567',
+    '<s> literal special </s>',
+    'a\u00a0non-breaking space',
+    'Zürich—dash…ellipsis',
+    '\n',
+    'ok',
   ];
   for (const text of samples) {
     const ids = fromGguf.encode(text).ids;

@@ -14,7 +14,9 @@ export const GgufTokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 
  */
 export function sentencePieceMerges(tokens: string[], scores: number[]): [string, string][] {
   const ids = new Map<string, number>();
-  tokens.forEach((t, i) => { if (!ids.has(t)) ids.set(t, i); });
+  tokens.forEach((t, i) => {
+    if (!ids.has(t)) ids.set(t, i);
+  });
   const merges: { left: string; right: string; score: number }[] = [];
   tokens.forEach((piece, id) => {
     const chars = Array.from(piece); // code points, like Python's str
@@ -67,7 +69,9 @@ export function ggufTokenizer(metadata: Map<string, GgufValue>, label: string): 
   const typesRaw = get('tokenizer.ggml.token_type');
   const types = Array.isArray(typesRaw) ? typesRaw.map(Number) : tokenList.map(() => GgufTokenType.NORMAL);
   const ids = new Map<string, number>();
-  tokenList.forEach((t, i) => { if (!ids.has(t)) ids.set(t, i); });
+  tokenList.forEach((t, i) => {
+    if (!ids.has(t)) ids.set(t, i);
+  });
   const tokenOf = (key: string): string | undefined => {
     const id = get(key);
     return typeof id === 'number' && id >= 0 && id < tokenList.length ? tokenList[id] : undefined;
@@ -102,8 +106,16 @@ export function ggufTokenizer(metadata: Map<string, GgufValue>, label: string): 
       normalizer: addSpacePrefix ? { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, replaceSpace] } : replaceSpace,
       pre_tokenizer: null,
       model: {
-        type: 'BPE', dropout: null, unk_token: unkToken ?? null, continuing_subword_prefix: null, end_of_word_suffix: null,
-        fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges: sentencePieceMerges(tokenList, scores),
+        type: 'BPE',
+        dropout: null,
+        unk_token: unkToken ?? null,
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: true,
+        byte_fallback: true,
+        ignore_merges: false,
+        vocab,
+        merges: sentencePieceMerges(tokenList, scores),
       },
       decoder: {
         type: 'Sequence',
@@ -129,14 +141,26 @@ export function ggufTokenizer(metadata: Map<string, GgufValue>, label: string): 
       normalizer: null,
       pre_tokenizer: byteLevelPreTokenizer(typeof pre === 'string' ? pre : undefined, label),
       model: {
-        type: 'BPE', dropout: null, unk_token: unkToken ?? null, continuing_subword_prefix: null, end_of_word_suffix: null,
-        fuse_unk: false, byte_fallback: false, ignore_merges: pre === 'llama-bpe', vocab, merges,
+        type: 'BPE',
+        dropout: null,
+        unk_token: unkToken ?? null,
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: false,
+        byte_fallback: false,
+        ignore_merges: pre === 'llama-bpe',
+        vocab,
+        merges,
       },
       decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     };
   }
   tokenizerJson = {
-    version: '1.0', truncation: null, padding: null, added_tokens: addedTokens, ...tokenizerJson,
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: addedTokens,
+    ...tokenizerJson,
     post_processor: templateProcessor(addBos ? bosToken : undefined, addEos ? eosToken : undefined, ids),
   };
 
@@ -144,15 +168,19 @@ export function ggufTokenizer(metadata: Map<string, GgufValue>, label: string): 
   const chatTemplate = typeof template === 'string' ? template : null;
   const tokenizerConfig: Record<string, unknown> = {
     tokenizer_class: isSpm ? 'LlamaTokenizerFast' : 'PreTrainedTokenizerFast',
-    add_bos_token: Boolean(addBos), add_eos_token: Boolean(addEos),
-    bos_token: bosToken ?? null, eos_token: eosToken ?? null, unk_token: unkToken ?? null,
+    add_bos_token: Boolean(addBos),
+    add_eos_token: Boolean(addEos),
+    bos_token: bosToken ?? null,
+    eos_token: eosToken ?? null,
+    unk_token: unkToken ?? null,
     pad_token: tokenOf('tokenizer.ggml.padding_token_id') ?? null,
     clean_up_tokenization_spaces: false,
     ...(isSpm ? { legacy: true } : {}),
     ...(chatTemplate !== null ? { chat_template: chatTemplate } : {}),
   };
   const eos = ['tokenizer.ggml.eos_token_id', 'tokenizer.ggml.eot_token_id', 'tokenizer.ggml.eom_token_id']
-    .map(idOf).filter((id): id is number => id !== undefined);
+    .map(idOf)
+    .filter((id): id is number => id !== undefined);
   return {
     files: { tokenizerJson, tokenizerConfig, chatTemplate },
     bosTokenId: idOf('tokenizer.ggml.bos_token_id') ?? null,

@@ -28,30 +28,68 @@ export const gv = {
 export class ByteSink {
   chunks: Buffer[] = [];
   length = 0;
-  push(b: Buffer): void { this.chunks.push(b); this.length += b.length; }
-  u32(v: number): void { const b = Buffer.alloc(4); b.writeUInt32LE(v); this.push(b); }
-  u64(v: number): void { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); this.push(b); }
-  str(s: string): void { const b = Buffer.from(s, 'utf8'); this.u64(b.length); this.push(b); }
+  push(b: Buffer): void {
+    this.chunks.push(b);
+    this.length += b.length;
+  }
+  u32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    this.push(b);
+  }
+  u64(v: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    this.push(b);
+  }
+  str(s: string): void {
+    const b = Buffer.from(s, 'utf8');
+    this.u64(b.length);
+    this.push(b);
+  }
   scalar(type: number, v: number | boolean | string | bigint): void {
     const b = Buffer.alloc(8);
     switch (type) {
-      case 0: b.writeUInt8(Number(v)); return this.push(b.subarray(0, 1));
-      case 1: b.writeInt8(Number(v)); return this.push(b.subarray(0, 1));
-      case 2: b.writeUInt16LE(Number(v)); return this.push(b.subarray(0, 2));
-      case 3: b.writeInt16LE(Number(v)); return this.push(b.subarray(0, 2));
-      case 4: b.writeUInt32LE(Number(v)); return this.push(b.subarray(0, 4));
-      case 5: b.writeInt32LE(Number(v)); return this.push(b.subarray(0, 4));
-      case 6: b.writeFloatLE(Number(v)); return this.push(b.subarray(0, 4));
-      case 7: b.writeUInt8(v ? 1 : 0); return this.push(b.subarray(0, 1));
-      case 8: return this.str(String(v));
-      case 10: b.writeBigUInt64LE(BigInt(v)); return this.push(b);
-      case 11: b.writeBigInt64LE(BigInt(v)); return this.push(b);
-      case 12: b.writeDoubleLE(Number(v)); return this.push(b);
-      default: throw new Error(`bad scalar type ${type}`);
+      case 0:
+        b.writeUInt8(Number(v));
+        return this.push(b.subarray(0, 1));
+      case 1:
+        b.writeInt8(Number(v));
+        return this.push(b.subarray(0, 1));
+      case 2:
+        b.writeUInt16LE(Number(v));
+        return this.push(b.subarray(0, 2));
+      case 3:
+        b.writeInt16LE(Number(v));
+        return this.push(b.subarray(0, 2));
+      case 4:
+        b.writeUInt32LE(Number(v));
+        return this.push(b.subarray(0, 4));
+      case 5:
+        b.writeInt32LE(Number(v));
+        return this.push(b.subarray(0, 4));
+      case 6:
+        b.writeFloatLE(Number(v));
+        return this.push(b.subarray(0, 4));
+      case 7:
+        b.writeUInt8(v ? 1 : 0);
+        return this.push(b.subarray(0, 1));
+      case 8:
+        return this.str(String(v));
+      case 10:
+        b.writeBigUInt64LE(BigInt(v));
+        return this.push(b);
+      case 11:
+        b.writeBigInt64LE(BigInt(v));
+        return this.push(b);
+      case 12:
+        b.writeDoubleLE(Number(v));
+        return this.push(b);
+      default:
+        throw new Error(`bad scalar type ${type}`);
     }
   }
 }
-
 
 /** Magic, version, counts and the metadata section: everything before the tensor infos. */
 export function encodeGgufHeader(version: number, tensorCount: number, metadata: readonly [string, TypedValue][]): Buffer {
@@ -83,7 +121,13 @@ export interface StreamedTensor {
 }
 
 /** Writes a GGUF file: `header` (encodeGgufHeader, or one copied from another file), tensor infos, aligned data. Returns the bytes written. */
-export function writeGgufStreaming(file: string, header: Uint8Array, alignment: number, tensors: readonly StreamedTensor[], onTensor?: (name: string, index: number) => void): number {
+export function writeGgufStreaming(
+  file: string,
+  header: Uint8Array,
+  alignment: number,
+  tensors: readonly StreamedTensor[],
+  onTensor?: (name: string, index: number) => void,
+): number {
   const align = (n: number) => Math.ceil(n / alignment) * alignment;
   const sink = new ByteSink();
   sink.push(Buffer.from(header));

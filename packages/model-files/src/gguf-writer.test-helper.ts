@@ -1,8 +1,6 @@
 // @module Test helper: a tiny GGUF (v2/v3) writer, with F32/F16/Q8_0 encoders, for parser and loader tests.
 
-import fs from 'node:fs';
 import { f32ToF16Bits } from './float16.ts';
-import { GgufValueType } from './gguf.ts';
 import { encodeGgufHeader, gv, writeGgufStreaming, type TypedValue } from './gguf-write.ts';
 
 export { gv, type TypedValue };
@@ -16,15 +14,17 @@ export interface GgufTensorEntry {
 }
 
 /** Writes a GGUF file. `alignment` is written as general.alignment when not 32. */
-export function writeGguf(
-  file: string,
-  options: { version?: number; metadata: [string, TypedValue][]; tensors: GgufTensorEntry[]; alignment?: number },
-): void {
+export function writeGguf(file: string, options: { version?: number; metadata: [string, TypedValue][]; tensors: GgufTensorEntry[]; alignment?: number }): void {
   const alignment = options.alignment ?? 32;
   const metadata = [...options.metadata];
   if (alignment !== 32) metadata.push(['general.alignment', gv.u32(alignment)]);
   const header = encodeGgufHeader(options.version ?? 3, options.tensors.length, metadata);
-  writeGgufStreaming(file, header, alignment, options.tensors.map((t) => ({ ...t, byteLength: t.bytes.length, data: () => t.bytes })));
+  writeGgufStreaming(
+    file,
+    header,
+    alignment,
+    options.tensors.map((t) => ({ ...t, byteLength: t.bytes.length, data: () => t.bytes })),
+  );
 }
 
 /** Q8_0 as ggml's reference quantiser: per 32 values, d = max|x| / 127 (stored f16), q = round(x / d). */

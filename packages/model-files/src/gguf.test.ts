@@ -9,15 +9,27 @@ import { bf16Bytes, f16Bytes, f32Bytes } from './safetensors-writer.test-helper.
 import { tempDir } from './tiny-model.test-helper.ts';
 import { ModelLoadError } from './types.ts';
 
-const metadata = () => [
-  ['t.u8', gv.u8(250)], ['t.i8', gv.i8(-5)], ['t.u16', gv.u16(65000)], ['t.i16', gv.i16(-300)],
-  ['t.u32', gv.u32(4294967295)], ['t.i32', gv.i32(-70000)], ['t.f32', gv.f32(0.5)], ['t.bool', gv.bool(true)],
-  ['t.str', gv.str('héllo ▁ 😀')], ['t.u64', gv.u64(2 ** 40)], ['t.i64', gv.i64(-(2 ** 40))], ['t.f64', gv.f64(0.1)],
-  ['t.strings', gv.arr(8, ['a', '', 'ü'])], ['t.floats', gv.arr(6, [1.5, -2])], ['t.empty', gv.arr(4, [])],
-] as Parameters<typeof writeGguf>[1]['metadata'];
+const metadata = () =>
+  [
+    ['t.u8', gv.u8(250)],
+    ['t.i8', gv.i8(-5)],
+    ['t.u16', gv.u16(65000)],
+    ['t.i16', gv.i16(-300)],
+    ['t.u32', gv.u32(4294967295)],
+    ['t.i32', gv.i32(-70000)],
+    ['t.f32', gv.f32(0.5)],
+    ['t.bool', gv.bool(true)],
+    ['t.str', gv.str('héllo ▁ 😀')],
+    ['t.u64', gv.u64(2 ** 40)],
+    ['t.i64', gv.i64(-(2 ** 40))],
+    ['t.f64', gv.f64(0.1)],
+    ['t.strings', gv.arr(8, ['a', '', 'ü'])],
+    ['t.floats', gv.arr(6, [1.5, -2])],
+    ['t.empty', gv.arr(4, [])],
+  ] as Parameters<typeof writeGguf>[1]['metadata'];
 
 // Q8_0 input chosen so every value is scale × an int8 with scale 0.5 (exact in f16).
-const Q8_VALUES = Array.from({ length: 64 }, (_, i) => (i === 0 ? 63.5 : i === 32 ? -63.5 : ((i * 37) % 255 - 127) * 0.5));
+const Q8_VALUES = Array.from({ length: 64 }, (_, i) => (i === 0 ? 63.5 : i === 32 ? -63.5 : (((i * 37) % 255) - 127) * 0.5));
 
 for (const version of [2, 3]) {
   test(`GGUF v${version}: metadata of every type and F32/F16/BF16/Q8_0 tensors read exactly`, (t) => {
@@ -88,8 +100,10 @@ test('bad magic, version 1, truncation and unsupported tensor types are ModelLoa
   expectError(/^bad\.gguf: is truncated or corrupt/);
   writeGguf(file, { metadata: [], tensors: [{ name: 'blk.0.attn_q.weight', ne: [256], type: 16, bytes: new Uint8Array(66) }] });
   const gguf = openGguf(file);
-  expectError(/^bad\.gguf: tensor "blk\.0\.attn_q\.weight" has unsupported type IQ2_XXS \(supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS\)$/,
-    () => readGgufTensor(gguf, 'blk.0.attn_q.weight'));
+  expectError(
+    /^bad\.gguf: tensor "blk\.0\.attn_q\.weight" has unsupported type IQ2_XXS \(supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS\)$/,
+    () => readGgufTensor(gguf, 'blk.0.attn_q.weight'),
+  );
   expectError(/^bad\.gguf: tensor "other" is missing$/, () => readGgufTensor(gguf, 'other'));
   writeGguf(file, { metadata: [], tensors: [{ name: 'w', ne: [64], type: GgmlType.F32, bytes: new Uint8Array(256) }] });
   fs.truncateSync(file, fs.statSync(file).size - 4);

@@ -14,8 +14,19 @@ export const GGUF_DEFAULT_ALIGNMENT = 32;
 
 /** GGUF metadata value types (gguf_type). */
 export const GgufValueType = {
-  UINT8: 0, INT8: 1, UINT16: 2, INT16: 3, UINT32: 4, INT32: 5, FLOAT32: 6,
-  BOOL: 7, STRING: 8, ARRAY: 9, UINT64: 10, INT64: 11, FLOAT64: 12,
+  UINT8: 0,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 3,
+  UINT32: 4,
+  INT32: 5,
+  FLOAT32: 6,
+  BOOL: 7,
+  STRING: 8,
+  ARRAY: 9,
+  UINT64: 10,
+  INT64: 11,
+  FLOAT64: 12,
 } as const;
 
 export type GgufValue = number | boolean | string | GgufValue[];
@@ -51,18 +62,30 @@ function readString(cursor: FileCursor): string {
 
 function readValue(cursor: FileCursor, type: number, key: string, label: string): GgufValue {
   switch (type) {
-    case GgufValueType.UINT8: return cursor.u8();
-    case GgufValueType.INT8: return cursor.i8();
-    case GgufValueType.UINT16: return cursor.u16();
-    case GgufValueType.INT16: return cursor.i16();
-    case GgufValueType.UINT32: return cursor.u32();
-    case GgufValueType.INT32: return cursor.i32();
-    case GgufValueType.FLOAT32: return cursor.f32();
-    case GgufValueType.BOOL: return cursor.u8() !== 0;
-    case GgufValueType.STRING: return readString(cursor);
-    case GgufValueType.UINT64: return cursor.u64();
-    case GgufValueType.INT64: return cursor.i64();
-    case GgufValueType.FLOAT64: return cursor.f64();
+    case GgufValueType.UINT8:
+      return cursor.u8();
+    case GgufValueType.INT8:
+      return cursor.i8();
+    case GgufValueType.UINT16:
+      return cursor.u16();
+    case GgufValueType.INT16:
+      return cursor.i16();
+    case GgufValueType.UINT32:
+      return cursor.u32();
+    case GgufValueType.INT32:
+      return cursor.i32();
+    case GgufValueType.FLOAT32:
+      return cursor.f32();
+    case GgufValueType.BOOL:
+      return cursor.u8() !== 0;
+    case GgufValueType.STRING:
+      return readString(cursor);
+    case GgufValueType.UINT64:
+      return cursor.u64();
+    case GgufValueType.INT64:
+      return cursor.i64();
+    case GgufValueType.FLOAT64:
+      return cursor.f64();
     case GgufValueType.ARRAY: {
       const itemType = cursor.u32();
       const count = cursor.u64();
@@ -159,10 +182,14 @@ export function readGgufTensor(gguf: GgufFile, name: string): FloatTensor {
   const { info, bytes, elements } = readTensorBytes(gguf, name);
   const shape = [...info.shape];
   switch (info.type) {
-    case GgmlType.F32: return { shape, data: new Float32Array(bytes.buffer, 0, elements) };
-    case GgmlType.F16: return { shape, data: f16ToF32Array(new Uint16Array(bytes.buffer, 0, elements)) };
-    case GgmlType.BF16: return { shape, data: bf16ToF32Array(new Uint16Array(bytes.buffer, 0, elements)) };
-    default: return { shape, data: dequantizeGgml(info.type, bytes, elements) };
+    case GgmlType.F32:
+      return { shape, data: new Float32Array(bytes.buffer, 0, elements) };
+    case GgmlType.F16:
+      return { shape, data: f16ToF32Array(new Uint16Array(bytes.buffer, 0, elements)) };
+    case GgmlType.BF16:
+      return { shape, data: bf16ToF32Array(new Uint16Array(bytes.buffer, 0, elements)) };
+    default:
+      return { shape, data: dequantizeGgml(info.type, bytes, elements) };
   }
 }
 
@@ -174,6 +201,7 @@ export function isQuantizedGgufTensor(info: GgufTensorInfo): boolean {
 /** A 2-D block-quantized tensor kept quantized, as [rows, cols] = [ne[1], ne[0]] (ggml-block-affine.ts). */
 export function readGgufBlockAffine(gguf: GgufFile, name: string): BlockAffine {
   const { info, bytes } = readTensorBytes(gguf, name);
-  if (!isQuantizedGgufTensor(info)) throw new ModelLoadError(path.basename(gguf.path), `tensor "${name}" (${info.typeName}, ${info.ne.length}-D) is not a quantized matrix`);
+  if (!isQuantizedGgufTensor(info))
+    throw new ModelLoadError(path.basename(gguf.path), `tensor "${name}" (${info.typeName}, ${info.ne.length}-D) is not a quantized matrix`);
   return ggmlToBlockAffine(info.type, bytes, info.ne[1]!, info.ne[0]!);
 }

@@ -38,7 +38,12 @@ export function packedLinearDims(q: Pick<HfQuantization, 'method' | 'bits'>, qwe
 }
 
 /** The shapes a packed Linear of [in, out] must have, by tensor suffix (g_idx only for GPTQ). */
-export function expectedPackedShapes(q: Pick<HfQuantization, 'method' | 'bits'>, groups: number, inFeatures: number, outFeatures: number): Record<string, number[]> {
+export function expectedPackedShapes(
+  q: Pick<HfQuantization, 'method' | 'bits'>,
+  groups: number,
+  inFeatures: number,
+  outFeatures: number,
+): Record<string, number[]> {
   const perWord = 32 / q.bits;
   const shapes: Record<string, number[]> = {
     qweight: q.method === 'gptq' ? [inFeatures / perWord, outFeatures] : [inFeatures, outFeatures / perWord],

@@ -56,7 +56,11 @@ test('a miss says where it looked and that nothing is downloaded', (t) => {
   t.after(() => fs.rmSync(hub, { recursive: true, force: true }));
   assert.throws(
     () => resolveModelArg('org/missing', { HF_HUB_CACHE: hub }),
-    (e: unknown) => e instanceof ModelNotFoundError && e.message.includes(path.join(hub, 'models--org--missing', 'refs', 'main')) && /HF_HUB_CACHE/.test(e.message) && /nothing is downloaded/.test(e.message),
+    (e: unknown) =>
+      e instanceof ModelNotFoundError &&
+      e.message.includes(path.join(hub, 'models--org--missing', 'refs', 'main')) &&
+      /HF_HUB_CACHE/.test(e.message) &&
+      /nothing is downloaded/.test(e.message),
   );
   assert.throws(() => resolveModelArg('org/name@nope', { HF_HUB_CACHE: hub }), /snapshots\/nope/);
 });

@@ -16,7 +16,7 @@ export class ModelNotFoundError extends Error {
 }
 
 /** `org/name` or `org/name@revision`: a hub repository id (a local path wins when it exists). */
-const REPO_ID = /^([A-Za-z0-9][\w.-]*)\/([\w.-]+)(?:@([\w.\/-]+))?$/;
+const REPO_ID = /^([A-Za-z0-9][\w.-]*)\/([\w.-]+)(?:@([\w./-]+))?$/;
 
 /** The hub cache directory, as huggingface_hub picks it: HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -38,7 +38,8 @@ function modelInSnapshot(dir: string, repoId: string): string {
   if (fs.existsSync(path.join(dir, 'config.json'))) return dir;
   const ggufs = fs.readdirSync(dir).filter((f) => f.endsWith('.gguf'));
   if (ggufs.length === 1) return path.join(dir, ggufs[0]!);
-  if (ggufs.length > 1) throw new ModelNotFoundError(`${repoId}: the snapshot ${dir} holds several .gguf files (${ggufs.join(', ')}); give one file's path as --model-id`);
+  if (ggufs.length > 1)
+    throw new ModelNotFoundError(`${repoId}: the snapshot ${dir} holds several .gguf files (${ggufs.join(', ')}); give one file's path as --model-id`);
   throw new ModelNotFoundError(`${repoId}: the snapshot ${dir} has neither config.json nor a .gguf file`);
 }
 

@@ -95,12 +95,27 @@ export function parseRopeScaling(file: string, raw: unknown, context?: RopeConte
       const mscale = (scale: number, m = 1) => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
       const m = fields.has('mscale') ? fields.number('mscale') : undefined;
       const mAll = fields.has('mscale_all_dim') ? fields.number('mscale_all_dim') : undefined;
-      const attentionFactor = fields.has('attention_factor') ? fields.number('attention_factor') : m && mAll ? mscale(factor, m) / mscale(factor, mAll) : mscale(factor);
-      const original = fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : (context?.maxPositionEmbeddings ?? fields.fail('original_max_position_embeddings', 'is missing'));
-      return { type: 'yarn', factor, originalMaxPositionEmbeddings: original, betaFast: fields.number('beta_fast', 32), betaSlow: fields.number('beta_slow', 1), attentionFactor };
+      const attentionFactor = fields.has('attention_factor')
+        ? fields.number('attention_factor')
+        : m && mAll
+          ? mscale(factor, m) / mscale(factor, mAll)
+          : mscale(factor);
+      const original = fields.has('original_max_position_embeddings')
+        ? fields.positiveInt('original_max_position_embeddings')
+        : (context?.maxPositionEmbeddings ?? fields.fail('original_max_position_embeddings', 'is missing'));
+      return {
+        type: 'yarn',
+        factor,
+        originalMaxPositionEmbeddings: original,
+        betaFast: fields.number('beta_fast', 32),
+        betaSlow: fields.number('beta_slow', 1),
+        attentionFactor,
+      };
     }
     case 'dynamic': {
-      const original = fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : (context?.maxPositionEmbeddings ?? fields.fail('original_max_position_embeddings', 'is missing'));
+      const original = fields.has('original_max_position_embeddings')
+        ? fields.positiveInt('original_max_position_embeddings')
+        : (context?.maxPositionEmbeddings ?? fields.fail('original_max_position_embeddings', 'is missing'));
       return { type: 'dynamic', factor: fields.number('factor'), originalMaxPositionEmbeddings: original };
     }
     case 'longrope':
@@ -118,7 +133,9 @@ export function parseRopeScaling(file: string, raw: unknown, context?: RopeConte
  * sqrt(1 + ln(factor) / ln(original)) when factor > 1, and rotaryDim / 2 short and long factors.
  */
 function parseLongRope(fields: JsonFields, context: RopeContext): RopeScaling {
-  const original = fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : (context.originalMaxPositionEmbeddings ?? context.maxPositionEmbeddings);
+  const original = fields.has('original_max_position_embeddings')
+    ? fields.positiveInt('original_max_position_embeddings')
+    : (context.originalMaxPositionEmbeddings ?? context.maxPositionEmbeddings);
   const factors = (field: string): number[] => {
     const raw = fields.json[field];
     if (!Array.isArray(raw) || raw.length !== context.rotaryDim / 2 || raw.some((v) => typeof v !== 'number' || !(v > 0))) {
@@ -127,8 +144,18 @@ function parseLongRope(fields: JsonFields, context: RopeContext): RopeScaling {
     return raw as number[];
   };
   const factor = context.maxPositionEmbeddings / original;
-  const attentionFactor = fields.has('attention_factor') ? fields.number('attention_factor') : factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
-  return { type: 'longrope', shortFactor: factors('short_factor'), longFactor: factors('long_factor'), originalMaxPositionEmbeddings: original, attentionFactor };
+  const attentionFactor = fields.has('attention_factor')
+    ? fields.number('attention_factor')
+    : factor <= 1
+      ? 1
+      : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+  return {
+    type: 'longrope',
+    shortFactor: factors('short_factor'),
+    longFactor: factors('long_factor'),
+    originalMaxPositionEmbeddings: original,
+    attentionFactor,
+  };
 }
 
 /**
@@ -174,14 +201,21 @@ export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig 
 
   const hasSlidingFlag = architecture === 'Qwen2ForCausalLM' || architecture === 'Qwen3ForCausalLM' || architecture === 'Qwen3MoeForCausalLM';
   const slidingWindowApplies =
-    architecture === 'MistralForCausalLM' || architecture === 'MixtralForCausalLM' || architecture === 'Phi3ForCausalLM' || (hasSlidingFlag && fields.boolean('use_sliding_window', false));
+    architecture === 'MistralForCausalLM' ||
+    architecture === 'MixtralForCausalLM' ||
+    architecture === 'Phi3ForCausalLM' ||
+    (hasSlidingFlag && fields.boolean('use_sliding_window', false));
   const slidingWindow = slidingWindowApplies && fields.has('sliding_window') ? fields.positiveInt('sliding_window') : null;
   // Qwen2/Qwen3 (configuration_qwen2.py layer_types): the window applies from layer max_window_layers on.
   const maxWindowLayers = hasSlidingFlag && slidingWindow !== null ? fields.number('max_window_layers', 28) : 0;
 
   const numLayers = fields.positiveInt('num_hidden_layers');
   const maxPositionEmbeddings = fields.positiveInt('max_position_embeddings', family.defaultMaxPositions);
-  const ropeScaling = parseRopeScaling(file, fields.json['rope_scaling'], { maxPositionEmbeddings, rotaryDim, originalMaxPositionEmbeddings: fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : undefined });
+  const ropeScaling = parseRopeScaling(file, fields.json['rope_scaling'], {
+    maxPositionEmbeddings,
+    rotaryDim,
+    originalMaxPositionEmbeddings: fields.has('original_max_position_embeddings') ? fields.positiveInt('original_max_position_embeddings') : undefined,
+  });
   const base: ModelConfig = {
     architecture,
     hiddenSize,

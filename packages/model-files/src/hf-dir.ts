@@ -38,7 +38,11 @@ export async function loadHfDir(dir: string): Promise<LoadedModel> {
 
   const fileOf = (name: string): string => (weights.has(name) ? path.basename(weights.info(name).file) : weightLabel);
   // Phi-3's qkv_proj / gate_up_proj are read as the canonical q/k/v and gate/up parts.
-  const fused = new FusedSplitter(config, (name) => (weights.has(name) ? weights.info(name).shape : undefined), (name) => weights.read(name));
+  const fused = new FusedSplitter(
+    config,
+    (name) => (weights.has(name) ? weights.info(name).shape : undefined),
+    (name) => weights.read(name),
+  );
   const names = checkTensorShapes(
     weightLabel,
     config,

@@ -82,8 +82,11 @@ test('the decoder alone: GPTQ 8-bit and AWQ 4-bit of a 256 × 48 matrix, group 1
     const bits = method === 'gptq' ? 8 : 4;
     const l = randomIntLinear(256, 48, 128, bits, method);
     const packed = method === 'gptq' ? packGptq(l) : packAwq(l);
-    const q = decodePackedLinear({ ...packed, scales: l.scales, gIdx: null, inFeatures: 256, outFeatures: 48 },
-      { method, bits, groupSize: 128, descAct: false, zeroAdjust: method === 'gptq' ? 1 : 0, label: method }, 'x');
+    const q = decodePackedLinear(
+      { ...packed, scales: l.scales, gIdx: null, inFeatures: 256, outFeatures: 48 },
+      { method, bits, groupSize: 128, descAct: false, zeroAdjust: method === 'gptq' ? 1 : 0, label: method },
+      'x',
+    );
     assert.deepEqual([q.rows, q.cols, q.blockSize, q.bits], [48, 256, 128, bits]);
     assert.deepEqual(expandBlockAffine(q), intLinearValues(l), method);
   }
@@ -103,10 +106,14 @@ test('a non-decreasing g_idx with groups off the group-size grid decodes with sm
   });
   assert.deepEqual(expandBlockAffine(decoded), expected);
   const offGrid = Int32Array.from({ length: 64 }, (_, i) => (i < 20 ? 0 : 1));
-  assert.throws(() => decodePackedLinear({ ...packGptq(l), scales: l.scales, gIdx: offGrid, inFeatures: 64, outFeatures: 8 }, q, 'x'),
-    /^Error: x\.g_idx: group 1 starts at input row 20, not on a 16-column block boundary$/);
-  assert.throws(() => decodePackedLinear({ ...packGptq(l), scales: l.scales, gIdx: gIdx.map((g) => g * 2), inFeatures: 64, outFeatures: 8 }, q, 'x'),
-    /^Error: x\.g_idx: input row 16 names group 2, but there are 2$/);
+  assert.throws(
+    () => decodePackedLinear({ ...packGptq(l), scales: l.scales, gIdx: offGrid, inFeatures: 64, outFeatures: 8 }, q, 'x'),
+    /^Error: x\.g_idx: group 1 starts at input row 20, not on a 16-column block boundary$/,
+  );
+  assert.throws(
+    () => decodePackedLinear({ ...packGptq(l), scales: l.scales, gIdx: gIdx.map((g) => g * 2), inFeatures: 64, outFeatures: 8 }, q, 'x'),
+    /^Error: x\.g_idx: input row 16 names group 2, but there are 2$/,
+  );
 });
 
 test('AutoGPTQ quantize_config.json (no quantization_config in config.json) is read', async (t) => {
@@ -128,19 +135,26 @@ test('desc_act with a trivial g_idx loads; a permuted (act-order) g_idx is refus
   writePackedHfDir(dir, config, {
     method: 'gptq',
     quantizationConfig: { desc_act: true },
-    editEntries: (entries) => entries.map((e) => {
-      if (e.name !== 'model.layers.1.self_attn.o_proj.g_idx') return e;
-      // What act-order writes: groups in another order than the input rows (here reversed).
-      const gIdx = Int32Array.from({ length: 64 }, (_, i) => (i < 32 ? 1 : 0));
-      return { ...e, bytes: new Uint8Array(gIdx.buffer) };
-    }),
+    editEntries: (entries) =>
+      entries.map((e) => {
+        if (e.name !== 'model.layers.1.self_attn.o_proj.g_idx') return e;
+        // What act-order writes: groups in another order than the input rows (here reversed).
+        const gIdx = Int32Array.from({ length: 64 }, (_, i) => (i < 32 ? 1 : 0));
+        return { ...e, bytes: new Uint8Array(gIdx.buffer) };
+      }),
   });
   const model = await loadHfDir(dir);
-  assert.throws(() => model.quantized!('model.layers.1.self_attn.o_proj.weight'), (e: unknown) => {
-    assert.ok(e instanceof ModelLoadError);
-    assert.match(e.message, /^model\.safetensors: model\.layers\.1\.self_attn\.o_proj\.g_idx: input row 32 is in group 0, after row 31 in group 1: act-order \(desc_act\) groups are not contiguous/);
-    return true;
-  });
+  assert.throws(
+    () => model.quantized!('model.layers.1.self_attn.o_proj.weight'),
+    (e: unknown) => {
+      assert.ok(e instanceof ModelLoadError);
+      assert.match(
+        e.message,
+        /^model\.safetensors: model\.layers\.1\.self_attn\.o_proj\.g_idx: input row 32 is in group 0, after row 31 in group 1: act-order \(desc_act\) groups are not contiguous/,
+      );
+      return true;
+    },
+  );
 });
 
 test('other methods, bad bits and group sizes, and broken packed tensors are refused naming the field or tensor', async (t) => {
@@ -171,16 +185,35 @@ test('other methods, bad bits and group sizes, and broken packed tensors are ref
 
   // config.json's group size disagrees with the tensors (2 groups of 32 stored).
   withConfig({ group_size: 64 });
-  await assertLoadError(dir, /^model\.safetensors: tensor "model\.layers\.0\.self_attn\.q_proj\.qzeros" is I32 \[2,8\], expected I32 \[1,8\] for GPTQ-4bit with 64 inputs and 64 outputs$/);
+  await assertLoadError(
+    dir,
+    /^model\.safetensors: tensor "model\.layers\.0\.self_attn\.q_proj\.qzeros" is I32 \[2,8\], expected I32 \[1,8\] for GPTQ-4bit with 64 inputs and 64 outputs$/,
+  );
   // A group that does not divide the inputs (96 FFN inputs, groups of 64).
   const l = randomIntLinear(96, 8, 32, 4, 'g');
-  assert.throws(() => decodePackedLinear({ ...packGptq(l), scales: l.scales, gIdx: null, inFeatures: 96, outFeatures: 8 },
-    { method: 'gptq', bits: 4, groupSize: 64, descAct: false, zeroAdjust: 1, label: 'GPTQ-4bit' }, 'down'), /^Error: down: group size 64 does not divide the 96 input features$/);
+  assert.throws(
+    () =>
+      decodePackedLinear(
+        { ...packGptq(l), scales: l.scales, gIdx: null, inFeatures: 96, outFeatures: 8 },
+        { method: 'gptq', bits: 4, groupSize: 64, descAct: false, zeroAdjust: 1, label: 'GPTQ-4bit' },
+        'down',
+      ),
+    /^Error: down: group size 64 does not divide the 96 input features$/,
+  );
 
   writePackedHfDir(dir, config, { method: 'gptq', editEntries: (entries) => entries.filter((e) => e.name !== 'model.layers.0.self_attn.k_proj.qzeros') });
-  await assertLoadError(dir, /^model\.safetensors: tensor "model\.layers\.0\.self_attn\.k_proj\.qzeros" is missing \(GPTQ-4bit needs qweight, qzeros and scales\)$/);
-  writePackedHfDir(dir, config, { method: 'gptq', editEntries: (entries) => entries.map((e) => (e.name.endsWith('v_proj.scales') ? { ...e, shape: [1, 64], bytes: e.bytes.subarray(0, 128) } : e)) });
-  await assertLoadError(dir, /^model\.safetensors: tensor "model\.layers\.0\.self_attn\.v_proj\.scales" is F16 \[1,64\], expected a float \[2,32\] for GPTQ-4bit with 64 inputs and 32 outputs$/);
+  await assertLoadError(
+    dir,
+    /^model\.safetensors: tensor "model\.layers\.0\.self_attn\.k_proj\.qzeros" is missing \(GPTQ-4bit needs qweight, qzeros and scales\)$/,
+  );
+  writePackedHfDir(dir, config, {
+    method: 'gptq',
+    editEntries: (entries) => entries.map((e) => (e.name.endsWith('v_proj.scales') ? { ...e, shape: [1, 64], bytes: e.bytes.subarray(0, 128) } : e)),
+  });
+  await assertLoadError(
+    dir,
+    /^model\.safetensors: tensor "model\.layers\.0\.self_attn\.v_proj\.scales" is F16 \[1,64\], expected a float \[2,32\] for GPTQ-4bit with 64 inputs and 32 outputs$/,
+  );
 
   // Packed tensors with no quantization_config at all.
   writePackedHfDir(dir, config, { method: 'gptq' });

@@ -22,12 +22,20 @@ const PACKED_SUFFIX = '.qweight';
 
 /** The packed layers of `weights`, or null when there are none and the config names no quantization. */
 export function openPackedWeights(weights: SafetensorsReader, quantization: HfQuantization | null): PackedWeights | null {
-  const prefixes = new Set(weights.names().filter((n) => n.endsWith(PACKED_SUFFIX)).map((n) => n.slice(0, -PACKED_SUFFIX.length)));
+  const prefixes = new Set(
+    weights
+      .names()
+      .filter((n) => n.endsWith(PACKED_SUFFIX))
+      .map((n) => n.slice(0, -PACKED_SUFFIX.length)),
+  );
   const fileOf = (tensor: string) => path.basename(weights.has(tensor) ? weights.info(tensor).file : weights.files[0]!);
   if (!quantization) {
     const first = [...prefixes][0];
     if (first === undefined) return null;
-    throw new ModelLoadError(fileOf(first + PACKED_SUFFIX), `tensor "${first}${PACKED_SUFFIX}" is packed (GPTQ/AWQ) but config.json has no quantization_config`);
+    throw new ModelLoadError(
+      fileOf(first + PACKED_SUFFIX),
+      `tensor "${first}${PACKED_SUFFIX}" is packed (GPTQ/AWQ) but config.json has no quantization_config`,
+    );
   }
   const q = quantization;
 
@@ -49,7 +57,10 @@ export function openPackedWeights(weights: SafetensorsReader, quantization: HfQu
       const info = weights.info(name);
       const wantInt = suffix !== 'scales';
       if (wantInt !== (info.dtype === 'I32') || info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
-        throw new ModelLoadError(fileOf(name), `tensor "${name}" is ${info.dtype} [${info.shape}], expected ${wantInt ? 'I32' : 'a float'} [${shape}] for ${q.label} with ${inFeatures} inputs and ${outFeatures} outputs`);
+        throw new ModelLoadError(
+          fileOf(name),
+          `tensor "${name}" is ${info.dtype} [${info.shape}], expected ${wantInt ? 'I32' : 'a float'} [${shape}] for ${q.label} with ${inFeatures} inputs and ${outFeatures} outputs`,
+        );
       }
     }
     return { inFeatures, outFeatures };
@@ -79,7 +90,14 @@ export function openPackedWeights(weights: SafetensorsReader, quantization: HfQu
       const gIdx = weights.has(`${prefix}.g_idx`) && q.method === 'gptq' ? weights.readInt32(`${prefix}.g_idx`) : null;
       try {
         return decodePackedLinear(
-          { qweight: weights.readInt32(prefix + PACKED_SUFFIX), qzeros: weights.readInt32(`${prefix}.qzeros`), scales: weights.read(`${prefix}.scales`).data, gIdx, inFeatures, outFeatures },
+          {
+            qweight: weights.readInt32(prefix + PACKED_SUFFIX),
+            qzeros: weights.readInt32(`${prefix}.qzeros`),
+            scales: weights.read(`${prefix}.scales`).data,
+            gIdx,
+            inFeatures,
+            outFeatures,
+          },
           q,
           prefix,
         );

@@ -40,7 +40,10 @@ function parseGptq(fields: JsonFields): HfQuantization {
   if (bits !== 4 && bits !== 8) fields.fail('bits', `is ${bits}; GPTQ is supported with 4 or 8 bits`);
   const format = String(fields.json['checkpoint_format'] ?? 'gptq');
   if (fields.boolean('is_marlin_format', false) || (format !== 'gptq' && format !== 'gptq_v2')) {
-    fields.fail('checkpoint_format', `is ${JSON.stringify(fields.json['is_marlin_format'] ? 'marlin' : format)}, which is not supported (supported: gptq, gptq_v2)`);
+    fields.fail(
+      'checkpoint_format',
+      `is ${JSON.stringify(fields.json['is_marlin_format'] ? 'marlin' : format)}, which is not supported (supported: gptq, gptq_v2)`,
+    );
   }
   return {
     method: 'gptq',

@@ -21,7 +21,10 @@ test('a generated HF model written as F32 GGUF loads back identical: config, eve
   for (const name of hf.tensorNames()) assert.deepEqual(gguf.tensor(name).data, hf.tensor(name).data, name);
   const model = (m: typeof hf) => m.tokenizer.tokenizerJson['model'] as { vocab: Record<string, number>; merges: unknown[] };
   assert.deepEqual(model(gguf).vocab, model(hf).vocab);
-  assert.deepEqual(model(gguf).merges.map((m) => (Array.isArray(m) ? m.join(' ') : m)), model(hf).merges.map((m) => (Array.isArray(m) ? m.join(' ') : m)));
+  assert.deepEqual(
+    model(gguf).merges.map((m) => (Array.isArray(m) ? m.join(' ') : m)),
+    model(hf).merges.map((m) => (Array.isArray(m) ? m.join(' ') : m)),
+  );
   assert.equal(gguf.bosTokenId, hf.bosTokenId);
   assert.deepEqual(gguf.eosTokenIds, hf.eosTokenIds.slice(0, 1));
   assert.equal(gguf.tokenizer.chatTemplate, hf.tokenizer.chatTemplate);
@@ -29,7 +32,13 @@ test('a generated HF model written as F32 GGUF loads back identical: config, eve
 
 test('written quantized: matrices in block types (K-quants where rows allow, 32-blocks otherwise), norms float', async (t) => {
   const dir = tempDir(t);
-  const hf = await loadModel(await writeGeneratedModel(path.join(dir, 'hf'), { preset: 'tiny', seed: 3, overrides: { hiddenSize: 256, intermediateSize: 512, numHeads: 4, numKvHeads: 2 } }));
+  const hf = await loadModel(
+    await writeGeneratedModel(path.join(dir, 'hf'), {
+      preset: 'tiny',
+      seed: 3,
+      overrides: { hiddenSize: 256, intermediateSize: 512, numHeads: 4, numKvHeads: 2 },
+    }),
+  );
   const file = path.join(dir, 'model.gguf');
   writeModelAsGguf(hf, file, 'Q4_K_M');
   const types = new Map([...openGguf(file).tensors.values()].map((i) => [i.name, i.typeName]));

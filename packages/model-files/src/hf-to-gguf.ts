@@ -26,7 +26,10 @@ function tokenizerMetadata(model: LoadedModel, label: string): [string, TypedVal
   const bpe = tj['model'] as Json | undefined;
   const pre = tj['pre_tokenizer'] as Json | null | undefined;
   if (bpe?.['type'] !== 'BPE' || pre?.['type'] !== 'ByteLevel' || pre['use_regex'] === false) {
-    throw new ModelLoadError(label, 'only byte-level BPE tokenizers (GPT-2 pre-tokenizer) can be written as GGUF here; use llama.cpp\'s convert_hf_to_gguf.py for this model');
+    throw new ModelLoadError(
+      label,
+      "only byte-level BPE tokenizers (GPT-2 pre-tokenizer) can be written as GGUF here; use llama.cpp's convert_hf_to_gguf.py for this model",
+    );
   }
   const vocab = bpe['vocab'] as Record<string, number>;
   const added = (tj['added_tokens'] as Array<{ id: number; content: string; special?: boolean }> | undefined) ?? [];
@@ -65,17 +68,27 @@ function ropeFactorTensors(c: LoadedModel['config']): StreamedTensor[] {
 
 function ropeScalingMetadata(c: LoadedModel['config'], arch: string): [string, TypedValue][] {
   const s = c.ropeScaling;
-  if (s?.type === 'linear') return [[`${arch}.rope.scaling.type`, gv.str('linear')], [`${arch}.rope.scaling.factor`, gv.f32(s.factor)]];
+  if (s?.type === 'linear')
+    return [
+      [`${arch}.rope.scaling.type`, gv.str('linear')],
+      [`${arch}.rope.scaling.factor`, gv.f32(s.factor)],
+    ];
   if (s?.type === 'yarn') {
     const llamaCppMscale = s.factor <= 1 ? 1 : 0.1 * Math.log(s.factor) + 1;
     return [
-      [`${arch}.rope.scaling.type`, gv.str('yarn')], [`${arch}.rope.scaling.factor`, gv.f32(s.factor)],
+      [`${arch}.rope.scaling.type`, gv.str('yarn')],
+      [`${arch}.rope.scaling.factor`, gv.f32(s.factor)],
       [`${arch}.rope.scaling.original_context_length`, gv.u32(s.originalMaxPositionEmbeddings)],
-      [`${arch}.rope.scaling.yarn_beta_fast`, gv.f32(s.betaFast)], [`${arch}.rope.scaling.yarn_beta_slow`, gv.f32(s.betaSlow)],
+      [`${arch}.rope.scaling.yarn_beta_fast`, gv.f32(s.betaFast)],
+      [`${arch}.rope.scaling.yarn_beta_slow`, gv.f32(s.betaSlow)],
       [`${arch}.rope.scaling.yarn_attn_factor`, gv.f32(s.attentionFactor / llamaCppMscale)],
     ];
   }
-  if (s?.type === 'longrope') return [[`${arch}.rope.scaling.original_context_length`, gv.u32(s.originalMaxPositionEmbeddings)], [`${arch}.rope.scaling.attn_factor`, gv.f32(s.attentionFactor)]];
+  if (s?.type === 'longrope')
+    return [
+      [`${arch}.rope.scaling.original_context_length`, gv.u32(s.originalMaxPositionEmbeddings)],
+      [`${arch}.rope.scaling.attn_factor`, gv.f32(s.attentionFactor)],
+    ];
   return [];
 }
 
@@ -96,7 +109,10 @@ function gemmaMetadata(c: LoadedModel['config'], arch: string, label: string): [
   if (c.slidingWindow !== null && c.slidingLayers) {
     const period = c.slidingLayers.indexOf(false) + 1;
     if (period === 0 || c.slidingLayers.some((sliding, l) => sliding !== l % period < period - 1)) {
-      throw new ModelLoadError(label, `the pattern of sliding layers ${JSON.stringify(c.slidingLayers.map(Number))} cannot be written as GGUF (llama.cpp takes a period)`);
+      throw new ModelLoadError(
+        label,
+        `the pattern of sliding layers ${JSON.stringify(c.slidingLayers.map(Number))} cannot be written as GGUF (llama.cpp takes a period)`,
+      );
     }
     entries.push([`${arch}.attention.sliding_window`, gv.u32(c.slidingWindow)], [`${arch}.attention.sliding_window_pattern`, gv.u32(period)]);
   }
@@ -111,7 +127,10 @@ function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][
   }
   // llama.cpp's smollm3 has no metadata for NoPE layers: it assumes every 4th (src/models/smollm3.cpp).
   if (c.ropeLayers?.some((rope, l) => rope !== ((l + 1) % SMOLLM3_NO_ROPE_STEP !== 0))) {
-    throw new ModelLoadError(label, `no_rope_layers ${JSON.stringify(c.ropeLayers.map(Number))} cannot be written as GGUF (llama.cpp's smollm3 assumes every ${SMOLLM3_NO_ROPE_STEP}th layer)`);
+    throw new ModelLoadError(
+      label,
+      `no_rope_layers ${JSON.stringify(c.ropeLayers.map(Number))} cannot be written as GGUF (llama.cpp's smollm3 assumes every ${SMOLLM3_NO_ROPE_STEP}th layer)`,
+    );
   }
   return [
     ['general.architecture', gv.str(arch)],
@@ -139,7 +158,8 @@ function moeMetadata(model: LoadedModel, arch: string): [string, TypedValue][] {
   const moe = model.config.moe;
   if (!moe) return [];
   const label = path.basename(model.path);
-  if (moe.denseLayers.length > 0) throw new ModelLoadError(label, 'dense layers between sparse ones (mlp_only_layers, decoder_sparse_step) have no GGUF form in llama.cpp');
+  if (moe.denseLayers.length > 0)
+    throw new ModelLoadError(label, 'dense layers between sparse ones (mlp_only_layers, decoder_sparse_step) have no GGUF form in llama.cpp');
   return [
     [`${arch}.expert_count`, gv.u32(moe.numExperts)],
     [`${arch}.expert_used_count`, gv.u32(moe.topK)],
@@ -167,7 +187,12 @@ function ggufTensorGroups(model: LoadedModel): { name: string; parts: string[]; 
 }
 
 /** Writes `model` to `dst` as GGUF: 'F32', or quantized per preset (Q/K rows permuted to llama.cpp's order for llama). */
-export function writeModelAsGguf(model: LoadedModel, dst: string, preset: GgufQuantPreset | 'F32', onTensor?: (name: string, index: number, total: number) => void): Record<string, string> {
+export function writeModelAsGguf(
+  model: LoadedModel,
+  dst: string,
+  preset: GgufQuantPreset | 'F32',
+  onTensor?: (name: string, index: number, total: number) => void,
+): Record<string, string> {
   const label = path.basename(model.path);
   const types: Record<string, string> = {};
   const shapes = expectedTensorShapes(model.config);
@@ -201,7 +226,10 @@ export function writeModelAsGguf(model: LoadedModel, dst: string, preset: GgufQu
       return out;
     };
     return {
-      name, ne, type, byteLength: (elements / blockElements) * blockBytes,
+      name,
+      ne,
+      type,
+      byteLength: (elements / blockElements) * blockBytes,
       data: () => {
         const data = read();
         return type === GgmlType.F32 ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : quantizeGgml(type, data, ne[0]!);

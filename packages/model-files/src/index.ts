@@ -10,7 +10,18 @@ export { describeFamily, FAMILIES, SUPPORTED_GGUF_ARCHITECTURES } from './famili
 export { SUPPORTED_GGUF_PRE_TOKENIZERS } from './gguf-pre-tokenizers.ts';
 export { ggufModelConfig, float32Decimal } from './gguf-config.ts';
 export { openSafetensors, safetensorsFromFiles, readSafetensorsHeader, type SafetensorsReader, type SafetensorsTensorInfo } from './safetensors.ts';
-export { openGguf, readGgufTensor, readGgufBlockAffine, isQuantizedGgufTensor, GGML_TYPE_NAMES, GgmlType, SUPPORTED_GGML_TYPES, type GgufFile, type GgufTensorInfo, type GgufValue } from './gguf.ts';
+export {
+  openGguf,
+  readGgufTensor,
+  readGgufBlockAffine,
+  isQuantizedGgufTensor,
+  GGML_TYPE_NAMES,
+  GgmlType,
+  SUPPORTED_GGML_TYPES,
+  type GgufFile,
+  type GgufTensorInfo,
+  type GgufValue,
+} from './gguf.ts';
 export { dequantizeGgml } from './ggml-dequantize.ts';
 export { ggmlToBlockAffine } from './ggml-block-affine.ts';
 export { quantizeGgml } from './ggml-quantize.ts';
@@ -26,7 +37,14 @@ export * from './generated/index.ts';
 export { createProgress, renderBar, type Progress, type ProgressOptions, type ProgressLogger } from './progress.ts';
 export { summarizeWeights, type WeightSummary } from './weight-summary.ts';
 export { quantizeRtn } from './rtn-quantize.ts';
-export { withLoadTimeQuantization, parseQuantizeMode, QUANTIZE_MODES, RTN_BLOCK_SIZE, type QuantizeMode, type QuantizationLog } from './load-time-quantization.ts';
+export {
+  withLoadTimeQuantization,
+  parseQuantizeMode,
+  QUANTIZE_MODES,
+  RTN_BLOCK_SIZE,
+  type QuantizeMode,
+  type QuantizationLog,
+} from './load-time-quantization.ts';
 export { parseHfQuantization, SUPPORTED_QUANT_METHODS, type HfQuantization } from './hf-quantization-config.ts';
 export { hubCacheDir, ModelNotFoundError, repoIdOfSnapshotPath, resolveModelArg, type ResolvedModel } from './hf-cache.ts';
 export { isSparseLayer, moeTensorNames, moeTensorShapes, MOE_ARCHITECTURES } from './moe-config.ts';

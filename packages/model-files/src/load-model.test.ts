@@ -23,8 +23,10 @@ test('detects an HF directory, its config.json, and a GGUF file by magic', async
   assert.equal(gguf.path, ggufFile);
   await assert.rejects(loadModel(path.join(dir, 'nope')), (e: unknown) => e instanceof ModelLoadError && /nope: does not exist/.test(e.message));
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello');
-  await assert.rejects(loadModel(path.join(dir, 'notes.txt')), (e: unknown) =>
-    e instanceof ModelLoadError && e.message === 'notes.txt: is neither a model directory nor a GGUF file');
+  await assert.rejects(
+    loadModel(path.join(dir, 'notes.txt')),
+    (e: unknown) => e instanceof ModelLoadError && e.message === 'notes.txt: is neither a model directory nor a GGUF file',
+  );
 });
 
 test('stories260K: the GGUF and the HF directory load to the same config and bit-identical tensors', async (t) => {
@@ -32,9 +34,21 @@ test('stories260K: the GGUF and the HF directory load to the same config and bit
   const hf = await loadModel(path.join(STORIES, 'hf'));
   const gguf = await loadModel(path.join(STORIES, 'stories260K.gguf'));
   const expected: ModelConfig = {
-    architecture: 'LlamaForCausalLM', hiddenSize: 64, intermediateSize: 172, numLayers: 5, numHeads: 8, numKvHeads: 4,
-    headDim: 8, vocabSize: 512, rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: null, maxPositionEmbeddings: 2048,
-    tieWordEmbeddings: false, attentionBias: false, slidingWindow: null,
+    architecture: 'LlamaForCausalLM',
+    hiddenSize: 64,
+    intermediateSize: 172,
+    numLayers: 5,
+    numHeads: 8,
+    numKvHeads: 4,
+    headDim: 8,
+    vocabSize: 512,
+    rmsNormEps: 1e-5,
+    ropeTheta: 10000,
+    ropeScaling: null,
+    maxPositionEmbeddings: 2048,
+    tieWordEmbeddings: false,
+    attentionBias: false,
+    slidingWindow: null,
   };
   assert.deepEqual(hf.config, expected);
   assert.deepEqual(gguf.config, expected);

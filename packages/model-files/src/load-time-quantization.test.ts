@@ -62,15 +62,24 @@ test('matrices whose rows are not whole 32-blocks stay float, and the log says h
   const model = withLoadTimeQuantization(await loadHfDir(dir), 'int8', log);
   assert.equal(model.quantized!('model.layers.0.mlp.down_proj.weight'), null);
   assert.notEqual(model.quantized!('model.layers.0.mlp.up_proj.weight'), null);
-  assert.match(lines[0]!.message, /^--quantize int8: 2 matrices whose rows are not a multiple of 32 stay float \(e\.g\. model\.layers\.0\.mlp\.down_proj\.weight\)$/);
+  assert.match(
+    lines[0]!.message,
+    /^--quantize int8: 2 matrices whose rows are not a multiple of 32 stay float \(e\.g\. model\.layers\.0\.mlp\.down_proj\.weight\)$/,
+  );
 });
 
 test('gptq / awq require a checkpoint quantized so; int4 on an already quantized checkpoint keeps its own quantization', async (t) => {
   const floatDir = tempDir(t);
   writeTinyHfDir(floatDir, config);
   const float = await loadHfDir(floatDir);
-  assert.throws(() => withLoadTimeQuantization(float, 'gptq'), (e: unknown) =>
-    e instanceof ModelLoadError && /--quantize gptq needs a checkpoint quantized with GPTQ, but its Linear weights are F32; for a float checkpoint use --quantize int8 or int4$/.test(e.message));
+  assert.throws(
+    () => withLoadTimeQuantization(float, 'gptq'),
+    (e: unknown) =>
+      e instanceof ModelLoadError &&
+      /--quantize gptq needs a checkpoint quantized with GPTQ, but its Linear weights are F32; for a float checkpoint use --quantize int8 or int4$/.test(
+        e.message,
+      ),
+  );
 
   const gptqDir = tempDir(t);
   writePackedHfDir(gptqDir, config, { method: 'gptq' });
@@ -82,7 +91,7 @@ test('gptq / awq require a checkpoint quantized so; int4 on an already quantized
   assert.equal(lines[0]!.message, '--quantize int4: the checkpoint is already quantized (GPTQ-4bit); its own quantization is used');
 });
 
-test('int4 on llama.cpp\'s Q4_K_M GGUF (../shared) keeps the file\'s blocks and says so; on its F32 original it quantizes', async (t) => {
+test("int4 on llama.cpp's Q4_K_M GGUF (../shared) keeps the file's blocks and says so; on its F32 original it quantizes", async (t) => {
   const dir = path.resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'models', 'quantized');
   if (!fs.existsSync(path.join(dir, 'small-Q4_K_M.gguf'))) return t.skip('../shared/models/quantized not present');
   const q4km = await loadGgufModel(path.join(dir, 'small-Q4_K_M.gguf'));

@@ -44,7 +44,10 @@ export function withLoadTimeQuantization(model: LoadedModel, mode: QuantizeMode 
   const stored = linearStorageType(model);
   if (mode === 'gptq' || mode === 'awq') {
     if (!stored.toLowerCase().startsWith(mode)) {
-      throw new ModelLoadError(model.path, `--quantize ${mode} needs a checkpoint quantized with ${mode.toUpperCase()}, but its Linear weights are ${stored}; for a float checkpoint use --quantize int8 or int4`);
+      throw new ModelLoadError(
+        model.path,
+        `--quantize ${mode} needs a checkpoint quantized with ${mode.toUpperCase()}, but its Linear weights are ${stored}; for a float checkpoint use --quantize int8 or int4`,
+      );
     }
     return model;
   }
@@ -57,7 +60,11 @@ export function withLoadTimeQuantization(model: LoadedModel, mode: QuantizeMode 
   const shapes = expectedTensorShapes(model.config);
   const isTarget = (name: string) => RTN_TARGETS.test(name) && (shapes.get(name)?.[1] ?? 0) % RTN_BLOCK_SIZE === 0;
   const skipped = [...shapes.keys()].filter((n) => RTN_TARGETS.test(n) && !isTarget(n));
-  if (skipped.length > 0) log?.info({ quantize: mode, kept: skipped.length }, `--quantize ${mode}: ${skipped.length} matrices whose rows are not a multiple of ${RTN_BLOCK_SIZE} stay float (e.g. ${skipped[0]})`);
+  if (skipped.length > 0)
+    log?.info(
+      { quantize: mode, kept: skipped.length },
+      `--quantize ${mode}: ${skipped.length} matrices whose rows are not a multiple of ${RTN_BLOCK_SIZE} stay float (e.g. ${skipped[0]})`,
+    );
 
   // Quantized on every call and not kept: the graph builder reads each matrix once, and holding them would double the footprint.
   const quantized = (name: string): BlockAffine | null => {

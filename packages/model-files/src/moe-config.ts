@@ -88,10 +88,20 @@ export function moeTensorNames(config: ModelConfig, layer: number): MoeTensorNam
   if (config.architecture === 'MixtralForCausalLM') {
     // MixtralBlockSparseTop2MLP: w1 = gate, w3 = up, w2 = down.
     const p = `model.layers.${layer}.block_sparse_moe.`;
-    return { router: `${p}gate.weight`, gate: (e) => `${p}experts.${e}.w1.weight`, up: (e) => `${p}experts.${e}.w3.weight`, down: (e) => `${p}experts.${e}.w2.weight` };
+    return {
+      router: `${p}gate.weight`,
+      gate: (e) => `${p}experts.${e}.w1.weight`,
+      up: (e) => `${p}experts.${e}.w3.weight`,
+      down: (e) => `${p}experts.${e}.w2.weight`,
+    };
   }
   const p = `model.layers.${layer}.mlp.`;
-  return { router: `${p}gate.weight`, gate: (e) => `${p}experts.${e}.gate_proj.weight`, up: (e) => `${p}experts.${e}.up_proj.weight`, down: (e) => `${p}experts.${e}.down_proj.weight` };
+  return {
+    router: `${p}gate.weight`,
+    gate: (e) => `${p}experts.${e}.gate_proj.weight`,
+    up: (e) => `${p}experts.${e}.up_proj.weight`,
+    down: (e) => `${p}experts.${e}.down_proj.weight`,
+  };
 }
 
 /** name → shape of a sparse layer's tensors (router [E, H], gate/up [F, H], down [H, F] per expert). */

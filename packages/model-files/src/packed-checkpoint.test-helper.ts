@@ -157,17 +157,26 @@ export function writePackedHfDir(dir: string, config: ModelConfig, options: Pack
     }
     const next = uniform(`${seed}:${name}`);
     const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () =>
-      name.endsWith('norm.weight') ? 1 + 0.2 * (next() - 0.5) : name.endsWith('.bias') ? 0.2 * (next() - 0.5) : 2 * next() - 1);
+      name.endsWith('norm.weight') ? 1 + 0.2 * (next() - 0.5) : name.endsWith('.bias') ? 0.2 * (next() - 0.5) : 2 * next() - 1,
+    );
     entries.push({ name, dtype: 'F32', shape, bytes: f32Bytes(data) });
   }
-  const quantizationConfig = method === 'awq'
-    ? { quant_method: 'awq', bits, group_size: groupSize, zero_point: true, version: 'gemm' }
-    : { quant_method: 'gptq', bits, group_size: groupSize, desc_act: false, sym: symmetric, checkpoint_format: method };
+  const quantizationConfig =
+    method === 'awq'
+      ? { quant_method: 'awq', bits, group_size: groupSize, zero_point: true, version: 'gemm' }
+      : { quant_method: 'gptq', bits, group_size: groupSize, desc_act: false, sym: symmetric, checkpoint_format: method };
   const configJson = {
-    architectures: [config.architecture], hidden_size: config.hiddenSize, intermediate_size: config.intermediateSize,
-    num_hidden_layers: config.numLayers, num_attention_heads: config.numHeads, num_key_value_heads: config.numKvHeads,
-    vocab_size: config.vocabSize, rms_norm_eps: config.rmsNormEps, rope_theta: config.ropeTheta,
-    max_position_embeddings: config.maxPositionEmbeddings, tie_word_embeddings: config.tieWordEmbeddings,
+    architectures: [config.architecture],
+    hidden_size: config.hiddenSize,
+    intermediate_size: config.intermediateSize,
+    num_hidden_layers: config.numLayers,
+    num_attention_heads: config.numHeads,
+    num_key_value_heads: config.numKvHeads,
+    vocab_size: config.vocabSize,
+    rms_norm_eps: config.rmsNormEps,
+    rope_theta: config.ropeTheta,
+    max_position_embeddings: config.maxPositionEmbeddings,
+    tie_word_embeddings: config.tieWordEmbeddings,
     quantization_config: { ...quantizationConfig, ...options.quantizationConfig },
   };
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(configJson));

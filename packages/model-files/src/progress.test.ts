@@ -21,7 +21,7 @@ test('on a TTY: the bar is redrawn in place, then one summary log line', () => {
   p.finish();
   assert.equal(writes.length, 4);
   assert.ok(writes.slice(0, 3).every((w) => w.startsWith('\r') && w.includes('building graph [')));
-  assert.match(writes[2]!, /3\/3 100%  layer 3/);
+  assert.match(writes[2]!, /3\/3 100% {2}layer 3/);
   assert.equal(writes[3], '\n');
   assert.deepEqual(logged, ['building graph: done (3/3)']);
 });
@@ -33,6 +33,9 @@ test('not on a TTY: log lines, first and last always, in between throttled', () 
   for (let i = 1; i <= 100; i++) p.update(i, `part ${i}`);
   p.finish();
   assert.equal(writes.length, 0, 'no bar');
-  assert.deepEqual(logged.map((l) => l.msg), ['loading: part 1 (1/100)', 'loading: part 100 (100/100)', 'loading: done (100/100)']);
+  assert.deepEqual(
+    logged.map((l) => l.msg),
+    ['loading: part 1 (1/100)', 'loading: part 100 (100/100)', 'loading: done (100/100)'],
+  );
   assert.equal(typeof logged[2]!.fields.ms, 'number');
 });

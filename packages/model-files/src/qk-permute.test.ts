@@ -20,7 +20,7 @@ test('unpermute(permute(x)) is x for weights with columns and for biases', () =>
     for (let r = 0; r < rows; r++) {
       // Rows move whole: each permuted row is some original row.
       const row = [...permuted.subarray(r * cols, (r + 1) * cols)];
-      assert.equal((row[0]! + 7) / 0.25 % cols, 0);
+      assert.equal(((row[0]! + 7) / 0.25) % cols, 0);
     }
   }
   const bias = Float32Array.from({ length: 8 }, (_, i) => i);

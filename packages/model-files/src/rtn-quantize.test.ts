@@ -6,7 +6,7 @@ import { quantizeRtn } from './rtn-quantize.ts';
 /** Deterministic bell-shaped values (sum of uniforms), with a few outliers like real weights have. */
 function weights(n: number, seed = 1): Float32Array {
   let s = seed;
-  const u = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const u = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
   return Float32Array.from({ length: n }, (_, i) => (i % 97 === 0 ? 6 : 1) * (u() + u() + u() - 1.5) * 0.05);
 }
 

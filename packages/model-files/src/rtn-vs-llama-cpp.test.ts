@@ -11,7 +11,10 @@ import { withLoadTimeQuantization } from './load-time-quantization.ts';
 const dir = path.resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'models', 'quantized');
 const LINEAR = /_proj\.weight$/;
 
-for (const [mode, type] of [['int4', 'Q4_0'], ['int8', 'Q8_0']] as const) {
+for (const [mode, type] of [
+  ['int4', 'Q4_0'],
+  ['int8', 'Q8_0'],
+] as const) {
   test(`--quantize ${mode} reproduces llama-quantize's ${type} codes and (f16-rounded) scales on every Linear weight`, async (t) => {
     if (!fs.existsSync(path.join(dir, 'small-F32.gguf'))) return t.skip('../shared/models/quantized not present');
     const ours = withLoadTimeQuantization(await loadGgufModel(path.join(dir, 'small-F32.gguf')), mode);

@@ -13,11 +13,15 @@ const BF16_VALUES = [1, -3.5, 2 ** 60, 0.0078125];
 
 test('reads F32, F16 and BF16 tensors lazily and exactly as float32', (t) => {
   const dir = tempDir(t);
-  writeSafetensors(path.join(dir, 'model.safetensors'), [
-    { name: 'a.f32', dtype: 'F32', shape: [2, 3], bytes: f32Bytes(F32_VALUES) },
-    { name: 'b.f16', dtype: 'F16', shape: [5], bytes: f16Bytes(F16_VALUES) },
-    { name: 'c.bf16', dtype: 'BF16', shape: [2, 1, 2], bytes: bf16Bytes(BF16_VALUES) },
-  ], { format: 'pt' });
+  writeSafetensors(
+    path.join(dir, 'model.safetensors'),
+    [
+      { name: 'a.f32', dtype: 'F32', shape: [2, 3], bytes: f32Bytes(F32_VALUES) },
+      { name: 'b.f16', dtype: 'F16', shape: [5], bytes: f16Bytes(F16_VALUES) },
+      { name: 'c.bf16', dtype: 'BF16', shape: [2, 1, 2], bytes: bf16Bytes(BF16_VALUES) },
+    ],
+    { format: 'pt' },
+  );
   const reader = openSafetensors(dir);
   assert.deepEqual(reader.names().sort(), ['a.f32', 'b.f16', 'c.bf16']);
   assert.deepEqual(reader.info('a.f32').shape, [2, 3]);
@@ -27,7 +31,10 @@ test('reads F32, F16 and BF16 tensors lazily and exactly as float32', (t) => {
   assert.deepEqual([...reader.read('b.f16').data], F16_VALUES.map(Math.fround));
   assert.deepEqual([...reader.read('c.bf16').data], BF16_VALUES);
   assert.deepEqual(reader.read('c.bf16').shape, [2, 1, 2]);
-  assert.throws(() => reader.read('nope'), (e: unknown) => e instanceof ModelLoadError && /model\.safetensors: tensor "nope" is missing/.test(e.message));
+  assert.throws(
+    () => reader.read('nope'),
+    (e: unknown) => e instanceof ModelLoadError && /model\.safetensors: tensor "nope" is missing/.test(e.message),
+  );
 });
 
 test('reads I32 tensors (packed GPTQ/AWQ codes) bit-exactly with readInt32, and refuses them as floats', (t) => {
@@ -45,17 +52,18 @@ test('reads I32 tensors (packed GPTQ/AWQ codes) bit-exactly with readInt32, and 
 
 test('follows model.safetensors.index.json across shards', (t) => {
   const dir = tempDir(t);
-  writeSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), [
-    { name: 'x', dtype: 'F32', shape: [2], bytes: f32Bytes([1, 2]) },
-  ]);
+  writeSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), [{ name: 'x', dtype: 'F32', shape: [2], bytes: f32Bytes([1, 2]) }]);
   writeSafetensors(path.join(dir, 'model-00002-of-00002.safetensors'), [
     { name: 'y', dtype: 'F16', shape: [1], bytes: f16Bytes([3]) },
     { name: 'z', dtype: 'BF16', shape: [1], bytes: bf16Bytes([-4]) },
   ]);
-  fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({
-    metadata: { total_size: 12 },
-    weight_map: { x: 'model-00001-of-00002.safetensors', y: 'model-00002-of-00002.safetensors', z: 'model-00002-of-00002.safetensors' },
-  }));
+  fs.writeFileSync(
+    path.join(dir, 'model.safetensors.index.json'),
+    JSON.stringify({
+      metadata: { total_size: 12 },
+      weight_map: { x: 'model-00001-of-00002.safetensors', y: 'model-00002-of-00002.safetensors', z: 'model-00002-of-00002.safetensors' },
+    }),
+  );
   const reader = openSafetensors(dir);
   assert.equal(reader.files.length, 2);
   assert.deepEqual(reader.names().sort(), ['x', 'y', 'z']);

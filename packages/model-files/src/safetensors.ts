@@ -161,7 +161,12 @@ export function openSafetensors(dir: string): SafetensorsReader {
   }
   const single = path.join(dir, 'model.safetensors');
   if (fs.existsSync(single)) return safetensorsFromFiles([single]);
-  const any = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort() : [];
+  const any = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.safetensors'))
+        .sort()
+    : [];
   if (any.length > 0) return safetensorsFromFiles(any.map((f) => path.join(dir, f)));
   throw new ModelLoadError('model.safetensors', `not found in ${dir} (nor model.safetensors.index.json or any *.safetensors)`);
 }

@@ -17,9 +17,22 @@ export function tempDir(t: { after: (fn: () => void) => void }): string {
 }
 
 export const tinyConfig = (overrides: Partial<ModelConfig> = {}): ModelConfig => ({
-  architecture: 'LlamaForCausalLM', hiddenSize: 8, intermediateSize: 12, numLayers: 2, numHeads: 2, numKvHeads: 1,
-  headDim: 4, vocabSize: 16, rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: null, maxPositionEmbeddings: 64,
-  tieWordEmbeddings: false, attentionBias: false, slidingWindow: null, ...overrides,
+  architecture: 'LlamaForCausalLM',
+  hiddenSize: 8,
+  intermediateSize: 12,
+  numLayers: 2,
+  numHeads: 2,
+  numKvHeads: 1,
+  headDim: 4,
+  vocabSize: 16,
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  ropeScaling: null,
+  maxPositionEmbeddings: 64,
+  tieWordEmbeddings: false,
+  attentionBias: false,
+  slidingWindow: null,
+  ...overrides,
 });
 
 /** Every canonical tensor, filled with distinct small values exactly representable in f32. */
@@ -28,7 +41,7 @@ export function tinyTensors(config: ModelConfig): Map<string, FloatTensor> {
   let seed = 1;
   for (const [name, shape] of expectedTensorShapes(config)) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < data.length; i++) data[i] = ((seed++ * 7919) % 2001 - 1000) / 1024;
+    for (let i = 0; i < data.length; i++) data[i] = (((seed++ * 7919) % 2001) - 1000) / 1024;
     tensors.set(name, { shape, data });
   }
   return tensors;
@@ -36,7 +49,10 @@ export function tinyTensors(config: ModelConfig): Map<string, FloatTensor> {
 
 export const tinyTokenizerJson = {
   version: '1.0',
-  added_tokens: [{ id: 0, content: '<s>', special: true }, { id: 1, content: '</s>', special: true }],
+  added_tokens: [
+    { id: 0, content: '<s>', special: true },
+    { id: 1, content: '</s>', special: true },
+  ],
   model: { type: 'BPE', vocab: { '<s>': 0, '</s>': 1, a: 2, b: 3 }, merges: [] },
 };
 
@@ -44,25 +60,42 @@ export const tinyTokenizerJson = {
 export function writeTinyHfDir(dir: string, config: ModelConfig, configJsonOverrides: Record<string, unknown> = {}): Map<string, FloatTensor> {
   const tensors = tinyTensors(config);
   const configJson = {
-    architectures: [config.architecture], hidden_size: config.hiddenSize, intermediate_size: config.intermediateSize,
-    num_hidden_layers: config.numLayers, num_attention_heads: config.numHeads, num_key_value_heads: config.numKvHeads,
-    vocab_size: config.vocabSize, rms_norm_eps: config.rmsNormEps, rope_theta: config.ropeTheta,
-    max_position_embeddings: config.maxPositionEmbeddings, tie_word_embeddings: config.tieWordEmbeddings,
+    architectures: [config.architecture],
+    hidden_size: config.hiddenSize,
+    intermediate_size: config.intermediateSize,
+    num_hidden_layers: config.numLayers,
+    num_attention_heads: config.numHeads,
+    num_key_value_heads: config.numKvHeads,
+    vocab_size: config.vocabSize,
+    rms_norm_eps: config.rmsNormEps,
+    rope_theta: config.ropeTheta,
+    max_position_embeddings: config.maxPositionEmbeddings,
+    tie_word_embeddings: config.tieWordEmbeddings,
     ...configJsonOverrides,
   };
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(configJson));
-  writeSafetensors(path.join(dir, 'model.safetensors'),
-    [...tensors].map(([name, t]) => ({ name, dtype: 'F32', shape: t.shape, bytes: f32Bytes(t.data) })));
+  writeSafetensors(
+    path.join(dir, 'model.safetensors'),
+    [...tensors].map(([name, t]) => ({ name, dtype: 'F32', shape: t.shape, bytes: f32Bytes(t.data) })),
+  );
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson));
   return tensors;
 }
 
 const GGUF_SUFFIXES: [RegExp, string][] = [
-  [/^model\.embed_tokens\.weight$/, 'token_embd.weight'], [/^model\.norm\.weight$/, 'output_norm.weight'],
-  [/^lm_head\.weight$/, 'output.weight'], [/input_layernorm/, 'attn_norm'], [/self_attn\.q_proj/, 'attn_q'],
-  [/self_attn\.k_proj/, 'attn_k'], [/self_attn\.v_proj/, 'attn_v'], [/self_attn\.o_proj/, 'attn_output'],
-  [/post_attention_layernorm/, 'ffn_norm'], [/mlp\.gate_proj/, 'ffn_gate'], [/mlp\.up_proj/, 'ffn_up'],
-  [/mlp\.down_proj/, 'ffn_down'], [/^model\.layers\./, 'blk.'],
+  [/^model\.embed_tokens\.weight$/, 'token_embd.weight'],
+  [/^model\.norm\.weight$/, 'output_norm.weight'],
+  [/^lm_head\.weight$/, 'output.weight'],
+  [/input_layernorm/, 'attn_norm'],
+  [/self_attn\.q_proj/, 'attn_q'],
+  [/self_attn\.k_proj/, 'attn_k'],
+  [/self_attn\.v_proj/, 'attn_v'],
+  [/self_attn\.o_proj/, 'attn_output'],
+  [/post_attention_layernorm/, 'ffn_norm'],
+  [/mlp\.gate_proj/, 'ffn_gate'],
+  [/mlp\.up_proj/, 'ffn_up'],
+  [/mlp\.down_proj/, 'ffn_down'],
+  [/^model\.layers\./, 'blk.'],
 ];
 
 export function ggufNameOf(hfName: string): string {
@@ -90,11 +123,16 @@ export function writeTinyGguf(
   const arch = config.architecture === 'Qwen2ForCausalLM' ? 'qwen2' : 'llama';
   const metadata: [string, TypedValue][] = [
     ['general.architecture', gv.str(arch)],
-    [`${arch}.embedding_length`, gv.u32(config.hiddenSize)], [`${arch}.block_count`, gv.u32(config.numLayers)],
-    [`${arch}.feed_forward_length`, gv.u32(config.intermediateSize)], [`${arch}.attention.head_count`, gv.u32(config.numHeads)],
-    [`${arch}.attention.head_count_kv`, gv.u32(config.numKvHeads)], [`${arch}.context_length`, gv.u32(config.maxPositionEmbeddings)],
-    [`${arch}.attention.layer_norm_rms_epsilon`, gv.f32(config.rmsNormEps)], [`${arch}.rope.freq_base`, gv.f32(config.ropeTheta)],
-    ...tinyGgufTokenizerMetadata, ...(options.extraMetadata ?? []),
+    [`${arch}.embedding_length`, gv.u32(config.hiddenSize)],
+    [`${arch}.block_count`, gv.u32(config.numLayers)],
+    [`${arch}.feed_forward_length`, gv.u32(config.intermediateSize)],
+    [`${arch}.attention.head_count`, gv.u32(config.numHeads)],
+    [`${arch}.attention.head_count_kv`, gv.u32(config.numKvHeads)],
+    [`${arch}.context_length`, gv.u32(config.maxPositionEmbeddings)],
+    [`${arch}.attention.layer_norm_rms_epsilon`, gv.f32(config.rmsNormEps)],
+    [`${arch}.rope.freq_base`, gv.f32(config.ropeTheta)],
+    ...tinyGgufTokenizerMetadata,
+    ...(options.extraMetadata ?? []),
   ];
   const entries = [...tensors]
     .filter(([name]) => !(options.drop ?? []).includes(name))

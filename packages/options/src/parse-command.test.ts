@@ -30,7 +30,14 @@ test('both flag forms, aliases, the short flag and the positional all land on th
     assert.equal(parse(argv).values.get('model-id'), 'a.gguf', argv.join(' '));
   }
   const v = parse(['--host', '::', '--max-model-len', '512', '--disable-prefix-caching']).values;
-  assert.deepEqual([...v], [['hostname', '::'], ['max-total-tokens', '512'], ['disable-prefix-caching', 'true']]);
+  assert.deepEqual(
+    [...v],
+    [
+      ['hostname', '::'],
+      ['max-total-tokens', '512'],
+      ['disable-prefix-caching', 'true'],
+    ],
+  );
 });
 
 test('--help / -h and --version are reported, not errors, whatever else is given', () => {
@@ -41,7 +48,11 @@ test('--help / -h and --version are reported, not errors, whatever else is given
 
 test('usage errors are one line: unknown flag with the nearest name, missing value, value to a switch, stray positional', () => {
   const fails = (argv: string[], re: RegExp) =>
-    assert.throws(() => parse(argv), (e: unknown) => e instanceof UsageError && re.test(e.message) && !e.message.includes('\n'), argv.join(' '));
+    assert.throws(
+      () => parse(argv),
+      (e: unknown) => e instanceof UsageError && re.test(e.message) && !e.message.includes('\n'),
+      argv.join(' '),
+    );
   fails(['--max-totl-tokens', '5'], /^unknown flag --max-totl-tokens \(did you mean --max-total-tokens\?\)$/);
   fails(['--prot', '5'], /did you mean --port\?/);
   fails(['--foo'], /^unknown flag --foo; see 'tessera demo --help'$/);
@@ -55,7 +66,13 @@ test('usage errors are one line: unknown flag with the nearest name, missing val
 
 test('only flags the command knows are read from the environment; empty values are ignored; values stay intact', () => {
   const env = { TESSERA_PORT: '9000', TESSERA_NOT_A_FLAG: 'x', TESSERA_HOSTNAME: '', TESSERA_MODEL_ID: '--odd/path', TESSERA_RANK: '3' };
-  assert.deepEqual([...parse([], env).values], [['model-id', '--odd/path'], ['port', '9000']]);
+  assert.deepEqual(
+    [...parse([], env).values],
+    [
+      ['model-id', '--odd/path'],
+      ['port', '9000'],
+    ],
+  );
 });
 
 test('an explicit flag (or the positional, or an alias) wins over its variable', () => {
@@ -74,7 +91,17 @@ test('switches from the environment: true-ish turns on, false-ish leaves off, an
 });
 
 test('toArgv re-serialises for a child: switches bare, values in the = form', () => {
-  assert.deepEqual(toArgv([['port', '1'], ['disable-prefix-caching', 'true'], ['model-id', '-x']], command), ['--port=1', '--disable-prefix-caching', '--model-id=-x']);
+  assert.deepEqual(
+    toArgv(
+      [
+        ['port', '1'],
+        ['disable-prefix-caching', 'true'],
+        ['model-id', '-x'],
+      ],
+      command,
+    ),
+    ['--port=1', '--disable-prefix-caching', '--model-id=-x'],
+  );
   assert.equal(parse(toArgv([['model-id', '-x']], command)).values.get('model-id'), '-x');
 });
 

@@ -96,7 +96,8 @@ export function parseCommand(command: CommandSpec, argv: readonly string[], env:
   if (positionals.length > 0) {
     if (positional === undefined) throw new UsageError(`unexpected argument "${positionals[0]}"; see 'tessera ${command.name} --help'`);
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}": give one ${positional.name}`);
-    if (values.has(positional.option)) throw new UsageError(`${positional.name} given twice: "${positionals[0]}" and --${positional.option} ${values.get(positional.option)}`);
+    if (values.has(positional.option))
+      throw new UsageError(`${positional.name} given twice: "${positionals[0]}" and --${positional.option} ${values.get(positional.option)}`);
     values.set(positional.option, positionals[0]!);
   }
   const explicit = new Set(values.keys());

@@ -10,7 +10,17 @@ test('a Prefill round-trips over loopback with camelCase fields and numeric ids'
     prefill: async (req: PrefillRequest): Promise<PrefillResponse> => {
       seen = req;
       return {
-        generations: [{ requestId: 7, prefillTokens: null, tokens: { ids: [42], logprobs: [-0.5] }, topTokens: [], finishReason: 'FINISH_REASON_LENGTH', generatedTokens: 1, seed: 3 }],
+        generations: [
+          {
+            requestId: 7,
+            prefillTokens: null,
+            tokens: { ids: [42], logprobs: [-0.5] },
+            topTokens: [],
+            finishReason: 'FINISH_REASON_LENGTH',
+            generatedTokens: 1,
+            seed: 3,
+          },
+        ],
         batch: null,
         timings: { forwardNs: 1, sampleNs: 2, totalNs: 3, computedTokens: 4 },
       };
@@ -23,8 +33,17 @@ test('a Prefill round-trips over loopback with camelCase fields and numeric ids'
   );
   const client = new TextGenerationService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as any;
   const res: any = await new Promise((resolve, reject) =>
-    client.Prefill({ batch: { id: 5, requests: [{ id: 7, inputIds: [1, 2, 3], blocks: [0], cacheLen: 0, parameters: { temperature: 0.5 }, stoppingParameters: { maxNewTokens: 4 } }], size: 1, maxTokens: 16 } },
-      (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r))),
+    client.Prefill(
+      {
+        batch: {
+          id: 5,
+          requests: [{ id: 7, inputIds: [1, 2, 3], blocks: [0], cacheLen: 0, parameters: { temperature: 0.5 }, stoppingParameters: { maxNewTokens: 4 } }],
+          size: 1,
+          maxTokens: 16,
+        },
+      },
+      (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r)),
+    ),
   );
   client.close();
   server.forceShutdown();

@@ -7,13 +7,7 @@ import type { DecodeRequest__Output } from './generated/tessera/v1/DecodeRequest
 import type { FilterBatchRequest__Output } from './generated/tessera/v1/FilterBatchRequest.ts';
 import type { PrefillRequest__Output } from './generated/tessera/v1/PrefillRequest.ts';
 import type { WarmupRequest__Output } from './generated/tessera/v1/WarmupRequest.ts';
-import {
-  fromWireClearCacheRequest,
-  fromWireDecodeRequest,
-  fromWireFilterBatchRequest,
-  fromWirePrefillRequest,
-  fromWireWarmupRequest,
-} from './wire.ts';
+import { fromWireClearCacheRequest, fromWireDecodeRequest, fromWireFilterBatchRequest, fromWirePrefillRequest, fromWireWarmupRequest } from './wire.ts';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../../proto/generate.proto', import.meta.url));
 
@@ -33,11 +27,7 @@ const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as {
 export const TextGenerationService = loaded.tessera.v1.TextGenerationService;
 export const serviceDefinition: grpc.ServiceDefinition = TextGenerationService.service;
 
-export type FinishReason =
-  | 'FINISH_REASON_UNSPECIFIED'
-  | 'FINISH_REASON_LENGTH'
-  | 'FINISH_REASON_EOS_TOKEN'
-  | 'FINISH_REASON_STOP_SEQUENCE';
+export type FinishReason = 'FINISH_REASON_UNSPECIFIED' | 'FINISH_REASON_LENGTH' | 'FINISH_REASON_EOS_TOKEN' | 'FINISH_REASON_STOP_SEQUENCE';
 
 export interface InfoResponse {
   modelId: string;
@@ -153,13 +143,32 @@ export interface Timings {
   computedTokens: number;
 }
 
-export interface PrefillRequest { batch: Batch }
-export interface PrefillResponse { generations: Generation[]; batch: CachedBatch | null; timings: Timings }
-export interface DecodeRequest { batches: CachedBatch[] }
-export interface DecodeResponse { generations: Generation[]; batch: CachedBatch | null; timings: Timings }
-export interface FilterBatchRequest { batchId: number; requestIds: number[] }
-export interface FilterBatchResponse { batch: CachedBatch | null }
-export interface ClearCacheRequest { id?: number | null }
+export interface PrefillRequest {
+  batch: Batch;
+}
+export interface PrefillResponse {
+  generations: Generation[];
+  batch: CachedBatch | null;
+  timings: Timings;
+}
+export interface DecodeRequest {
+  batches: CachedBatch[];
+}
+export interface DecodeResponse {
+  generations: Generation[];
+  batch: CachedBatch | null;
+  timings: Timings;
+}
+export interface FilterBatchRequest {
+  batchId: number;
+  requestIds: number[];
+}
+export interface FilterBatchResponse {
+  batch: CachedBatch | null;
+}
+export interface ClearCacheRequest {
+  id?: number | null;
+}
 
 /** The shard's side of the API: each method takes the decoded request and resolves the reply. */
 export interface ShardHandlers {
@@ -193,7 +202,10 @@ export function toServiceImplementation(h: ShardHandlers): grpc.UntypedServiceIm
     Prefill: unary(async (r: PrefillRequest__Output) => h.prefill(fromWirePrefillRequest(r))),
     Decode: unary(async (r: DecodeRequest__Output) => h.decode(fromWireDecodeRequest(r))),
     FilterBatch: unary(async (r: FilterBatchRequest__Output) => h.filterBatch(fromWireFilterBatchRequest(r))),
-    ClearCache: unary(async (r: ClearCacheRequest__Output) => { await h.clearCache(fromWireClearCacheRequest(r)); return {}; }),
+    ClearCache: unary(async (r: ClearCacheRequest__Output) => {
+      await h.clearCache(fromWireClearCacheRequest(r));
+      return {};
+    }),
   };
 }
 

@@ -46,7 +46,7 @@ function inverseFrequencies(c: ModelConfig): { inv: Float64Array; dim: number; a
   const s = c.ropeScaling;
   let attentionScaling = 1;
   for (let i = 0; i < half; i++) {
-    const base = Math.pow(c.ropeTheta, -(2 * i) / dim);
+    const base = c.ropeTheta ** (-(2 * i) / dim);
     if (s === null) out[i] = base;
     else if (s.type === 'linear') out[i] = base / s.factor;
     else if (s.type === 'yarn') {
@@ -61,12 +61,12 @@ function inverseFrequencies(c: ModelConfig): { inv: Float64Array; dim: number; a
     } else if (s.type === 'dynamic') {
       // _compute_dynamic_ntk_parameters at seq_len = original × factor (vLLM's static form of it).
       const seqLen = s.originalMaxPositionEmbeddings * s.factor;
-      const scaledBase = c.ropeTheta * Math.pow((s.factor * seqLen) / s.originalMaxPositionEmbeddings - (s.factor - 1), dim / (dim - 2));
-      out[i] = 1 / Math.pow(scaledBase, (2 * i) / dim);
+      const scaledBase = c.ropeTheta * ((s.factor * seqLen) / s.originalMaxPositionEmbeddings - (s.factor - 1)) ** (dim / (dim - 2));
+      out[i] = 1 / scaledBase ** ((2 * i) / dim);
     } else if (s.type === 'longrope') {
       // ext_factors: long_factor beyond the original context; Tessera serves maxPositionEmbeddings, so it is "beyond" when larger.
       const ext = c.maxPositionEmbeddings > s.originalMaxPositionEmbeddings ? s.longFactor : s.shortFactor;
-      out[i] = 1 / (ext[i]! * Math.pow(c.ropeTheta, (2 * i) / dim));
+      out[i] = 1 / (ext[i]! * c.ropeTheta ** ((2 * i) / dim));
       attentionScaling = s.attentionFactor;
     } else {
       const wavelen = (2 * Math.PI) / base;
@@ -99,11 +99,24 @@ function applyRope(x: Float64Array, heads: number, d: number, pos: number, rope:
 }
 
 interface Layer {
-  inNorm?: Matrix; q: Matrix; k: Matrix; v: Matrix; qb?: Matrix; kb?: Matrix; vb?: Matrix;
-  o: Matrix; postNorm: Matrix; gate?: Matrix; up?: Matrix; down?: Matrix;
+  inNorm?: Matrix;
+  q: Matrix;
+  k: Matrix;
+  v: Matrix;
+  qb?: Matrix;
+  kb?: Matrix;
+  vb?: Matrix;
+  o: Matrix;
+  postNorm: Matrix;
+  gate?: Matrix;
+  up?: Matrix;
+  down?: Matrix;
   /** Sparse (mixture-of-experts) MLP layers: moe-fp64.ts. */
   moe?: ReferenceMoeMlp;
-  qNorm?: Matrix; kNorm?: Matrix; ffnOutNorm?: Matrix; preFfnNorm?: Matrix;
+  qNorm?: Matrix;
+  kNorm?: Matrix;
+  ffnOutNorm?: Matrix;
+  preFfnNorm?: Matrix;
 }
 
 /** RMSNorm of each `width`-wide slice of x (a head, or the whole projection). */
@@ -151,9 +164,12 @@ export class ReferenceLlama {
         ...(has('self_attn.q_norm.weight') ? { qNorm: m('self_attn.q_norm.weight'), kNorm: m('self_attn.k_norm.weight') } : {}),
         ...(has('post_feedforward_layernorm.weight') ? { ffnOutNorm: m('post_feedforward_layernorm.weight') } : {}),
         ...(has('pre_feedforward_layernorm.weight') ? { preFfnNorm: m('pre_feedforward_layernorm.weight') } : {}),
-        q: m('self_attn.q_proj.weight'), k: m('self_attn.k_proj.weight'), v: m('self_attn.v_proj.weight'),
+        q: m('self_attn.q_proj.weight'),
+        k: m('self_attn.k_proj.weight'),
+        v: m('self_attn.v_proj.weight'),
         ...(c.attentionBias ? { qb: m('self_attn.q_proj.bias'), kb: m('self_attn.k_proj.bias'), vb: m('self_attn.v_proj.bias') } : {}),
-        o: m('self_attn.o_proj.weight'), postNorm: m('post_attention_layernorm.weight'),
+        o: m('self_attn.o_proj.weight'),
+        postNorm: m('post_attention_layernorm.weight'),
         ...(ReferenceMoeMlp.forLayer(model, l)
           ? { moe: ReferenceMoeMlp.forLayer(model, l)! }
           : { gate: m('mlp.gate_proj.weight'), up: m('mlp.up_proj.weight'), down: m('mlp.down_proj.weight') }),

@@ -35,7 +35,11 @@ export class ReferenceMoeMlp {
     const moe = model.config.moe!;
     const n = moeTensorNames(model.config, layer);
     this.#router = matrix(model, n.router);
-    this.#experts = Array.from({ length: moe.numExperts }, (_, e) => ({ w1: matrix(model, n.gate(e)), w3: matrix(model, n.up(e)), w2: matrix(model, n.down(e)) }));
+    this.#experts = Array.from({ length: moe.numExperts }, (_, e) => ({
+      w1: matrix(model, n.gate(e)),
+      w3: matrix(model, n.up(e)),
+      w2: matrix(model, n.down(e)),
+    }));
     this.#topK = moe.topK;
     this.#norm = moe.normTopK;
   }
@@ -56,7 +60,10 @@ export class ReferenceMoeMlp {
   /** The experts this row picks, best first, with their weights (for tests that check routing margins). */
   route(x: Float64Array): { expert: number; weight: number; prob: number }[] {
     const probs = this.probabilities(x);
-    const top = probs.map((prob, expert) => ({ expert, prob })).sort((a, b) => b.prob - a.prob).slice(0, this.#topK);
+    const top = probs
+      .map((prob, expert) => ({ expert, prob }))
+      .sort((a, b) => b.prob - a.prob)
+      .slice(0, this.#topK);
     const topSum = top.reduce((a, t) => a + t.prob, 0);
     return top.map((t) => ({ ...t, weight: this.#norm ? t.prob / topSum : t.prob }));
   }
@@ -67,7 +74,10 @@ export class ReferenceMoeMlp {
       const { w1, w3, w2 } = this.#experts[expert]!;
       const gate = matVec(w1, x);
       const up = matVec(w3, x);
-      const y = matVec(w2, gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]!));
+      const y = matVec(
+        w2,
+        gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]!),
+      );
       for (let i = 0; i < out.length; i++) out[i]! += weight * y[i]!;
     }
     return out;

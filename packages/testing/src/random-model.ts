@@ -62,7 +62,9 @@ export function randomLlamaModel(overrides: Partial<ModelConfig> = {}, seed = 1)
   const config: ModelConfig = { ...SMALL_CONFIG, ...overrides };
   const shapes = tensorShapes(config);
   const cache = new Map<string, Float32Array>();
-  const digest = createHash('sha256').update(JSON.stringify({ config, seed, kind: 'random-llama-v1' })).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify({ config, seed, kind: 'random-llama-v1' }))
+    .digest('hex');
   return {
     path: `random:${seed}`,
     format: 'hf',
@@ -122,7 +124,9 @@ export function randomQuantizedModel(overrides: Partial<ModelConfig>, seed: numb
     cache.set(name, q);
     return q;
   };
-  const digest = createHash('sha256').update(JSON.stringify({ base: base.digest, layouts: base.tensorNames().map((n) => layoutOf(n)), kind: 'random-quantized-v1' })).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify({ base: base.digest, layouts: base.tensorNames().map((n) => layoutOf(n)), kind: 'random-quantized-v1' }))
+    .digest('hex');
   return {
     ...base,
     digest,

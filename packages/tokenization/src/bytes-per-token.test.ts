@@ -14,7 +14,7 @@ const storiesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 /** Seeded texts mixing ASCII words, runs of one character, whitespace and multi-byte characters. */
 function texts(seed: number, count: number): string[] {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const parts = ['Hello', ' a', ' the', 'aaaaaaaaaaaa', '          ', '\n\n', 'é', '日本', '🙂', 'Once upon a time', '<s>', '</s>', 'ab', ',', '!', 'zzzz'];
   return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(rand() * 60) }, () => parts[Math.floor(rand() * parts.length)]!).join(''));
 }

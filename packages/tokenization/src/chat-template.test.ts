@@ -30,10 +30,13 @@ test('continue_final_message cuts right after the final message content', () => 
   // Trailing whitespace the template keeps is kept; a template that trims it leaves it trimmed (as transformers).
   const spaced: ChatMessage[] = [...conversation, { role: 'assistant', content: 'Hello, ' }];
   assert.ok(t.render(spaced, { continueFinalMessage: true }).endsWith('assistant\nHello, '));
-  const trimming = new ChatTemplate("{% for m in messages %}[{{ m.role }}]{{ m.content | trim }}[/]{% endfor %}");
+  const trimming = new ChatTemplate('{% for m in messages %}[{{ m.role }}]{{ m.content | trim }}[/]{% endfor %}');
   assert.equal(trimming.render(spaced, { continueFinalMessage: true }), '[system]Be brief.[/][user]Hi![/][assistant]Hello,');
   // The last occurrence is the one cut after, even when earlier messages repeat its text.
-  const repeated: ChatMessage[] = [{ role: 'user', content: 'yes' }, { role: 'assistant', content: 'yes' }];
+  const repeated: ChatMessage[] = [
+    { role: 'user', content: 'yes' },
+    { role: 'assistant', content: 'yes' },
+  ];
   assert.equal(t.render(repeated, { continueFinalMessage: true }), '<|im_start|>user\nyes<|im_end|>\n<|im_start|>assistant\nyes');
   assert.throws(() => t.render(messages, { continueFinalMessage: true, addGenerationPrompt: true }), ChatTemplateError);
   const hiding = new ChatTemplate('{% for m in messages %}{{ m.role }}{% endfor %}');
@@ -42,16 +45,27 @@ test('continue_final_message cuts right after the final message content', () => 
 
 test('content-part arrays are joined; other part types are rejected by name', () => {
   const t = new ChatTemplate(CHATML);
-  const parts: ChatMessage[] = [{ role: 'user', content: [{ type: 'text', text: 'one' }, { type: 'text', text: 'two' }] }];
+  const parts: ChatMessage[] = [
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'one' },
+        { type: 'text', text: 'two' },
+      ],
+    },
+  ];
   assert.equal(t.render(parts, { addGenerationPrompt: false }), '<|im_start|>user\none\ntwo<|im_end|>\n');
   const image: ChatMessage[] = [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }];
-  assert.throws(() => t.render(image), (err: unknown) => err instanceof ChatTemplateError && /image_url/.test(err.message));
+  assert.throws(
+    () => t.render(image),
+    (err: unknown) => err instanceof ChatTemplateError && /image_url/.test(err.message),
+  );
 });
 
 test('null content, names and tool calls reach the template', () => {
   const t = new ChatTemplate(
-    "{% for m in messages %}{{ m.role }}:{% if m.content is none %}<none>{% else %}{{ m.content }}{% endif %}" +
-      "{% if m.name is defined %}({{ m.name }}){% endif %}{% if m.tool_calls %}{{ m.tool_calls | tojson }}{% endif %};{% endfor %}",
+    '{% for m in messages %}{{ m.role }}:{% if m.content is none %}<none>{% else %}{{ m.content }}{% endif %}' +
+      '{% if m.name is defined %}({{ m.name }}){% endif %}{% if m.tool_calls %}{{ m.tool_calls | tojson }}{% endif %};{% endfor %}',
   );
   const messages: ChatMessage[] = [
     { role: 'user', content: 'hi', name: 'ann' },
@@ -72,7 +86,10 @@ test('raise_exception and jinja errors become ChatTemplateError', () => {
 });
 
 test('no template → ChatTemplateError pointing at the alternatives', () => {
-  assert.throws(() => new ChatTemplate(null), (err: unknown) => err instanceof ChatTemplateError && err.message === NO_CHAT_TEMPLATE_MESSAGE);
+  assert.throws(
+    () => new ChatTemplate(null),
+    (err: unknown) => err instanceof ChatTemplateError && err.message === NO_CHAT_TEMPLATE_MESSAGE,
+  );
 });
 
 test('special tokens, chat_template_kwargs, range and strftime_now', () => {

@@ -7,8 +7,7 @@ export class ChatTemplateError extends Error {
   override readonly name = 'ChatTemplateError';
 }
 
-export const NO_CHAT_TEMPLATE_MESSAGE =
-  'this model has no chat template; pass --chat-template FILE or use /v1/completions';
+export const NO_CHAT_TEMPLATE_MESSAGE = 'this model has no chat template; pass --chat-template FILE or use /v1/completions';
 
 export type ChatContentPart = { type: 'text'; text: string } | { type: string; [key: string]: unknown };
 
@@ -36,8 +35,18 @@ class TemplateRaised extends Error {}
 
 /** Names the template environment defines; a request's extra kwargs may not replace them. */
 const RESERVED = new Set([
-  'messages', 'add_generation_prompt', 'raise_exception', 'strftime_now', 'range', 'namespace',
-  'true', 'false', 'none', 'True', 'False', 'None',
+  'messages',
+  'add_generation_prompt',
+  'raise_exception',
+  'strftime_now',
+  'range',
+  'namespace',
+  'true',
+  'false',
+  'none',
+  'True',
+  'False',
+  'None',
 ]);
 
 /** Python's range(stop) / range(start, stop[, step]). */
@@ -112,7 +121,12 @@ export class ChatTemplate {
   private renderVariables(variables: Record<string, unknown>): string {
     const env = new Environment();
     const globals: Record<string, unknown> = {
-      true: true, false: false, none: null, True: true, False: false, None: null,
+      true: true,
+      false: false,
+      none: null,
+      True: true,
+      False: false,
+      None: null,
       raise_exception: (message: unknown) => {
         throw new TemplateRaised(String(message));
       },
@@ -139,9 +153,7 @@ function cutAfterFinalMessage(rendered: string, finalContent: string): string {
   const stripped = finalContent.trim();
   const at = rendered.lastIndexOf(stripped);
   if (at < 0) {
-    throw new ChatTemplateError(
-      'continue_final_message is set but the final message does not appear in the rendered chat template',
-    );
+    throw new ChatTemplateError('continue_final_message is set but the final message does not appear in the rendered chat template');
   }
   const leftLength = finalContent.trimStart().length;
   // Same comparison as transformers (against the unstripped content).

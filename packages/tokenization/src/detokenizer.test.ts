@@ -4,13 +4,7 @@ import { IncrementalDetokenizer } from './detokenizer.ts';
 import { TextTokenizer } from './tokenizer.ts';
 import { syntheticByteLevelFiles, syntheticSentencePieceFiles } from './synthetic-tokenizers.ts';
 
-const TEXTS = [
-  'Hello the world',
-  'é 日本 🙂!',
-  'the 🙂🙂 world, 日本日本 é é.',
-  '日本',
-  '  two  spaces  ',
-];
+const TEXTS = ['Hello the world', 'é 日本 🙂!', 'the 🙂🙂 world, 日本日本 é é.', '日本', '  two  spaces  '];
 
 const tokenizers = {
   'SentencePiece byte-fallback': TextTokenizer.fromFiles(syntheticSentencePieceFiles()),
@@ -41,7 +35,10 @@ for (const [name, tok] of Object.entries(tokenizers)) {
   test(`${name}: a multi-byte character is held back until its last byte arrives`, () => {
     const all = tok.encode('Hello the🙂');
     const ids = all.slice(-5); // " the" and the emoji's four bytes
-    assert.deepEqual(ids.map((id) => tok.tokenText(id)), [' the', '\uFFFD', '\uFFFD', '\uFFFD', '\uFFFD']);
+    assert.deepEqual(
+      ids.map((id) => tok.tokenText(id)),
+      [' the', '\uFFFD', '\uFFFD', '\uFFFD', '\uFFFD'],
+    );
     const detok = new IncrementalDetokenizer(tok, { promptIds: all.slice(0, -5) });
     const out = ids.map((id) => detok.push(id));
     assert.deepEqual(out.slice(-4), ['', '', '', '🙂']);

@@ -10,12 +10,22 @@ import { ChatTemplate, type ChatMessage } from './chat-template.ts';
 
 const template = (name: string) => new ChatTemplate(fs.readFileSync(new URL(`../fixtures/chat-templates/${name}.jinja`, import.meta.url), 'utf8'));
 const tokens = { bosToken: '<BOS>', eosToken: '<EOS>' };
-const chat: ChatMessage[] = [{ role: 'user', content: 'Hi there' }, { role: 'assistant', content: 'Hello!' }, { role: 'user', content: 'What is 2+2?' }];
-const withSystem: ChatMessage[] = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi there' }];
+const chat: ChatMessage[] = [
+  { role: 'user', content: 'Hi there' },
+  { role: 'assistant', content: 'Hello!' },
+  { role: 'user', content: 'What is 2+2?' },
+];
+const withSystem: ChatMessage[] = [
+  { role: 'system', content: 'Be brief.' },
+  { role: 'user', content: 'Hi there' },
+];
 
 test('Qwen3: ChatML; enable_thinking false closes an empty think block', () => {
   const t = template('qwen3');
-  assert.equal(t.render(chat, tokens), '<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n');
+  assert.equal(
+    t.render(chat, tokens),
+    '<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n',
+  );
   assert.equal(t.render(withSystem, tokens), '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n');
   assert.ok(t.render(chat, { ...tokens, extra: { enable_thinking: false } }).endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n'));
 });
@@ -23,7 +33,12 @@ test('Qwen3: ChatML; enable_thinking false closes an empty think block', () => {
 test('SmolLM3: a metadata system block (reasoning mode, the default or the given instructions), then ChatML', () => {
   const t = template('smollm3');
   const rendered = t.render(withSystem, tokens);
-  assert.ok(rendered.startsWith('<|im_start|>system\n## Metadata\n\nKnowledge Cutoff Date: June 2025\nReasoning Mode: /think\n\n## Custom Instructions\n\nBe brief.\n\n<|im_end|>\n'), rendered);
+  assert.ok(
+    rendered.startsWith(
+      '<|im_start|>system\n## Metadata\n\nKnowledge Cutoff Date: June 2025\nReasoning Mode: /think\n\n## Custom Instructions\n\nBe brief.\n\n<|im_end|>\n',
+    ),
+    rendered,
+  );
   assert.ok(rendered.endsWith('<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n'));
   assert.match(t.render(chat, tokens), /You are a helpful AI assistant named SmolLM/);
   assert.match(t.render(chat, { ...tokens, extra: { enable_thinking: false } }), /Reasoning Mode: \/no_think/);
@@ -42,7 +57,8 @@ test('Phi-3.5: <|role|> turns closed by <|end|>', () => {
 });
 
 test('Gemma 2 refuses a system message; Gemma 3 folds it into the first user turn; both name the assistant "model"', () => {
-  const expected = '<BOS><start_of_turn>user\nHi there<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n';
+  const expected =
+    '<BOS><start_of_turn>user\nHi there<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n';
   assert.equal(template('gemma2').render(chat, tokens), expected);
   assert.throws(() => template('gemma2').render(withSystem, tokens), /System role not supported/);
   assert.equal(template('gemma3').render(chat, tokens), expected);

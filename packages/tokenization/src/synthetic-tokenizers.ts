@@ -29,26 +29,40 @@ export interface SentencePieceOptions {
 export function syntheticSentencePieceFiles(opts: SentencePieceOptions = {}): TokenizerFiles {
   const letters = [...'▁abcdefghijklmnopqrstuvwxyzHTOé,.!'];
   const merges: [string, string][] = [
-    ['▁', 't'], ['h', 'e'], ['▁t', 'he'], ['l', 'l'], ['▁', 'w'], ['o', 'r'], ['▁w', 'or'], ['▁', 'H'], ['e', 'll'],
-    ['▁H', 'ell'], ['▁Hell', 'o'], ['l', 'd'],
+    ['▁', 't'],
+    ['h', 'e'],
+    ['▁t', 'he'],
+    ['l', 'l'],
+    ['▁', 'w'],
+    ['o', 'r'],
+    ['▁w', 'or'],
+    ['▁', 'H'],
+    ['e', 'll'],
+    ['▁H', 'ell'],
+    ['▁Hell', 'o'],
+    ['l', 'd'],
   ];
   const bytes = Array.from({ length: 256 }, (_, b) => hex(b));
   const vocab = buildVocab(['<unk>', '<s>', '</s>', ...bytes, ...letters], merges);
-  const postProcessor = (opts.postProcessor ?? true)
-    ? {
-        type: 'TemplateProcessing',
-        single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-        pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-        special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
-      }
-    : null;
+  const postProcessor =
+    (opts.postProcessor ?? true)
+      ? {
+          type: 'TemplateProcessing',
+          single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+          pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+          special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
+        }
+      : null;
   return {
     tokenizerJson: {
       version: '1.0',
       added_tokens: [addedToken(0, '<unk>'), addedToken(1, '<s>'), addedToken(2, '</s>')],
       normalizer: {
         type: 'Sequence',
-        normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }],
+        normalizers: [
+          { type: 'Prepend', prepend: '▁' },
+          { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
+        ],
       },
       pre_tokenizer: null,
       post_processor: postProcessor,
@@ -81,7 +95,15 @@ export function syntheticSentencePieceFiles(opts: SentencePieceOptions = {}): To
  */
 export function syntheticByteLevelFiles(): TokenizerFiles {
   const symbols = [...byteLevelDecodeTable().keys()];
-  const merges: [string, string][] = [['Ġ', 't'], ['h', 'e'], ['Ġt', 'he'], ['Ġ', 'w'], ['o', 'r'], ['Ġw', 'or'], ['æ', 'Ĺ']];
+  const merges: [string, string][] = [
+    ['Ġ', 't'],
+    ['h', 'e'],
+    ['Ġt', 'he'],
+    ['Ġ', 'w'],
+    ['o', 'r'],
+    ['Ġw', 'or'],
+    ['æ', 'Ĺ'],
+  ];
   const vocab = buildVocab(symbols, merges);
   const bos = Object.keys(vocab).length;
   const eos = bos + 1;

@@ -87,7 +87,10 @@ test('stories260K: greedy ids stream to exactly the fixture text', (t) => {
   const detok = new IncrementalDetokenizer(tok, { promptIds: fixture.prompt_ids_with_bos });
   const chunks = fixture.greedy_ids.map((id) => detok.push(id));
   assert.equal(chunks.join('') + detok.flush(), fixture.greedy_text);
-  assert.ok(chunks.every((chunk) => chunk.length > 0), 'ASCII tokens each produce text at once');
+  assert.ok(
+    chunks.every((chunk) => chunk.length > 0),
+    'ASCII tokens each produce text at once',
+  );
   // Prompt context matters: the second token alone would lose its leading space.
   const continuing = new IncrementalDetokenizer(tok, { promptIds: [...fixture.prompt_ids_with_bos, fixture.greedy_ids[0]!] });
   assert.equal(continuing.push(fixture.greedy_ids[1]!), ' there');
@@ -136,7 +139,8 @@ test('stories260K: encode speed on a ~2000-token text', (t) => {
     'They played until the sun went down, happy and tired.',
   ];
   const words: string[] = [];
-  for (let i = 0; words.length < 900; i++) words.push(...sentences[(i * 7) % sentences.length]!.split(' ').map((w, j) => (j % 3 === i % 3 ? w.toUpperCase() : w)));
+  for (let i = 0; words.length < 900; i++)
+    words.push(...sentences[(i * 7) % sentences.length]!.split(' ').map((w, j) => (j % 3 === i % 3 ? w.toUpperCase() : w)));
   const text = words.join(' ');
   const cold = TextTokenizer.fromFiles(storiesFiles());
   let start = performance.now();

@@ -83,12 +83,23 @@ test('launch checks every shard and router flag, the model and the ports before 
 
 test('TESSERA_<FLAG> variables: a bad value is reported by flag or variable name, exit 2', () => {
   assertUsageError(tessera(['shard'], { TESSERA_MODEL_ID: '/nonexistent', TESSERA_PORT: 'not-a-port' }), /--port must be an integer/);
-  assertUsageError(tessera(['router'], { TESSERA_MODEL_ID: '/m', TESSERA_SHARD_URIS: 'x:1', TESSERA_DISABLE_PREFIX_CACHING: 'maybe' }), /TESSERA_DISABLE_PREFIX_CACHING must be true or false/);
+  assertUsageError(
+    tessera(['router'], { TESSERA_MODEL_ID: '/m', TESSERA_SHARD_URIS: 'x:1', TESSERA_DISABLE_PREFIX_CACHING: 'maybe' }),
+    /TESSERA_DISABLE_PREFIX_CACHING must be true or false/,
+  );
   assertUsageError(tessera(['launch'], { TESSERA_MAX_TOTAL_TOKENS: 'lots' }), /--max-total-tokens must be an integer/);
 });
 
 test('a StatefulSet-style shard environment parses into the shard config; an explicit flag wins', () => {
-  const env = { TESSERA_MODEL_ID: '/models/m', TESSERA_PORT: '50051', TESSERA_HOSTNAME: '0.0.0.0', TESSERA_RANK: '1', TESSERA_WORLD_SIZE: '2', TESSERA_KV_CACHE_MEMORY: '256MiB', TESSERA_ROUTER_ONLY_THING: 'ignored' };
+  const env = {
+    TESSERA_MODEL_ID: '/models/m',
+    TESSERA_PORT: '50051',
+    TESSERA_HOSTNAME: '0.0.0.0',
+    TESSERA_RANK: '1',
+    TESSERA_WORLD_SIZE: '2',
+    TESSERA_KV_CACHE_MEMORY: '256MiB',
+    TESSERA_ROUTER_ONLY_THING: 'ignored',
+  };
   const config = parseShardArgs(['--rank', '0'], env)!;
   assert.equal(config.modelId, '/models/m');
   assert.equal(config.port, 50051);
@@ -99,7 +110,14 @@ test('a StatefulSet-style shard environment parses into the shard config; an exp
 });
 
 test('a compose-style router environment parses into the router options; vLLM spellings map onto ours', () => {
-  const env = { TESSERA_MODEL_ID: '/models/m', TESSERA_SHARD_URIS: 'shard-0:50051,shard-1:50051', TESSERA_PORT: '8080', TESSERA_MAX_BATCH_SIZE: '8', TESSERA_DISABLE_PREFIX_CACHING: 'yes', TESSERA_RANK: '3' };
+  const env = {
+    TESSERA_MODEL_ID: '/models/m',
+    TESSERA_SHARD_URIS: 'shard-0:50051,shard-1:50051',
+    TESSERA_PORT: '8080',
+    TESSERA_MAX_BATCH_SIZE: '8',
+    TESSERA_DISABLE_PREFIX_CACHING: 'yes',
+    TESSERA_RANK: '3',
+  };
   const opts = parseRouterArgs([], env);
   assert.deepEqual(opts.shardUris, ['shard-0:50051', 'shard-1:50051']);
   assert.equal(opts.port, 8080);

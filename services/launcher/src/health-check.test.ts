@@ -9,7 +9,11 @@ import { healthOnlyHandlers as handlers } from '../../shard/src/health-handlers.
 
 test('shardHealthy follows the gRPC Health call; a closed port is unhealthy', async () => {
   let ok = true;
-  const server = await startShardServer(handlers(() => ok), '127.0.0.1', 0);
+  const server = await startShardServer(
+    handlers(() => ok),
+    '127.0.0.1',
+    0,
+  );
   try {
     assert.equal(await shardHealthy(`127.0.0.1:${server.port}`, 2000), true);
     ok = false;

@@ -5,16 +5,38 @@ import { SHARD_OPTIONS, SHARD_TOPOLOGY_FLAGS } from '@tessera/shard/options';
 
 /** Flags the launcher itself reads (some it also hands to every child, such as --log-level). */
 export const LAUNCHER_OPTIONS = {
-  'model-id': { type: 'string', value: 'PATH', short: 'm', aliases: ['model'], default: 'a generated, untrained TEST model', help: 'HF directory, .gguf file, or org/name[@revision] from the Hugging Face cache (also the positional MODEL)' },
+  'model-id': {
+    type: 'string',
+    value: 'PATH',
+    short: 'm',
+    aliases: ['model'],
+    default: 'a generated, untrained TEST model',
+    help: 'HF directory, .gguf file, or org/name[@revision] from the Hugging Face cache (also the positional MODEL)',
+  },
   'num-shard': { type: 'string', value: 'N', aliases: ['tensor-parallel-size'], default: '1', help: 'shard processes (tensor parallel)' },
   port: { type: 'string', value: 'N', default: '8080', help: 'where the router listens' },
   hostname: { type: 'string', value: 'HOST', aliases: ['host'], default: '127.0.0.1', help: 'address the router binds' },
   'shard-base-port': { type: 'string', value: 'P', default: 'free ports', help: 'first shard gRPC port (rank r listens on P + r)' },
-  'master-port': { type: 'string', value: 'P', default: 'a free port', help: 'with --num-shard > 1: where rank 0 meets the other shards (they then link over Unix sockets)' },
+  'master-port': {
+    type: 'string',
+    value: 'P',
+    default: 'a free port',
+    help: 'with --num-shard > 1: where rank 0 meets the other shards (they then link over Unix sockets)',
+  },
   'cache-dir': { type: 'string', value: 'DIR', default: '$TESSERA_CACHE_DIR or ~/.cache/tessera', help: 'generated models and compiled graphs' },
   'startup-timeout': { type: 'string', value: 'S', default: '600', help: 'seconds to wait for each service' },
-  'shard-restarts': { type: 'string', value: 'N', default: '3', help: 'a shard that dies after start-up is started again on its port, up to N times; 0: any death stops everything' },
-  'log-level': { type: 'string', value: 'LEVEL', default: 'info', help: 'fatal|error|warn|info|debug|trace|silent, for every process (debug adds stack traces to start-up failures)' },
+  'shard-restarts': {
+    type: 'string',
+    value: 'N',
+    default: '3',
+    help: 'a shard that dies after start-up is started again on its port, up to N times; 0: any death stops everything',
+  },
+  'log-level': {
+    type: 'string',
+    value: 'LEVEL',
+    default: 'info',
+    help: 'fatal|error|warn|info|debug|trace|silent, for every process (debug adds stack traces to start-up failures)',
+  },
 } as const satisfies OptionTable;
 
 /** Router flags the launcher sets itself (from its own flags and the shards it started). */

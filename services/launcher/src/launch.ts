@@ -78,8 +78,20 @@ async function plan(values: Map<string, string>): Promise<LaunchPlan> {
   const apiKey = values.get('api-key');
   await checkChildFlags(
     ['--model-id', modelPath, '--world-size', String(numShard), '--log-level', logLevel, ...toArgv(shardFlags, LAUNCH_COMMAND)],
-    ['--model-id', modelPath, '--shard-uris', '127.0.0.1:1', '--port', String(port), '--hostname', hostname, '--log-level', logLevel,
-      ...(apiKey !== undefined ? ['--api-key', apiKey] : []), ...toArgv(routerFlags, LAUNCH_COMMAND)],
+    [
+      '--model-id',
+      modelPath,
+      '--shard-uris',
+      '127.0.0.1:1',
+      '--port',
+      String(port),
+      '--hostname',
+      hostname,
+      '--log-level',
+      logLevel,
+      ...(apiKey !== undefined ? ['--api-key', apiKey] : []),
+      ...toArgv(routerFlags, LAUNCH_COMMAND),
+    ],
   );
   if (port !== 0) await checkPortFree(port, hostname, '--port');
   for (let rank = 0; basePort !== null && rank < numShard; rank++) await checkPortFree(basePort + rank, '127.0.0.1', '--shard-base-port');
@@ -157,9 +169,23 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
       const addr = `127.0.0.1:${shardPort}`;
       shardAddrs.push(addr);
       supervisor.start(`shard ${rank}`, [
-        'shard', '--model-id', model.path, '--port', String(shardPort), '--hostname', '127.0.0.1',
-        '--rank', String(rank), '--world-size', String(numShard), ...collective,
-        '--cache-dir', path.join(cacheRoot, 'graphs'), '--log-level', logLevel, ...toArgv(passShard, LAUNCH_COMMAND),
+        'shard',
+        '--model-id',
+        model.path,
+        '--port',
+        String(shardPort),
+        '--hostname',
+        '127.0.0.1',
+        '--rank',
+        String(rank),
+        '--world-size',
+        String(numShard),
+        ...collective,
+        '--cache-dir',
+        path.join(cacheRoot, 'graphs'),
+        '--log-level',
+        logLevel,
+        ...toArgv(passShard, LAUNCH_COMMAND),
       ]);
     }
     const death = supervisor.firstDeath.then((what) => {
@@ -168,10 +194,24 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
     death.catch(() => {});
     await Promise.race([Promise.all(shardAddrs.map((a) => waitForShard(a, timeoutMs, death))), death]);
     const routerPort = p.port === 0 ? await freePort(hostname) : p.port;
-    supervisor.start('router', [
-      'router', '--model-id', model.path, '--shard-uris', shardAddrs.join(','), '--port', String(routerPort),
-      '--hostname', hostname, '--log-level', logLevel, ...toArgv(passRouter, LAUNCH_COMMAND),
-    ], routerEnv(p.apiKey));
+    supervisor.start(
+      'router',
+      [
+        'router',
+        '--model-id',
+        model.path,
+        '--shard-uris',
+        shardAddrs.join(','),
+        '--port',
+        String(routerPort),
+        '--hostname',
+        hostname,
+        '--log-level',
+        logLevel,
+        ...toArgv(passRouter, LAUNCH_COMMAND),
+      ],
+      routerEnv(p.apiKey),
+    );
     const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${routerPort}`;
     await Promise.race([waitForRouter(url, timeoutMs, death), death]);
     logger.info({ url, model: model.path, shards: numShard }, 'ready');

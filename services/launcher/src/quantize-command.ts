@@ -43,7 +43,9 @@ export async function quantizeCommand(argv: string[]): Promise<number> {
     result.bytes = fs.statSync(dst).size;
     const counts = new Map<string, number>();
     for (const t of Object.values(result.types)) counts.set(t, (counts.get(t) ?? 0) + 1);
-    console.error(`quantize: wrote ${dst} (${(result.bytes / 2 ** 20).toFixed(1)} MiB, ${[...counts].map(([t, n]) => `${t}×${n}`).join(', ')}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.error(
+      `quantize: wrote ${dst} (${(result.bytes / 2 ** 20).toFixed(1)} MiB, ${[...counts].map(([t, n]) => `${t}×${n}`).join(', ')}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     return 0;
   } catch (err) {
     console.error(`tessera quantize: ${(err as Error).message}`);

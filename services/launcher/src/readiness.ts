@@ -35,8 +35,7 @@ export function waitForShard(address: string, timeoutMs: number, abort: Promise<
     Health(req: object, opts: grpc.CallOptions, cb: (err: Error | null) => void): void;
     close(): void;
   };
-  const probe = () =>
-    new Promise<boolean>((resolve) => client.Health({}, { deadline: Date.now() + 2000 }, (err) => resolve(!err)));
+  const probe = () => new Promise<boolean>((resolve) => client.Health({}, { deadline: Date.now() + 2000 }, (err) => resolve(!err)));
   return pollUntil(`shard ${address}`, probe, timeoutMs, abort).finally(() => client.close());
 }
 

@@ -30,7 +30,10 @@ test('flags override defaults; --port 0 is allowed', () => {
 test('bad or missing options throw InvalidArgumentError naming the flag', () => {
   assert.throws(() => parseRouterArgs(['--shard-uris', 'a:1']), /--model-id is required/);
   assert.throws(() => parseRouterArgs(['--model-id', 'x']), /--shard-uris is required/);
-  assert.throws(() => parseRouterArgs([...base, '--port', 'abc']), (e: unknown) => e instanceof InvalidArgumentError && /--port/.test((e as Error).message));
+  assert.throws(
+    () => parseRouterArgs([...base, '--port', 'abc']),
+    (e: unknown) => e instanceof InvalidArgumentError && /--port/.test((e as Error).message),
+  );
   assert.throws(() => parseRouterArgs([...base, '--max-batch-size', '0']), /--max-batch-size must be an integer ≥ 1/);
   assert.throws(() => parseRouterArgs([...base, '--bogus']), InvalidArgumentError);
 });

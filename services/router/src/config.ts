@@ -99,7 +99,10 @@ export function parseRouterArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ro
     throw err;
   }
   const modelId = model.path;
-  const shardUris = (str('shard-uris') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const shardUris = (str('shard-uris') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (shardUris.length === 0) throw new InvalidArgumentError('--shard-uris is required (HOST:PORT of each shard, comma-separated)');
   const ratioRaw = str('waiting-served-ratio') ?? '0.3';
   const waitingServedRatio = Number(ratioRaw);
@@ -148,22 +151,15 @@ export interface TokenLimits {
 }
 
 /** Limits sent to Warmup: before the KV capacity is known, from the options and the model context. */
-export function limitsBeforeWarmup(
-  opts: RouterOptions,
-  maxPositionEmbeddings: number,
-): Omit<TokenLimits, 'maxBatchTotalTokens'> {
+export function limitsBeforeWarmup(opts: RouterOptions, maxPositionEmbeddings: number): Omit<TokenLimits, 'maxBatchTotalTokens'> {
   const context = maxPositionEmbeddings > 0 ? maxPositionEmbeddings : 4096;
   const maxTotalTokens = opts.maxTotalTokens ?? Math.min(context, 4096);
   const maxInputTokens = opts.maxInputTokens ?? maxTotalTokens - 1;
   if (maxInputTokens >= maxTotalTokens) {
-    throw new InvalidArgumentError(
-      `--max-input-tokens (${maxInputTokens}) must be < --max-total-tokens (${maxTotalTokens})`,
-    );
+    throw new InvalidArgumentError(`--max-input-tokens (${maxInputTokens}) must be < --max-total-tokens (${maxTotalTokens})`);
   }
   if (maxTotalTokens > context) {
-    throw new InvalidArgumentError(
-      `--max-total-tokens (${maxTotalTokens}) exceeds the model's context (max_position_embeddings ${context})`,
-    );
+    throw new InvalidArgumentError(`--max-total-tokens (${maxTotalTokens}) exceeds the model's context (max_position_embeddings ${context})`);
   }
   // May be below max-input-tokens: longer prompts are prefilled in chunks (chunked prefill).
   const maxBatchPrefillTokens = opts.maxBatchPrefillTokens ?? Math.max(maxInputTokens + 50, 4096);
@@ -171,25 +167,17 @@ export function limitsBeforeWarmup(
 }
 
 /** Final limits once warmup has reported the KV capacity (in tokens). */
-export function limitsAfterWarmup(
-  opts: RouterOptions,
-  before: Omit<TokenLimits, 'maxBatchTotalTokens'>,
-  capacityTokens: number,
-): TokenLimits {
+export function limitsAfterWarmup(opts: RouterOptions, before: Omit<TokenLimits, 'maxBatchTotalTokens'>, capacityTokens: number): TokenLimits {
   const maxBatchTotalTokens = Math.min(opts.maxBatchTotalTokens ?? capacityTokens, capacityTokens);
   let { maxInputTokens, maxTotalTokens, maxBatchPrefillTokens } = before;
   if (maxTotalTokens > maxBatchTotalTokens) {
     if (opts.maxTotalTokens !== null) {
-      throw new InvalidArgumentError(
-        `--max-total-tokens (${maxTotalTokens}) exceeds the batch capacity (${maxBatchTotalTokens} tokens)`,
-      );
+      throw new InvalidArgumentError(`--max-total-tokens (${maxTotalTokens}) exceeds the batch capacity (${maxBatchTotalTokens} tokens)`);
     }
     maxTotalTokens = maxBatchTotalTokens;
     if (opts.maxInputTokens === null) maxInputTokens = maxTotalTokens - 1;
     if (maxInputTokens >= maxTotalTokens) {
-      throw new InvalidArgumentError(
-        `--max-input-tokens (${maxInputTokens}) must be < max total tokens (${maxTotalTokens}, capped by KV capacity)`,
-      );
+      throw new InvalidArgumentError(`--max-input-tokens (${maxInputTokens}) must be < max total tokens (${maxTotalTokens}, capped by KV capacity)`);
     }
   }
   maxBatchPrefillTokens = Math.min(maxBatchPrefillTokens, maxBatchTotalTokens);

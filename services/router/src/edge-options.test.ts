@@ -35,7 +35,13 @@ test('--api-key-file (trailing newline dropped), --public-paths, and bad combina
   assert.equal(parseRouterArgs([...base, '--api-key-file', file]).apiKey, KEY);
   assert.equal(parseRouterArgs(base).apiKey, null);
   assert.deepEqual(parseRouterArgs(base).publicPaths, ['/health', '/live', '/metrics']);
-  assert.deepEqual(parseRouterArgs([...base, '--public-paths', '/health,/live,/metrics,/,/status']).publicPaths, ['/health', '/live', '/metrics', '/', '/status']);
+  assert.deepEqual(parseRouterArgs([...base, '--public-paths', '/health,/live,/metrics,/,/status']).publicPaths, [
+    '/health',
+    '/live',
+    '/metrics',
+    '/',
+    '/status',
+  ]);
   assert.throws(() => parseRouterArgs([...base, '--api-key', 'a', '--api-key-file', file]), InvalidArgumentError);
   assert.throws(() => parseRouterArgs([...base, '--api-key-file', path.join(dir, 'missing')]), /cannot read/);
   assert.throws(() => parseRouterArgs([...base, '--api-key', '  ']), /empty/);

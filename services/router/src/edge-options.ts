@@ -49,7 +49,11 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return v;
 }
 
-const list = (raw: string) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function apiKeyOf(key: string | undefined, file: string | undefined): string | null {
   if (key !== undefined && file !== undefined) throw new InvalidArgumentError('give --api-key or --api-key-file, not both');

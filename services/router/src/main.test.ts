@@ -19,13 +19,24 @@ test('startRouter loads the tokenizer and chat template from a real model direct
   const router = await startRouter(parseRouterArgs(['--model-id', MODEL_DIR, '--shard-uris', shard.uri, '--port', '0']), pino({ level: 'silent' }));
   try {
     const tokens = await postJson(`${router.url}/tokenize`, { inputs: 'Once upon a time' });
-    assert.deepEqual(tokens.body.map((x: { id: number }) => x.id), [1, 403, 407, 261, 378]);
-    const chat = await postJson(`${router.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 2, temperature: 0 });
+    assert.deepEqual(
+      tokens.body.map((x: { id: number }) => x.id),
+      [1, 403, 407, 261, 378],
+    );
+    const chat = await postJson(`${router.url}/v1/chat/completions`, {
+      model: 'm',
+      messages: [{ role: 'user', content: 'Once upon a time' }],
+      max_tokens: 2,
+      temperature: 0,
+    });
     assert.equal(chat.status, 200);
     assert.equal(chat.body.model, 'hf');
     assert.equal(chat.body.usage.prompt_tokens, 5, 'the template adds BOS once');
     const gen = await postJson(`${router.url}/generate`, { inputs: 'Once upon a time', parameters: { max_new_tokens: 2, details: true } });
-    assert.deepEqual(gen.body.details.tokens.map((x: { id: number }) => x.id), [379, 380]);
+    assert.deepEqual(
+      gen.body.details.tokens.map((x: { id: number }) => x.id),
+      [379, 380],
+    );
   } finally {
     await router.close();
     await shard.close();

@@ -105,16 +105,29 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
     shards = new ShardedClient(opts.shardUris);
     const shardInfo = await shards.connect(SHARD_CONNECT_TIMEOUT_MS);
     const shardInfos = await shards.infoAll();
-    logger.info({ shards: shards.uris, model: shardInfo.modelId, dtype: shardInfo.dtype, device: shardInfo.deviceType, weights: shardInfo.weightTypes }, 'shards connected');
+    logger.info(
+      { shards: shards.uris, model: shardInfo.modelId, dtype: shardInfo.dtype, device: shardInfo.deviceType, weights: shardInfo.weightTypes },
+      'shards connected',
+    );
     const before = limitsBeforeWarmup(opts, shardInfo.maxPositionEmbeddings);
     const warmupStarted = performance.now();
-    const warmupRequest = { maxBatchPrefillTokens: before.maxBatchPrefillTokens, maxTotalTokens: before.maxTotalTokens, maxBatchSize: before.maxBatchSize ?? 0 };
+    const warmupRequest = {
+      maxBatchPrefillTokens: before.maxBatchPrefillTokens,
+      maxTotalTokens: before.maxTotalTokens,
+      maxBatchSize: before.maxBatchSize ?? 0,
+    };
     const warmup = await shards.warmup(warmupRequest);
     // The instances this warmup is valid for: a shard reporting another one has restarted (shard-lifecycle.ts).
     const instanceIds = (await shards.healthEach()).map((h) => (h.ok ? h.instanceId : ''));
     const limits = limitsAfterWarmup(opts, before, warmup.numBlocks * warmup.blockSize);
     logger.info(
-      { ...limits, numBlocks: warmup.numBlocks, blockSize: warmup.blockSize, kvCacheBytes: warmup.kvCacheBytes, ms: Math.round(performance.now() - warmupStarted) },
+      {
+        ...limits,
+        numBlocks: warmup.numBlocks,
+        blockSize: warmup.blockSize,
+        kvCacheBytes: warmup.kvCacheBytes,
+        ms: Math.round(performance.now() - warmupStarted),
+      },
       'warmup done',
     );
 

@@ -63,13 +63,28 @@ test('after traffic: every latency histogram and token counter moved, with the m
 test("TGI families: the same traffic in tgi_* names, types and labels (as TGI's router writes them)", async () => {
   const text = await (await fetch(`${t.url}/metrics`)).text();
   const m = 'model="test-model"';
-  for (const [name, type] of [['tgi_request_count', 'counter'], ['tgi_request_success', 'counter'], ['tgi_request_duration', 'histogram'], ['tgi_queue_size', 'gauge'], ['tgi_batch_current_size', 'gauge'], ['tgi_batch_current_max_tokens', 'gauge'], ['tgi_batch_inference_duration', 'histogram']]) {
+  for (const [name, type] of [
+    ['tgi_request_count', 'counter'],
+    ['tgi_request_success', 'counter'],
+    ['tgi_request_duration', 'histogram'],
+    ['tgi_queue_size', 'gauge'],
+    ['tgi_batch_current_size', 'gauge'],
+    ['tgi_batch_current_max_tokens', 'gauge'],
+    ['tgi_batch_inference_duration', 'histogram'],
+  ]) {
     assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), name);
   }
   // The three requests of the first test.
   assert.equal(sample(text, 'tgi_request_count', m), 3);
   assert.equal(sample(text, 'tgi_request_success', m), 3);
-  for (const h of ['tgi_request_duration', 'tgi_request_queue_duration', 'tgi_request_inference_duration', 'tgi_request_mean_time_per_token_duration', 'tgi_request_input_length', 'tgi_request_generated_tokens']) {
+  for (const h of [
+    'tgi_request_duration',
+    'tgi_request_queue_duration',
+    'tgi_request_inference_duration',
+    'tgi_request_mean_time_per_token_duration',
+    'tgi_request_input_length',
+    'tgi_request_generated_tokens',
+  ]) {
     assert.equal(sample(text, `${h}_count`, m), 3, h);
   }
   assert.equal(sample(text, 'tgi_request_generated_tokens_sum', m), 16);

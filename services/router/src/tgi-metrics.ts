@@ -62,10 +62,32 @@ export class TgiMetrics {
     this.#inputLength = hist('tgi_request_input_length', 'Input token length per request', TOKEN_BUCKETS);
     this.#generatedTokens = hist('tgi_request_generated_tokens', 'Generated tokens per request', TOKEN_BUCKETS);
     this.#batchNextSize = hist('tgi_batch_next_size', 'Batch size of the next batch', BATCH_BUCKETS);
-    this.#batchInferenceCount = new Counter({ name: 'tgi_batch_inference_count', help: 'Inference calls per method (prefill or decode)', labelNames: ['method'], registers });
-    this.#batchInferenceSuccess = new Counter({ name: 'tgi_batch_inference_success', help: 'Number of successful inference calls per method (prefill or decode)', labelNames: ['method'], registers });
-    this.#batchInferenceDuration = new Histogram({ name: 'tgi_batch_inference_duration', help: 'Batch inference duration', labelNames: ['method'], buckets: DURATION_BUCKETS, registers });
-    this.#batchForwardDuration = new Histogram({ name: 'tgi_batch_forward_duration', help: 'Batch forward duration per method (prefill or decode)', labelNames: ['method'], buckets: DURATION_BUCKETS, registers });
+    this.#batchInferenceCount = new Counter({
+      name: 'tgi_batch_inference_count',
+      help: 'Inference calls per method (prefill or decode)',
+      labelNames: ['method'],
+      registers,
+    });
+    this.#batchInferenceSuccess = new Counter({
+      name: 'tgi_batch_inference_success',
+      help: 'Number of successful inference calls per method (prefill or decode)',
+      labelNames: ['method'],
+      registers,
+    });
+    this.#batchInferenceDuration = new Histogram({
+      name: 'tgi_batch_inference_duration',
+      help: 'Batch inference duration',
+      labelNames: ['method'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#batchForwardDuration = new Histogram({
+      name: 'tgi_batch_forward_duration',
+      help: 'Batch forward duration per method (prefill or decode)',
+      labelNames: ['method'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
     // Both methods exist from the start, so rate() sees the first steps as an increase from 0.
     for (const method of ['prefill', 'decode'] as const) {
       this.#batchInferenceCount.inc({ method }, 0);

@@ -21,7 +21,14 @@ export interface DeviceReport {
 }
 
 export async function checkDevice(device: Device, deviceId = 0): Promise<DeviceReport> {
-  const report: DeviceReport = { device, onnxruntime: ort.env.versions.common, libraryDir: ortLibraryDir(), backends: ort.listSupportedBackends(), problem: missingForDevice(device), ops: [] };
+  const report: DeviceReport = {
+    device,
+    onnxruntime: ort.env.versions.common,
+    libraryDir: ortLibraryDir(),
+    backends: ort.listSupportedBackends(),
+    problem: missingForDevice(device),
+    ops: [],
+  };
   if (report.problem !== null) return report;
   report.ops = await probeOps(device, deviceId);
   // Every op failing the same way at session creation means the provider itself did not load.
@@ -32,7 +39,15 @@ export async function checkDevice(device: Device, deviceId = 0): Promise<DeviceR
 export async function checkDeviceCommand(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { device: { type: 'string', default: process.env.TESSERA_DEVICE || 'cpu' }, 'device-id': { type: 'string', default: '0' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        device: { type: 'string', default: process.env.TESSERA_DEVICE || 'cpu' },
+        'device-id': { type: 'string', default: '0' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }));
   } catch (err) {
     console.error(`tessera check-device: ${(err as Error).message}\n${USAGE}`);
     return 2;

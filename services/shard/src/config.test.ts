@@ -38,7 +38,10 @@ test('errors name the flag', () => {
 test('--quantize takes int8, int4, gptq or awq (default none) and names the modes otherwise', () => {
   assert.equal(parseShardArgs(['--model-id', '/m'])!.quantize, null);
   for (const mode of ['int8', 'int4', 'gptq', 'awq']) assert.equal(parseShardArgs(['--model-id', '/m', '--quantize', mode])!.quantize, mode);
-  assert.throws(() => parseShardArgs(['--model-id', '/m', '--quantize', 'fp8']), /^ShardConfigError: --quantize must be one of int8, int4, gptq, awq, got "fp8"$/);
+  assert.throws(
+    () => parseShardArgs(['--model-id', '/m', '--quantize', 'fp8']),
+    /^ShardConfigError: --quantize must be one of int8, int4, gptq, awq, got "fp8"$/,
+  );
 });
 
 test('--kv-cache-memory takes a fraction of free memory (a decimal number ≤ 1) as well as bytes', () => {

@@ -111,7 +111,9 @@ export function parseShardArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const layout = oneOf('kv-layout', ['auto', 'host', 'device'] as const, 'auto');
   const kvLayout: KvLayout = layout === 'auto' ? (device === 'webgpu' ? 'device' : 'host') : layout;
   if (worldSize > 1 && kvLayout !== 'host') {
-    throw new ShardConfigError(`tensor parallelism (--world-size ${worldSize}) keeps the KV cache in host memory: use --kv-layout host (the segments exchange activations between processes, so a device-resident cache is not wired for it yet)`);
+    throw new ShardConfigError(
+      `tensor parallelism (--world-size ${worldSize}) keeps the KV cache in host memory: use --kv-layout host (the segments exchange activations between processes, so a device-resident cache is not wired for it yet)`,
+    );
   }
   return {
     modelId,

@@ -2,7 +2,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { grpc } from '@tessera/protocol';
-import { CollectiveError, codeOf, GrpcStatus, grpcStatusOf, InvalidRequestError, NotWarmedUpError, RunnerUnavailableError, ShardConfigError, ShardError, ShardErrorCode } from './errors.ts';
+import {
+  CollectiveError,
+  codeOf,
+  GrpcStatus,
+  grpcStatusOf,
+  InvalidRequestError,
+  NotWarmedUpError,
+  RunnerUnavailableError,
+  ShardConfigError,
+  ShardError,
+  ShardErrorCode,
+} from './errors.ts';
 
 test('the written-out statuses are grpc-js’s', () => {
   for (const [name, value] of Object.entries(GrpcStatus)) assert.equal(value, grpc.status[name as keyof typeof grpc.status], name);

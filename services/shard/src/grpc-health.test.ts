@@ -17,7 +17,11 @@ function check(client: Client, service: string): Promise<string> {
 
 test('Check: SERVING for "" and the shard service while the runner is healthy, NOT_SERVING when not, NOT_FOUND for others', async (t) => {
   let ok = true;
-  const server = await startShardServer(handlers(() => ok), '127.0.0.1', 0);
+  const server = await startShardServer(
+    handlers(() => ok),
+    '127.0.0.1',
+    0,
+  );
   const client = new HealthClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as Client;
   t.after(async () => {
     client.close();
@@ -32,7 +36,11 @@ test('Check: SERVING for "" and the shard service while the runner is healthy, N
 
 test('Watch: the current status at once, each change after; the stream ends at shutdown', async () => {
   let ok = true;
-  const server = await startShardServer(handlers(() => ok), '127.0.0.1', 0);
+  const server = await startShardServer(
+    handlers(() => ok),
+    '127.0.0.1',
+    0,
+  );
   const client = new HealthClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as Client;
   const seen: string[] = [];
   const stream = client.Watch({ service: '' });

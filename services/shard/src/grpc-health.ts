@@ -33,7 +33,10 @@ export function addHealthService(server: grpc.Server, healthy: () => Promise<unk
   const watches = new Set<grpc.ServerWritableStream<{ service: string }, { status: ServingStatus }>>();
   const status = async (): Promise<ServingStatus> => {
     if (stopped) return 'NOT_SERVING';
-    return healthy().then(() => 'SERVING' as const, () => 'NOT_SERVING' as const);
+    return healthy().then(
+      () => 'SERVING' as const,
+      () => 'NOT_SERVING' as const,
+    );
   };
   server.addService(HealthClient.service, {
     Check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, callback: grpc.sendUnaryData<{ status: ServingStatus }>) => {

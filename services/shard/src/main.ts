@@ -24,35 +24,55 @@ export async function startShard(config: ShardConfig, opts: { model?: LoadedMode
   // --quantize int8|int4 swaps the Linear weights for RTN blocks (and the digest, so the graph cache keys on it).
   const model = withLoadTimeQuantization(opts.model ?? (await loadModel(config.modelId)), config.quantize, logger);
   const weights = summarizeWeights(model);
-  logger.info({ model: config.modelId, format: model.format, architecture: model.config.architecture, layers: model.config.numLayers, weights: weights.label, ...(config.quantize ? { quantize: config.quantize } : {}) }, 'model loaded');
+  logger.info(
+    {
+      model: config.modelId,
+      format: model.format,
+      architecture: model.config.architecture,
+      layers: model.config.numLayers,
+      weights: weights.label,
+      ...(config.quantize ? { quantize: config.quantize } : {}),
+    },
+    'model loaded',
+  );
   const graph = ensureStepGraph(model, { cacheDir: config.cacheDir, rank: config.rank, worldSize: config.worldSize, graph: graphOptionsOf(config), logger });
   const weightBytes = graphWeightBytes(graph);
-  const client = await RunnerSlot.start({
-    onnxPath: graph.onnxPath,
-    config: model.config,
-    blockSize: config.blockSize,
-    threads: config.threads,
-    device: config.device,
-    deviceId: config.deviceId,
-    ...(config.worldSize > 1
-      ? {
-          parallel: {
-            segmentPaths: graph.segmentPaths,
-            kvHeads: parallelPlan(model.config, config.rank, config.worldSize).kvHeads.count,
-            group: {
-              rank: config.rank,
-              worldSize: config.worldSize,
-              masterAddr: config.masterAddr,
-              masterPort: config.masterPort,
-              transport: config.collectiveTransport,
-              timeoutMs: config.collectiveTimeoutMs,
-              rendezvousTimeoutMs: config.rendezvousTimeoutMs,
+  const client = await RunnerSlot.start(
+    {
+      onnxPath: graph.onnxPath,
+      config: model.config,
+      blockSize: config.blockSize,
+      threads: config.threads,
+      device: config.device,
+      deviceId: config.deviceId,
+      ...(config.worldSize > 1
+        ? {
+            parallel: {
+              segmentPaths: graph.segmentPaths,
+              kvHeads: parallelPlan(model.config, config.rank, config.worldSize).kvHeads.count,
+              group: {
+                rank: config.rank,
+                worldSize: config.worldSize,
+                masterAddr: config.masterAddr,
+                masterPort: config.masterPort,
+                transport: config.collectiveTransport,
+                timeoutMs: config.collectiveTimeoutMs,
+                rendezvousTimeoutMs: config.rendezvousTimeoutMs,
+              },
             },
-          },
-        }
-      : {}),
-    engine: { modelId: config.modelId, rank: config.rank, worldSize: config.worldSize, weights: { types: weights.label, quantized: weights.quantized, bytes: weightBytes }, ...(config.kvCacheMemory !== null ? { kvCacheMemory: config.kvCacheMemory } : {}), ...(config.kvCacheFraction !== null ? { kvCacheFraction: config.kvCacheFraction } : {}) },
-  }, logger);
+          }
+        : {}),
+      engine: {
+        modelId: config.modelId,
+        rank: config.rank,
+        worldSize: config.worldSize,
+        weights: { types: weights.label, quantized: weights.quantized, bytes: weightBytes },
+        ...(config.kvCacheMemory !== null ? { kvCacheMemory: config.kvCacheMemory } : {}),
+        ...(config.kvCacheFraction !== null ? { kvCacheFraction: config.kvCacheFraction } : {}),
+      },
+    },
+    logger,
+  );
   if (config.worldSize > 1) logger.info({ rank: config.rank, worldSize: config.worldSize, links: client.collectiveLinks }, 'tensor-parallel group ready');
   let bound;
   try {
@@ -80,7 +100,10 @@ function withMemoryReport(handlers: ShardHandlers, weightBytes: number, logger: 
     warmup: async (req) => {
       const res = await handlers.warmup(req);
       const total = weightBytes + res.kvCacheBytes;
-      logger.info({ weightsMiB: mib(weightBytes), kvCacheMiB: mib(res.kvCacheBytes), totalMiB: mib(total), rssMiB: mib(process.memoryUsage.rss()) }, 'memory: weights + KV cache');
+      logger.info(
+        { weightsMiB: mib(weightBytes), kvCacheMiB: mib(res.kvCacheBytes), totalMiB: mib(total), rssMiB: mib(process.memoryUsage.rss()) },
+        'memory: weights + KV cache',
+      );
       return res;
     },
   };

@@ -18,7 +18,19 @@ const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-quantize-flag-')
 after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 
 const prompt = [5, 17, 33, 4, 9, 100, 3, 150, 42, 8, 199, 61];
-const greedy = { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} };
+const greedy = {
+  temperature: 0,
+  topK: 0,
+  topP: 0,
+  typicalP: 0,
+  doSample: false,
+  seed: 0,
+  repetitionPenalty: 0,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  minP: 0,
+  logitBias: {},
+};
 
 /** The fp64 reference's log-probability of each prompt token given the ones before it (index 0: NaN). */
 function referencePromptLogprobs(m: LoadedModel): number[] {
@@ -32,18 +44,51 @@ type Unary = (req: unknown, cb: (err: grpc.ServiceError | null, res: any) => voi
 async function serve(flags: string[]): Promise<{ info: any; logprobs: number[]; graphReused: boolean }> {
   const lines: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-  const config = parseShardArgs(['--model-id', 'random', '--port', '0', '--cache-dir', cacheDir, '--threads', '1', '--block-size', '4', '--kv-cache-memory', '256KiB', '--quant-accuracy', 'float32', ...flags])!;
+  const config = parseShardArgs([
+    '--model-id',
+    'random',
+    '--port',
+    '0',
+    '--cache-dir',
+    cacheDir,
+    '--threads',
+    '1',
+    '--block-size',
+    '4',
+    '--kv-cache-memory',
+    '256KiB',
+    '--quant-accuracy',
+    'float32',
+    ...flags,
+  ])!;
   const shard = await startShard(config, { model, logger });
   const client = new TextGenerationService(`127.0.0.1:${shard.port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-  const rpc = (method: string, req: unknown = {}) => new Promise<any>((resolve, reject) =>
-    (client as unknown as Record<string, Unary>)[method]!.bind(client)(req, (err, res) => (err ? reject(err) : resolve(res))));
+  const rpc = (method: string, req: unknown = {}) =>
+    new Promise<any>((resolve, reject) =>
+      (client as unknown as Record<string, Unary>)[method]!.bind(client)(req, (err, res) => (err ? reject(err) : resolve(res))),
+    );
   try {
     const info = await rpc('Info');
     await rpc('Warmup', { maxBatchPrefillTokens: 64, maxTotalTokens: 40, maxBatchSize: 1 });
-    const pre = await rpc('Prefill', { batch: { id: 1, size: 1, maxTokens: 40, requests: [{
-      id: 1, inputIds: prompt, blocks: [0, 1, 2, 3], cacheLen: 0, prefillLogprobs: true, topNTokens: 0, parameters: greedy,
-      stoppingParameters: { maxNewTokens: 1, stopTokenIds: [], minNewTokens: 0 },
-    }] } });
+    const pre = await rpc('Prefill', {
+      batch: {
+        id: 1,
+        size: 1,
+        maxTokens: 40,
+        requests: [
+          {
+            id: 1,
+            inputIds: prompt,
+            blocks: [0, 1, 2, 3],
+            cacheLen: 0,
+            prefillLogprobs: true,
+            topNTokens: 0,
+            parameters: greedy,
+            stoppingParameters: { maxNewTokens: 1, stopTokenIds: [], minNewTokens: 0 },
+          },
+        ],
+      },
+    });
     const graphReused = lines.find((l) => l.msg === 'shard ready')!.graphReused as boolean;
     return { info, logprobs: pre.generations[0].prefillTokens.logprobs, graphReused };
   } finally {
@@ -61,7 +106,10 @@ test('--quantize int8 / int4: Info reports RTN weights, logits equal the referen
   assert.ok(maxDiff(floatRun.logprobs, floatRef) < 1e-4);
 
   const nearFloat: Record<string, number> = {};
-  for (const [mode, bound] of [['int8', 0.02], ['int4', 0.35]] as const) {
+  for (const [mode, bound] of [
+    ['int8', 0.02],
+    ['int4', 0.35],
+  ] as const) {
     const run = await serve(['--quantize', mode]);
     assert.equal(run.graphReused, false, `${mode}: a cached float graph must not be reused`);
     assert.equal(run.info.quantized, true);

@@ -36,14 +36,46 @@ function referenceGreedy(prompt: number[], steps: number) {
   return { ids, firstLogprobs, promptLogprobs };
 }
 
-const greedy = { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} };
+const greedy = {
+  temperature: 0,
+  topK: 0,
+  topP: 0,
+  typicalP: 0,
+  doSample: false,
+  seed: 0,
+  repetitionPenalty: 0,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  minP: 0,
+  logitBias: {},
+};
 const request = (id: number, inputIds: number[], blocks: number[], extra: Partial<Request> = {}): Request => ({
-  id, inputIds, blocks, cacheLen: 0, prefillLogprobs: false, topNTokens: 0, parameters: greedy,
-  stoppingParameters: { maxNewTokens: 10, stopTokenIds: [], minNewTokens: 0 }, ...extra,
+  id,
+  inputIds,
+  blocks,
+  cacheLen: 0,
+  prefillLogprobs: false,
+  topNTokens: 0,
+  parameters: greedy,
+  stoppingParameters: { maxNewTokens: 10, stopTokenIds: [], minNewTokens: 0 },
+  ...extra,
 });
 
 before(async () => {
-  const config = parseShardArgs(['--model-id', 'random', '--port', '0', '--cache-dir', cacheDir, '--threads', '1', '--block-size', '4', '--kv-cache-memory', '256KiB'])!;
+  const config = parseShardArgs([
+    '--model-id',
+    'random',
+    '--port',
+    '0',
+    '--cache-dir',
+    cacheDir,
+    '--threads',
+    '1',
+    '--block-size',
+    '4',
+    '--kv-cache-memory',
+    '256KiB',
+  ])!;
   const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(JSON.parse(s)) });
   shard = await startShard(config, { model, logger });
   client = new TextGenerationService(`127.0.0.1:${shard.port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
@@ -79,10 +111,12 @@ test('Prefill 2, Decode, FilterBatch, Decode, ClearCache: greedy ids equal the r
   const refA = referenceGreedy(promptA, 6);
   const refB = referenceGreedy(promptB, 3);
   const pre = await rpc('Prefill', {
-    batch: { id: 10, size: 2, maxTokens: 40, requests: [
-      request(1, promptA, [3, 9, 4, 11], { topNTokens: 3, prefillLogprobs: true }),
-      request(2, promptB, [0, 5, 7]),
-    ] },
+    batch: {
+      id: 10,
+      size: 2,
+      maxTokens: 40,
+      requests: [request(1, promptA, [3, 9, 4, 11], { topNTokens: 3, prefillLogprobs: true }), request(2, promptB, [0, 5, 7])],
+    },
   });
   assert.equal(pre.generations.length, 2);
   const [ga, gb] = pre.generations;
@@ -112,25 +146,39 @@ test('Prefill 2, Decode, FilterBatch, Decode, ClearCache: greedy ids equal the r
   const filtered = await rpc('FilterBatch', { batchId: 10, requestIds: [1] });
   assert.deepEqual(filtered.batch.requestIds, [1]);
   const d = await rpc('Decode', { batches: [filtered.batch] });
-  assert.deepEqual(d.generations.map((g: { requestId: number }) => g.requestId), [1]);
+  assert.deepEqual(
+    d.generations.map((g: { requestId: number }) => g.requestId),
+    [1],
+  );
   got[1]!.push(d.generations[0].tokens.ids[0]);
   assert.deepEqual(got[1], refA.ids.slice(0, 4));
   assert.equal(d.generations[0].generatedTokens, 4);
 
   await rpc('ClearCache', { id: 10 });
-  await assert.rejects(rpc('Decode', { batches: [d.batch] }), (err: grpc.ServiceError) => err.code === grpc.status.INVALID_ARGUMENT && /not found/.test(err.details));
+  await assert.rejects(
+    rpc('Decode', { batches: [d.batch] }),
+    (err: grpc.ServiceError) => err.code === grpc.status.INVALID_ARGUMENT && /not found/.test(err.details),
+  );
 });
 
 test('finish reasons: LENGTH at max_new_tokens, EOS_TOKEN on a stop id; finished requests leave the batch', async () => {
   const prompt = [7, 7, 8, 150, 2];
   const ref = referenceGreedy(prompt, 3);
   const pre = await rpc('Prefill', {
-    batch: { id: 20, size: 2, maxTokens: 32, requests: [
-      request(5, prompt, [20, 21], { stoppingParameters: { maxNewTokens: 2, stopTokenIds: [], minNewTokens: 0 } }),
-      request(6, prompt, [22, 23], { stoppingParameters: { maxNewTokens: 8, stopTokenIds: [ref.ids[0]!], minNewTokens: 0 } }),
-    ] },
+    batch: {
+      id: 20,
+      size: 2,
+      maxTokens: 32,
+      requests: [
+        request(5, prompt, [20, 21], { stoppingParameters: { maxNewTokens: 2, stopTokenIds: [], minNewTokens: 0 } }),
+        request(6, prompt, [22, 23], { stoppingParameters: { maxNewTokens: 8, stopTokenIds: [ref.ids[0]!], minNewTokens: 0 } }),
+      ],
+    },
   });
-  assert.deepEqual(pre.generations.map((g: { finishReason: string }) => g.finishReason), ['FINISH_REASON_UNSPECIFIED', 'FINISH_REASON_EOS_TOKEN']);
+  assert.deepEqual(
+    pre.generations.map((g: { finishReason: string }) => g.finishReason),
+    ['FINISH_REASON_UNSPECIFIED', 'FINISH_REASON_EOS_TOKEN'],
+  );
   assert.deepEqual(pre.batch.requestIds, [5]);
   const d = await rpc('Decode', { batches: [pre.batch] });
   assert.equal(d.generations[0].finishReason, 'FINISH_REASON_LENGTH');

@@ -18,8 +18,26 @@ test('model_type alone selects Qwen3, SmolLM3 and OLMo 2, with their structure a
   // SmolLM3Config's default: no RoPE in every no_rope_layer_interval-th layer (4).
   const smol = parseHfConfig({ ...shape, model_type: 'smollm3' });
   assert.deepEqual(smol.ropeLayers, [true, true, true, false, true, true, true, false]);
-  assert.deepEqual(parseHfConfig({ ...shape, model_type: 'smollm3', no_rope_layer_interval: 2 }).ropeLayers, [true, false, true, false, true, false, true, false]);
-  assert.deepEqual(parseHfConfig({ ...shape, model_type: 'smollm3', no_rope_layers: [0, 1, 1, 1, 1, 1, 1, 1] }).ropeLayers, [false, true, true, true, true, true, true, true]);
+  assert.deepEqual(parseHfConfig({ ...shape, model_type: 'smollm3', no_rope_layer_interval: 2 }).ropeLayers, [
+    true,
+    false,
+    true,
+    false,
+    true,
+    false,
+    true,
+    false,
+  ]);
+  assert.deepEqual(parseHfConfig({ ...shape, model_type: 'smollm3', no_rope_layers: [0, 1, 1, 1, 1, 1, 1, 1] }).ropeLayers, [
+    false,
+    true,
+    true,
+    true,
+    true,
+    true,
+    true,
+    true,
+  ]);
 });
 
 test('a malformed no_rope_layers names the field; Llama keeps no family structure', () => {
@@ -42,12 +60,25 @@ test('sliding layers: Gemma 2 even layers, Gemma 3 layer_types or each sliding_w
   const gemma2 = parseHfConfig({ ...shape, num_hidden_layers: 4, model_type: 'gemma2', hidden_act: 'gelu_pytorch_tanh', sliding_window: 4096 });
   assert.deepEqual(gemma2.slidingLayers, [true, false, true, false]);
   assert.deepEqual([gemma2.attnLogitSoftcap, gemma2.finalLogitSoftcap, gemma2.queryPreAttnScalar, gemma2.normPlacement], [50, 30, 256, 'sandwich']);
-  const gemma3 = parseHfConfig({ ...shape, num_hidden_layers: 7, model_type: 'gemma3_text', hidden_activation: 'gelu_pytorch_tanh', final_logit_softcapping: null, sliding_window: 512 });
+  const gemma3 = parseHfConfig({
+    ...shape,
+    num_hidden_layers: 7,
+    model_type: 'gemma3_text',
+    hidden_activation: 'gelu_pytorch_tanh',
+    final_logit_softcapping: null,
+    sliding_window: 512,
+  });
   assert.deepEqual(gemma3.slidingLayers, [true, true, true, true, true, false, true]);
   assert.equal(gemma3.finalLogitSoftcap, undefined);
   assert.equal(gemma3.localRopeTheta, 10000);
-  assert.throws(() => parseHfConfig({ ...shape, num_hidden_layers: 2, model_type: 'gemma3_text', layer_types: ['sliding_attention'] }), /field "layer_types" must list 2/);
-  assert.throws(() => parseHfConfig({ ...shape, model_type: 'gemma2', hidden_act: 'silu' }), /"hidden_act" value "silu" is not supported for Gemma2ForCausalLM/);
+  assert.throws(
+    () => parseHfConfig({ ...shape, num_hidden_layers: 2, model_type: 'gemma3_text', layer_types: ['sliding_attention'] }),
+    /field "layer_types" must list 2/,
+  );
+  assert.throws(
+    () => parseHfConfig({ ...shape, model_type: 'gemma2', hidden_act: 'silu' }),
+    /"hidden_act" value "silu" is not supported for Gemma2ForCausalLM/,
+  );
   const qwen2 = parseHfConfig({ ...shape, num_hidden_layers: 4, model_type: 'qwen2', use_sliding_window: true, sliding_window: 128, max_window_layers: 2 });
   assert.deepEqual([qwen2.slidingWindow, qwen2.slidingLayers], [128, [false, false, true, true]]);
 });

@@ -11,7 +11,20 @@ type Architecture = ModelConfig['architecture'];
 
 /** The structural fields a family sets on top of the Llama block's (and the sliding window where it differs). */
 export type FamilyFeatures = Partial<
-  Pick<ModelConfig, 'qkNorm' | 'ropeLayers' | 'normPlacement' | 'gemmaNorms' | 'queryPreAttnScalar' | 'attnLogitSoftcap' | 'finalLogitSoftcap' | 'slidingWindow' | 'slidingLayers' | 'localRopeTheta' | 'moe'>
+  Pick<
+    ModelConfig,
+    | 'qkNorm'
+    | 'ropeLayers'
+    | 'normPlacement'
+    | 'gemmaNorms'
+    | 'queryPreAttnScalar'
+    | 'attnLogitSoftcap'
+    | 'finalLogitSoftcap'
+    | 'slidingWindow'
+    | 'slidingLayers'
+    | 'localRopeTheta'
+    | 'moe'
+  >
 >;
 
 export interface Family {
@@ -89,28 +102,95 @@ export function llamaCppQueryPreAttnScalar(base: ModelConfig): number {
 }
 
 export const FAMILIES: readonly Family[] = [
-  { architecture: 'LlamaForCausalLM', modelType: 'llama', ggufArch: 'llama', defaultMaxPositions: 2048, ggufPermutesQk: true, attentionBias: 'config', hfFeatures: none, ggufFeatures: none },
+  {
+    architecture: 'LlamaForCausalLM',
+    modelType: 'llama',
+    ggufArch: 'llama',
+    defaultMaxPositions: 2048,
+    ggufPermutesQk: true,
+    attentionBias: 'config',
+    hfFeatures: none,
+    ggufFeatures: none,
+  },
   // Mistral GGUFs are written as arch "llama" by llama.cpp; loading one gives LlamaForCausalLM, the same graph.
-  { architecture: 'MistralForCausalLM', modelType: 'mistral', ggufArch: 'llama', defaultMaxPositions: 4096 * 32, ggufPermutesQk: true, attentionBias: 'config', hfFeatures: none, ggufFeatures: none },
-  { architecture: 'Qwen2ForCausalLM', modelType: 'qwen2', ggufArch: 'qwen2', defaultMaxPositions: 32768, ggufPermutesQk: false, attentionBias: 'always', hfFeatures: none, ggufFeatures: none },
+  {
+    architecture: 'MistralForCausalLM',
+    modelType: 'mistral',
+    ggufArch: 'llama',
+    defaultMaxPositions: 4096 * 32,
+    ggufPermutesQk: true,
+    attentionBias: 'config',
+    hfFeatures: none,
+    ggufFeatures: none,
+  },
+  {
+    architecture: 'Qwen2ForCausalLM',
+    modelType: 'qwen2',
+    ggufArch: 'qwen2',
+    defaultMaxPositions: 32768,
+    ggufPermutesQk: false,
+    attentionBias: 'always',
+    hfFeatures: none,
+    ggufFeatures: none,
+  },
   // modeling_qwen3.py Qwen3Attention: q_norm/k_norm = Qwen3RMSNorm(head_dim) on each head, before RoPE.
-  { architecture: 'Qwen3ForCausalLM', modelType: 'qwen3', ggufArch: 'qwen3', defaultMaxPositions: 32768, ggufPermutesQk: false, attentionBias: 'config', hfFeatures: () => ({ qkNorm: 'head' }), ggufFeatures: () => ({ qkNorm: 'head' }) },
+  {
+    architecture: 'Qwen3ForCausalLM',
+    modelType: 'qwen3',
+    ggufArch: 'qwen3',
+    defaultMaxPositions: 32768,
+    ggufPermutesQk: false,
+    attentionBias: 'config',
+    hfFeatures: () => ({ qkNorm: 'head' }),
+    ggufFeatures: () => ({ qkNorm: 'head' }),
+  },
   // modeling_smollm3.py SmolLM3Attention: `self.use_rope = config.no_rope_layers[layer_idx]`.
   {
-    architecture: 'SmolLM3ForCausalLM', modelType: 'smollm3', ggufArch: 'smollm3', defaultMaxPositions: 32768, ggufPermutesQk: true, attentionBias: 'config',
+    architecture: 'SmolLM3ForCausalLM',
+    modelType: 'smollm3',
+    ggufArch: 'smollm3',
+    defaultMaxPositions: 32768,
+    ggufPermutesQk: true,
+    attentionBias: 'config',
     hfFeatures: smollm3RopeLayers,
     ggufFeatures: (_meta, { numLayers }) => ({ ropeLayers: Array.from({ length: numLayers }, (_, l) => (l + 1) % SMOLLM3_NO_ROPE_STEP !== 0) }),
   },
   // modeling_olmo2.py Olmo2Attention: q_norm/k_norm = Olmo2RMSNorm(heads·head_dim) over the whole projection;
   // Olmo2DecoderLayer: x + post_attention_layernorm(attn(x)), then x + post_feedforward_layernorm(mlp(x)).
-  { architecture: 'Olmo2ForCausalLM', modelType: 'olmo2', ggufArch: 'olmo2', defaultMaxPositions: 2048, ggufPermutesQk: false, attentionBias: 'config', hfFeatures: () => ({ qkNorm: 'projection', normPlacement: 'post' }), ggufFeatures: () => ({ qkNorm: 'projection', normPlacement: 'post' }) },
+  {
+    architecture: 'Olmo2ForCausalLM',
+    modelType: 'olmo2',
+    ggufArch: 'olmo2',
+    defaultMaxPositions: 2048,
+    ggufPermutesQk: false,
+    attentionBias: 'config',
+    hfFeatures: () => ({ qkNorm: 'projection', normPlacement: 'post' }),
+    ggufFeatures: () => ({ qkNorm: 'projection', normPlacement: 'post' }),
+  },
   // modeling_phi3.py: fused qkv_proj / gate_up_proj, partial rotary (Phi-4-mini), LongRoPE (the 128k models).
   // llama.cpp stores them fused too (attn_qkv, and ffn_up holding gate then up).
-  { architecture: 'Phi3ForCausalLM', modelType: 'phi3', ggufArch: 'phi3', defaultMaxPositions: 4096, ggufPermutesQk: false, fusedProjections: true, attentionBias: 'config', hfFeatures: none, ggufFeatures: none },
+  {
+    architecture: 'Phi3ForCausalLM',
+    modelType: 'phi3',
+    ggufArch: 'phi3',
+    defaultMaxPositions: 4096,
+    ggufPermutesQk: false,
+    fusedProjections: true,
+    attentionBias: 'config',
+    hfFeatures: none,
+    ggufFeatures: none,
+  },
   // modeling_gemma2.py: GeGLU, (1 + w) norms, √hidden embeddings, sandwich norms, soft-capped scores and logits,
   // sliding window on even layers. llama.cpp src/models/gemma2.cpp; conversion/gemma.py stores norms as 1 + w.
   {
-    architecture: 'Gemma2ForCausalLM', modelType: 'gemma2', ggufArch: 'gemma2', defaultMaxPositions: 8192, ggufPermutesQk: false, attentionBias: 'config', activation: 'gelu_tanh', ggufNormShift: 1,
+    architecture: 'Gemma2ForCausalLM',
+    modelType: 'gemma2',
+    ggufArch: 'gemma2',
+    defaultMaxPositions: 8192,
+    ggufPermutesQk: false,
+    attentionBias: 'config',
+    activation: 'gelu_tanh',
+    ggufNormShift: 1,
     hfFeatures: (fields, base) => ({
       ...GEMMA_COMMON,
       queryPreAttnScalar: fields.number('query_pre_attn_scalar', 256),
@@ -131,7 +211,14 @@ export const FAMILIES: readonly Family[] = [
   // modeling_gemma3.py (Gemma3ForCausalLM, model_type gemma3_text): Gemma 2's block without soft-capping, plus
   // per-head q/k norms and a separate RoPE base (rope_local_base_freq, unscaled) for the sliding layers.
   {
-    architecture: 'Gemma3ForCausalLM', modelType: 'gemma3_text', ggufArch: 'gemma3', defaultMaxPositions: 131072, ggufPermutesQk: false, attentionBias: 'config', activation: 'gelu_tanh', ggufNormShift: 1,
+    architecture: 'Gemma3ForCausalLM',
+    modelType: 'gemma3_text',
+    ggufArch: 'gemma3',
+    defaultMaxPositions: 131072,
+    ggufPermutesQk: false,
+    attentionBias: 'config',
+    activation: 'gelu_tanh',
+    ggufNormShift: 1,
     hfFeatures: (fields, base) => ({
       ...GEMMA_COMMON,
       qkNorm: 'head',
@@ -148,20 +235,33 @@ export const FAMILIES: readonly Family[] = [
       ...(meta.number('gemma3.final_logit_softcapping', 0) > 0 ? { finalLogitSoftcap: meta.number('gemma3.final_logit_softcapping') } : {}),
       localRopeTheta: meta.number('gemma3.rope.freq_base_swa', 10000),
       ...(meta.get('gemma3.attention.sliding_window') !== undefined
-        ? { slidingWindow: meta.positiveInt('gemma3.attention.sliding_window'), slidingLayers: periodicSlidingLayers(base.numLayers, meta.positiveInt('gemma3.attention.sliding_window_pattern', 6)) }
+        ? {
+            slidingWindow: meta.positiveInt('gemma3.attention.sliding_window'),
+            slidingLayers: periodicSlidingLayers(base.numLayers, meta.positiveInt('gemma3.attention.sliding_window_pattern', 6)),
+          }
         : {}),
     }),
   },
   // Mixture of experts (moe-config.ts; the sparse MLP graph is services/shard/src/graph/moe.ts).
   // modeling_mixtral.py: Mistral's attention, MixtralSparseMoeBlock. llama.cpp writes it as arch `llama` with experts.
   {
-    architecture: 'MixtralForCausalLM', modelType: 'mixtral', ggufArch: 'llama', defaultMaxPositions: 4096 * 32, ggufPermutesQk: true, attentionBias: 'config',
+    architecture: 'MixtralForCausalLM',
+    modelType: 'mixtral',
+    ggufArch: 'llama',
+    defaultMaxPositions: 4096 * 32,
+    ggufPermutesQk: true,
+    attentionBias: 'config',
     hfFeatures: (fields, base) => withMoe(parseHfMoe(fields, base.architecture, base.numLayers)),
     ggufFeatures: (meta, base) => withMoe(ggufMoe(meta, 'llama', base.intermediateSize)),
   },
   // modeling_qwen3_moe.py: Qwen3's attention (per-head q/k norm), Qwen3MoeSparseMoeBlock (norm_topk_prob), dense mlp_only_layers.
   {
-    architecture: 'Qwen3MoeForCausalLM', modelType: 'qwen3_moe', ggufArch: 'qwen3moe', defaultMaxPositions: 32768, ggufPermutesQk: false, attentionBias: 'config',
+    architecture: 'Qwen3MoeForCausalLM',
+    modelType: 'qwen3_moe',
+    ggufArch: 'qwen3moe',
+    defaultMaxPositions: 32768,
+    ggufPermutesQk: false,
+    attentionBias: 'config',
     hfFeatures: (fields, base) => ({ qkNorm: 'head', ...withMoe(parseHfMoe(fields, base.architecture, base.numLayers)) }),
     ggufFeatures: (meta, base) => ({ qkNorm: 'head', ...withMoe(ggufMoe(meta, 'qwen3moe', base.intermediateSize)) }),
   },
@@ -199,7 +299,12 @@ export function describeFamily(c: ModelConfig): string[] {
   if (c.normPlacement === 'sandwich') features.push('sandwich-norms');
   if (c.gemmaNorms) features.push('gemma-norms-geglu');
   if (c.attnLogitSoftcap !== undefined || c.finalLogitSoftcap !== undefined) features.push('soft-capping');
-  if (c.slidingWindow !== null) features.push(c.slidingLayers ? `sliding-window(${c.slidingWindow}, ${c.slidingLayers.filter(Boolean).length}/${c.numLayers} layers)` : `sliding-window(${c.slidingWindow})`);
+  if (c.slidingWindow !== null)
+    features.push(
+      c.slidingLayers
+        ? `sliding-window(${c.slidingWindow}, ${c.slidingLayers.filter(Boolean).length}/${c.numLayers} layers)`
+        : `sliding-window(${c.slidingWindow})`,
+    );
   if (c.localRopeTheta !== undefined) features.push('local-rope-base');
   if (c.rotaryDim !== undefined) features.push(`partial-rotary(${c.rotaryDim})`);
   if (c.ropeScaling) features.push(`rope-scaling(${c.ropeScaling.type})`);

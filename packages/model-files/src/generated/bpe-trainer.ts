@@ -25,11 +25,11 @@ class PairHeap {
     return this.keys.length;
   }
   private above(i: number, j: number): boolean {
-    return this.counts[i] > this.counts[j] || (this.counts[i] === this.counts[j] && this.keys[i] < this.keys[j]);
+    return this.counts[i]! > this.counts[j]! || (this.counts[i] === this.counts[j] && this.keys[i]! < this.keys[j]!);
   }
   private swap(i: number, j: number): void {
-    [this.counts[i], this.counts[j]] = [this.counts[j], this.counts[i]];
-    [this.keys[i], this.keys[j]] = [this.keys[j], this.keys[i]];
+    [this.counts[i], this.counts[j]] = [this.counts[j]!, this.counts[i]!];
+    [this.keys[i], this.keys[j]] = [this.keys[j]!, this.keys[i]!];
   }
   push(count: number, key: number): void {
     this.counts.push(count);
@@ -42,7 +42,7 @@ class PairHeap {
     }
   }
   pop(): { count: number; key: number } {
-    const top = { count: this.counts[0], key: this.keys[0] };
+    const top = { count: this.counts[0]!, key: this.keys[0]! };
     const lastCount = this.counts.pop()!;
     const lastKey = this.keys.pop()!;
     if (this.keys.length > 0) {
@@ -87,10 +87,10 @@ export function trainByteLevelBpe(corpus: string, maxNewTokens = Infinity): Trai
   const heap = new PairHeap();
   const changed = new Set<number>();
   const addPairs = (w: number, sign: 1 | -1) => {
-    const symbols = words[w];
+    const symbols = words[w]!;
     for (let i = 0; i + 1 < symbols.length; i++) {
-      const key = symbols[i] * PAIR_SHIFT + symbols[i + 1];
-      pairCounts.set(key, (pairCounts.get(key) ?? 0) + sign * freq[w]);
+      const key = symbols[i]! * PAIR_SHIFT + symbols[i + 1]!;
+      pairCounts.set(key, (pairCounts.get(key) ?? 0) + sign * freq[w]!);
       changed.add(key);
       if (sign > 0) {
         let set = pairWords.get(key);
@@ -118,7 +118,7 @@ export function trainByteLevelBpe(corpus: string, maxNewTokens = Infinity): Trai
     if (pairCounts.get(key) !== count) continue; // stale heap entry
     const left = Math.floor(key / PAIR_SHIFT);
     const right = key % PAIR_SHIFT;
-    const merged = tokens[left] + tokens[right];
+    const merged = tokens[left]! + tokens[right]!;
     let mergedId = idOf.get(merged);
     if (mergedId === undefined) {
       mergedId = tokens.length;
@@ -127,12 +127,12 @@ export function trainByteLevelBpe(corpus: string, maxNewTokens = Infinity): Trai
       newTokens.push(merged);
       createdByMerge.push(merges.length);
     }
-    merges.push([tokens[left], tokens[right]]);
+    merges.push([tokens[left]!, tokens[right]!]);
 
     const affected = [...pairWords.get(key)!].sort((a, b) => a - b);
     pairWords.delete(key);
     for (const w of affected) {
-      const symbols = words[w];
+      const symbols = words[w]!;
       addPairs(w, -1);
       const out: number[] = [];
       for (let i = 0; i < symbols.length; i++) {
@@ -140,7 +140,7 @@ export function trainByteLevelBpe(corpus: string, maxNewTokens = Infinity): Trai
           out.push(mergedId);
           i++;
         } else {
-          out.push(symbols[i]);
+          out.push(symbols[i]!);
         }
       }
       words[w] = out;
@@ -162,7 +162,7 @@ export function embeddedCorpusBpe(): TrainedBpe {
 /** The first `count` new tokens of a trained BPE and exactly the merges needed to create them. */
 export function truncateBpe(bpe: TrainedBpe, count: number): TrainedBpe {
   const n = Math.max(0, Math.min(count, bpe.newTokens.length));
-  const mergeCount = n === 0 ? 0 : bpe.createdByMerge[n - 1] + 1;
+  const mergeCount = n === 0 ? 0 : bpe.createdByMerge[n - 1]! + 1;
   return {
     alphabet: bpe.alphabet,
     merges: bpe.merges.slice(0, mergeCount),

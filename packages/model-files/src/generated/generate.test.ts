@@ -32,7 +32,10 @@ test(
     const progress: string[] = [];
     const dir = await writeGeneratedModel(path.join(root, 'tiny'), { onProgress: (m) => progress.push(m) });
     assert.deepEqual(fs.readdirSync(dir).sort(), [...GENERATED_MODEL_FILES].sort());
-    assert.ok(progress.some((m) => /untrained test model/.test(m)), progress.join('\n'));
+    assert.ok(
+      progress.some((m) => /untrained test model/.test(m)),
+      progress.join('\n'),
+    );
 
     const configJson = readJson(dir, 'config.json');
     assert.equal(configJson['tessera_generated'], true);

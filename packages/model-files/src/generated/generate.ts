@@ -63,11 +63,7 @@ export function isCompleteGeneratedDir(dir: string): boolean {
  * Safe when several processes race: each builds in its own temp dir, the first rename wins and the
  * others discard their copy.
  */
-export async function ensureGeneratedModel(
-  cacheRoot: string,
-  preset = 'tiny',
-  opts: { onProgress?: (message: string) => void } = {},
-): Promise<string> {
+export async function ensureGeneratedModel(cacheRoot: string, preset = 'tiny', opts: { onProgress?: (message: string) => void } = {}): Promise<string> {
   const spec = resolveGeneratedSpec(preset); // validates the name before it becomes a path
   const dir = generatedModelDir(cacheRoot, preset);
   if (isCompleteGeneratedDir(dir)) {
@@ -94,13 +90,7 @@ export async function ensureGeneratedModel(
   return dir;
 }
 
-async function buildInTempDir(
-  target: string,
-  spec: GeneratedModelSpec,
-  preset: string,
-  seed: number,
-  onProgress?: (message: string) => void,
-): Promise<string> {
+async function buildInTempDir(target: string, spec: GeneratedModelSpec, preset: string, seed: number, onProgress?: (message: string) => void): Promise<string> {
   const started = performance.now();
   await fs.mkdir(path.dirname(target), { recursive: true });
   const temp = await fs.mkdtemp(path.join(path.dirname(target), `.${path.basename(target)}.tmp-`));
@@ -117,17 +107,9 @@ async function buildInTempDir(
 }
 
 /** Writes all files into `dir`; returns the weight file's size. */
-async function writeModelFiles(
-  dir: string,
-  spec: GeneratedModelSpec,
-  preset: string,
-  seed: number,
-  onProgress?: (message: string) => void,
-): Promise<number> {
+async function writeModelFiles(dir: string, spec: GeneratedModelSpec, preset: string, seed: number, onProgress?: (message: string) => void): Promise<number> {
   const parameterCount = generatedParameterCount(spec);
-  onProgress?.(
-    `generating untrained test model "${preset}" (${(parameterCount / 1e6).toFixed(1)} M parameters, vocab ${spec.vocabSize}, seed ${seed})`,
-  );
+  onProgress?.(`generating untrained test model "${preset}" (${(parameterCount / 1e6).toFixed(1)} M parameters, vocab ${spec.vocabSize}, seed ${seed})`);
   const tokenizer = buildGeneratedTokenizer(spec.vocabSize);
   const config = hfConfigJson(spec, {
     preset,
@@ -136,8 +118,7 @@ async function writeModelFiles(
     bosTokenId: GENERATED_SPECIAL_TOKENS.endOfText.id,
     eosTokenId: GENERATED_SPECIAL_TOKENS.imEnd.id,
   });
-  const writeJson = (name: string, value: unknown, indent?: number) =>
-    fs.writeFile(path.join(dir, name), JSON.stringify(value, null, indent) + '\n');
+  const writeJson = (name: string, value: unknown, indent?: number) => fs.writeFile(path.join(dir, name), JSON.stringify(value, null, indent) + '\n');
   await writeJson('config.json', config, 2);
   await writeJson('generation_config.json', generationConfigJson(), 2);
   await writeJson('tokenizer_config.json', tokenizerConfigJson(spec.maxPositionEmbeddings), 2);

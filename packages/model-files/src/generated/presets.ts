@@ -118,12 +118,26 @@ function ropeScalingJson(scaling: RopeScaling | null): Record<string, unknown> |
   if (scaling.type === 'linear') return { rope_type: 'linear', type: 'linear', factor: scaling.factor };
   if (scaling.type === 'yarn') {
     const { factor, originalMaxPositionEmbeddings, betaFast, betaSlow, attentionFactor } = scaling;
-    return { rope_type: 'yarn', factor, original_max_position_embeddings: originalMaxPositionEmbeddings, beta_fast: betaFast, beta_slow: betaSlow, attention_factor: attentionFactor };
+    return {
+      rope_type: 'yarn',
+      factor,
+      original_max_position_embeddings: originalMaxPositionEmbeddings,
+      beta_fast: betaFast,
+      beta_slow: betaSlow,
+      attention_factor: attentionFactor,
+    };
   }
-  if (scaling.type === 'dynamic') return { rope_type: 'dynamic', factor: scaling.factor, original_max_position_embeddings: scaling.originalMaxPositionEmbeddings };
+  if (scaling.type === 'dynamic')
+    return { rope_type: 'dynamic', factor: scaling.factor, original_max_position_embeddings: scaling.originalMaxPositionEmbeddings };
   if (scaling.type === 'longrope') {
     const { shortFactor, longFactor, originalMaxPositionEmbeddings, attentionFactor } = scaling;
-    return { rope_type: 'longrope', short_factor: shortFactor, long_factor: longFactor, original_max_position_embeddings: originalMaxPositionEmbeddings, attention_factor: attentionFactor };
+    return {
+      rope_type: 'longrope',
+      short_factor: shortFactor,
+      long_factor: longFactor,
+      original_max_position_embeddings: originalMaxPositionEmbeddings,
+      attention_factor: attentionFactor,
+    };
   }
   return {
     rope_type: 'llama3',

@@ -15,7 +15,7 @@ function parseSafetensors(bytes: Buffer) {
   const header = JSON.parse(headerText) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
   const dataStart = 8 + headerLength;
   const tensor = (name: string) => {
-    const [begin, end] = header[name].data_offsets;
+    const [begin, end] = header[name]!.data_offsets;
     return new Float32Array(bytes.buffer.slice(bytes.byteOffset + dataStart + begin, bytes.byteOffset + dataStart + end));
   };
   return { headerLength, headerText, header, dataStart, tensor };
@@ -44,7 +44,7 @@ test('written file parses back: aligned header, sorted names, contiguous offsets
     assert.deepEqual(names, ['a.matrix', 'm.scalarish', 'z.last']);
     let expectedOffset = 0;
     for (const name of names) {
-      const entry = parsed.header[name];
+      const entry = parsed.header[name]!;
       const source = TENSORS.find((t) => t.name === name)!;
       assert.equal(entry.dtype, 'F32');
       assert.deepEqual(entry.shape, source.shape);

@@ -16,10 +16,7 @@ export interface F32TensorSource {
  * The header bytes (length prefix included) for tensors written in sorted-name order. The JSON is
  * padded with spaces so the data section starts 8-byte aligned, as the format recommends.
  */
-export function safetensorsHeader(
-  tensors: { name: string; shape: number[] }[],
-  metadata: Record<string, string> = {},
-): { bytes: Buffer; dataBytes: number } {
+export function safetensorsHeader(tensors: { name: string; shape: number[] }[], metadata: Record<string, string> = {}): { bytes: Buffer; dataBytes: number } {
   const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header['__metadata__'] = metadata;
@@ -54,7 +51,7 @@ export async function writeSafetensorsF32(
   try {
     await writeAll(handle, bytes);
     for (let i = 0; i < sorted.length; i++) {
-      const t = sorted[i];
+      const t = sorted[i]!;
       const data = t.data();
       if (data.length !== elementCount(t.shape)) {
         throw new Error(`safetensors: tensor "${t.name}" has ${data.length} values, shape [${t.shape}] needs ${elementCount(t.shape)}`);

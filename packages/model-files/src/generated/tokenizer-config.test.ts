@@ -26,7 +26,10 @@ test('ChatML template appends the assistant header when asked, and the rendered 
   assert.equal(rendered, '<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n');
   const tokenizer = new Tokenizer(buildGeneratedTokenizer(2048).tokenizerJson, config);
   const ids = tokenizer.encode(rendered).ids;
-  assert.deepEqual(ids.filter((id: number) => id <= 2), [1, 2, 1]);
+  assert.deepEqual(
+    ids.filter((id: number) => id <= 2),
+    [1, 2, 1],
+  );
   assert.equal(tokenizer.decode(ids), rendered);
 });
 

@@ -26,7 +26,7 @@ test('tiny tokenizer loads, round-trips text exactly and compresses English', ()
     const { ids } = tokenizer.encode(text);
     assert.equal(tokenizer.decode(ids), text, `round trip of ${JSON.stringify(text)}`);
   }
-  const english = SAMPLES[0];
+  const english = SAMPLES[0]!;
   assert.ok(tokenizer.encode(english).ids.length < Buffer.byteLength(english) / 3, 'BPE merges should shorten English text');
   assert.deepEqual(tokenizer.encode('Once upon a time').tokens, ['Once', 'Ġupon', 'Ġa', 'Ġtime']);
 });
@@ -47,11 +47,14 @@ test('vocabulary has exactly the preset size, dense ids, every merge part and re
     const built = buildGeneratedTokenizer(size);
     const vocab = vocabOf(built.tokenizerJson);
     assert.equal(Object.keys(vocab).length, size);
-    assert.deepEqual(Object.values(vocab).sort((a, b) => a - b), Array.from({ length: size }, (_, i) => i));
+    assert.deepEqual(
+      Object.values(vocab).sort((a, b) => a - b),
+      Array.from({ length: size }, (_, i) => i),
+    );
     assert.equal(built.reservedCount, 0, `${preset} should need no reserved fill`);
     const merges = (built.tokenizerJson['model'] as { merges: string[] }).merges;
     for (const merge of merges) {
-      const [left, right] = merge.split(' ');
+      const [left = '', right = ''] = merge.split(' ');
       assert.ok(left in vocab && right in vocab && left + right in vocab, `merge "${merge}"`);
     }
   }

@@ -60,7 +60,10 @@ test('xoshiro128** stream is stable (pinned values guard against accidental chan
   assert.deepEqual(first, PINNED_XOSHIRO_42);
   const spec = resolveGeneratedSpec('tiny');
   const data = generateTensorData({ name: 'lm_head.weight', shape: [2048, 128], init: 'normal' }, spec, 42);
-  assert.deepEqual(Array.from(data.subarray(0, 3), (v) => v.toFixed(7)), PINNED_LM_HEAD_42);
+  assert.deepEqual(
+    Array.from(data.subarray(0, 3), (v) => v.toFixed(7)),
+    PINNED_LM_HEAD_42,
+  );
 });
 
 /** Checked against the reference C xoshiro128** (Blackman & Vigna) seeded with the same splitmix32 words. */

@@ -10,8 +10,22 @@ const bytes = (id: number) => [id % 256];
 const messages = [{ role: 'user', content: 'Hi' }];
 
 test('chatRequest: messages and template options become the chat input; chat-only names map to the shared parameters', () => {
-  const req = chatRequest({ messages, max_completion_tokens: 3, logprobs: true, top_logprobs: 2, add_generation_prompt: false, chat_template_kwargs: { x: 1 } });
-  assert.deepEqual(req.input, { kind: 'chat', value: messages, field: 'messages', addGenerationPrompt: false, continueFinalMessage: undefined, templateKwargs: { x: 1 } });
+  const req = chatRequest({
+    messages,
+    max_completion_tokens: 3,
+    logprobs: true,
+    top_logprobs: 2,
+    add_generation_prompt: false,
+    chat_template_kwargs: { x: 1 },
+  });
+  assert.deepEqual(req.input, {
+    kind: 'chat',
+    value: messages,
+    field: 'messages',
+    addGenerationPrompt: false,
+    continueFinalMessage: undefined,
+    templateKwargs: { x: 1 },
+  });
   assert.equal(req.params.maxNewTokens, 3);
   assert.equal(req.fields.maxNewTokens, 'max_completion_tokens');
   assert.equal(req.params.logprobs, true);
@@ -20,15 +34,27 @@ test('chatRequest: messages and template options become the chat input; chat-onl
 });
 
 test('chatRequest refuses a non-object body, missing messages, tools and non-text response formats', () => {
-  assert.throws(() => chatRequest([]), (e: unknown) => e instanceof ValidationError && e.param === null);
-  assert.throws(() => chatRequest({ model: 'x' }), (e: unknown) => e instanceof ValidationError && e.param === 'messages');
-  assert.throws(() => chatRequest({ messages, tools: [{ type: 'function' }] }), (e: unknown) => e instanceof UnsupportedError && e.param === 'tools');
+  assert.throws(
+    () => chatRequest([]),
+    (e: unknown) => e instanceof ValidationError && e.param === null,
+  );
+  assert.throws(
+    () => chatRequest({ model: 'x' }),
+    (e: unknown) => e instanceof ValidationError && e.param === 'messages',
+  );
+  assert.throws(
+    () => chatRequest({ messages, tools: [{ type: 'function' }] }),
+    (e: unknown) => e instanceof UnsupportedError && e.param === 'tools',
+  );
   assert.throws(() => chatRequest({ messages, response_format: { type: 'json_object' } }), UnsupportedError);
   assert.doesNotThrow(() => chatRequest({ messages, tools: [], response_format: { type: 'text' } }));
 });
 
 test('chatResponse: one assistant message per choice, logprobs with bytes and alternatives only when asked, usage', () => {
-  const f = finished([tokenEvent(0, 'a', { id: 65, top: [tokenInfo(66, 'b', -2)] })], endEvent({ generatedText: 'a', generatedTokens: 1, finishReason: 'eos_token' }));
+  const f = finished(
+    [tokenEvent(0, 'a', { id: 65, top: [tokenInfo(66, 'b', -2)] })],
+    endEvent({ generatedText: 'a', generatedTokens: 1, finishReason: 'eos_token' }),
+  );
   const plain = chatResponse(ctx, [f], false, bytes);
   assert.equal(plain.object, 'chat.completion');
   assert.deepEqual(plain.choices[0]?.message, { role: 'assistant', content: 'a' });
@@ -36,7 +62,9 @@ test('chatResponse: one assistant message per choice, logprobs with bytes and al
   assert.equal(plain.choices[0]?.logprobs, null);
   assert.deepEqual(plain.usage, { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 });
   const withLp = chatResponse(ctx, [f], true, bytes);
-  assert.deepEqual(withLp.choices[0]?.logprobs?.content, [{ token: 'a', logprob: -0.5, bytes: [65], top_logprobs: [{ token: 'b', logprob: -2, bytes: [66] }] }]);
+  assert.deepEqual(withLp.choices[0]?.logprobs?.content, [
+    { token: 'a', logprob: -0.5, bytes: [65], top_logprobs: [{ token: 'b', logprob: -2, bytes: [66] }] },
+  ]);
 });
 
 test('ChatStreamTranslator: the role chunk once, then content deltas (empty ones only with logprobs), then the finish chunk', () => {
@@ -57,7 +85,11 @@ test('ChatStreamTranslator: the role chunk once, then content deltas (empty ones
   const lp = new ChatStreamTranslator(ctx, { logprobs: true, includeUsage: false, bytes });
   const first = lp.token(tokenEvent(0, 'x', { delta: '' }));
   assert.equal(first.length, 2, 'role chunk first when a token comes before start()');
-  assert.deepEqual(first[1]?.choices[0]?.logprobs?.content.map((e) => e.token), ['x'], 'with logprobs an empty delta is still sent');
+  assert.deepEqual(
+    first[1]?.choices[0]?.logprobs?.content.map((e) => e.token),
+    ['x'],
+    'with logprobs an empty delta is still sent',
+  );
   assert.equal('usage' in (first[1] ?? {}), false);
 });
 

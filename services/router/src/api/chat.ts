@@ -62,11 +62,12 @@ export function chatRequest(body: unknown): GenerateRequest {
   if (isObject(format) && format.type !== undefined && format.type !== 'text') {
     throw new UnsupportedError('`response_format` other than text is not supported yet', 'response_format');
   }
-  return openAIRequest(
-    body,
-    chatInput(body),
-    { max_completion_tokens: 'maxNewTokens', logprobs: 'logprobs', top_logprobs: 'topNTokens', add_special_tokens: 'addSpecialTokens' },
-  );
+  return openAIRequest(body, chatInput(body), {
+    max_completion_tokens: 'maxNewTokens',
+    logprobs: 'logprobs',
+    top_logprobs: 'topNTokens',
+    add_special_tokens: 'addSpecialTokens',
+  });
 }
 
 /** Token bytes for logprob entries (the tokenizer's `tokenBytes`). */

@@ -96,7 +96,11 @@ export interface IndexedEvent {
 export async function* mergeStreams(streams: AsyncIterable<StreamEvent>[]): AsyncGenerator<IndexedEvent> {
   const iterators = streams.map((s) => s[Symbol.asyncIterator]());
   const pending = new Map<number, Promise<{ index: number; result: IteratorResult<StreamEvent> }>>();
-  const pull = (index: number) => pending.set(index, iterators[index]!.next().then((result) => ({ index, result })));
+  const pull = (index: number) =>
+    pending.set(
+      index,
+      iterators[index]!.next().then((result) => ({ index, result })),
+    );
   iterators.forEach((_, i) => pull(i));
   while (pending.size > 0) {
     const { index, result } = await Promise.race(pending.values());

@@ -3,12 +3,31 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UnsupportedError, ValidationError } from '../errors.ts';
 import { endEvent, finished, tokenEvent } from '../testing/stream-events.ts';
-import { completionRequest, completionResponse, CompletionStreamTranslator, completionUsageChunk, modelList, openAIFinishReason, responseContext, usage } from './openai.ts';
+import {
+  completionRequest,
+  completionResponse,
+  CompletionStreamTranslator,
+  completionUsageChunk,
+  modelList,
+  openAIFinishReason,
+  responseContext,
+  usage,
+} from './openai.ts';
 
 const ctx = { id: 'cmpl-1', created: 1700000000, model: 'm', system_fingerprint: 'fp' };
 
 test('completionRequest maps OpenAI and vLLM names, ignores nulls, reads stream_options and legacy logprobs', () => {
-  const req = completionRequest({ model: 'x', prompt: 'Hi', max_tokens: 4, top_k: -1, stop: null, stream: true, stream_options: { include_usage: true }, logprobs: 2, echo: true });
+  const req = completionRequest({
+    model: 'x',
+    prompt: 'Hi',
+    max_tokens: 4,
+    top_k: -1,
+    stop: null,
+    stream: true,
+    stream_options: { include_usage: true },
+    logprobs: 2,
+    echo: true,
+  });
   assert.equal(req.dialect, 'openai');
   assert.deepEqual(req.input, { kind: 'prompt', value: 'Hi', field: 'prompt' });
   assert.equal(req.params.maxNewTokens, 4);
@@ -25,7 +44,10 @@ test('completionRequest maps OpenAI and vLLM names, ignores nulls, reads stream_
 
 test('completionRequest refuses what it cannot serve with the field named', () => {
   const fails = (body: unknown, kind: typeof ValidationError | typeof UnsupportedError, param: string | null) =>
-    assert.throws(() => completionRequest(body), (e: unknown) => e instanceof kind && e.param === param);
+    assert.throws(
+      () => completionRequest(body),
+      (e: unknown) => e instanceof kind && e.param === param,
+    );
   fails('hi', ValidationError, null);
   fails({ model: 'x' }, ValidationError, 'prompt');
   fails({ prompt: 'x', suffix: 'y' }, UnsupportedError, 'suffix');
@@ -34,7 +56,11 @@ test('completionRequest refuses what it cannot serve with the field named', () =
 });
 
 test('usage counts each prompt once per group of choices and sums every completion; EOS and stop strings are “stop”', () => {
-  const ends = [endEvent({ inputLength: 3, generatedTokens: 2 }), endEvent({ inputLength: 3, generatedTokens: 5 }), endEvent({ inputLength: 7, generatedTokens: 1 })];
+  const ends = [
+    endEvent({ inputLength: 3, generatedTokens: 2 }),
+    endEvent({ inputLength: 3, generatedTokens: 5 }),
+    endEvent({ inputLength: 7, generatedTokens: 1 }),
+  ];
   assert.deepEqual(usage(ends, 2), { prompt_tokens: 10, completion_tokens: 8, total_tokens: 18 });
   assert.deepEqual(usage(ends), { prompt_tokens: 3, completion_tokens: 8, total_tokens: 11 });
   assert.equal(openAIFinishReason('eos_token'), 'stop');
@@ -48,7 +74,13 @@ test('completionResponse: one choice per finished sequence, logprobs only when a
   const res = completionResponse(ctx, [a, b], false, [a.end, b.end], 2);
   assert.equal(res.object, 'text_completion');
   assert.equal(res.id, 'cmpl-1');
-  assert.deepEqual(res.choices.map((c) => [c.index, c.text, c.finish_reason, c.logprobs]), [[0, 'a', 'stop', null], [1, 'b', 'length', null]]);
+  assert.deepEqual(
+    res.choices.map((c) => [c.index, c.text, c.finish_reason, c.logprobs]),
+    [
+      [0, 'a', 'stop', null],
+      [1, 'b', 'length', null],
+    ],
+  );
   assert.deepEqual(res.usage, { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
   assert.deepEqual(completionResponse(ctx, [a], true, [a.end], 1).choices[0]?.logprobs?.tokens, ['a']);
 });
@@ -66,7 +98,11 @@ test('CompletionStreamTranslator: echo comes with the first token; empty deltas 
   const withLogprobs = new CompletionStreamTranslator(ctx, { includeUsage: false, echo: null, logprobs: true });
   withLogprobs.token(tokenEvent(0, 'ab'));
   const second = withLogprobs.token(tokenEvent(1, 'c', { logprob: -1 }));
-  assert.deepEqual(second[0]?.choices[0]?.logprobs, { tokens: ['c'], token_logprobs: [-1], top_logprobs: [{ c: -1 }], text_offset: [2] }, 'each chunk carries its own entry');
+  assert.deepEqual(
+    second[0]?.choices[0]?.logprobs,
+    { tokens: ['c'], token_logprobs: [-1], top_logprobs: [{ c: -1 }], text_offset: [2] },
+    'each chunk carries its own entry',
+  );
   assert.equal('usage' in (second[0] ?? {}), false);
 });
 

@@ -77,11 +77,7 @@ const COMMON_PARAMS: Record<string, ParamKey> = {
 };
 
 /** Maps the shared fields; `extra` adds endpoint-specific ones. Unknown fields are ignored. */
-export function openAIRequest(
-  body: Record<string, unknown>,
-  input: PromptInput,
-  extra: Record<string, ParamKey> = {},
-): GenerateRequest {
+export function openAIRequest(body: Record<string, unknown>, input: PromptInput, extra: Record<string, ParamKey> = {}): GenerateRequest {
   const params: RawParameters = {};
   const fields: GenerateRequest['fields'] = {};
   for (const [wire, key] of Object.entries({ ...COMMON_PARAMS, ...extra })) {
@@ -107,7 +103,8 @@ export function completionRequest(body: unknown): GenerateRequest {
   // Legacy `logprobs` is the number of alternatives per token (0 still reports the chosen token's logprob).
   const lp = body.logprobs;
   if (lp !== undefined && lp !== null) {
-    if (typeof lp !== 'number' || !Number.isInteger(lp)) throw new ValidationError(`\`logprobs\` must be an integer in [0, 20]. Given: ${JSON.stringify(lp)}`, 'logprobs');
+    if (typeof lp !== 'number' || !Number.isInteger(lp))
+      throw new ValidationError(`\`logprobs\` must be an integer in [0, 20]. Given: ${JSON.stringify(lp)}`, 'logprobs');
     req.params.logprobs = true;
     req.params.topNTokens = lp;
     req.fields.topNTokens = 'logprobs';
@@ -178,7 +175,14 @@ export class CompletionStreamTranslator {
       this.#logprobs.generated(e);
       const v = this.#logprobs.value;
       const k = v.tokens.length - 1;
-      return [this.#chunk(text, null, { tokens: [v.tokens[k]!], token_logprobs: [v.token_logprobs[k]!], top_logprobs: [v.top_logprobs[k]!], text_offset: [v.text_offset[k]!] })];
+      return [
+        this.#chunk(text, null, {
+          tokens: [v.tokens[k]!],
+          token_logprobs: [v.token_logprobs[k]!],
+          top_logprobs: [v.top_logprobs[k]!],
+          text_offset: [v.text_offset[k]!],
+        }),
+      ];
     }
     return text.length > 0 ? [this.#chunk(text, null)] : [];
   }

@@ -6,7 +6,10 @@ import { endEvent, finished, prefillToken, tokenEvent, tokenInfo } from '../test
 import { tgiGenerateRequest, tgiGenerateResponse, TgiStreamTranslator } from './tgi.ts';
 
 test('tgiGenerateRequest maps TGI parameter names, records wire names for errors and takes the route’s stream mode', () => {
-  const req = tgiGenerateRequest({ inputs: 'Hi', parameters: { max_new_tokens: 5, top_k: 3, do_sample: true, decoder_input_details: true }, stream: true }, false);
+  const req = tgiGenerateRequest(
+    { inputs: 'Hi', parameters: { max_new_tokens: 5, top_k: 3, do_sample: true, decoder_input_details: true }, stream: true },
+    false,
+  );
   assert.equal(req.dialect, 'tgi');
   assert.deepEqual(req.input, { kind: 'text', value: 'Hi', field: 'inputs' });
   assert.deepEqual(req.params, { maxNewTokens: 5, topK: 3, doSample: true, decoderInputDetails: true, stream: false });
@@ -18,7 +21,10 @@ test('tgiGenerateRequest maps TGI parameter names, records wire names for errors
 
 test('tgiGenerateRequest refuses a non-object body, a missing `inputs`, non-object parameters and grammar', () => {
   const fails = (body: unknown, param: string) =>
-    assert.throws(() => tgiGenerateRequest(body, false), (e: unknown) => e instanceof ValidationError && e.param === param);
+    assert.throws(
+      () => tgiGenerateRequest(body, false),
+      (e: unknown) => e instanceof ValidationError && e.param === param,
+    );
   fails([1], 'inputs');
   fails(null, 'inputs');
   fails({ parameters: {} }, 'inputs');
@@ -34,8 +40,15 @@ test('tgiGenerateResponse: plain text without details; with details, tokens, pre
   const { details } = tgiGenerateResponse([finished(tokens, end)], true);
   assert.equal(details?.finish_reason, 'length');
   assert.equal(details?.seed, 42);
-  assert.deepEqual(details?.prefill, [{ id: 1, text: '<s>', logprob: null }, { id: 5, text: 'Hi', logprob: -1.5 }]);
-  assert.deepEqual(details?.tokens.map((t) => t.logprob), [-0.5, null], 'non-finite logprobs become null');
+  assert.deepEqual(details?.prefill, [
+    { id: 1, text: '<s>', logprob: null },
+    { id: 5, text: 'Hi', logprob: -1.5 },
+  ]);
+  assert.deepEqual(
+    details?.tokens.map((t) => t.logprob),
+    [-0.5, null],
+    'non-finite logprobs become null',
+  );
   assert.deepEqual(details?.top_tokens, [[{ id: 7, text: 'b', logprob: -2, special: false }], []]);
   assert.equal(details?.best_of_sequences, undefined);
 });

@@ -171,10 +171,7 @@ export class TgiStreamTranslator {
       index: t.index + 1,
       token: tgiToken(t.token),
       generated_text: end === null ? null : end.generatedText,
-      details:
-        end === null
-          ? null
-          : { finish_reason: end.finishReason, generated_tokens: end.generatedTokens, seed: end.seed, input_length: end.inputLength },
+      details: end === null ? null : { finish_reason: end.finishReason, generated_tokens: end.generatedTokens, seed: end.seed, input_length: end.inputLength },
     };
     if (t.topTokens.length > 0) out.top_tokens = t.topTokens.map(tgiToken);
     return out;

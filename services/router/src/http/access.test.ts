@@ -15,7 +15,11 @@ after(async () => {
 });
 
 const generate = (headers: Record<string, string>) =>
-  fetch(`${t.url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ inputs: 'Hello a', parameters: { max_new_tokens: 2 } }) });
+  fetch(`${t.url}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ inputs: 'Hello a', parameters: { max_new_tokens: 2 } }),
+  });
 
 test('probes and scrapes need no key; everything else answers 401 in its API format', async () => {
   for (const p of ['/health', '/live', '/metrics', '/health/']) assert.equal((await fetch(`${t.url}${p}`)).status, 200, p);
@@ -24,7 +28,11 @@ test('probes and scrapes need no key; everything else answers 401 in its API for
   assert.equal(tgi.status, 401);
   assert.equal(tgi.headers.get('www-authenticate'), 'Bearer');
   assert.deepEqual(await tgi.json(), { error: 'missing API key: send `Authorization: Bearer KEY` or `x-api-key: KEY`', error_type: 'unauthorized' });
-  const wrong = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}x`, 'content-type': 'application/json' }, body: '{}' });
+  const wrong = await fetch(`${t.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}x`, 'content-type': 'application/json' },
+    body: '{}',
+  });
   assert.equal(wrong.status, 401);
   const body = (await wrong.json()) as { error: { message: string; type: string; code: string } };
   assert.equal(body.error.message, 'invalid API key');
@@ -67,7 +75,10 @@ test('CORS: an allowed origin gets its preflight (before the key check) and read
   const ok = await generate({ origin: ORIGIN, authorization: `Bearer ${KEY}` });
   assert.equal(ok.headers.get('access-control-allow-origin'), ORIGIN);
   assert.match(ok.headers.get('access-control-expose-headers')!, /x-request-id/);
-  const stranger = await fetch(`${t.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+  const stranger = await fetch(`${t.url}/v1/chat/completions`, {
+    method: 'OPTIONS',
+    headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+  });
   assert.equal(stranger.headers.get('access-control-allow-origin'), null);
   assert.equal((await generate({ origin: 'http://evil.example', 'x-api-key': KEY })).headers.get('access-control-allow-origin'), null);
 });

@@ -90,7 +90,11 @@ describe('bad input', () => {
     assert.equal(res.status, 404);
     JSON.parse(await res.text());
     assert.equal((await fetch(`${cluster.url}/health`)).status, 200);
-    const ok = await fetch(`${cluster.url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: generate({ max_new_tokens: 2 }) });
+    const ok = await fetch(`${cluster.url}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: generate({ max_new_tokens: 2 }),
+    });
     assert.equal(ok.status, 200);
   });
 });

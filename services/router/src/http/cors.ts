@@ -3,8 +3,17 @@ import type { RequestHandler } from 'express';
 
 /** Response headers a browser page may read: the request id and TGI's timing headers. */
 const EXPOSED = [
-  'x-request-id', 'x-compute-type', 'x-compute-time', 'x-compute-characters', 'x-total-time', 'x-validation-time',
-  'x-queue-time', 'x-inference-time', 'x-time-per-token', 'x-prompt-tokens', 'x-generated-tokens',
+  'x-request-id',
+  'x-compute-type',
+  'x-compute-time',
+  'x-compute-characters',
+  'x-total-time',
+  'x-validation-time',
+  'x-queue-time',
+  'x-inference-time',
+  'x-time-per-token',
+  'x-prompt-tokens',
+  'x-generated-tokens',
 ].join(', ');
 const ALLOWED_HEADERS = 'authorization, content-type, x-api-key, x-request-id';
 const ALLOWED_METHODS = 'GET, POST, OPTIONS';

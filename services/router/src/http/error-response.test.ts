@@ -13,7 +13,7 @@ test('validation is 400 invalid_request_error on OpenAI routes and 422 validatio
   assert.deepEqual(errorResponse(err, 'tgi'), { status: 422, body: { error: '`temperature` must be ≥ 0', error_type: 'validation' } });
 });
 
-test('overloaded is 429 in both dialects, with TGI\'s exact body', () => {
+test("overloaded is 429 in both dialects, with TGI's exact body", () => {
   assert.deepEqual(errorResponse(new OverloadedError(), 'tgi'), { status: 429, body: { error: 'Model is overloaded', error_type: 'overloaded' } });
   assert.equal(errorResponse(new OverloadedError(), 'openai').status, 429);
 });
@@ -29,7 +29,16 @@ test('generation failures are 424, not_found 404, anything unknown 500', () => {
 });
 
 test('client mistakes never map to 5xx', () => {
-  for (const code of ['validation', 'bad_request', 'unsupported', 'overloaded', 'not_found', 'unauthorized', 'payload_too_large', 'unsupported_media_type'] as const) {
+  for (const code of [
+    'validation',
+    'bad_request',
+    'unsupported',
+    'overloaded',
+    'not_found',
+    'unauthorized',
+    'payload_too_large',
+    'unsupported_media_type',
+  ] as const) {
     assert.ok(statusFor(code, 'openai') < 500 && statusFor(code, 'tgi') < 500, code);
   }
 });

@@ -84,10 +84,7 @@ export function tgiErrorBody(err: RouterError): TgiErrorBody {
 }
 
 /** Status and body for an error in the given dialect. */
-export function errorResponse(
-  err: RouterError,
-  dialect: ApiDialect,
-): { status: number; body: OpenAIErrorBody | TgiErrorBody } {
+export function errorResponse(err: RouterError, dialect: ApiDialect): { status: number; body: OpenAIErrorBody | TgiErrorBody } {
   const body = dialect === 'openai' ? openAIErrorBody(err) : tgiErrorBody(err);
   return { status: statusFor(err.code, dialect), body };
 }

@@ -117,7 +117,11 @@ test('a huge prompt or message list is refused in far less time than tokenizing 
   const long = await post('/generate', JSON.stringify({ inputs: 'Hello a '.repeat(1_500_000) }), JSON_UTF8);
   assert.equal(long.status, 422);
   assert.match(long.body.error, /must have less than \d+ tokens \(max_input_tokens\)\. Given: (more than|at least) \d+/);
-  const many = await post('/v1/chat/completions', JSON.stringify({ messages: Array.from({ length: 200_000 }, () => ({ role: 'user', content: 'a' })) }), JSON_UTF8);
+  const many = await post(
+    '/v1/chat/completions',
+    JSON.stringify({ messages: Array.from({ length: 200_000 }, () => ({ role: 'user', content: 'a' })) }),
+    JSON_UTF8,
+  );
   assert.equal(many.status, 400);
   assert.match(many.body.error.message, /200000 messages: more than max_input_tokens/);
   const tokenize = await post('/tokenize', JSON.stringify({ inputs: 'Hello a '.repeat(1_500_000) }), JSON_UTF8);

@@ -28,7 +28,11 @@ export function parseContentType(header: string): { type: string; charset: strin
   for (const p of params) {
     const eq = p.indexOf('=');
     if (eq !== -1 && p.slice(0, eq).trim().toLowerCase() === 'charset') {
-      charset = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+      charset = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase();
     }
   }
   return { type: type.trim().toLowerCase(), charset };
@@ -67,7 +71,8 @@ export function checkJsonShape(buf: Uint8Array, limits: Pick<JsonBodyLimits, 'ma
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i]!;
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
       else if (c === 0x22) inString = false;
       continue;
     }
@@ -120,7 +125,8 @@ function bodyError(err: unknown, contentEncoding: string | undefined): RouterErr
  */
 export function jsonBody(limits: JsonBodyLimits = DEFAULT_JSON_BODY_LIMITS, parseLarge?: (body: Uint8Array) => Promise<unknown>): RequestHandler {
   // Large plain bodies are parsed on the encoder's worker threads (offload-json.ts), after the same shape checks.
-  const offload = parseLarge === undefined ? null : offloadLargeJson(parseLarge, { limitBytes: byteLimit(limits.maxBytes), check: (buf) => checkJsonShape(buf, limits) });
+  const offload =
+    parseLarge === undefined ? null : offloadLargeJson(parseLarge, { limitBytes: byteLimit(limits.maxBytes), check: (buf) => checkJsonShape(buf, limits) });
   const parse = express.json({
     limit: limits.maxBytes,
     type: () => true,

@@ -32,7 +32,13 @@ interface Translator<C> {
  * usage chunk when asked, then `data: [DONE]`. A failure mid-stream is sent as one error object and
  * cancels the other choices; a client that leaves cancels them all.
  */
-async function streamOpenAI<C>(res: Response, limits: SseLimits | undefined, choices: Choices, translators: Translator<C>[], usageChunk: ((ends: EndEvent[]) => C) | null): Promise<void> {
+async function streamOpenAI<C>(
+  res: Response,
+  limits: SseLimits | undefined,
+  choices: Choices,
+  translators: Translator<C>[],
+  usageChunk: ((ends: EndEvent[]) => C) | null,
+): Promise<void> {
   const sse = new SseWriter(res, { space: true, limits });
   sse.open();
   const ends: EndEvent[] = [];
@@ -88,7 +94,13 @@ export function openAIRoutes(deps: OpenAIRouteDeps): Router {
     const r = choices.streams[0]!.request;
     if (r.stream) {
       const translators = choices.streams.map(
-        (s, index) => new CompletionStreamTranslator(ctx, { index, includeUsage: r.includeUsage, echo: s.request.returnFullText ? s.request.promptText : null, logprobs: r.logprobs }),
+        (s, index) =>
+          new CompletionStreamTranslator(ctx, {
+            index,
+            includeUsage: r.includeUsage,
+            echo: s.request.returnFullText ? s.request.promptText : null,
+            logprobs: r.logprobs,
+          }),
       );
       await streamOpenAI(res, deps.sse, choices, translators, r.includeUsage ? (ends) => completionUsageChunk(ctx, ends, bestOf) : null);
       return;
@@ -96,7 +108,15 @@ export function openAIRoutes(deps: OpenAIRouteDeps): Router {
     const all = await collectAll(choices);
     // best_of: per prompt, the n sequences with the highest cumulative logprob.
     const returned = prompts.flatMap((_, i) => bestChoices(all.slice(i * bestOf, (i + 1) * bestOf), n));
-    res.json(completionResponse(ctx, returned, r.logprobs, all.map((f) => f.end), bestOf));
+    res.json(
+      completionResponse(
+        ctx,
+        returned,
+        r.logprobs,
+        all.map((f) => f.end),
+        bestOf,
+      ),
+    );
   });
   router.get('/v1/models', (_req: Request, res: Response) => {
     res.json(modelList(deps.servedModelName, deps.createdAt, deps.maxModelLen));

@@ -37,13 +37,19 @@ test('EOS ends with finish_reason eos_token; the special token is listed but not
   const r = await postJson(`${t.url}/generate`, { inputs: 'Hello ld', parameters: { max_new_tokens: 10, details: true } });
   // "ld"=304 → <unk>=0, <s>=1, </s>=2 (EOS).
   assert.equal(r.body.details.finish_reason, 'eos_token');
-  assert.deepEqual(r.body.details.tokens.map((x: { id: number }) => x.id), [0, 1, 2]);
+  assert.deepEqual(
+    r.body.details.tokens.map((x: { id: number }) => x.id),
+    [0, 1, 2],
+  );
   assert.equal(r.body.details.tokens[2].special, true);
   assert.equal(r.body.generated_text, '');
 });
 
 test('sampling reports its seed; top_n_tokens adds top_tokens', async () => {
-  const r = await postJson(`${t.url}/generate`, { inputs: 'Hello a', parameters: { max_new_tokens: 2, do_sample: true, seed: 7, top_n_tokens: 2, details: true } });
+  const r = await postJson(`${t.url}/generate`, {
+    inputs: 'Hello a',
+    parameters: { max_new_tokens: 2, do_sample: true, seed: 7, top_n_tokens: 2, details: true },
+  });
   assert.equal(r.body.details.seed, 7);
   assert.deepEqual(r.body.details.top_tokens[0], [tok(261, 'b'), { ...tok(262, 'c'), logprob: -1.25 }]);
 });
@@ -105,7 +111,18 @@ test('GET /info, /health, /metrics and POST /tokenize', async () => {
   assert.equal(info.max_total_tokens, 1024);
   assert.equal(info.max_input_tokens, 1023);
   assert.equal(info.max_batch_total_tokens, 1024);
-  for (const k of ['model_dtype', 'model_device_type', 'max_concurrent_requests', 'max_batch_prefill_tokens', 'waiting_served_ratio', 'max_waiting_tokens', 'max_client_batch_size', 'version', 'sha', 'docker_label']) {
+  for (const k of [
+    'model_dtype',
+    'model_device_type',
+    'max_concurrent_requests',
+    'max_batch_prefill_tokens',
+    'waiting_served_ratio',
+    'max_waiting_tokens',
+    'max_client_batch_size',
+    'version',
+    'sha',
+    'docker_label',
+  ]) {
     assert.ok(k in info, k);
   }
   assert.equal((await fetch(`${t.url}/health`)).status, 200);

@@ -59,7 +59,12 @@ export interface TgiRouteDeps {
 }
 
 /** Validates and starts a TGI request: best_of sequences (sampling only), timed from here for the headers. */
-async function start(deps: TgiRouteDeps, req: Request, res: Response, stream: boolean | null): Promise<{ choices: Choices; clock: RequestClock; characters: number }> {
+async function start(
+  deps: TgiRouteDeps,
+  req: Request,
+  res: Response,
+  stream: boolean | null,
+): Promise<{ choices: Choices; clock: RequestClock; characters: number }> {
   const clock = new RequestClock();
   const request = tgiGenerateRequest(req.body, stream);
   const { bestOf } = choiceCounts(request);

@@ -15,9 +15,15 @@ after(async () => {
 test('TGI /tokenize: ids with character offsets, BOS first; add_special_tokens false drops it', async () => {
   const r = await postJson(`${t.url}/tokenize`, { inputs: 'Hello a' });
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body.map((x: { id: number }) => x.id), [1, 303, 259, 260]);
+  assert.deepEqual(
+    r.body.map((x: { id: number }) => x.id),
+    [1, 303, 259, 260],
+  );
   const plain = await postJson(`${t.url}/tokenize`, { inputs: 'Hello a', add_special_tokens: false });
-  assert.deepEqual(plain.body.map((x: { id: number }) => x.id), [303, 259, 260]);
+  assert.deepEqual(
+    plain.body.map((x: { id: number }) => x.id),
+    [303, 259, 260],
+  );
 });
 
 test('vLLM /tokenize: prompt or messages → {count, max_model_len, tokens}; /detokenize inverts it', async () => {
@@ -35,7 +41,17 @@ test('vLLM /tokenize: prompt or messages → {count, max_model_len, tokens}; /de
 });
 
 test('TGI /chat_tokenize: templated text and its tokens; content parts are joined', async () => {
-  const r = await postJson(`${t.url}/chat_tokenize`, { messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }, { type: 'text', text: 'a' }] }] });
+  const r = await postJson(`${t.url}/chat_tokenize`, {
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Hello' },
+          { type: 'text', text: 'a' },
+        ],
+      },
+    ],
+  });
   assert.equal(r.status, 200);
   assert.equal(r.body.templated_text, '<s>Hello\na');
   assert.equal(r.body.tokenize_response[0].id, 1);

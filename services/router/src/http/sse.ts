@@ -21,7 +21,12 @@ export interface SseLimits {
 /** Frames one event: every line of `data` gets its own `data:` field (SSE forbids raw newlines). */
 export function sseFrame(data: string, opts: SseOptions): string {
   const prefix = opts.space ? 'data: ' : 'data:';
-  return data.split(/\r\n|\r|\n/).map((line) => prefix + line).join('\n') + '\n\n';
+  return (
+    data
+      .split(/\r\n|\r|\n/)
+      .map((line) => prefix + line)
+      .join('\n') + '\n\n'
+  );
 }
 
 export class SseWriter {

@@ -127,7 +127,15 @@ export class Infer {
       m.inFlight.set(this.#inFlight);
       if (e.type === 'end') {
         const t = e.timings;
-        m.observeFinished({ finishReason: e.finishReason, inputTokens: valid.inputIds.length, generatedTokens: e.generatedTokens, totalSeconds: t.totalMs / 1000, queueSeconds: t.queueMs / 1000, inferenceSeconds: t.inferenceMs / 1000, perTokenSeconds: t.perTokenMs / 1000 });
+        m.observeFinished({
+          finishReason: e.finishReason,
+          inputTokens: valid.inputIds.length,
+          generatedTokens: e.generatedTokens,
+          totalSeconds: t.totalMs / 1000,
+          queueSeconds: t.queueMs / 1000,
+          inferenceSeconds: t.inferenceMs / 1000,
+          perTokenSeconds: t.perTokenMs / 1000,
+        });
       } else {
         m.observeFailed(e.errorType);
       }

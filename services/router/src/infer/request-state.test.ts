@@ -20,7 +20,13 @@ function make(params: RawParameters) {
   return { state, done, channel };
 }
 const gen = (id: number, finishReason: ShardFinish = 'FINISH_REASON_UNSPECIFIED'): Generation => ({
-  requestId: 1, prefillTokens: null, tokens: { ids: [id], logprobs: [-1] }, topTokens: [], finishReason, generatedTokens: 0, seed: 0,
+  requestId: 1,
+  prefillTokens: null,
+  tokens: { ids: [id], logprobs: [-1] },
+  topTokens: [],
+  finishReason,
+  generatedTokens: 0,
+  seed: 0,
 });
 
 test('text held back as a possible stop prefix is released when generation ends by length', async () => {
@@ -29,7 +35,10 @@ test('text held back as a possible stop prefix is released when generation ends 
   assert.equal(state.onGeneration(gen(262)), false); // c
   assert.equal(state.onGeneration(gen(263)), true); // d: held ("dx"?), then flushed at the end
   const { tokens, end } = await done;
-  assert.deepEqual(tokens.map((t) => t.delta), ['b', 'c', 'd']);
+  assert.deepEqual(
+    tokens.map((t) => t.delta),
+    ['b', 'c', 'd'],
+  );
   assert.equal(end.finishReason, 'length');
   assert.equal(end.generatedText, 'bcd');
 });
@@ -68,7 +77,10 @@ test('cancel ends the stream once; later generations are ignored and report fini
   assert.equal(state.onGeneration(gen(262)), true);
   state.onError('late failure');
   await reading;
-  assert.deepEqual(seen.map((e) => e.type), ['token', 'error']);
+  assert.deepEqual(
+    seen.map((e) => e.type),
+    ['token', 'error'],
+  );
   assert.equal((seen[1] as { errorType: string }).errorType, 'cancelled');
 });
 

@@ -33,7 +33,11 @@ test('while the shards warm up the router already answers: /health 503 "warming 
   const shard = await startScriptedShard({ vocabSize: 305, warmupDelayMs: 1500 });
   const port = await freePort();
   const opts = parseRouterArgs(['--model-id', 'synthetic', '--shard-uris', shard.uri, '--port', String(port)]);
-  const starting = startRouter(opts, pino({ level: 'silent' }), { tokenizer: { ...syntheticSentencePieceFiles(), chatTemplate: '' }, generation: {}, eosTokenIds: [2] });
+  const starting = startRouter(opts, pino({ level: 'silent' }), {
+    tokenizer: { ...syntheticSentencePieceFiles(), chatTemplate: '' },
+    generation: {},
+    eosTokenIds: [2],
+  });
   try {
     const health = await eventually(async () => {
       const r = await fetch(`http://127.0.0.1:${port}/health`);

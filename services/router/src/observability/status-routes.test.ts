@@ -36,7 +36,10 @@ test('/status: model facts, live figures and one history sample per second', asy
   const after = await (await fetch(`${t.url}/status`)).json();
   assert.equal(after.now.tokensTotal - tokensBefore, 60);
   assert.ok(after.history.length > before.history.length);
-  assert.ok(after.history.some((s: { tokensPerSecond: number }) => s.tokensPerSecond > 0), JSON.stringify(after.history));
+  assert.ok(
+    after.history.some((s: { tokensPerSecond: number }) => s.tokensPerSecond > 0),
+    JSON.stringify(after.history),
+  );
   assert.ok(after.history.some((s: { ttftMs: number | null }) => s.ttftMs !== null && s.ttftMs > 0));
   for (const k of ['t', 'queue', 'running', 'kvUsage', 'tokensPerSecond', 'ttftMs']) assert.ok(k in after.history[0], k);
 });

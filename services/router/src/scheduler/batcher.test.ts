@@ -67,7 +67,10 @@ async function setup(shardOpts: ScriptedShardOptions = {}, limits: Partial<Batch
     limits: { maxBatchPrefillTokens: 256, maxBatchTotalTokens: numBlocks * 4, maxBatchSize: null, waitingServedRatio: 0.3, maxWaitingTokens: 20, ...limits },
   });
   return {
-    batcher, allocator, shard, client,
+    batcher,
+    allocator,
+    shard,
+    client,
     submit(params = { maxNewTokens: 8 }, sink = new RecordingSink(), prompt = 'Hello a') {
       batcher.submit(validator.validate({ dialect: 'tgi', input: { kind: 'text', value: prompt, field: 'inputs' }, params, fields: {} }), sink);
       return sink;
@@ -224,7 +227,10 @@ test('a repeated prompt reuses the computed prefix blocks (cacheLen sent to the 
     await s.submit({ maxNewTokens: 2 }, new RecordingSink(), prompt).done;
     await s.submit({ maxNewTokens: 2 }, new RecordingSink(), prompt).done;
     const prefills = s.shard.shard.calls.filter((c) => c.method === 'prefill');
-    assert.deepEqual(prefills.map((c) => c.cacheLens), [[0], [8]]);
+    assert.deepEqual(
+      prefills.map((c) => c.cacheLens),
+      [[0], [8]],
+    );
     assert.equal(s.allocator.stats().prefillTokensSkipped, 8);
   } finally {
     await s.close();
@@ -270,12 +276,21 @@ test('chunked prefill: a long prompt is prefilled in budget-sized chunks interle
     const calls = s.shard.shard.calls;
     const longId = calls.find((c) => c.method === 'prefill' && (c.chunkLens?.[0] ?? 0) > 0)!.requestIds[0]!;
     const chunks = calls.filter((c) => c.method === 'prefill' && c.requestIds.includes(longId));
-    assert.deepEqual(chunks.map((c) => c.cacheLens![c.requestIds.indexOf(longId)]), [0, 8, 16, 24]);
-    assert.deepEqual(chunks.map((c) => c.chunkLens![c.requestIds.indexOf(longId)]), [8, 8, 8, 0]);
+    assert.deepEqual(
+      chunks.map((c) => c.cacheLens![c.requestIds.indexOf(longId)]),
+      [0, 8, 16, 24],
+    );
+    assert.deepEqual(
+      chunks.map((c) => c.chunkLens![c.requestIds.indexOf(longId)]),
+      [8, 8, 8, 0],
+    );
     // Between two chunks of the long prompt, the running request got a decode step.
     const at = chunks.map((c) => calls.indexOf(c));
     for (let i = 1; i < at.length; i++) {
-      assert.ok(calls.slice(at[i - 1]!, at[i]!).some((c) => c.method === 'decode'), `no decode between chunk ${i - 1} and ${i}`);
+      assert.ok(
+        calls.slice(at[i - 1]!, at[i]!).some((c) => c.method === 'decode'),
+        `no decode between chunk ${i - 1} and ${i}`,
+      );
     }
     assert.equal(s.allocator.stats().usedBlocks, 0);
   } finally {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { RouterMetrics } from '../metrics.ts';
 import type { ShardApi } from '../shard-client/sharded-client.ts';
 import type { ValidRequest } from '../validation/valid-request.ts';
-import type { BatcherLimits, BatcherOptions, BatcherStats, GenerationSink } from './batcher-contract.ts';
+import type { BatcherOptions, BatcherStats, GenerationSink } from './batcher-contract.ts';
 import type { BlockAllocator } from './block-allocator.ts';
 import type { Schedulable } from './queue.ts';
 import { Scheduler, type PrefillWork } from './scheduler.ts';
@@ -204,8 +204,13 @@ export class Batcher {
       this.#metrics?.observeStep('prefill', (performance.now() - started) / 1000, requests.length, res.timings);
       const complete = this.#scheduler.prefilled(work);
       // Prompt logprobs of incomplete prompts' chunks (nothing was sampled for them).
-      for (const g of res.generations) if (!complete.has(g.requestId) && g.prefillTokens != null) this.#scheduler.running(g.requestId)?.entry.sink.onGeneration(g);
-      return await this.#afterStep([...complete], res.generations.filter((g) => complete.has(g.requestId)), res.batch);
+      for (const g of res.generations)
+        if (!complete.has(g.requestId) && g.prefillTokens != null) this.#scheduler.running(g.requestId)?.entry.sink.onGeneration(g);
+      return await this.#afterStep(
+        [...complete],
+        res.generations.filter((g) => complete.has(g.requestId)),
+        res.batch,
+      );
     } catch (err) {
       await this.#failBatch(ids, [id], err);
       return null;
@@ -221,7 +226,11 @@ export class Batcher {
       this.#metrics?.observeStep('decode', (performance.now() - started) / 1000, ids.length, res.timings);
       return await this.#afterStep(ids, res.generations, res.batch);
     } catch (err) {
-      await this.#failBatch(ids, batches.map((b) => b.id), err);
+      await this.#failBatch(
+        ids,
+        batches.map((b) => b.id),
+        err,
+      );
       return null;
     }
   }

@@ -15,7 +15,11 @@ const entry = (promptLen: number, maxNew: number): Fake => ({
   cancelled: false,
 });
 const budget = (b: Partial<BatchBudget> = {}): BatchBudget => ({
-  minSize: null, maxSize: null, prefillTokenBudget: 1000, tokenBudget: 1000, ...b,
+  minSize: null,
+  maxSize: null,
+  prefillTokenBudget: 1000,
+  tokenBudget: 1000,
+  ...b,
 });
 
 test('takes entries in FIFO order while they fit', () => {
@@ -23,7 +27,10 @@ test('takes entries in FIFO order while they fit', () => {
   const es = [entry(4, 4), entry(4, 4), entry(4, 4)];
   es.forEach((e) => q.append(e));
   const got = q.nextBatch(budget(), new BlockAllocator({ numBlocks: 100, blockSize: 4 }))!;
-  assert.deepEqual(got.map((g) => g.entry.id), es.map((e) => e.id));
+  assert.deepEqual(
+    got.map((g) => g.entry.id),
+    es.map((e) => e.id),
+  );
   assert.equal(q.length, 0);
 });
 
@@ -77,7 +84,10 @@ test('cancelled entries are dropped, never scheduled', () => {
   q.append(b);
   a.cancelled = true;
   const got = q.nextBatch(budget(), new BlockAllocator({ numBlocks: 100, blockSize: 4 }))!;
-  assert.deepEqual(got.map((g) => g.entry.id), [b.id]);
+  assert.deepEqual(
+    got.map((g) => g.entry.id),
+    [b.id],
+  );
 });
 
 test('prefix-cache hits do not count against the prefill budget', () => {
@@ -98,7 +108,13 @@ test('chunked prefill: an entry over the remaining prefill budget is taken last 
   es.forEach((e) => q.append(e));
   const alloc = new BlockAllocator({ numBlocks: 100, blockSize: 4 });
   const got = q.nextBatch(budget({ prefillTokenBudget: 12, minChunkTokens: 4 }), alloc)!;
-  assert.deepEqual(got.map((g) => [g.entry.id, g.prefillLen]), [[es[0]!.id, 6], [es[1]!.id, 6]]);
+  assert.deepEqual(
+    got.map((g) => [g.entry.id, g.prefillLen]),
+    [
+      [es[0]!.id, 6],
+      [es[1]!.id, 6],
+    ],
+  );
   assert.equal(q.length, 1);
   // Blocks for the whole prompt + generation are reserved at once, even for a chunked entry.
   assert.equal(got[1]!.allocation.blocks.length, 6);

@@ -66,10 +66,14 @@ test('chunked prefill: a long prompt is computed in budget-sized chunks, continu
   scheduler.prefilled(second);
 
   const third = scheduler.schedule(0);
-  assert.deepEqual(shape(third), [
-    { id: long.id, cacheLen: 16, chunkLen: 4, isNew: false },
-    { id: late.id, cacheLen: 0, chunkLen: 3, isNew: true },
-  ], 'the last chunk leaves room for the waiting request');
+  assert.deepEqual(
+    shape(third),
+    [
+      { id: long.id, cacheLen: 16, chunkLen: 4, isNew: false },
+      { id: late.id, cacheLen: 0, chunkLen: 3, isNew: true },
+    ],
+    'the last chunk leaves room for the waiting request',
+  );
   assert.deepEqual([...scheduler.prefilled(third)], [long.id, late.id]);
   assert.equal(scheduler.prefillingSize, 0);
 });
@@ -127,11 +131,17 @@ test('budgets: a request waits for KV blocks and is scheduled once a finished on
   const b = entry(6, 2); // 2 blocks
   scheduler.enqueue(a);
   scheduler.enqueue(b);
-  assert.deepEqual(shape(scheduler.schedule(0)).map((w) => w.id), [a.id]);
+  assert.deepEqual(
+    shape(scheduler.schedule(0)).map((w) => w.id),
+    [a.id],
+  );
   assert.equal(scheduler.takeUnfittable(), undefined, 'something runs: b may fit later');
   scheduler.finish(a.id);
   assert.equal(allocator.stats().usedBlocks, 0);
-  assert.deepEqual(shape(scheduler.schedule(0)).map((w) => w.id), [b.id]);
+  assert.deepEqual(
+    shape(scheduler.schedule(0)).map((w) => w.id),
+    [b.id],
+  );
 });
 
 test('eviction: when nothing runs and the head still does not fit, it is taken out as unfittable', () => {
@@ -150,7 +160,10 @@ test('cancellation: a cancelled queued request is never scheduled', () => {
   scheduler.enqueue(gone);
   scheduler.enqueue(kept);
   gone.cancelled = true;
-  assert.deepEqual(shape(scheduler.schedule(0)).map((w) => w.id), [kept.id]);
+  assert.deepEqual(
+    shape(scheduler.schedule(0)).map((w) => w.id),
+    [kept.id],
+  );
 });
 
 test('cancellation: a request cancelled between chunks is finished and its blocks freed', () => {
@@ -160,7 +173,10 @@ test('cancellation: a request cancelled between chunks is finished and its block
   scheduler.prefilled(scheduler.schedule(0));
   assert.ok(allocator.stats().usedBlocks > 0);
   long.cancelled = true;
-  assert.deepEqual(scheduler.dropCancelledPrefilling().map((r) => r.entry.id), [long.id]);
+  assert.deepEqual(
+    scheduler.dropCancelledPrefilling().map((r) => r.entry.id),
+    [long.id],
+  );
   assert.equal(scheduler.runningSize, 0);
   assert.equal(scheduler.prefillingSize, 0);
   assert.equal(allocator.stats().usedBlocks, 0);
@@ -184,11 +200,17 @@ test('finish: lost() names the running requests the shard left out; finish relea
   scheduler.enqueue(a);
   scheduler.enqueue(b);
   scheduler.prefilled(scheduler.schedule(0));
-  assert.deepEqual(scheduler.lost([a.id, b.id], [a.id]).map((r) => r.entry.id), [b.id]);
+  assert.deepEqual(
+    scheduler.lost([a.id, b.id], [a.id]).map((r) => r.entry.id),
+    [b.id],
+  );
   assert.equal(scheduler.finish(b.id)?.entry, b);
   assert.equal(scheduler.finish(b.id), undefined, 'a second finish is a no-op');
   assert.deepEqual(scheduler.lost([a.id, b.id], [a.id]), [], 'finished requests are not lost');
-  assert.deepEqual(scheduler.finishAll().map((r) => r.entry.id), [a.id]);
+  assert.deepEqual(
+    scheduler.finishAll().map((r) => r.entry.id),
+    [a.id],
+  );
   assert.equal(allocator.stats().usedBlocks, 0);
 });
 

@@ -156,7 +156,8 @@ export class ShardLifecycle {
     if (health.some((h, i) => !h.ok || !h.warmedUp || h.instanceId !== this.#expected[i])) {
       // Every rank: a tensor-parallel warmup is a collective step; a rank that kept its KV reallocates it.
       const res = await shards.warmup(warmup);
-      if (res.numBlocks < warmup.numBlocks) throw new Error(`re-warmup gave ${res.numBlocks} KV blocks, fewer than the ${warmup.numBlocks} the router accounts for`);
+      if (res.numBlocks < warmup.numBlocks)
+        throw new Error(`re-warmup gave ${res.numBlocks} KV blocks, fewer than the ${warmup.numBlocks} the router accounts for`);
     } else {
       await shards.clearCache();
     }

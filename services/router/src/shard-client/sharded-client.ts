@@ -41,7 +41,9 @@ export class ShardedClient implements ShardApi {
     const byRank = infos.map((info, i) => ({ info, shard: this.#shards[i]! })).sort((a, b) => a.info.rank - b.info.rank);
     byRank.forEach(({ info, shard }, i) => {
       if (info.rank !== i || info.worldSize !== this.#shards.length) {
-        throw new Error(`shard ${shard.uri} reports rank ${info.rank} of ${info.worldSize}; expected ranks 0..${this.#shards.length - 1} of ${this.#shards.length}`);
+        throw new Error(
+          `shard ${shard.uri} reports rank ${info.rank} of ${info.worldSize}; expected ranks 0..${this.#shards.length - 1} of ${this.#shards.length}`,
+        );
       }
     });
     this.#shards = byRank.map((x) => x.shard);

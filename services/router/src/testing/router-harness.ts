@@ -6,8 +6,7 @@ import { startRouter, type RunningRouter } from '../main.ts';
 import { startScriptedShard, type ScriptedShard, type ScriptedShardOptions } from './scripted-shard.ts';
 
 /** stories260K's plain template: BOS, then the message contents joined by newlines. */
-export const TEST_CHAT_TEMPLATE =
-  "{{ bos_token }}{% for m in messages %}{{ m['content'] }}{% if not loop.last %}{{ '\\n' }}{% endif %}{% endfor %}";
+export const TEST_CHAT_TEMPLATE = "{{ bos_token }}{% for m in messages %}{{ m['content'] }}{% if not loop.last %}{{ '\\n' }}{% endif %}{% endfor %}";
 
 export interface TestRouter {
   url: string;
@@ -34,7 +33,14 @@ export async function startTestRouter(opts: TestRouterOptions = {}): Promise<Tes
   const files = syntheticSentencePieceFiles();
   const shardRun = await startScriptedShard({ vocabSize: 305, ...opts.shard });
   const routerOpts: RouterOptions = parseRouterArgs([
-    '--model-id', 'synthetic', '--shard-uris', shardRun.uri, '--port', '0', '--served-model-name', 'test-model',
+    '--model-id',
+    'synthetic',
+    '--shard-uris',
+    shardRun.uri,
+    '--port',
+    '0',
+    '--served-model-name',
+    'test-model',
     ...(opts.args ?? []),
   ]);
   const logger = opts.logger ?? pino({ level: 'silent' });

@@ -114,10 +114,22 @@ export class ScriptedShard implements ShardHandlers {
   async info(): Promise<InfoResponse> {
     const o = this.opts;
     return {
-      modelId: 'scripted', architecture: 'LlamaForCausalLM', dtype: 'float32', deviceType: 'cpu',
-      vocabSize: o.vocabSize, maxPositionEmbeddings: o.maxPositionEmbeddings, blockSize: o.blockSize,
-      rank: o.rank, worldSize: o.worldSize, numLayers: 1, numKvHeads: 1, headDim: 1,
-      weightTypes: 'F32×1', quantized: false, weightBytes: 0, instanceId: this.instanceId,
+      modelId: 'scripted',
+      architecture: 'LlamaForCausalLM',
+      dtype: 'float32',
+      deviceType: 'cpu',
+      vocabSize: o.vocabSize,
+      maxPositionEmbeddings: o.maxPositionEmbeddings,
+      blockSize: o.blockSize,
+      rank: o.rank,
+      worldSize: o.worldSize,
+      numLayers: 1,
+      numKvHeads: 1,
+      headDim: 1,
+      weightTypes: 'F32×1',
+      quantized: false,
+      weightBytes: 0,
+      instanceId: this.instanceId,
     };
   }
 
@@ -140,7 +152,8 @@ export class ScriptedShard implements ShardHandlers {
     const need = Math.ceil((r.inputIds.length + r.stoppingParameters.maxNewTokens) / bs);
     if (r.blocks.length < need) throw new Error(`request ${r.id}: ${r.blocks.length} blocks < ${need} needed`);
     if (r.cacheLen >= r.inputIds.length) throw new Error(`request ${r.id}: bad cacheLen ${r.cacheLen}`);
-    if ((r.chunkLen ?? 0) > 0 && r.cacheLen + r.chunkLen! >= r.inputIds.length) throw new Error(`request ${r.id}: chunkLen ${r.chunkLen} reaches the prompt's end (must be 0 then)`);
+    if ((r.chunkLen ?? 0) > 0 && r.cacheLen + r.chunkLen! >= r.inputIds.length)
+      throw new Error(`request ${r.id}: chunkLen ${r.chunkLen} reaches the prompt's end (must be 0 then)`);
     if (r.blocks.some((b) => b < 0 || b >= this.opts.numBlocks)) throw new Error(`request ${r.id}: block id out of range`);
     const written = new Set(r.blocks.slice(Math.floor(r.cacheLen / bs)));
     for (const s of [...this.batches.values()].flat()) {
@@ -199,8 +212,13 @@ export class ScriptedShard implements ShardHandlers {
     const generations = batch.requests.map(
       (r): Generation =>
         stepped.find((g) => g.requestId === r.id) ?? {
-          requestId: r.id, prefillTokens: null, tokens: { ids: [], logprobs: [] }, topTokens: [],
-          finishReason: 'FINISH_REASON_UNSPECIFIED', generatedTokens: 0, seed: r.parameters.seed,
+          requestId: r.id,
+          prefillTokens: null,
+          tokens: { ids: [], logprobs: [] },
+          topTokens: [],
+          finishReason: 'FINISH_REASON_UNSPECIFIED',
+          generatedTokens: 0,
+          seed: r.parameters.seed,
         },
     );
     const computedTokens = batch.requests.reduce((n, r) => n + ((r.chunkLen ?? 0) > 0 ? r.chunkLen! : r.inputIds.length - r.cacheLen), 0);

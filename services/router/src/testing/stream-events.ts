@@ -26,7 +26,13 @@ export function endEvent(over: Partial<EndEvent> = {}): EndEvent {
   };
 }
 
-export const prefillToken = (id: number, text: string, logprob: number, topTokens: TokenInfo[] = []): PrefillToken => ({ id, text, logprob, special: false, topTokens });
+export const prefillToken = (id: number, text: string, logprob: number, topTokens: TokenInfo[] = []): PrefillToken => ({
+  id,
+  text,
+  logprob,
+  special: false,
+  topTokens,
+});
 
 /** A finished choice; only `promptText` of the request is read by the translators. */
 export function finished(tokens: TokenEvent[], end: EndEvent, promptText = 'Hi'): Finished {

@@ -9,7 +9,10 @@ function wordEncoder() {
   const encode = (text: string) => {
     seen.chars += text.length;
     seen.calls++;
-    return text.split(' ').filter(Boolean).map((w) => w.length);
+    return text
+      .split(' ')
+      .filter(Boolean)
+      .map((w) => w.length);
   };
   return { encode, seen };
 }

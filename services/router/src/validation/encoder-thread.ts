@@ -41,14 +41,20 @@ port.on('message', (job: EncodeCall) => {
     if (job.kind === 'parseJson') {
       const result = parseJson(job.body);
       const lifted = liftLargeStrings(result);
-      port.postMessage({ id, ok: true, result, lifted } satisfies EncodeReply, lifted.map((l) => l.bytes.buffer as ArrayBuffer));
+      port.postMessage(
+        { id, ok: true, result, lifted } satisfies EncodeReply,
+        lifted.map((l) => l.bytes.buffer as ArrayBuffer),
+      );
       return;
     }
     reply = { id, ok: true, result: validator.encodePrompt(job.input, job.options) };
   } catch (err) {
     // RouterErrors (validation) keep their code and field; anything else is a bug, reported as internal.
     const e = err as Error;
-    reply = err instanceof RouterError ? { id, ok: false, code: err.code, message: err.message, param: err.param } : { id, ok: false, code: 'internal', message: e.message ?? String(err), param: null };
+    reply =
+      err instanceof RouterError
+        ? { id, ok: false, code: err.code, message: err.message, param: err.param }
+        : { id, ok: false, code: 'internal', message: e.message ?? String(err), param: null };
   }
   port.postMessage(reply);
 });

@@ -9,7 +9,10 @@ test('large Latin-1 strings are lifted as bytes and restored exactly; small and 
   const value = { inputs: big, parameters: { stop: ['x'] }, messages: [{ role: 'user', content: big + '!' }, { content: wide }], small: 'abc' };
   const expected = structuredClone(value);
   const lifted = liftLargeStrings(value);
-  assert.deepEqual(lifted.map((l) => l.path), [['inputs'], ['messages', 0, 'content']]);
+  assert.deepEqual(
+    lifted.map((l) => l.path),
+    [['inputs'], ['messages', 0, 'content']],
+  );
   assert.equal(value.inputs, null);
   assert.equal(value.messages[1]!.content, wide, 'not one-byte: left as a string');
   restoreLargeStrings(value, lifted);

@@ -11,6 +11,7 @@ export interface LiftedString {
   bytes: Uint8Array;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the whole Latin-1 range (one byte per UTF-16 unit) is the point.
 const ONE_BYTE = /^[\x00-\xff]*$/;
 
 /**

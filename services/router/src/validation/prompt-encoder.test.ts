@@ -39,7 +39,10 @@ test('while a long prompt is tokenized, the router still answers /live and other
   const t = await startTestRouter();
   try {
     // 256 KiB with truncate (so not refused by length): seconds of tokenization.
-    const big = postJson(`${t.url}/generate`, { inputs: 'Hello a '.repeat(32_768), parameters: { truncate: 8, max_new_tokens: 1 } }).then((r) => ({ r, at: performance.now() }));
+    const big = postJson(`${t.url}/generate`, { inputs: 'Hello a '.repeat(32_768), parameters: { truncate: 8, max_new_tokens: 1 } }).then((r) => ({
+      r,
+      at: performance.now(),
+    }));
     await new Promise((r) => setTimeout(r, 100));
     const live = await fetch(`${t.url}/live`);
     const liveAt = performance.now();

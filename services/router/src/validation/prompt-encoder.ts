@@ -35,8 +35,7 @@ export type EncodeCall = { id: number; kind: 'encode'; input: PromptInput; optio
 
 export type EncodeReply =
   /** `lifted`: large strings of a parsed body, sent as transferred bytes (large-strings.ts). */
-  | { id: number; ok: true; result: unknown; lifted?: LiftedString[] }
-  | { id: number; ok: false; code: ErrorCode; message: string; param: string | null };
+  { id: number; ok: true; result: unknown; lifted?: LiftedString[] } | { id: number; ok: false; code: ErrorCode; message: string; param: string | null };
 
 // The thread's entry: compiled JavaScript under dist/, else TypeScript through tsx (worker-bootstrap.ts).
 const BOOTSTRAP = workerBootstrap(new URL('./encoder-thread.ts', import.meta.url), import.meta.url);

@@ -17,20 +17,29 @@ const deps = (over: Partial<ValidatorDeps> = {}): ValidatorDeps => ({
 });
 const v = new Validator(deps());
 const tgi = (inputs: unknown, params: RawParameters = {}, fields: GenerateRequest['fields'] = {}): GenerateRequest => ({
-  dialect: 'tgi', input: { kind: 'text', value: inputs, field: 'inputs' }, params, fields,
+  dialect: 'tgi',
+  input: { kind: 'text', value: inputs, field: 'inputs' },
+  params,
+  fields,
 });
 const oai = (prompt: unknown, params: RawParameters = {}, fields: GenerateRequest['fields'] = {}): GenerateRequest => ({
-  dialect: 'openai', input: { kind: 'prompt', value: prompt, field: 'prompt' }, params, fields,
+  dialect: 'openai',
+  input: { kind: 'prompt', value: prompt, field: 'prompt' },
+  params,
+  fields,
 });
 
 /** Asserts a ValidationError (or subclass) naming `param` whose message mentions `text`. */
 function rejects(req: GenerateRequest, param: string, text: RegExp, cls: typeof ValidationError | typeof UnsupportedError = ValidationError) {
-  assert.throws(() => v.validate(req), (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
-    assert.equal((err as ValidationError).param, param);
-    assert.match((err as Error).message, text);
-    return true;
-  });
+  assert.throws(
+    () => v.validate(req),
+    (err: unknown) => {
+      assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
+      assert.equal((err as ValidationError).param, param);
+      assert.match((err as Error).message, text);
+      return true;
+    },
+  );
 }
 
 test('TGI text: BOS added, greedy by default, max_new_tokens = rest of the context', () => {
@@ -147,7 +156,10 @@ test('logit_bias keys must be token ids in the vocabulary', () => {
 
 test('chat: the template renders (its own BOS, no second one) and messages are checked', () => {
   const chat = (messages: unknown): GenerateRequest => ({
-    dialect: 'openai', input: { kind: 'chat', value: messages, field: 'messages' }, params: {}, fields: {},
+    dialect: 'openai',
+    input: { kind: 'chat', value: messages, field: 'messages' },
+    params: {},
+    fields: {},
   });
   const r = v.validate(chat([{ role: 'user', content: 'Hello' }]));
   assert.equal(r.inputIds[0], 1);
@@ -162,8 +174,10 @@ test('chat: the template renders (its own BOS, no second one) and messages are c
 
 test('top_logprobs needs logprobs on chat; TGI inputs may not be empty', () => {
   const chat: GenerateRequest = {
-    dialect: 'openai', input: { kind: 'chat', value: [{ role: 'user', content: 'x' }], field: 'messages' },
-    params: { topNTokens: 2 }, fields: { topNTokens: 'top_logprobs', logprobs: 'logprobs' },
+    dialect: 'openai',
+    input: { kind: 'chat', value: [{ role: 'user', content: 'x' }], field: 'messages' },
+    params: { topNTokens: 2 },
+    fields: { topNTokens: 'top_logprobs', logprobs: 'logprobs' },
   };
   rejects(chat, 'top_logprobs', /requires `logprobs`/);
   rejects(tgi(''), 'inputs', /cannot be empty/);

@@ -163,7 +163,8 @@ export class Validator {
   /** `n` and `best_of` are fanned out into single-choice requests before validation (api/choices.ts). */
   #rejectUnsupported(p: Params): void {
     if ((p.int('n', 1) ?? 1) !== 1) throw new UnsupportedError(`\`${p.name('n')}\` must be 1 here (choices are fanned out by the API layer)`, p.name('n'));
-    if ((p.int('bestOf', 1) ?? 1) !== 1) throw new UnsupportedError(`\`${p.name('bestOf')}\` must be 1 here (choices are fanned out by the API layer)`, p.name('bestOf'));
+    if ((p.int('bestOf', 1) ?? 1) !== 1)
+      throw new UnsupportedError(`\`${p.name('bestOf')}\` must be 1 here (choices are fanned out by the API layer)`, p.name('bestOf'));
     if (p.bool('watermark') === true) throw new UnsupportedError(`\`${p.name('watermark')}\` is not supported`, p.name('watermark'));
   }
 
@@ -265,7 +266,10 @@ export class Validator {
       // Where the byte-length bound cannot rule a prompt out, doubling prefixes stop tokenizing once one is too long.
       const r = encodeBounded((t) => tok.encode(t, { addSpecialTokens }), text, maxTokens);
       if ('ids' in r) return { ids: r.ids, promptText: text };
-      throw new ValidationError(`\`${input.field}\` must have less than ${maxTokens + 1} tokens (${limit === 'max-input-tokens' ? 'max_input_tokens' : 'the model\'s context'}). Given: more than ${r.atLeast}`, input.field);
+      throw new ValidationError(
+        `\`${input.field}\` must have less than ${maxTokens + 1} tokens (${limit === 'max-input-tokens' ? 'max_input_tokens' : "the model's context"}). Given: more than ${r.atLeast}`,
+        input.field,
+      );
     };
     // The chat template writes its own BOS: special tokens are not added unless asked (as vLLM).
     if (input.kind === 'chat') return encode(this.renderChat(input), options.addSpecialTokens ?? false);
@@ -313,7 +317,7 @@ export class Validator {
     const { maxInputTokens } = this.#deps.limits;
     // Cheap first: a UTF-8 byte is at least 1/3 of a UTF-16 unit, so short texts skip the byte count.
     const perToken = this.#deps.tokenizer.maxBytesPerToken;
-    if (perToken === null || text.length <= maxInputTokens * perToken / 3) return;
+    if (perToken === null || text.length <= (maxInputTokens * perToken) / 3) return;
     const atLeast = this.#deps.tokenizer.minTokens(text);
     if (atLeast > maxInputTokens) {
       throw new ValidationError(

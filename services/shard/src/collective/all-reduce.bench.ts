@@ -47,7 +47,9 @@ if (role !== undefined) {
       });
     });
     const self = fileURLToPath(import.meta.url);
-    const children = Array.from({ length: world }, (_, rank) => fork(self, process.argv.slice(2), { execArgv: ['--import', 'tsx'], env: { ...process.env, AR_BENCH: `${rank}:${port}:${transport}` } }));
+    const children = Array.from({ length: world }, (_, rank) =>
+      fork(self, process.argv.slice(2), { execArgv: ['--import', 'tsx'], env: { ...process.env, AR_BENCH: `${rank}:${port}:${transport}` } }),
+    );
     const result = await new Promise((resolve) => children[0]!.once('message', resolve));
     await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
     console.log(JSON.stringify(result));

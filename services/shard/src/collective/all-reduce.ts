@@ -35,7 +35,7 @@ export async function allReduceSum(links: StarLinks, data: Float32Array): Promis
     frames.forEach((f, i) => {
       const part = asFloat32(f);
       checkLength(part.length, data.length, links.peers[i + 1]!.peer, 'all-reduce');
-      for (let k = 0; k < data.length; k++) data[k] += part[k]!;
+      for (let k = 0; k < data.length; k++) data[k]! += part[k]!;
     });
     for (let r = 1; r < links.worldSize; r++) await links.peers[r]!.send(FrameKind.f32, data);
     return data;
@@ -56,7 +56,7 @@ async function exchangeSum(peer: Link, data: Float32Array, timeoutMs: number): P
   await peer.send(FrameKind.f32, data);
   const other = asFloat32(await peer.recv(FrameKind.f32, timeoutMs, 'all-reduce partial'));
   checkLength(other.length, data.length, peer.peer, 'all-reduce');
-  for (let k = 0; k < other.length; k++) other[k] += data[k]!;
+  for (let k = 0; k < other.length; k++) other[k]! += data[k]!;
   return other;
 }
 

@@ -5,14 +5,13 @@ import { asFloat32, asInt32, FrameDecoder, frameHeader, FrameKind } from './fram
 import { ProcessGroup } from './group.ts';
 import { freePort } from '@tessera/testing';
 
-
 async function makeGroups(world: number, transport: 'auto' | 'tcp', timeoutMs = 5000): Promise<ProcessGroup[]> {
   const masterPort = await freePort();
   // Peers start first: they must retry until rank 0 listens.
   return Promise.all(
-    Array.from({ length: world }, (_, r) => r).reverse().map((rank) =>
-      ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, transport, timeoutMs, rendezvousTimeoutMs: 10_000 }),
-    ),
+    Array.from({ length: world }, (_, r) => r)
+      .reverse()
+      .map((rank) => ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, transport, timeoutMs, rendezvousTimeoutMs: 10_000 })),
   ).then((gs) => gs.reverse());
 }
 
@@ -20,7 +19,13 @@ describe('framing', () => {
   test('frames survive any chunking, including byte-by-byte and many frames per chunk', () => {
     const a = new Float32Array([1.5, -2, 3e-8, Infinity]);
     const b = new Int32Array([7, -1]);
-    const wire = Buffer.concat([frameHeader(FrameKind.f32, a.byteLength), Buffer.from(a.buffer), frameHeader(FrameKind.i32, b.byteLength), Buffer.from(b.buffer), frameHeader(FrameKind.json, 0)]);
+    const wire = Buffer.concat([
+      frameHeader(FrameKind.f32, a.byteLength),
+      Buffer.from(a.buffer),
+      frameHeader(FrameKind.i32, b.byteLength),
+      Buffer.from(b.buffer),
+      frameHeader(FrameKind.json, 0),
+    ]);
     for (const step of [1, 3, 8, 13, wire.length]) {
       const d = new FrameDecoder();
       const frames = [];
@@ -59,7 +64,10 @@ for (const transport of ['auto', 'tcp'] as const) {
           const ids = await Promise.all(groups.map((g) => g.broadcastInt32(g.rank === 0 ? new Int32Array([5, 9, 2]) : null)));
           for (const x of ids) assert.deepEqual([...x], [5, 9, 2]);
           const gathered = await Promise.all(groups.map((g) => g.gatherToRoot(new Float32Array([g.rank, g.rank * 10]))));
-          assert.deepEqual(gathered[0]!.map((p) => [...p]), groups.map((_, r) => [r, r * 10]));
+          assert.deepEqual(
+            gathered[0]!.map((p) => [...p]),
+            groups.map((_, r) => [r, r * 10]),
+          );
           for (const x of gathered.slice(1)) assert.equal(x, null);
           assert.equal(groups[0]!.stats.allReduceCount, 3);
         } finally {
@@ -113,11 +121,14 @@ describe('failures', () => {
     const masterPort = await freePort();
     const root = ProcessGroup.create({ rank: 0, worldSize: 3, masterAddr: '127.0.0.1', masterPort, rendezvousTimeoutMs: 1500 });
     root.catch(() => {});
-    await assert.rejects(ProcessGroup.create({ rank: 1, worldSize: 3, masterAddr: '127.0.0.1', masterPort, rendezvousTimeoutMs: 400 }), (err: Error & { code?: string }) => {
-      assert.match(err.message, /^rank 1: rank 0 \(127\.0\.0\.1:\d+\) did not start the group within 0\.4 s \(another rank missing\?\)$/);
-      assert.equal(err.code, 'COLLECTIVE');
-      return true;
-    });
+    await assert.rejects(
+      ProcessGroup.create({ rank: 1, worldSize: 3, masterAddr: '127.0.0.1', masterPort, rendezvousTimeoutMs: 400 }),
+      (err: Error & { code?: string }) => {
+        assert.match(err.message, /^rank 1: rank 0 \(127\.0\.0\.1:\d+\) did not start the group within 0\.4 s \(another rank missing\?\)$/);
+        assert.equal(err.code, 'COLLECTIVE');
+        return true;
+      },
+    );
     await assert.rejects(root, /rank 2 of 3 did not join/);
   });
 
@@ -125,7 +136,10 @@ describe('failures', () => {
     const masterPort = await freePort();
     const root = ProcessGroup.create({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort, rendezvousTimeoutMs: 1500 });
     root.catch(() => {});
-    await assert.rejects(ProcessGroup.create({ rank: 1, worldSize: 3, masterAddr: '127.0.0.1', masterPort, rendezvousTimeoutMs: 1500 }), /world size 3 does not match rank 0's 2/);
+    await assert.rejects(
+      ProcessGroup.create({ rank: 1, worldSize: 3, masterAddr: '127.0.0.1', masterPort, rendezvousTimeoutMs: 1500 }),
+      /world size 3 does not match rank 0's 2/,
+    );
     await assert.rejects(root, /rank 1 of 2 did not join/);
   });
 });

@@ -35,7 +35,10 @@ export class ProcessGroup {
   #broken: Error | null = null;
   readonly #onBroken: ((err: Error) => void)[] = [];
 
-  private constructor(readonly links: StarLinks, readonly transports: string[]) {
+  private constructor(
+    readonly links: StarLinks,
+    readonly transports: string[],
+  ) {
     for (const c of [...links.peers, links.root]) c?.onClose((err) => this.#break(err));
   }
 
@@ -61,8 +64,17 @@ export class ProcessGroup {
     const rendezvousMs = opts.rendezvousTimeoutMs ?? 600_000;
     const links = await rendezvous(opts, rendezvousMs, timeoutMs);
     const conns = opts.rank === 0 ? links.slice(1) : links;
-    const star: StarLinks = { rank: opts.rank, worldSize: opts.worldSize, peers: opts.rank === 0 ? links : [], root: opts.rank === 0 ? null : links[0]!, timeoutMs };
-    return new ProcessGroup(star, conns.map((c) => c!.peer));
+    const star: StarLinks = {
+      rank: opts.rank,
+      worldSize: opts.worldSize,
+      peers: opts.rank === 0 ? links : [],
+      root: opts.rank === 0 ? null : links[0]!,
+      timeoutMs,
+    };
+    return new ProcessGroup(
+      star,
+      conns.map((c) => c!.peer),
+    );
   }
 
   /** Called once, when the group fails (not when it is closed on shutdown). */

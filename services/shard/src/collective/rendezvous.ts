@@ -38,7 +38,6 @@ export function hostKey(): string {
   return `${os.hostname()}|${read(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'))}|${read(() => fs.readlinkSync('/proc/self/ns/net'))}`;
 }
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Links to the other ranks: rank 0 gets one per rank (null at its own index), the others one to rank 0. */
@@ -100,10 +99,13 @@ async function acceptPeers(opts: GroupOptions, rendezvousMs: number, timeoutMs: 
     try {
       const hello = asJson<Hello>(await conn.recv(FrameKind.json, rendezvousMs, 'hello'));
       const bad =
-        hello.worldSize !== N ? `world size ${hello.worldSize} does not match rank 0's ${N}`
-        : !(Number.isInteger(hello.rank) && hello.rank >= 1 && hello.rank < N) ? `rank ${hello.rank} is not in 1..${N - 1}`
-        : peers[hello.rank] !== null ? `rank ${hello.rank} joined twice`
-        : null;
+        hello.worldSize !== N
+          ? `world size ${hello.worldSize} does not match rank 0's ${N}`
+          : !(Number.isInteger(hello.rank) && hello.rank >= 1 && hello.rank < N)
+            ? `rank ${hello.rank} is not in 1..${N - 1}`
+            : peers[hello.rank] !== null
+              ? `rank ${hello.rank} joined twice`
+              : null;
       if (bad) {
         conn.sendJson({ ok: false, error: bad });
         setTimeout(() => conn.close('rejected'), 100);
@@ -126,7 +128,11 @@ async function acceptPeers(opts: GroupOptions, rendezvousMs: number, timeoutMs: 
   uds?.on('connection', onSocket('uds'));
   const timer = setTimeout(() => {
     const missing = peers.map((p, r) => (r > 0 && p === null ? r : -1)).filter((r) => r > 0);
-    failed(new CollectiveError(`rank${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${N} did not join within ${rendezvousMs / 1000} s (rank 0 listens on ${opts.masterAddr}:${opts.masterPort})`));
+    failed(
+      new CollectiveError(
+        `rank${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${N} did not join within ${rendezvousMs / 1000} s (rank 0 listens on ${opts.masterAddr}:${opts.masterPort})`,
+      ),
+    );
   }, rendezvousMs);
   try {
     await done;
@@ -143,7 +149,13 @@ async function acceptPeers(opts: GroupOptions, rendezvousMs: number, timeoutMs: 
 }
 
 /** Sends every peer the start signal, offering shared-memory files to those on this host; returns the links. */
-async function offerSharedMemory(opts: GroupOptions, peers: (Connection | null)[], sameHost: Set<number>, rendezvousMs: number, timeoutMs: number): Promise<(Link | null)[]> {
+async function offerSharedMemory(
+  opts: GroupOptions,
+  peers: (Connection | null)[],
+  sameHost: Set<number>,
+  rendezvousMs: number,
+  timeoutMs: number,
+): Promise<(Link | null)[]> {
   const dir = (opts.transport ?? 'auto') === 'auto' && (opts.sharedMemory ?? process.env.TESSERA_COLLECTIVE_SHM !== '0') ? sharedMemoryDir() : null;
   const offers = new Map<number, NonNullable<Start['shm']>>();
   peers.forEach((conn, rank) => {
@@ -191,7 +203,8 @@ async function joinRoot(opts: GroupOptions, rendezvousMs: number, timeoutMs: num
       socket = await connectOnce({ host: opts.masterAddr, port: opts.masterPort }, Math.min(5000, left()));
     } catch (err) {
       lastError = (err as Error).message;
-      if (Date.now() >= deadline) throw new CollectiveError(`rank ${opts.rank} could not reach rank 0 at ${where} within ${rendezvousMs / 1000} s: ${lastError}`);
+      if (Date.now() >= deadline)
+        throw new CollectiveError(`rank ${opts.rank} could not reach rank 0 at ${where} within ${rendezvousMs / 1000} s: ${lastError}`);
       await sleep(Math.min(200, left()));
     }
   }

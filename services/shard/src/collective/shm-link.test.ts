@@ -7,7 +7,6 @@ import { ProcessGroup } from './group.ts';
 import { sharedMemoryDir, SHM_MAX_FRAME_BYTES } from './shm-link.ts';
 import { freePort } from '@tessera/testing';
 
-
 const GROUP_URL = new URL('./group.ts', import.meta.url).href;
 const TSX_API_URL = import.meta.resolve('tsx/esm/api');
 
@@ -50,7 +49,9 @@ describe('shared-memory links (rank 1 on a worker thread)', () => {
     if (shmDir === null) return t.skip('no writable /dev/shm here');
     const masterPort = await freePort();
     const big = SHM_MAX_FRAME_BYTES / 4 + 1000;
-    const rank1 = startRank1(masterPort, `
+    const rank1 = startRank1(
+      masterPort,
+      `
       for (const n of [3, 16384, ${big}, 5]) {
         const sum = await group.allReduceSum(Float32Array.from({ length: n }, (_, i) => i * 0.25));
         post({ n, head: [...sum.subarray(0, 3)], last: sum[n - 1] });
@@ -58,11 +59,16 @@ describe('shared-memory links (rank 1 on a worker thread)', () => {
       post({ ids: [...(await group.broadcastInt32(null))] });
       await group.gatherToRoot(new Float32Array([7, 8]));
       await group.allReduceSum(new Float32Array(1));
-    `);
+    `,
+    );
     const root = await ProcessGroup.create({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort, timeoutMs: 5000, rendezvousTimeoutMs: 10_000 });
     try {
       assert.match(root.transports[0]!, /rank 1 over shared memory \(\+ unix socket\)/);
-      assert.deepEqual(fs.readdirSync(shmDir).filter((f) => f.startsWith(`tessera-tp-${masterPort}-`)), [], 'the files are unlinked once both ends hold them');
+      assert.deepEqual(
+        fs.readdirSync(shmDir).filter((f) => f.startsWith(`tessera-tp-${masterPort}-`)),
+        [],
+        'the files are unlinked once both ends hold them',
+      );
       for (const n of [3, 16384, big, 5]) {
         const sum = await root.allReduceSum(Float32Array.from({ length: n }, (_, i) => i + 1));
         assert.deepEqual([...sum.subarray(0, 3)], [1, 2.25, 3.5].slice(0, Math.min(3, n)));
@@ -70,7 +76,13 @@ describe('shared-memory links (rank 1 on a worker thread)', () => {
       }
       assert.deepEqual(await root.broadcastInt32(new Int32Array([4, -1, 9])), new Int32Array([4, -1, 9]));
       const parts = await root.gatherToRoot(new Float32Array([1, 2]));
-      assert.deepEqual(parts!.map((p) => [...p]), [[1, 2], [7, 8]]);
+      assert.deepEqual(
+        parts!.map((p) => [...p]),
+        [
+          [1, 2],
+          [7, 8],
+        ],
+      );
       await root.allReduceSum(new Float32Array(1));
     } finally {
       root.close();
@@ -97,7 +109,14 @@ describe('shared-memory links (rank 1 on a worker thread)', () => {
 
     const port2 = await freePort();
     const rank1b = startRank1(port2, `await new Promise((r) => setTimeout(r, 200));`);
-    const root2 = await ProcessGroup.create({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort: port2, timeoutMs: 30_000, rendezvousTimeoutMs: 10_000 });
+    const root2 = await ProcessGroup.create({
+      rank: 0,
+      worldSize: 2,
+      masterAddr: '127.0.0.1',
+      masterPort: port2,
+      timeoutMs: 30_000,
+      rendezvousTimeoutMs: 10_000,
+    });
     try {
       const started = Date.now();
       await assert.rejects(root2.allReduceSum(new Float32Array(2)), /closed|failed/);
@@ -111,7 +130,15 @@ describe('shared-memory links (rank 1 on a worker thread)', () => {
   test('sharedMemory: false keeps the ranks on the Unix socket', async () => {
     const masterPort = await freePort();
     const rank1 = startRank1(masterPort, `await group.allReduceSum(new Float32Array([1]));`, { sharedMemory: false });
-    const root = await ProcessGroup.create({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort, sharedMemory: false, timeoutMs: 5000, rendezvousTimeoutMs: 10_000 });
+    const root = await ProcessGroup.create({
+      rank: 0,
+      worldSize: 2,
+      masterAddr: '127.0.0.1',
+      masterPort,
+      sharedMemory: false,
+      timeoutMs: 5000,
+      rendezvousTimeoutMs: 10_000,
+    });
     try {
       assert.match(root.transports[0]!, /^rank 1 over unix socket$/);
       assert.deepEqual(await root.allReduceSum(new Float32Array([2])), new Float32Array([3]));

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type Frame, FrameKind, MAX_FRAME_BYTES } from './framing.ts';
+import { type Frame, type FrameKind, MAX_FRAME_BYTES } from './framing.ts';
 import { CollectiveError, ShardErrorCode } from '../errors.ts';
 import type { Connection, Link } from './transport.ts';
 
@@ -136,7 +136,12 @@ export class ShmLink implements Link {
   }
 
   async send(kind: FrameKind, view: ArrayBufferView): Promise<void> {
-    await pollUntil(() => (this.#readWord(this.#out, 12) === this.#sent ? true : null), this.timeoutMs, () => this.closed, () => new CollectiveError(`${this.peer} did not take the previous frame within ${this.timeoutMs} ms`));
+    await pollUntil(
+      () => (this.#readWord(this.#out, 12) === this.#sent ? true : null),
+      this.timeoutMs,
+      () => this.closed,
+      () => new CollectiveError(`${this.peer} did not take the previous frame within ${this.timeoutMs} ms`),
+    );
     const seq = this.#sent + 1;
     let viaSocket = view.byteLength > SHM_MAX_FRAME_BYTES;
     if (!viaSocket) {
@@ -159,7 +164,12 @@ export class ShmLink implements Link {
 
   async recv(kind: FrameKind, timeoutMs: number, what = 'a frame'): Promise<Frame> {
     const started = Date.now();
-    const frame = await pollUntil(() => this.#tryRead(), timeoutMs, () => this.closed, () => new CollectiveError(`${this.peer} sent no ${what} within ${timeoutMs} ms`, ShardErrorCode.CollectiveTimeout));
+    const frame = await pollUntil(
+      () => this.#tryRead(),
+      timeoutMs,
+      () => this.closed,
+      () => new CollectiveError(`${this.peer} sent no ${what} within ${timeoutMs} ms`, ShardErrorCode.CollectiveTimeout),
+    );
     if (frame.kind === (VIA_SOCKET as FrameKind)) return this.conn.recv(kind, Math.max(1, timeoutMs - (Date.now() - started)), what);
     if (frame.kind !== kind) {
       const err = new CollectiveError(`expected ${what} (kind ${kind}) from ${this.peer}, got kind ${frame.kind}: the ranks are out of step`);

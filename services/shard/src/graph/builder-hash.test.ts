@@ -34,7 +34,11 @@ test('editing builder code (graph, weights or a model reader) changes the graph 
   const model = randomLlamaModel({ numLayers: 1 });
   const opts = { rank: 0, worldSize: 1 };
   const before = graphCacheKey(model, opts, graphBuilderHash());
-  for (const [set, file] of [[0, 'llama.ts'], [1, 'shard-weights.ts'], [2, 'qk-permute.ts']] as const) {
+  for (const [set, file] of [
+    [0, 'llama.ts'],
+    [1, 'shard-weights.ts'],
+    [2, 'qk-permute.ts'],
+  ] as const) {
     const copy = copySources();
     fs.appendFileSync(path.join(copy[set]!.dir, file), '\n// changed\n');
     assert.notDeepEqual(graphCacheKey(model, opts, hashSources(copy)), before, `${file} edited`);

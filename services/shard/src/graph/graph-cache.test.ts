@@ -18,7 +18,10 @@ test('first call builds (logging progress per layer), second reuses, another mod
   const model = randomLlamaModel({ numLayers: 3 });
   const first = ensureStepGraph(model, { cacheDir: dir, rank: 0, worldSize: 1, logger });
   assert.equal(first.reused, false);
-  assert.ok(lines.some((l) => l.includes('building graph: layer 3/3')), lines.join(''));
+  assert.ok(
+    lines.some((l) => l.includes('building graph: layer 3/3')),
+    lines.join(''),
+  );
   const onnxBytes = fs.statSync(first.onnxPath).size;
   const dataBytes = fs.statSync(`${first.onnxPath}.data`).size;
   assert.ok(onnxBytes < 64 * 1024, `graph proto stays small (${onnxBytes} B): weights are external`);
@@ -28,7 +31,10 @@ test('first call builds (logging progress per layer), second reuses, another mod
   assert.deepEqual(second, { onnxPath: first.onnxPath, segmentPaths: [first.onnxPath], reused: true });
   const other = ensureStepGraph(randomLlamaModel({ numLayers: 3 }, 99), { cacheDir: dir, rank: 0, worldSize: 1 });
   assert.notEqual(other.onnxPath, first.onnxPath);
-  assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((n) => n.includes('.tmp-')),
+    [],
+  );
 
   const session = await ort.InferenceSession.create(first.onnxPath);
   assert.ok(session.inputNames.includes('k_cache_2'));

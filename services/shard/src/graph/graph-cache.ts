@@ -109,7 +109,9 @@ export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): Ca
         graph.quantAccuracy,
       );
       // The first segment keeps the world-1 graph's name, so onnxPath stays meaningful.
-      segments = built.map((seg, i) => (i === 0 ? GRAPH_FILE : `seg${String(i).padStart(3, '0')}_${seg.kind}${seg.kind === 'attention' || seg.kind === 'mlp' ? seg.layer : ''}.onnx`));
+      segments = built.map((seg, i) =>
+        i === 0 ? GRAPH_FILE : `seg${String(i).padStart(3, '0')}_${seg.kind}${seg.kind === 'attention' || seg.kind === 'mlp' ? seg.layer : ''}.onnx`,
+      );
       built.forEach((seg, i) => fs.writeFileSync(path.join(tmp, segments[i]!), seg.builder.encode()));
     }
     (progress as ReturnType<typeof createProgress> | null)?.finish();

@@ -99,7 +99,9 @@ export function linear(ctx: LinearContext, name: string, x: string, parts: Matri
   }
   return parts.map((m, i) => {
     const label = `${name}.${i}`;
-    const y = isQuantized(m) ? quantizedMatMul(ctx, x, quantizedInitializers(b, label, m)) : b.op('Gemm', [x, b.weight(label, m, [m.length / K, K])], { transB: 1 });
+    const y = isQuantized(m)
+      ? quantizedMatMul(ctx, x, quantizedInitializers(b, label, m))
+      : b.op('Gemm', [x, b.weight(label, m, [m.length / K, K])], { transB: 1 });
     return withBias(y, biases?.[i], label);
   });
 }
@@ -128,7 +130,8 @@ export function gatherRows(b: OnnxGraphBuilder, table: EmbeddingTable, ids: stri
     values = b.op('Reshape', [pairs, b.constant('int64', [0, 0, 0, q.blockSize])]); // [B, S, nb, blockSize]
   }
   const zp = b.constant('float32', [zeroPointOf(q.bits)], []);
-  const perBlock = (t: string) => b.op('Unsqueeze', [b.op('Gather', [b.op('Reshape', [t, b.constant('int64', [q.rows, nb])]), ids], { axis: 0 }), b.constant('int64', [-1])]);
+  const perBlock = (t: string) =>
+    b.op('Unsqueeze', [b.op('Gather', [b.op('Reshape', [t, b.constant('int64', [q.rows, nb])]), ids], { axis: 0 }), b.constant('int64', [-1])]);
   let rows = b.op('Mul', [b.op('Sub', [values, dtype === 'float16' ? b.op('Cast', [zp], to) : zp]), perBlock(scales)]);
   if (offsets) rows = b.op('Add', [rows, perBlock(offsets)]);
   return b.op('Reshape', [rows, b.op('Concat', [b.op('Shape', [ids]), b.constant('int64', [q.cols])], { axis: 0 })]);

@@ -1,7 +1,18 @@
 // @module One rank's model as ONNX segments cut at the collective points: attention, MLP (per layer), and the head.
 import type { LoadedModel } from '@tessera/model-files';
 import { type ParallelPlan, ShardWeights } from '../weights/shard-weights.ts';
-import { attentionBlock, type BuildProgress, type ComputeType, declareStepInputs, embedTokens, headBlock, mlpBlock, normConstants, STEP_IO, stepPrelude } from './llama.ts';
+import {
+  attentionBlock,
+  type BuildProgress,
+  type ComputeType,
+  declareStepInputs,
+  embedTokens,
+  headBlock,
+  mlpBlock,
+  normConstants,
+  STEP_IO,
+  stepPrelude,
+} from './llama.ts';
 import type { QuantAccuracy } from './linear.ts';
 import { type ExternalDataWriter, OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
 
@@ -26,7 +37,14 @@ export interface Segment {
  * With `dtype` float16 the weights, KV pools and each segment's compute are half precision, while
  * `hidden`/`partial` (what crosses between ranks) and the residual sum stay float32.
  */
-export function buildLlamaSegments(writer: ExternalDataWriter, model: LoadedModel, plan: ParallelPlan, progress?: BuildProgress, dtype: ComputeType = 'float32', quantAccuracy: QuantAccuracy = 'int8'): Segment[] {
+export function buildLlamaSegments(
+  writer: ExternalDataWriter,
+  model: LoadedModel,
+  plan: ParallelPlan,
+  progress?: BuildProgress,
+  dtype: ComputeType = 'float32',
+  quantAccuracy: QuantAccuracy = 'int8',
+): Segment[] {
   const w = new ShardWeights(model, plan);
   const { numLayers: L, hiddenSize: H } = model.config;
   const withResidual = plan.rank === 0;

@@ -6,7 +6,18 @@ import { moeBlock } from './moe.ts';
 import { type OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
 import { ropeCaches, rotaryDimOf } from './rope.ts';
 import { type ComputeType, type KvLayout, STEP_IO } from './step-io.ts';
-import { attentionScale, blockInput, blockOutput, gatedActivation, isSlidingLayer, layerUsesRope, normQk, normWeight, slidingWindowBias, softcap } from './families/family-blocks.ts';
+import {
+  attentionScale,
+  blockInput,
+  blockOutput,
+  gatedActivation,
+  isSlidingLayer,
+  layerUsesRope,
+  normQk,
+  normWeight,
+  slidingWindowBias,
+  softcap,
+} from './families/family-blocks.ts';
 
 // Moved to step-io.ts (the runner's contract with every graph); re-exported for the builders that import them from here.
 export { type ComputeType, type KvLayout, STEP_IO };
@@ -20,9 +31,7 @@ export interface StepGraphOptions {
 
 export const DEFAULT_GRAPH_OPTIONS: StepGraphOptions = { dtype: 'float32', kvLayout: 'host' };
 
-export interface BuildProgress {
-  (done: number, total: number): void;
-}
+export type BuildProgress = (done: number, total: number) => void;
 
 const FLOAT = onnxTypeOf('float32');
 
@@ -52,11 +61,35 @@ export interface StepPrelude extends NormConstants {
   /** Local (this rank's) heads and KV heads. */
   nH: number;
   kvH: number;
-  names: Record<'tokensByRow' | 'qShape' | 'kvShape' | 'attnOutShape' | 'pastShape' | 'qTShape' | 'flatHeads' | 'tokenHeads' | 'slotTable' | 'bias' | 'localBias' | 'pastNewSplit' | 'cosCache' | 'sinCache' | 'localCos' | 'localSin', string>;
+  names: Record<
+    | 'tokensByRow'
+    | 'qShape'
+    | 'kvShape'
+    | 'attnOutShape'
+    | 'pastShape'
+    | 'qTShape'
+    | 'flatHeads'
+    | 'tokenHeads'
+    | 'slotTable'
+    | 'bias'
+    | 'localBias'
+    | 'pastNewSplit'
+    | 'cosCache'
+    | 'sinCache'
+    | 'localCos'
+    | 'localSin',
+    string
+  >;
 }
 
 /** Declares the per-step inputs (ids only when `withIds`) and the K/V pools of `layers`. */
-export function declareStepInputs(b: OnnxGraphBuilder, w: ShardWeights, layers: number[], withIds: boolean, opts: StepGraphOptions = DEFAULT_GRAPH_OPTIONS): void {
+export function declareStepInputs(
+  b: OnnxGraphBuilder,
+  w: ShardWeights,
+  layers: number[],
+  withIds: boolean,
+  opts: StepGraphOptions = DEFAULT_GRAPH_OPTIONS,
+): void {
   const io = STEP_IO;
   const D = w.config.headDim;
   const kvH = w.plan.kvHeads.count;
@@ -100,7 +133,16 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
   // Shapes come from position_ids (same [B,S] as input_ids), which every segment receives.
   const batchSeq = b.op('Shape', [io.positionIds]);
   const seq = b.op('Shape', [io.positionIds], { start: 1, end: 2 });
-  const biasShape = b.op('Concat', [b.constant('int64', [1]), b.op('Shape', [io.positionIds], { start: 0, end: 1 }), b.constant('int64', [-1]), b.op('Shape', [io.attentionBias], { start: 2, end: 3 })], { axis: 0 });
+  const biasShape = b.op(
+    'Concat',
+    [
+      b.constant('int64', [1]),
+      b.op('Shape', [io.positionIds], { start: 0, end: 1 }),
+      b.constant('int64', [-1]),
+      b.op('Shape', [io.attentionBias], { start: 2, end: 3 }),
+    ],
+    { axis: 0 },
+  );
   // Split of the attention weights into past (P = M·blockSize) and new (S) columns. The block size is
   // the pools' dim 2 in the host layout, the length of block_offsets in the device layout.
   const blockSize = opts.kvLayout === 'device' ? b.op('Shape', [io.blockOffsets]) : b.op('Shape', [io.kCache(poolLayer)], { start: 2, end: 3 });
@@ -108,14 +150,18 @@ export function stepPrelude(b: OnnxGraphBuilder, w: ShardWeights, poolLayer: num
   // Device layout: the slot of every past position [B, P] = block · blockSize + offset, once per graph.
   const slotTable =
     opts.kvLayout === 'device'
-      ? b.op('Reshape', [b.op('Add', [b.op('Mul', [b.op('Unsqueeze', [io.blockTable, b.constant('int64', [2])]), blockSize]), io.blockOffsets]), b.constant('int64', [0, -1])])
+      ? b.op('Reshape', [
+          b.op('Add', [b.op('Mul', [b.op('Unsqueeze', [io.blockTable, b.constant('int64', [2])]), blockSize]), io.blockOffsets]),
+          b.constant('int64', [0, -1]),
+        ])
       : '';
   // RoPE caches [positions, D/2]: one copy in the data file for all segments (shared by key).
   const { cos, sin } = ropeCaches(c, c.maxPositionEmbeddings);
   const ropeDims = [c.maxPositionEmbeddings, rotaryDimOf(c) / 2];
   const local = c.localRopeTheta !== undefined ? ropeCaches({ ...c, ropeTheta: c.localRopeTheta, ropeScaling: null }, c.maxPositionEmbeddings) : null;
   // The same mask for every query head of a group, [1,B,G·S,T]; sliding layers' also hides keys beyond the window.
-  const groupBias = (bias: string) => b.op('Reshape', [b.op('Expand', [b.op('Unsqueeze', [bias, b.constant('int64', [1])]), b.constant('int64', [1, G, 1, 1])]), biasShape]);
+  const groupBias = (bias: string) =>
+    b.op('Reshape', [b.op('Expand', [b.op('Unsqueeze', [bias, b.constant('int64', [1])]), b.constant('int64', [1, G, 1, 1])]), biasShape]);
   const anySliding = Array.from({ length: c.numLayers }, (_, l) => isSlidingLayer(c, l)).some(Boolean);
   return {
     ...normConstants(b, w, opts.dtype, opts.quantAccuracy),
@@ -218,7 +264,10 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   // Masking and softmax in float32 whatever the compute type (the bias holds -inf).
   const half = p.dtype === 'float16';
   const scoresRaw = b.op('Transpose', [scoresT], { perm: [0, 1, 3, 2] });
-  const scores = b.op('Add', [softcap(b, half ? b.op('Cast', [scoresRaw], { to: FLOAT }) : scoresRaw, w.config.attnLogitSoftcap), sliding ? n.localBias : n.bias]); // [kvH,B,G·S,T]
+  const scores = b.op('Add', [
+    softcap(b, half ? b.op('Cast', [scoresRaw], { to: FLOAT }) : scoresRaw, w.config.attnLogitSoftcap),
+    sliding ? n.localBias : n.bias,
+  ]); // [kvH,B,G·S,T]
   const softmax = b.op('Softmax', [scores], { axis: -1 });
   const probs = half ? b.op('Cast', [softmax], { to: onnxTypeOf('float16') }) : softmax;
   const [pPast, pNew] = b.node('Split', [probs, n.pastNewSplit], { axis: 3 }, 2) as [string, string];

@@ -40,7 +40,10 @@ test('float16 weights are stored as half bit patterns (round to nearest, overflo
   const session = await ort.InferenceSession.create(onnxPath);
   const y = (await session.run({})).y!.data as Float32Array;
   // onnxruntime reads back exactly the half values (1e-7 is a subnormal half: 2 × 2⁻²⁴).
-  assert.deepEqual([...y], values.map((v) => f16BitsToF32(f32ToF16Bits(v))));
+  assert.deepEqual(
+    [...y],
+    values.map((v) => f16BitsToF32(f32ToF16Bits(v))),
+  );
   assert.deepEqual([y[0], y[1], y[3], y[4]], [1, -2, 2 * 2 ** -24, Infinity]);
   assert.ok(Math.abs(y[2]! - 0.1) < 1e-4);
   await session.release();

@@ -202,9 +202,7 @@ export class OnnxGraphBuilder {
     if (contrib) op = op.slice(CONTRIB_PREFIX.length);
     const id = this.#counter++;
     const outs =
-      typeof outputs === 'object'
-        ? outputs.map((o) => this.#claim(o))
-        : Array.from({ length: outputs ?? 1 }, (_, i) => this.#claim(`${op}_${id}_${i}`));
+      typeof outputs === 'object' ? outputs.map((o) => this.#claim(o)) : Array.from({ length: outputs ?? 1 }, (_, i) => this.#claim(`${op}_${id}_${i}`));
     this.#nodes.push(
       onnx.NodeProto.create({
         name: `${op}_${id}`,

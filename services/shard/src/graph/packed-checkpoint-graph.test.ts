@@ -17,15 +17,39 @@ import { ensureStepGraph } from './graph-cache.ts';
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-packed-graph-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
-const greedy = { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} };
+const greedy = {
+  temperature: 0,
+  topK: 0,
+  topP: 0,
+  typicalP: 0,
+  doSample: false,
+  seed: 0,
+  repetitionPenalty: 0,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  minP: 0,
+  logitBias: {},
+};
 const request = (inputIds: number[]): Request => ({
-  id: 1, inputIds, blocks: [3, 1, 4, 0], cacheLen: 0, chunkLen: 0, prefillLogprobs: false, topNTokens: 5, parameters: greedy,
+  id: 1,
+  inputIds,
+  blocks: [3, 1, 4, 0],
+  cacheLen: 0,
+  chunkLen: 0,
+  prefillLogprobs: false,
+  topNTokens: 5,
+  parameters: greedy,
   stoppingParameters: { maxNewTokens: 6, stopTokenIds: [], minNewTokens: 0 },
 });
 
 /** Greedy ids and the top-5 log-probabilities of every step, through ModelRunner + ShardEngine (float32 activations). */
 async function generate(model: LoadedModel, prompt: number[]): Promise<{ ids: number[]; tops: Array<{ ids: number[]; logprobs: number[] }> }> {
-  const { onnxPath } = ensureStepGraph(model, { cacheDir: path.join(root, 'graphs'), rank: 0, worldSize: 1, graph: { dtype: 'float32', kvLayout: 'host', quantAccuracy: 'float32' } });
+  const { onnxPath } = ensureStepGraph(model, {
+    cacheDir: path.join(root, 'graphs'),
+    rank: 0,
+    worldSize: 1,
+    graph: { dtype: 'float32', kvLayout: 'host', quantAccuracy: 'float32' },
+  });
   const runner = await ModelRunner.create(onnxPath, model.config, { blockSize: 8, threads: 1 });
   try {
     const engine = new ShardEngine(runner, { modelId: 'packed', rank: 0, worldSize: 1, kvCacheMemory: 1 << 20 });
@@ -68,9 +92,11 @@ for (const [name, modelConfig, options] of CASES) {
     const logprobs = [logSoftmax(ref.forward(prompt, cache).at(-1)!)];
     for (const id of run.ids.slice(0, -1)) logprobs.push(logSoftmax(ref.forward([id], cache)[0]!));
     run.ids.forEach((id, step) => assert.equal(id, argmax(logprobs[step]!), `step ${step}: greedy id`));
-    run.tops.forEach((top, step) => top.ids.forEach((id, k) => {
-      const diff = Math.abs(top.logprobs[k]! - logprobs[step]![id]!);
-      assert.ok(diff < 2e-4, `step ${step} token ${id}: ${top.logprobs[k]} vs fp64 ${logprobs[step]![id]}`);
-    }));
+    run.tops.forEach((top, step) =>
+      top.ids.forEach((id, k) => {
+        const diff = Math.abs(top.logprobs[k]! - logprobs[step]![id]!);
+        assert.ok(diff < 2e-4, `step ${step} token ${id}: ${top.logprobs[k]} vs fp64 ${logprobs[step]![id]}`);
+      }),
+    );
   });
 }

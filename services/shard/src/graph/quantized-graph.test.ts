@@ -18,9 +18,28 @@ const quantizedDir = path.resolve(import.meta.dirname, '../../../../..', 'shared
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-quant-graph-'));
 after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 
-const greedy = { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} };
+const greedy = {
+  temperature: 0,
+  topK: 0,
+  topP: 0,
+  typicalP: 0,
+  doSample: false,
+  seed: 0,
+  repetitionPenalty: 0,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  minP: 0,
+  logitBias: {},
+};
 const request = (inputIds: number[]): Request => ({
-  id: 1, inputIds, blocks: [3, 1, 4, 0], cacheLen: 0, chunkLen: 0, prefillLogprobs: false, topNTokens: 5, parameters: greedy,
+  id: 1,
+  inputIds,
+  blocks: [3, 1, 4, 0],
+  cacheLen: 0,
+  chunkLen: 0,
+  prefillLogprobs: false,
+  topNTokens: 5,
+  parameters: greedy,
   stoppingParameters: { maxNewTokens: 6, stopTokenIds: [], minNewTokens: 0 },
 });
 
@@ -79,7 +98,11 @@ const CASES: Array<[string, Parameters<typeof randomQuantizedModel>[0], (name: s
   ['8-bit, block 32, no offsets (Q8_0/IQ4_NL-like)', {}, uniform(L(8, 32, false))],
   ['8-bit, block 16, offsets (Q5_K-like)', {}, uniform(L(8, 16, true))],
   ['mixed layouts within fused groups, float embedding', {}, mixed],
-  ['tied, quantized embedding shared with the LM head; Qwen2 biases', { tieWordEmbeddings: true, attentionBias: true, architecture: 'Qwen2ForCausalLM' }, uniform(L(4, 32, true))],
+  [
+    'tied, quantized embedding shared with the LM head; Qwen2 biases',
+    { tieWordEmbeddings: true, attentionBias: true, architecture: 'Qwen2ForCausalLM' },
+    uniform(L(4, 32, true)),
+  ],
 ];
 
 describe('quantized step graph vs the fp64 reference on the dequantized weights', () => {
@@ -89,7 +112,11 @@ describe('quantized step graph vs the fp64 reference on the dequantized weights'
       const run = await generate(model, prompt, 'float32');
       const ref = referenceLogprobs(model, prompt, run.ids);
       run.ids.forEach((id, step) => assert.equal(id, argmax(ref[step]!), `step ${step}: greedy id`));
-      run.tops.forEach((top, step) => top.ids.forEach((id, k) => assert.ok(Math.abs(top.logprobs[k]! - ref[step]![id]!) < 2e-4, `step ${step} token ${id}: ${top.logprobs[k]} vs fp64 ${ref[step]![id]}`)));
+      run.tops.forEach((top, step) =>
+        top.ids.forEach((id, k) =>
+          assert.ok(Math.abs(top.logprobs[k]! - ref[step]![id]!) < 2e-4, `step ${step} token ${id}: ${top.logprobs[k]} vs fp64 ${ref[step]![id]}`),
+        ),
+      );
     });
   }
 
@@ -118,7 +145,17 @@ describe('quantized step graph vs the fp64 reference on the dequantized weights'
  * model. Unrelated logits would be ~1.4; a decoder bug shows up far more sharply per tensor (ggml-blocks.test.ts).
  */
 const FILE_TOLERANCE: Record<string, number> = {
-  Q8_0: 0.04, Q6_K: 0.13, Q5_0: 0.3, Q5_1: 0.25, Q5_K_M: 0.21, Q4_0: 0.55, Q4_1: 0.6, Q4_K_M: 0.43, IQ4_NL: 0.5, Q3_K_M: 0.87, Q2_K: 1.25,
+  Q8_0: 0.04,
+  Q6_K: 0.13,
+  Q5_0: 0.3,
+  Q5_1: 0.25,
+  Q5_K_M: 0.21,
+  Q4_0: 0.55,
+  Q4_1: 0.6,
+  Q4_K_M: 0.43,
+  IQ4_NL: 0.5,
+  Q3_K_M: 0.87,
+  Q2_K: 1.25,
 };
 
 function promptLogits(model: LoadedModel): Float64Array[] {
@@ -134,14 +171,22 @@ describe('GGUF files quantized by llama.cpp, executed quantized', () => {
       const run = await generate(model, prompt, 'float32');
       const ref = referenceLogprobs(model, prompt, run.ids);
       run.ids.forEach((id, step) => assert.equal(id, argmax(ref[step]!), `step ${step}: greedy id`));
-      run.tops.forEach((top, step) => top.ids.forEach((id, k) => assert.ok(Math.abs(top.logprobs[k]! - ref[step]![id]!) < 3e-4, `step ${step} token ${id}: ${top.logprobs[k]} vs fp64 ${ref[step]![id]}`)));
+      run.tops.forEach((top, step) =>
+        top.ids.forEach((id, k) =>
+          assert.ok(Math.abs(top.logprobs[k]! - ref[step]![id]!) < 3e-4, `step ${step} token ${id}: ${top.logprobs[k]} vs fp64 ${ref[step]![id]}`),
+        ),
+      );
 
       original ??= promptLogits(await loadModel(path.join(quantizedDir, 'small-F32.gguf')));
       const quantized = promptLogits(model);
-      let error = 0, norm = 0;
+      let error = 0,
+        norm = 0;
       original.forEach((row, p) => {
         const mean = row.reduce((a, b) => a + b, 0) / row.length;
-        row.forEach((v, i) => { error += (quantized[p]![i]! - v) ** 2; norm += (v - mean) ** 2; });
+        row.forEach((v, i) => {
+          error += (quantized[p]![i]! - v) ** 2;
+          norm += (v - mean) ** 2;
+        });
       });
       const relative = Math.sqrt(error / norm);
       t.diagnostic(`prompt logits vs the F32 original: relative RMS difference ${relative.toFixed(4)}`);

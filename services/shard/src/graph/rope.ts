@@ -11,14 +11,14 @@ export function ropeInverseFrequencies(config: ModelConfig): Float64Array {
   const dim = rotaryDimOf(config);
   const half = dim / 2;
   const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(config.ropeTheta, (2 * i) / dim);
+  for (let i = 0; i < half; i++) inv[i] = 1 / config.ropeTheta ** ((2 * i) / dim);
   const scaling = config.ropeScaling;
   if (scaling === null) return inv;
   if (scaling.type === 'linear') return inv.map((f) => f / scaling.factor);
   if (scaling.type === 'yarn') return yarnInverseFrequencies(inv, dim, config.ropeTheta, scaling);
   if (scaling.type === 'dynamic') {
-    const base = config.ropeTheta * Math.pow(scaling.factor * scaling.factor - scaling.factor + 1, dim / (dim - 2));
-    return inv.map((_, i) => 1 / Math.pow(base, (2 * i) / dim));
+    const base = config.ropeTheta * (scaling.factor * scaling.factor - scaling.factor + 1) ** (dim / (dim - 2));
+    return inv.map((_, i) => 1 / base ** ((2 * i) / dim));
   }
   if (scaling.type === 'longrope') {
     // One set for the served context, as llama.cpp's get_rope_factors chooses it (RopeScaling's note).

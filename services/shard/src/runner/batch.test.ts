@@ -6,19 +6,42 @@ import { Batch } from './batch.ts';
 import { BatchCache } from './batch-cache.ts';
 
 const request = (id: number, inputIds: number[], blocks: number[], cacheLen = 0): Request => ({
-  id, inputIds, blocks, cacheLen, prefillLogprobs: false, topNTokens: 0,
-  parameters: { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} },
+  id,
+  inputIds,
+  blocks,
+  cacheLen,
+  prefillLogprobs: false,
+  topNTokens: 0,
+  parameters: {
+    temperature: 0,
+    topK: 0,
+    topP: 0,
+    typicalP: 0,
+    doSample: false,
+    seed: 0,
+    repetitionPenalty: 0,
+    frequencyPenalty: 0,
+    presencePenalty: 0,
+    minP: 0,
+    logitBias: {},
+  },
   stoppingParameters: { maxNewTokens: 4, stopTokenIds: [], minNewTokens: 0 },
 });
 
 test('fromProto builds request state; cache_len never covers the last prompt token', () => {
   const b = Batch.fromProto({ id: 3, size: 2, maxTokens: 0, requests: [request(1, [5, 6, 7], [0]), request(2, [8, 9], [1], 2)] }, 100, 4);
-  assert.deepEqual(b.requests.map((r) => r.pending), [[5, 6, 7], [9]]);
+  assert.deepEqual(
+    b.requests.map((r) => r.pending),
+    [[5, 6, 7], [9]],
+  );
   assert.deepEqual(b.toCachedBatch(), { id: 3, requestIds: [1, 2], size: 2, maxTokens: 8 });
 });
 
 test('fromProto rejects empty prompts, unknown ids, duplicate ids and too few blocks', () => {
-  const mk = (...requests: Request[]) => () => Batch.fromProto({ id: 1, size: requests.length, maxTokens: 0, requests }, 10, 4);
+  const mk =
+    (...requests: Request[]) =>
+    () =>
+      Batch.fromProto({ id: 1, size: requests.length, maxTokens: 0, requests }, 10, 4);
   assert.throws(mk(request(1, [], [0])), /empty/);
   assert.throws(mk(request(1, [10], [0])), /outside the vocabulary/);
   assert.throws(mk(request(1, [1], [0]), request(1, [2], [1])), /twice/);

@@ -72,7 +72,11 @@ export class Batch {
         throw new InvalidRequestError(`request ${r.id}: ${r.blocks.length} blocks of ${blockSize} cannot hold ${r.inputIds.length} prompt tokens`);
       }
     }
-    return new Batch(pb.id, pb.requests.map((r) => new RequestState(r, vocabSize)), blockSize);
+    return new Batch(
+      pb.id,
+      pb.requests.map((r) => new RequestState(r, vocabSize)),
+      blockSize,
+    );
   }
 
   /** The same batch keeping only `ids` (unknown ids are ignored); null when none remain. */
@@ -86,7 +90,11 @@ export class Batch {
   static concatenate(batches: Batch[]): Batch {
     const first = batches[0];
     if (first === undefined) throw new InvalidRequestError('no batch to concatenate');
-    return new Batch(first.id, batches.flatMap((b) => b.requests), first.blockSize);
+    return new Batch(
+      first.id,
+      batches.flatMap((b) => b.requests),
+      first.blockSize,
+    );
   }
 
   /** Tokens the batch may hold at most: the reserved KV slots. */

@@ -16,10 +16,30 @@ const model = randomLlamaModel({ numLayers: 2 }, 11);
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-chunk-'));
 after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 
-const greedy = { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} };
+const greedy = {
+  temperature: 0,
+  topK: 0,
+  topP: 0,
+  typicalP: 0,
+  doSample: false,
+  seed: 0,
+  repetitionPenalty: 0,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  minP: 0,
+  logitBias: {},
+};
 const request = (id: number, inputIds: number[], blocks: number[], extra: Partial<Request> = {}): Request => ({
-  id, inputIds, blocks, cacheLen: 0, chunkLen: 0, prefillLogprobs: false, topNTokens: 0, parameters: greedy,
-  stoppingParameters: { maxNewTokens: 6, stopTokenIds: [], minNewTokens: 0 }, ...extra,
+  id,
+  inputIds,
+  blocks,
+  cacheLen: 0,
+  chunkLen: 0,
+  prefillLogprobs: false,
+  topNTokens: 0,
+  parameters: greedy,
+  stoppingParameters: { maxNewTokens: 6, stopTokenIds: [], minNewTokens: 0 },
+  ...extra,
 });
 
 async function engine(): Promise<ShardEngine<ModelRunner>> {

@@ -73,7 +73,11 @@ test("the NEEDED entries of onnxruntime's own libonnxruntime.so.1 are read as re
   const { needed } = readElfDependencies(lib);
   for (const name of ['libstdc++.so.6', 'libc.so.6', 'libm.so.6']) assert.ok(needed.includes(name), `${name} in ${needed.join(', ')}`);
   const readelf = spawnSync('readelf', ['-d', lib], { encoding: 'utf8' });
-  if (readelf.status === 0) assert.deepEqual(needed, [...readelf.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]));
+  if (readelf.status === 0)
+    assert.deepEqual(
+      needed,
+      [...readelf.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]),
+    );
   assert.throws(() => readElfDependencies(path.join(ortLibraryDir(), '..', '..', '..', '..', 'package.json')), /not a 64-bit little-endian ELF/);
 });
 
@@ -104,7 +108,10 @@ test('each missing CUDA library is named with what it is; LD_LIBRARY_PATH, RUNPA
   const needed = ['libcublas.so.13', 'libtessera-test-cudart.so.13', 'libcuda.so.1', 'libtessera-beside.so.1', 'libc.so.6'];
   const dir = providerDir('needs', needed, '9.9.9');
   const [problem] = cudaProviderProblems(dir, '9.9.9', { LD_LIBRARY_PATH: '' });
-  assert.match(problem!, /not on the library path: libcublas\.so\.13 \(cuBLAS of CUDA 13\), libtessera-test-cudart\.so\.13 \(a system library\), libcuda\.so\.1 \(the NVIDIA driver: .*--gpus all.*\), libtessera-beside\.so\.1 \(a system library\), libcudnn\.so\.9 \(cuDNN 9 for CUDA 13\)/);
+  assert.match(
+    problem!,
+    /not on the library path: libcublas\.so\.13 \(cuBLAS of CUDA 13\), libtessera-test-cudart\.so\.13 \(a system library\), libcuda\.so\.1 \(the NVIDIA driver: .*--gpus all.*\), libtessera-beside\.so\.1 \(a system library\), libcudnn\.so\.9 \(cuDNN 9 for CUDA 13\)/,
+  );
   assert.doesNotMatch(problem!, /libc\.so\.6/, 'found in the system folders');
   // Put every missing one where ld.so would look: one folder on LD_LIBRARY_PATH, one beside the provider.
   const extra = path.join(tmp, 'ld-path');

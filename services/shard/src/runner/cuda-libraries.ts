@@ -28,7 +28,12 @@ export function readElfDependencies(file: string): { needed: string[]; runpath: 
     const table = read(phoff, phentsize * phnum);
     const segments = Array.from({ length: phnum }, (_, i) => {
       const at = i * phentsize;
-      return { type: table.readUInt32LE(at), offset: Number(table.readBigUInt64LE(at + 8)), vaddr: Number(table.readBigUInt64LE(at + 16)), filesz: Number(table.readBigUInt64LE(at + 32)) };
+      return {
+        type: table.readUInt32LE(at),
+        offset: Number(table.readBigUInt64LE(at + 8)),
+        vaddr: Number(table.readBigUInt64LE(at + 16)),
+        filesz: Number(table.readBigUInt64LE(at + 32)),
+      };
     });
     const dynamic = segments.find((s) => s.type === 2);
     if (!dynamic) return { needed: [], runpath: [] };
@@ -56,7 +61,10 @@ export function readElfDependencies(file: string): { needed: string[]; runpath: 
     };
     return {
       needed: entries.filter(([tag]) => tag === 1).map(([, v]) => str(v)),
-      runpath: entries.filter(([tag]) => tag === 29 || tag === 15).flatMap(([, v]) => str(v).split(':')).filter((p) => p !== ''),
+      runpath: entries
+        .filter(([tag]) => tag === 29 || tag === 15)
+        .flatMap(([, v]) => str(v).split(':'))
+        .filter((p) => p !== ''),
     };
   } finally {
     fs.closeSync(fd);
@@ -118,13 +126,17 @@ export function embedsRelease(file: string, version: string): boolean {
 export function cudaProviderProblems(libraryDir: string, coreVersion: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const absent = CUDA_PROVIDER_LIBRARIES.filter((f) => !fs.existsSync(path.join(libraryDir, f)));
   if (absent.length > 0) {
-    return [`the CUDA provider libraries ${absent.join(', ')} are not in ${libraryDir} (onnxruntime-node does not ship them: run \`npm run gpu:cuda\`, which takes them from the npm registry; see docs/gpu.md)`];
+    return [
+      `the CUDA provider libraries ${absent.join(', ')} are not in ${libraryDir} (onnxruntime-node does not ship them: run \`npm run gpu:cuda\`, which takes them from the npm registry; see docs/gpu.md)`,
+    ];
   }
   const provider = path.join(libraryDir, 'libonnxruntime_providers_cuda.so');
   const marker = readMarker(libraryDir);
   if (!embedsRelease(provider, coreVersion)) {
     const theirs = marker?.onnxruntime ? ` (they are onnxruntime ${marker.onnxruntime}'s)` : '';
-    return [`libonnxruntime_providers_cuda.so in ${libraryDir} is not onnxruntime ${coreVersion}'s provider${theirs}; a provider loads only into the core of its own release: run \`npm run gpu:cuda\` again after \`npm ci\``];
+    return [
+      `libonnxruntime_providers_cuda.so in ${libraryDir} is not onnxruntime ${coreVersion}'s provider${theirs}; a provider loads only into the core of its own release: run \`npm run gpu:cuda\` again after \`npm ci\``,
+    ];
   }
   const cudaMajor = String(marker?.cudaMajor ?? '13');
   const { needed, runpath } = readElfDependencies(provider);

@@ -17,7 +17,14 @@ const steps = arg('steps', 20);
 const BLOCK = 16;
 
 const model = randomLlamaModel({
-  hiddenSize: 512, numLayers: 8, numHeads: 8, numKvHeads: 4, headDim: 64, vocabSize: 32000, intermediateSize: 1408, maxPositionEmbeddings: 2048,
+  hiddenSize: 512,
+  numLayers: 8,
+  numHeads: 8,
+  numKvHeads: 4,
+  headDim: 64,
+  vocabSize: 32000,
+  intermediateSize: 1408,
+  maxPositionEmbeddings: 2048,
 });
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
 try {
@@ -41,13 +48,17 @@ try {
       }
       times.sort((a, b) => a - b);
       const median = times[Math.floor(times.length / 2)]!;
-      console.log(`capacity ${capacity} tokens, batch ${batch}, past ${past}: decode step median ${median.toFixed(2)} ms (min ${times[0]!.toFixed(2)}, ${((batch * 1000) / median).toFixed(0)} tok/s)`);
+      console.log(
+        `capacity ${capacity} tokens, batch ${batch}, past ${past}: decode step median ${median.toFixed(2)} ms (min ${times[0]!.toFixed(2)}, ${((batch * 1000) / median).toFixed(0)} tok/s)`,
+      );
     }
   }
   const prefillTimes: number[] = [];
   runner.allocate(1024 / BLOCK);
   for (let s = 0; s < 4; s++) {
-    const r = await runner.step([{ ids: Array.from({ length: 512 }, (_, i) => i), start: 0, blocks: Array.from({ length: 32 }, (_, i) => i), allLogits: false }]);
+    const r = await runner.step([
+      { ids: Array.from({ length: 512 }, (_, i) => i), start: 0, blocks: Array.from({ length: 32 }, (_, i) => i), allLogits: false },
+    ]);
     prefillTimes.push(r.forwardNs / 1e6);
   }
   console.log(`prefill 512 tokens: ${Math.min(...prefillTimes).toFixed(1)} ms`);

@@ -44,9 +44,30 @@ async function trace(model: LoadedModel, v: Variant, prompt: number[]): Promise<
   const V = model.config.vocabSize;
   const a = [1, 17 % V, 40 % V, 99 % V, 5];
   const b = [1, 300 % V, 7, 8, 9, 10, 11, 12, 13, 200 % V, 3];
-  const logits = [(await runner.step([{ ids: a, start: 0, blocks: [0, 1], allLogits: true }, { ids: b, start: 0, blocks: [2, 3, 4, 5], allLogits: true }])).logits];
-  logits.push((await runner.step([{ ids: [42], start: 5, blocks: [0, 1], allLogits: false }, { ids: [43], start: 11, blocks: [2, 3, 4, 5], allLogits: false }])).logits);
-  logits.push((await runner.step([{ ids: [44], start: 6, blocks: [0, 1], allLogits: false }, { ids: [45], start: 12, blocks: [2, 3, 4, 5], allLogits: false }])).logits);
+  const logits = [
+    (
+      await runner.step([
+        { ids: a, start: 0, blocks: [0, 1], allLogits: true },
+        { ids: b, start: 0, blocks: [2, 3, 4, 5], allLogits: true },
+      ])
+    ).logits,
+  ];
+  logits.push(
+    (
+      await runner.step([
+        { ids: [42], start: 5, blocks: [0, 1], allLogits: false },
+        { ids: [43], start: 11, blocks: [2, 3, 4, 5], allLogits: false },
+      ])
+    ).logits,
+  );
+  logits.push(
+    (
+      await runner.step([
+        { ids: [44], start: 6, blocks: [0, 1], allLogits: false },
+        { ids: [45], start: 12, blocks: [2, 3, 4, 5], allLogits: false },
+      ])
+    ).logits,
+  );
   const blocks = Array.from({ length: 8 }, (_, i) => 20 + i);
   let res = await runner.step([{ ids: prompt, start: 0, blocks, allLogits: false }]);
   const greedy: number[] = [];
@@ -91,19 +112,25 @@ async function compare(model: LoadedModel, prompt: number[], variants: Variant[]
 describe('float16 and device-resident KV on the CPU (same graphs a GPU runs)', () => {
   test('random model (GQA 4:2): device KV layout and compacted host pools = host layout; float16 within 0.05 of float32', async () => {
     const model = randomLlamaModel({ numHeads: 4, numKvHeads: 2 });
-    await compare(model, [1, 5, 9, 13, 2, 7], [
-      { device: 'cpu', dtype: 'float32', kvLayout: 'device' },
-      { device: 'cpu', dtype: 'float32', kvLayout: 'host', compact: true },
-      { device: 'cpu', dtype: 'float16', kvLayout: 'host', compact: true },
-      { device: 'cpu', dtype: 'float16', kvLayout: 'host' },
-      { device: 'cpu', dtype: 'float16', kvLayout: 'device' },
-    ], { f32: 1e-5, f16: 0.05, greedyF16: false });
+    await compare(
+      model,
+      [1, 5, 9, 13, 2, 7],
+      [
+        { device: 'cpu', dtype: 'float32', kvLayout: 'device' },
+        { device: 'cpu', dtype: 'float32', kvLayout: 'host', compact: true },
+        { device: 'cpu', dtype: 'float16', kvLayout: 'host', compact: true },
+        { device: 'cpu', dtype: 'float16', kvLayout: 'host' },
+        { device: 'cpu', dtype: 'float16', kvLayout: 'device' },
+      ],
+      { f32: 1e-5, f16: 0.05, greedyF16: false },
+    );
   });
 
   test('float16 graphs store half the weight bytes', () => {
     // Every tensor well above the data file's 64 KiB alignment, so padding does not blur the ratio.
     const model = randomLlamaModel({ numLayers: 2, hiddenSize: 256, intermediateSize: 1024, numHeads: 4, numKvHeads: 4, headDim: 64, vocabSize: 4096 });
-    const size = (dtype: 'float32' | 'float16') => fs.statSync(`${ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1, graph: { dtype, kvLayout: 'host' } }).onnxPath}.data`).size;
+    const size = (dtype: 'float32' | 'float16') =>
+      fs.statSync(`${ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1, graph: { dtype, kvLayout: 'host' } }).onnxPath}.data`).size;
     const ratio = size('float16') / size('float32');
     assert.ok(ratio > 0.45 && ratio < 0.55, `float16 / float32 data file = ${ratio}`);
   });
@@ -112,11 +139,16 @@ describe('float16 and device-resident KV on the CPU (same graphs a GPU runs)', (
     if (!fs.existsSync(stories)) return t.skip('stories260K: ../shared not present');
     const { loadModel } = await import('@tessera/model-files');
     const fixture = JSON.parse(fs.readFileSync(fixturePath, 'utf8')) as { prompt_ids_with_bos: number[]; greedy_ids: number[] };
-    const greedy = await compare(await loadModel(stories), fixture.prompt_ids_with_bos, [
-      { device: 'cpu', dtype: 'float32', kvLayout: 'device' },
-      { device: 'cpu', dtype: 'float16', kvLayout: 'host' },
-      { device: 'cpu', dtype: 'float16', kvLayout: 'device' },
-    ], { f32: 1e-5, f16: 0.1, greedyF16: true });
+    const greedy = await compare(
+      await loadModel(stories),
+      fixture.prompt_ids_with_bos,
+      [
+        { device: 'cpu', dtype: 'float32', kvLayout: 'device' },
+        { device: 'cpu', dtype: 'float16', kvLayout: 'host' },
+        { device: 'cpu', dtype: 'float16', kvLayout: 'device' },
+      ],
+      { f32: 1e-5, f16: 0.1, greedyF16: true },
+    );
     assert.deepEqual(greedy, fixture.greedy_ids.slice(0, 24));
   });
 });
@@ -137,10 +169,15 @@ describe('WebGPU (Vulkan): KV pools stay on the device', () => {
   test('random model: float32 equals the CPU within 1e-4, float16 within 0.05; pools are GPU buffers', async (t) => {
     if (await skipWithout(t)) return;
     const model = randomLlamaModel({ numHeads: 4, numKvHeads: 2 });
-    await compare(model, [1, 5, 9, 13, 2, 7], [
-      { device: 'webgpu', dtype: 'float32', kvLayout: 'device' },
-      { device: 'webgpu', dtype: 'float16', kvLayout: 'device' },
-    ], { f32: 1e-4, f16: 0.05, greedyF16: false });
+    await compare(
+      model,
+      [1, 5, 9, 13, 2, 7],
+      [
+        { device: 'webgpu', dtype: 'float32', kvLayout: 'device' },
+        { device: 'webgpu', dtype: 'float16', kvLayout: 'device' },
+      ],
+      { f32: 1e-4, f16: 0.05, greedyF16: false },
+    );
     const graph = ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1, graph: { dtype: 'float16', kvLayout: 'device' } });
     const runner = await ModelRunner.create(graph.onnxPath, model.config, { blockSize: 4, device: 'webgpu' });
     try {
@@ -162,9 +199,14 @@ describe('WebGPU (Vulkan): KV pools stay on the device', () => {
     if (await skipWithout(t)) return;
     const { loadModel } = await import('@tessera/model-files');
     const fixture = JSON.parse(fs.readFileSync(fixturePath, 'utf8')) as { prompt_ids_with_bos: number[]; greedy_ids: number[] };
-    await compare(await loadModel(stories), fixture.prompt_ids_with_bos, [
-      { device: 'webgpu', dtype: 'float32', kvLayout: 'device' },
-      { device: 'webgpu', dtype: 'float16', kvLayout: 'device' },
-    ], { f32: 1e-4, f16: 0.1, greedyF16: true });
+    await compare(
+      await loadModel(stories),
+      fixture.prompt_ids_with_bos,
+      [
+        { device: 'webgpu', dtype: 'float32', kvLayout: 'device' },
+        { device: 'webgpu', dtype: 'float16', kvLayout: 'device' },
+      ],
+      { f32: 1e-4, f16: 0.1, greedyF16: true },
+    );
   });
 });

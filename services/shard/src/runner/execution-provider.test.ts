@@ -34,8 +34,14 @@ test('the CUDA provider libraries are looked for beside libonnxruntime.so.1, by 
 test('provider failures name the provider and what it needs', () => {
   const cuda = describeProviderFailure('cuda', new Error('Failed to load shared library'));
   assert.ok(cuda instanceof ExecutionProviderError);
-  assert.match(cuda.message, /execution provider "cuda" could not be used: Failed to load shared library — CUDA needs .*npm run gpu:cuda.*CUDA 13 and cuDNN 9.*check-device/);
-  assert.match(describeProviderFailure('webgpu', new Error('Failed to get a WebGPU adapter: No supported adapters')).message, /Vulkan loader \(libvulkan\.so\.1\)/);
+  assert.match(
+    cuda.message,
+    /execution provider "cuda" could not be used: Failed to load shared library — CUDA needs .*npm run gpu:cuda.*CUDA 13 and cuDNN 9.*check-device/,
+  );
+  assert.match(
+    describeProviderFailure('webgpu', new Error('Failed to get a WebGPU adapter: No supported adapters')).message,
+    /Vulkan loader \(libvulkan\.so\.1\)/,
+  );
 });
 
 test('a runner on --device cuda without the provider libraries fails at creation, naming them', async (t) => {

@@ -40,7 +40,9 @@ export function missingForDevice(device: Device, libraryDir = ortLibraryDir()): 
  */
 export function sessionOptionsFor(device: Device, deviceId: number, threads?: number): ort.InferenceSession.SessionOptions {
   if (device === 'webgpu' && deviceId !== 0) {
-    throw new ExecutionProviderError('--device-id must be 0 with --device webgpu: onnxruntime-node takes the default WebGPU adapter (choose the GPU with the container runtime, e.g. NVIDIA_VISIBLE_DEVICES)');
+    throw new ExecutionProviderError(
+      '--device-id must be 0 with --device webgpu: onnxruntime-node takes the default WebGPU adapter (choose the GPU with the container runtime, e.g. NVIDIA_VISIBLE_DEVICES)',
+    );
   }
   // WebGPU validation ('disabled' | 'wgpuOnly' | 'basic' | 'full') trades checks for per-dispatch CPU time.
   const validation = process.env.TESSERA_WEBGPU_VALIDATION;
@@ -62,7 +64,7 @@ export function describeProviderFailure(device: Device, err: unknown): Execution
     device === 'cuda'
       ? ' — CUDA needs the provider libraries of this onnxruntime release beside libonnxruntime.so.1 (`npm run gpu:cuda`), CUDA 13 and cuDNN 9 on the library path, and a visible GPU; `tessera check-device --device cuda` names what is missing (docs/gpu.md)'
       : device === 'webgpu' && /adapter/i.test(why)
-        ? ' — WebGPU found no GPU adapter: on Linux it needs the Vulkan loader (libvulkan.so.1) and a Vulkan driver (the NVIDIA driver\'s ICD, or Mesa) (docs/gpu.md)'
+        ? " — WebGPU found no GPU adapter: on Linux it needs the Vulkan loader (libvulkan.so.1) and a Vulkan driver (the NVIDIA driver's ICD, or Mesa) (docs/gpu.md)"
         : '';
   return new ExecutionProviderError(`execution provider "${device}" could not be used: ${why.trim()}${hint}`);
 }

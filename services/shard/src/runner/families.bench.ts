@@ -20,7 +20,16 @@ const BLOCK = 16;
 const L = 8;
 
 // The 50m preset's shape (56 M parameters) for every family; windows of 64 < past, so sliding layers mask.
-const SHAPE: Partial<ModelConfig> = { hiddenSize: 512, numLayers: L, numHeads: 8, numKvHeads: 4, headDim: 64, vocabSize: 32000, intermediateSize: 1408, maxPositionEmbeddings: 2048 };
+const SHAPE: Partial<ModelConfig> = {
+  hiddenSize: 512,
+  numLayers: L,
+  numHeads: 8,
+  numKvHeads: 4,
+  headDim: 64,
+  vocabSize: 32000,
+  intermediateSize: 1408,
+  maxPositionEmbeddings: 2048,
+};
 const gemma = { normPlacement: 'sandwich', gemmaNorms: true, queryPreAttnScalar: 64, slidingWindow: 64, tieWordEmbeddings: true } as const;
 const FAMILIES: Record<string, Partial<ModelConfig>> = {
   llama: {},
@@ -28,9 +37,26 @@ const FAMILIES: Record<string, Partial<ModelConfig>> = {
   qwen3: { architecture: 'Qwen3ForCausalLM', qkNorm: 'head', tieWordEmbeddings: true },
   smollm3: { architecture: 'SmolLM3ForCausalLM', ropeLayers: Array.from({ length: L }, (_, l) => (l + 1) % 4 !== 0) },
   olmo2: { architecture: 'Olmo2ForCausalLM', qkNorm: 'projection', normPlacement: 'post' },
-  phi3: { architecture: 'Phi3ForCausalLM', rotaryDim: 48, ropeScaling: { type: 'longrope', shortFactor: Array(24).fill(1), longFactor: Array(24).fill(2), originalMaxPositionEmbeddings: 1024, attentionFactor: 1.1 } },
-  gemma2: { ...gemma, architecture: 'Gemma2ForCausalLM', attnLogitSoftcap: 50, finalLogitSoftcap: 30, slidingLayers: Array.from({ length: L }, (_, l) => l % 2 === 0) },
-  gemma3: { ...gemma, architecture: 'Gemma3ForCausalLM', qkNorm: 'head', localRopeTheta: 10000, ropeTheta: 1e6, slidingLayers: Array.from({ length: L }, (_, l) => l % 6 < 5) },
+  phi3: {
+    architecture: 'Phi3ForCausalLM',
+    rotaryDim: 48,
+    ropeScaling: { type: 'longrope', shortFactor: Array(24).fill(1), longFactor: Array(24).fill(2), originalMaxPositionEmbeddings: 1024, attentionFactor: 1.1 },
+  },
+  gemma2: {
+    ...gemma,
+    architecture: 'Gemma2ForCausalLM',
+    attnLogitSoftcap: 50,
+    finalLogitSoftcap: 30,
+    slidingLayers: Array.from({ length: L }, (_, l) => l % 2 === 0),
+  },
+  gemma3: {
+    ...gemma,
+    architecture: 'Gemma3ForCausalLM',
+    qkNorm: 'head',
+    localRopeTheta: 10000,
+    ropeTheta: 1e6,
+    slidingLayers: Array.from({ length: L }, (_, l) => l % 6 < 5),
+  },
 };
 
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-families-bench-'));

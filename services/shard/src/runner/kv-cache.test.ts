@@ -27,7 +27,10 @@ test('slots and writeRows place rows in the pools, skipping padding', () => {
   assert.deepEqual([...kv.k[1]!.subarray(13 * 3, 14 * 3)], [1, 2, 3]);
   assert.deepEqual([...kv.k[1]!.subarray(headStride + 13 * 3, headStride + 14 * 3)], [7, 8, 9]);
   assert.deepEqual([...kv.v[1]!.subarray(headStride + 13 * 3, headStride + 14 * 3)], [-7, -8, -9]);
-  assert.equal(kv.k[0]!.some((x) => x !== 0), false);
+  assert.equal(
+    kv.k[0]!.some((x) => x !== 0),
+    false,
+  );
   assert.equal(kv.k[1]!.filter((x) => x !== 0).length, 6);
 });
 
@@ -39,7 +42,8 @@ test('compactPools: only the blocks a table reads, per head, renumbered in first
   assert.equal(c.blocks, 3);
   assert.deepEqual([...c.blockTable], [0n, 1n, 0n, 2n]);
   const blockFloats = 4 * 3;
-  const block = (pool: ArrayLike<number>, head: number, b: number, n: number) => Array.from(pool).slice((head * n + b) * blockFloats, (head * n + b + 1) * blockFloats);
+  const block = (pool: ArrayLike<number>, head: number, b: number, n: number) =>
+    Array.from(pool).slice((head * n + b) * blockFloats, (head * n + b + 1) * blockFloats);
   for (let h = 0; h < 2; h++) {
     [3, 1, 0].forEach((orig, at) => {
       assert.deepEqual(block(c.k[0]!, h, at, 3), block(kv.k[0]!, h, orig, 5));

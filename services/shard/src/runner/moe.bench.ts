@@ -25,10 +25,23 @@ const F = arg('ffn', 704);
 const E = arg('experts', 8);
 const K = arg('topk', 2);
 
-const base: Partial<ModelConfig> = { hiddenSize: 512, numLayers: arg('layers', 8), numHeads: 8, numKvHeads: 4, headDim: 64, vocabSize: 32000, maxPositionEmbeddings: 2048 };
+const base: Partial<ModelConfig> = {
+  hiddenSize: 512,
+  numLayers: arg('layers', 8),
+  numHeads: 8,
+  numKvHeads: 4,
+  headDim: 64,
+  vocabSize: 32000,
+  maxPositionEmbeddings: 2048,
+};
 const models = {
   [`dense ${K}F (active size)`]: randomLlamaModel({ ...base, intermediateSize: K * F }),
-  [`MoE ${E}×F top-${K}`]: randomLlamaModel({ ...base, architecture: 'MixtralForCausalLM', intermediateSize: F, moe: { numExperts: E, topK: K, expertIntermediateSize: F, normTopK: true, denseLayers: [] } }),
+  [`MoE ${E}×F top-${K}`]: randomLlamaModel({
+    ...base,
+    architecture: 'MixtralForCausalLM',
+    intermediateSize: F,
+    moe: { numExperts: E, topK: K, expertIntermediateSize: F, normTopK: true, denseLayers: [] },
+  }),
   [`dense ${E}F (total size)`]: randomLlamaModel({ ...base, intermediateSize: E * F }),
 };
 

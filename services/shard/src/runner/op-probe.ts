@@ -29,19 +29,31 @@ interface ProbeCase {
 const CASES: Record<ProbedOp, ProbeCase> = {
   SimplifiedLayerNormalization: {
     domain: '',
-    inputs: [{ name: 'x', elem: 'float', dims: [1, 2, 16] }, { name: 'gamma', elem: 'float', dims: [16] }],
+    inputs: [
+      { name: 'x', elem: 'float', dims: [1, 2, 16] },
+      { name: 'gamma', elem: 'float', dims: [16] },
+    ],
     outputs: [{ name: 'y', dims: [1, 2, 16] }],
     attrs: { epsilon: { float: 1e-5 }, axis: -1 },
   },
   SkipSimplifiedLayerNormalization: {
     domain: 'com.microsoft',
-    inputs: [{ name: 'x', elem: 'float', dims: [1, 2, 16] }, { name: 'skip', elem: 'float', dims: [1, 2, 16] }, { name: 'gamma', elem: 'float', dims: [16] }],
+    inputs: [
+      { name: 'x', elem: 'float', dims: [1, 2, 16] },
+      { name: 'skip', elem: 'float', dims: [1, 2, 16] },
+      { name: 'gamma', elem: 'float', dims: [16] },
+    ],
     outputs: [{ name: 'y', dims: [1, 2, 16] }],
     attrs: { epsilon: { float: 1e-5 } },
   },
   RotaryEmbedding: {
     domain: 'com.microsoft',
-    inputs: [{ name: 'x', elem: 'float', dims: [1, 2, 16] }, { name: 'position_ids', elem: 'int64', dims: [1, 2] }, { name: 'cos_cache', elem: 'float', dims: [16, 4] }, { name: 'sin_cache', elem: 'float', dims: [16, 4] }],
+    inputs: [
+      { name: 'x', elem: 'float', dims: [1, 2, 16] },
+      { name: 'position_ids', elem: 'int64', dims: [1, 2] },
+      { name: 'cos_cache', elem: 'float', dims: [16, 4] },
+      { name: 'sin_cache', elem: 'float', dims: [16, 4] },
+    ],
     outputs: [{ name: 'y', dims: [1, 2, 16] }],
     attrs: { num_heads: 2, interleaved: 0 },
   },
@@ -56,7 +68,11 @@ const CASES: Record<ProbedOp, ProbeCase> = {
       { name: 'seqlens_k', elem: 'int32', dims: [1] },
       { name: 'total_sequence_length', elem: 'int32', dims: [] },
     ],
-    outputs: [{ name: 'y', dims: [1, 2, 16] }, { name: 'present_key', dims: [1, 1, 'p', 8] }, { name: 'present_value', dims: [1, 1, 'p', 8] }],
+    outputs: [
+      { name: 'y', dims: [1, 2, 16] },
+      { name: 'present_key', dims: [1, 1, 'p', 8] },
+      { name: 'present_value', dims: [1, 1, 'p', 8] },
+    ],
     attrs: { num_heads: 2, kv_num_heads: 1 },
   },
 };
@@ -65,7 +81,12 @@ function probeGraph(op: ProbedOp, dtype: ComputeType): Uint8Array {
   const c = CASES[op];
   const b = new OnnxGraphBuilder(`probe_${op}`);
   for (const i of c.inputs) b.input(i.name, i.elem === 'float' ? dtype : i.elem, i.dims);
-  b.node(c.domain === '' ? op : `${c.domain}.${op}`, c.inputs.map((i) => i.name), c.attrs, c.outputs.map((o) => o.name));
+  b.node(
+    c.domain === '' ? op : `${c.domain}.${op}`,
+    c.inputs.map((i) => i.name),
+    c.attrs,
+    c.outputs.map((o) => o.name),
+  );
   for (const o of c.outputs) b.output(o.name, dtype, o.dims);
   return b.encode('tessera-probe');
 }
@@ -74,8 +95,18 @@ function probeFeeds(op: ProbedOp, dtype: ComputeType): Record<string, ort.Tensor
   const feeds: Record<string, ort.Tensor> = {};
   for (const i of CASES[op].inputs) {
     const n = i.dims.reduce((a, b) => a * b, 1);
-    if (i.elem === 'int64') feeds[i.name] = new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, k) => BigInt(k % 2)), i.dims);
-    else if (i.elem === 'int32') feeds[i.name] = new ort.Tensor('int32', Int32Array.from({ length: n }, () => (i.name === 'seqlens_k' ? 3 : 4)), i.dims);
+    if (i.elem === 'int64')
+      feeds[i.name] = new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: n }, (_, k) => BigInt(k % 2)),
+        i.dims,
+      );
+    else if (i.elem === 'int32')
+      feeds[i.name] = new ort.Tensor(
+        'int32',
+        Int32Array.from({ length: n }, () => (i.name === 'seqlens_k' ? 3 : 4)),
+        i.dims,
+      );
     else {
       const values = Float32Array.from({ length: n }, (_, k) => Math.sin(k + 1) * 0.5);
       feeds[i.name] = dtype === 'float16' ? new ort.Tensor('float16', f32ToF16Array(values), i.dims) : new ort.Tensor('float32', values, i.dims);

@@ -20,11 +20,20 @@ const PAST = 128;
 
 // ~160 M parameters (Linear 93 M): big enough that weight bandwidth dominates a batch-1 step.
 const base = randomLlamaModel({
-  hiddenSize: 1024, numLayers: 8, numHeads: 16, numKvHeads: 8, headDim: 64, vocabSize: 32000, intermediateSize: 2816, maxPositionEmbeddings: 2048,
+  hiddenSize: 1024,
+  numLayers: 8,
+  numHeads: 16,
+  numKvHeads: 8,
+  headDim: 64,
+  vocabSize: 32000,
+  intermediateSize: 2816,
+  maxPositionEmbeddings: 2048,
 });
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-quantize-bench-'));
 try {
-  const modes = flag('modes', 'float32,int8,int4').split(',').map((m) => (m === 'float32' ? null : (m as QuantizeMode)));
+  const modes = flag('modes', 'float32,int8,int4')
+    .split(',')
+    .map((m) => (m === 'float32' ? null : (m as QuantizeMode)));
   for (const mode of modes) {
     const model = withLoadTimeQuantization(base, mode);
     let t = Date.now();
@@ -49,7 +58,9 @@ try {
       line.push(`batch ${batch}: median ${median.toFixed(1)} ms/step, min ${times[0]!.toFixed(1)} ms (${((batch * 1000) / times[0]!).toFixed(0)} tok/s)`);
     }
     await runner.release();
-    console.log(`${mode ?? 'float32'} (accuracy ${quantAccuracy}): graph built in ${buildMs} ms, session ${sessionMs} ms, weights ${(graphWeightBytes(graph) / 2 ** 20).toFixed(0)} MiB; ${line.join('; ')}`);
+    console.log(
+      `${mode ?? 'float32'} (accuracy ${quantAccuracy}): graph built in ${buildMs} ms, session ${sessionMs} ms, weights ${(graphWeightBytes(graph) / 2 ** 20).toFixed(0)} MiB; ${line.join('; ')}`,
+    );
   }
 } finally {
   fs.rmSync(cacheDir, { recursive: true, force: true });

@@ -95,7 +95,8 @@ export class SegmentPipeline {
     parts.forEach((p, r) => {
       const span = evenSpan(V, world, r);
       const n = rows * span.count;
-      if (p.length !== n + (lse !== null && r > 0 ? rows : 0)) throw new Error(`rank ${r} sent ${p.length} values, expected ${rows} × ${span.count} logits${lse !== null ? ` + ${rows} log-sum-exps` : ''}`);
+      if (p.length !== n + (lse !== null && r > 0 ? rows : 0))
+        throw new Error(`rank ${r} sent ${p.length} values, expected ${rows} × ${span.count} logits${lse !== null ? ` + ${rows} log-sum-exps` : ''}`);
       for (let i = 0; i < rows; i++) full.set(p.subarray(i * span.count, (i + 1) * span.count), i * V + span.start);
       if (lse !== null) lses.push(r === 0 ? lse : p.subarray(n));
     });

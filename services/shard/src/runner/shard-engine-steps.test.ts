@@ -73,10 +73,29 @@ class FakeChannel implements ChoiceChannel {
   }
 }
 
-const greedy = { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} };
+const greedy = {
+  temperature: 0,
+  topK: 0,
+  topP: 0,
+  typicalP: 0,
+  doSample: false,
+  seed: 0,
+  repetitionPenalty: 0,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  minP: 0,
+  logitBias: {},
+};
 const request = (id: number, inputIds: number[], extra: Partial<Request> = {}): Request => ({
-  id, inputIds, blocks: [id * 2, id * 2 + 1], cacheLen: 0, prefillLogprobs: false, topNTokens: 0, parameters: greedy,
-  stoppingParameters: { maxNewTokens: 16, stopTokenIds: [], minNewTokens: 0 }, ...extra,
+  id,
+  inputIds,
+  blocks: [id * 2, id * 2 + 1],
+  cacheLen: 0,
+  prefillLogprobs: false,
+  topNTokens: 0,
+  parameters: greedy,
+  stoppingParameters: { maxNewTokens: 16, stopTokenIds: [], minNewTokens: 0 },
+  ...extra,
 });
 const batchOf = (id: number, requests: Request[]) => ({ batch: { id, size: requests.length, maxTokens: 64, requests } });
 const engineOn = (runner: FakeRunner, rank = 0) => new ShardEngine(runner, { modelId: 'fake', rank, worldSize: runner.group ? 2 : 1 });
@@ -85,7 +104,10 @@ test('rank 0 samples each request from its own last row, reports raw logprobs an
   const runner = new FakeRunner();
   const engine = engineOn(runner);
   const pre = await engine.prefill(batchOf(1, [request(1, [1, 2, 3], { topNTokens: 2 }), request(2, [5])]));
-  assert.deepEqual(pre.generations.map((g) => g.tokens.ids), [[4], [6]]);
+  assert.deepEqual(
+    pre.generations.map((g) => g.tokens.ids),
+    [[4], [6]],
+  );
   assert.ok(Math.abs(pre.generations[0]!.tokens.logprobs[0]! - logSoftmax(rowAfter(3))[4]!) < 1e-6);
   assert.deepEqual(pre.generations[0]!.topTokens[0]!.ids, [4, 7], 'top-2 of the raw distribution');
   assert.deepEqual(pre.generations[1]!.topTokens, [], 'no top-n asked');
@@ -94,7 +116,13 @@ test('rank 0 samples each request from its own last row, reports raw logprobs an
 
   const dec = await engine.decode({ batches: [pre.batch!] });
   assert.deepEqual(runner.fed[1], [[4], [6]], 'decode feeds each chosen token');
-  assert.deepEqual(dec.generations.map((g) => [g.tokens.ids[0], g.generatedTokens]), [[5, 2], [7, 2]]);
+  assert.deepEqual(
+    dec.generations.map((g) => [g.tokens.ids[0], g.generatedTokens]),
+    [
+      [5, 2],
+      [7, 2],
+    ],
+  );
 });
 
 test('prompt logprobs: each prompt token scored by the row before it (the first NaN); sampling reads the last row', async () => {
@@ -106,7 +134,10 @@ test('prompt logprobs: each prompt token scored by the row before it (the first 
   assert.ok(Number.isNaN(lp[0]!));
   assert.ok(Math.abs(lp[1]! - logSoftmax(rowAfter(1))[2]!) < 1e-6, 'token 2 after 1: the favourite');
   assert.ok(Math.abs(lp[2]! - logSoftmax(rowAfter(2))[6]!) < 1e-6, 'token 6 after 2: not the favourite');
-  assert.deepEqual(scored!.prefillTopTokens!.map((t) => t.ids), [[], [2], [3]]);
+  assert.deepEqual(
+    scored!.prefillTopTokens!.map((t) => t.ids),
+    [[], [2], [3]],
+  );
   assert.equal(scored!.tokens.ids[0], 7, 'sampled from the row after the last prompt token');
   assert.equal(plain!.prefillTokens, null);
   assert.equal(plain!.tokens.ids[0], 4);
@@ -136,8 +167,11 @@ test('finishing: max_new_tokens, a stop id only after min_new_tokens, full block
   assert.equal(pre.generations[1]!.tokens.ids[0], 7, 'the favourite (stop id 1) suppressed before min_new_tokens: the next best');
   assert.ok(pre.generations.every((g) => g.finishReason === 'FINISH_REASON_UNSPECIFIED'));
   const d1 = await engine.decode({ batches: [pre.batch!] });
-  assert.deepEqual(d1.generations.map((g) => g.finishReason), ['FINISH_REASON_LENGTH', 'FINISH_REASON_UNSPECIFIED', 'FINISH_REASON_LENGTH']);
-  assert.equal(d1.generations[2]!.generatedTokens, 2, '7 prompt + 2 generated = 9 > two blocks of 4: no room for the last token\'s K/V');
+  assert.deepEqual(
+    d1.generations.map((g) => g.finishReason),
+    ['FINISH_REASON_LENGTH', 'FINISH_REASON_UNSPECIFIED', 'FINISH_REASON_LENGTH'],
+  );
+  assert.equal(d1.generations[2]!.generatedTokens, 2, "7 prompt + 2 generated = 9 > two blocks of 4: no room for the last token's K/V");
   assert.deepEqual(d1.batch?.requestIds, [2]);
   let batch: CachedBatch | null = d1.batch;
   let last = d1.generations[0]!;
@@ -158,7 +192,10 @@ test('cancel: FilterBatch drops requests from the cached batch, ClearCache forge
   assert.deepEqual(kept.batch?.requestIds, [1, 3]);
   const dec = await engine.decode({ batches: [kept.batch!] });
   assert.deepEqual(runner.fed[1], [[2], [4]], 'only the kept requests run');
-  assert.deepEqual(dec.generations.map((g) => g.requestId), [1, 3]);
+  assert.deepEqual(
+    dec.generations.map((g) => g.requestId),
+    [1, 3],
+  );
   assert.equal(engine.filterBatch({ batchId: 3, requestIds: [] }).batch, null);
   const again = await engine.prefill(batchOf(4, [request(4, [1])]));
   engine.clearCache({ id: 4 });
@@ -174,15 +211,24 @@ test('tensor parallel: rank 0 broadcasts its choices (-1 for a chunk); rank 1 ap
   assert.deepEqual(rank0.sent, [[3, -1, 7]]);
 
   // Rank 1's logits would choose 3 and 7 too: script other ids to show they come from rank 0.
-  const rank1 = new FakeChannel(1, [[5, -1, 0], [1, 2]]);
+  const rank1 = new FakeChannel(1, [
+    [5, -1, 0],
+    [1, 2],
+  ]);
   const runner1 = new FakeRunner(rank1);
   const e1 = engineOn(runner1, 1);
   const pre1 = await e1.prefill(batchOf(1, req()));
-  assert.deepEqual(pre1.generations.map((g) => g.tokens.ids), [[5], [], [0]]);
-  assert.equal(pre1.generations[0]!.prefillTokens, null, 'prompt logprobs are rank 0\'s');
+  assert.deepEqual(
+    pre1.generations.map((g) => g.tokens.ids),
+    [[5], [], [0]],
+  );
+  assert.equal(pre1.generations[0]!.prefillTokens, null, "prompt logprobs are rank 0's");
   assert.deepEqual(pre1.batch, pre0.batch, 'both ranks cache the same batch');
   const d1 = await e1.decode({ batches: [pre1.batch!] });
-  assert.deepEqual(runner1.fed[1], [[5], [0]], 'rank 1 feeds rank 0\'s ids');
-  assert.deepEqual(d1.generations.map((g) => g.tokens.ids[0]), [1, 2]);
+  assert.deepEqual(runner1.fed[1], [[5], [0]], "rank 1 feeds rank 0's ids");
+  assert.deepEqual(
+    d1.generations.map((g) => g.tokens.ids[0]),
+    [1, 2],
+  );
   assert.equal(rank1.sent.length, 0, 'only rank 0 sends');
 });

@@ -19,10 +19,29 @@ const haveShared = fs.existsSync(fixturePath);
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-stories-'));
 after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 
-const greedy = { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} };
+const greedy = {
+  temperature: 0,
+  topK: 0,
+  topP: 0,
+  typicalP: 0,
+  doSample: false,
+  seed: 0,
+  repetitionPenalty: 0,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  minP: 0,
+  logitBias: {},
+};
 const request = (id: number, inputIds: number[], blocks: number[], extra: Partial<Request> = {}): Request => ({
-  id, inputIds, blocks, cacheLen: 0, prefillLogprobs: false, topNTokens: 3, parameters: greedy,
-  stoppingParameters: { maxNewTokens: 32, stopTokenIds: [], minNewTokens: 0 }, ...extra,
+  id,
+  inputIds,
+  blocks,
+  cacheLen: 0,
+  prefillLogprobs: false,
+  topNTokens: 3,
+  parameters: greedy,
+  stoppingParameters: { maxNewTokens: 32, stopTokenIds: [], minNewTokens: 0 },
+  ...extra,
 });
 
 for (const variant of ['stories260K.gguf', 'hf']) {
@@ -59,7 +78,10 @@ for (const variant of ['stories260K.gguf', 'hf']) {
       // KV cache moves these logprobs by up to ~2.5e-3, so it is compared at 5e-3.
       const refLogprobs = logSoftmax(new ReferenceLlama(model).forward(prompt, new ReferenceCache(model.config.numLayers)).at(-1)!);
       const top = pre.generations[0]!.topTokens[0]!;
-      assert.deepEqual(top.ids, fixture.first_token_top3_logprobs.map((e) => e.id));
+      assert.deepEqual(
+        top.ids,
+        fixture.first_token_top3_logprobs.map((e) => e.id),
+      );
       top.ids.forEach((id, k) => {
         assert.ok(Math.abs(top.logprobs[k]! - refLogprobs[id]!) < 1e-4, `token ${id}: ${top.logprobs[k]} vs fp64 ${refLogprobs[id]}`);
         assert.ok(Math.abs(top.logprobs[k]! - fixture.first_token_top3_logprobs[k]!.logprob) < 5e-3, `token ${id} vs fixture`);

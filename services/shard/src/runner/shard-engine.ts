@@ -117,7 +117,10 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     const sampleStart = now();
     const steps = batch.requests.map((r, i) => this.#finishRequest(r, new StepRows(result, i), starts?.[i] ?? null, chosen?.[i] ?? null));
     const generations = steps.map((s) => s.generation);
-    const next = this.#cacheSurvivors(batch, steps.filter((s) => s.live).map((s) => s.request));
+    const next = this.#cacheSurvivors(
+      batch,
+      steps.filter((s) => s.live).map((s) => s.request),
+    );
     const end = now();
     const timings: Timings = {
       forwardNs: result.forwardNs,

@@ -24,13 +24,14 @@ const stories = path.resolve(repoRoot, '..', 'shared', 'models', 'stories260K', 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-tp-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-
 /** All ranks of one world in this process: each its own graph, sessions, KV pools and group links. */
 async function startWorld(model: LoadedModel, world: number, dtype: ComputeType = 'float32'): Promise<{ runners: ModelRunner[]; close(): Promise<void> }> {
   const cacheDir = path.join(tmp, 'graphs');
   const masterPort = await freePort();
   const groups = await Promise.all(
-    Array.from({ length: world }, (_, rank) => ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, timeoutMs: 20_000, rendezvousTimeoutMs: 20_000 })),
+    Array.from({ length: world }, (_, rank) =>
+      ProcessGroup.create({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort, timeoutMs: 20_000, rendezvousTimeoutMs: 20_000 }),
+    ),
   );
   // A rank that cannot start (a refused split) must not leave the others' links open: the test process would never exit.
   const started = await Promise.allSettled(
@@ -72,9 +73,27 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-const greedy = { temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0, repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {} };
+const greedy = {
+  temperature: 0,
+  topK: 0,
+  topP: 0,
+  typicalP: 0,
+  doSample: false,
+  seed: 0,
+  repetitionPenalty: 0,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  minP: 0,
+  logitBias: {},
+};
 const request = (id: number, inputIds: number[], blocks: number[]): Request => ({
-  id, inputIds, blocks, cacheLen: 0, prefillLogprobs: false, topNTokens: 0, parameters: greedy,
+  id,
+  inputIds,
+  blocks,
+  cacheLen: 0,
+  prefillLogprobs: false,
+  topNTokens: 0,
+  parameters: greedy,
   stoppingParameters: { maxNewTokens: 12, stopTokenIds: [], minNewTokens: 0 },
 });
 
@@ -83,9 +102,22 @@ async function logitTrace(runners: ModelRunner[], vocab: number): Promise<Float3
   for (const r of runners) r.allocate(32);
   const a = [1, 17, 40, 99, 5];
   const b = [1, 300 % vocab, 7, 8, 9, 10, 11, 12, 13, 200 % vocab, 3];
-  const out = await stepAll(runners, [{ ids: a, start: 0, blocks: [0, 1], allLogits: true }, { ids: b, start: 0, blocks: [2, 3, 4, 5], allLogits: true }]);
-  out.push(...(await stepAll(runners, [{ ids: [42], start: 5, blocks: [0, 1], allLogits: false }, { ids: [43], start: 11, blocks: [2, 3, 4, 5], allLogits: false }])));
-  out.push(...(await stepAll(runners, [{ ids: [44], start: 6, blocks: [0, 1], allLogits: false }, { ids: [45], start: 12, blocks: [2, 3, 4, 5], allLogits: false }])));
+  const out = await stepAll(runners, [
+    { ids: a, start: 0, blocks: [0, 1], allLogits: true },
+    { ids: b, start: 0, blocks: [2, 3, 4, 5], allLogits: true },
+  ]);
+  out.push(
+    ...(await stepAll(runners, [
+      { ids: [42], start: 5, blocks: [0, 1], allLogits: false },
+      { ids: [43], start: 11, blocks: [2, 3, 4, 5], allLogits: false },
+    ])),
+  );
+  out.push(
+    ...(await stepAll(runners, [
+      { ids: [44], start: 6, blocks: [0, 1], allLogits: false },
+      { ids: [45], start: 12, blocks: [2, 3, 4, 5], allLogits: false },
+    ])),
+  );
   out.push(...(await stepAll(runners, [{ ids: [1, 2, 3], start: 0, blocks: [9], allLogits: false }])));
   return out;
 }
@@ -109,7 +141,12 @@ async function greedyIds(runners: ModelRunner[]): Promise<number[][]> {
 }
 
 /** Each world size against TP = 1 float32: float32 within 1e-4 and equal greedy ids; float16 within `f16Tol`, greedy ids only where asked. */
-async function checkModel(model: LoadedModel, worlds: number[], dtype: ComputeType = 'float32', f16: { tol: number; greedy: boolean } = { tol: 0.05, greedy: false }): Promise<void> {
+async function checkModel(
+  model: LoadedModel,
+  worlds: number[],
+  dtype: ComputeType = 'float32',
+  f16: { tol: number; greedy: boolean } = { tol: 0.05, greedy: false },
+): Promise<void> {
   const base = await startWorld(model, 1);
   let refLogits: Float32Array[];
   let refIds: number[][];
@@ -123,7 +160,7 @@ async function checkModel(model: LoadedModel, worlds: number[], dtype: ComputeTy
   for (const world of worlds) {
     const w = await startWorld(model, world, dtype);
     try {
-      for (const r of w.runners) assert.equal(r.dtype, dtype, 'the runner reads the pools\' type off its segments');
+      for (const r of w.runners) assert.equal(r.dtype, dtype, "the runner reads the pools' type off its segments");
       const logits = await logitTrace(w.runners, model.config.vocabSize);
       const tol = dtype === 'float16' ? f16.tol : 1e-4;
       logits.forEach((l, i) => {
@@ -159,7 +196,7 @@ describe('tensor parallelism (runner + collective)', () => {
     await checkModel(await loadModel(dir), [2], 'float16', { tol: 0.05, greedy: false });
   });
 
-  test('stories260K float16: TP = 2 gives TP = 1 float32\'s greedy ids, logits within 0.1', async (t) => {
+  test("stories260K float16: TP = 2 gives TP = 1 float32's greedy ids, logits within 0.1", async (t) => {
     if (!fs.existsSync(stories)) return t.skip('stories260K: ../shared not present');
     await checkModel(await loadModel(stories), [2], 'float16', { tol: 0.1, greedy: true });
   });

@@ -18,7 +18,13 @@ try {
     group.onBroken((err) => port.postMessage({ collectiveBroken: err.message }));
     parallel = { segmentPaths: init.parallel.segmentPaths, kvHeads: init.parallel.kvHeads, group };
   }
-  const runner = await ModelRunner.create(init.onnxPath, init.config, { blockSize: init.blockSize, threads: init.threads, device: init.device, deviceId: init.deviceId, parallel });
+  const runner = await ModelRunner.create(init.onnxPath, init.config, {
+    blockSize: init.blockSize,
+    threads: init.threads,
+    device: init.device,
+    deviceId: init.deviceId,
+    parallel,
+  });
   const engine = new ShardEngine(runner, init.engine);
   // One call at a time, in arrival order: session.run blocks this thread anyway.
   let queue: Promise<unknown> = Promise.resolve();

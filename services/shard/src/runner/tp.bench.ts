@@ -35,7 +35,11 @@ async function rankMain(rank: number, masterPort: number): Promise<void> {
   const perSeq = Math.ceil((past + steps + 8) / BLOCK);
   runner.allocate(32 * perSeq);
   const rows: Record<string, number | string>[] = [];
-  for (const [batch, prompt] of [[1, 0], [32, 0], [8, 64]] as const) {
+  for (const [batch, prompt] of [
+    [1, 0],
+    [32, 0],
+    [8, 64],
+  ] as const) {
     const blocks = Array.from({ length: batch }, (_, i) => Array.from({ length: perSeq }, (_, j) => i * perSeq + j));
     const ids = (i: number, s: number) => Array.from({ length: Math.max(1, prompt) }, (_, k) => (i * 7 + s + k * 13) % model.config.vocabSize);
     const walls: number[] = [];
@@ -43,7 +47,7 @@ async function rankMain(rank: number, masterPort: number): Promise<void> {
     let compute0 = 0;
     let coll0 = 0;
     for (let s = 0; s < steps + 3; s++) {
-      if (s === 3 && stats) ((compute0 = stats.computeNs), (coll0 = stats.collectiveNs));
+      if (s === 3 && stats) (compute0 = stats.computeNs), (coll0 = stats.collectiveNs);
       const t0 = process.hrtime.bigint();
       await runner.step(blocks.map((b, i) => ({ ids: ids(i, s), start: prompt > 0 ? 0 : past + s, blocks: b, allLogits: false })));
       if (s >= 3) walls.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -54,7 +58,14 @@ async function rankMain(rank: number, masterPort: number): Promise<void> {
     const computeMs = stats ? (stats.computeNs - compute0) / 1e6 / steps : mean;
     const collMs = stats ? (stats.collectiveNs - coll0) / 1e6 / steps : 0;
     const tokens = batch * Math.max(1, prompt);
-    rows.push({ rank, batch: prompt > 0 ? `prefill ${batch}×${prompt}` : batch, stepMedianMs: +median.toFixed(2), computeMs: +computeMs.toFixed(2), collectiveMs: +collMs.toFixed(2), tokPerS: Math.round((tokens * 1000) / median) });
+    rows.push({
+      rank,
+      batch: prompt > 0 ? `prefill ${batch}×${prompt}` : batch,
+      stepMedianMs: +median.toFixed(2),
+      computeMs: +computeMs.toFixed(2),
+      collectiveMs: +collMs.toFixed(2),
+      tokPerS: Math.round((tokens * 1000) / median),
+    });
   }
   const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
   process.send!({ rank, rows, rssMiB, graphReused: graph.reused, allReduces: group.stats.allReduceCount });
@@ -75,12 +86,17 @@ if (process.env.TP_BENCH_RANK !== undefined) {
   });
   const self = fileURLToPath(import.meta.url);
   const results = await Promise.all(
-    Array.from({ length: world }, (_, rank) =>
-      new Promise<unknown>((resolve, reject) => {
-        const child = fork(self, process.argv.slice(2), { execArgv: ['--import', 'tsx'], env: { ...process.env, TP_BENCH_RANK: String(rank), TP_BENCH_PORT: String(port) } });
-        child.once('message', resolve);
-        child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`rank ${rank} exited ${code}`))));
-      }),
+    Array.from(
+      { length: world },
+      (_, rank) =>
+        new Promise<unknown>((resolve, reject) => {
+          const child = fork(self, process.argv.slice(2), {
+            execArgv: ['--import', 'tsx'],
+            env: { ...process.env, TP_BENCH_RANK: String(rank), TP_BENCH_PORT: String(port) },
+          });
+          child.once('message', resolve);
+          child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`rank ${rank} exited ${code}`))));
+        }),
     ),
   );
   console.log(JSON.stringify({ world, steps, past, results }, null, 1));

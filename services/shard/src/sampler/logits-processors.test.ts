@@ -25,7 +25,15 @@ test('repetition penalty divides positive and multiplies negative scores of seen
 
 test('frequency and presence penalties subtract f·count + p for generated tokens (OpenAI)', () => {
   const s = scores(1, 1, 1);
-  applyFrequencyPresence(s, new Map([[0, 3], [2, 1]]), 0.5, 0.25);
+  applyFrequencyPresence(
+    s,
+    new Map([
+      [0, 3],
+      [2, 1],
+    ]),
+    0.5,
+    0.25,
+  );
   assert.deepEqual([...s], [1 - 1.5 - 0.25, 1, 1 - 0.5 - 0.25]);
 });
 

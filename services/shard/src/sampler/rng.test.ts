@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { Rng, randomSeed } from './rng.ts';
 
 test('same seed, same stream; different seeds (also above 2^32) differ', () => {
-  const take = (seed: number) => { const r = new Rng(seed); return Array.from({ length: 8 }, () => r.next()); };
+  const take = (seed: number) => {
+    const r = new Rng(seed);
+    return Array.from({ length: 8 }, () => r.next());
+  };
   assert.deepEqual(take(7), take(7));
   assert.notDeepEqual(take(7), take(8));
   assert.notDeepEqual(take(2 ** 40 + 7), take(7));

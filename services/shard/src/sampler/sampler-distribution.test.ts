@@ -5,8 +5,17 @@ import type { NextTokenChooserParameters } from '@tessera/protocol';
 import { TokenChooser } from './sampler.ts';
 
 const SAMPLE: NextTokenChooserParameters = {
-  temperature: 1, topK: 0, topP: 1, typicalP: 1, doSample: true, seed: 20240601,
-  repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {},
+  temperature: 1,
+  topK: 0,
+  topP: 1,
+  typicalP: 1,
+  doSample: true,
+  seed: 20240601,
+  repetitionPenalty: 1,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  minP: 0,
+  logitBias: {},
 };
 const N = 20_000;
 

@@ -5,8 +5,17 @@ import type { NextTokenChooserParameters } from '@tessera/protocol';
 import { argmax, logSoftmax, TokenChooser, topN } from './sampler.ts';
 
 const GREEDY: NextTokenChooserParameters = {
-  temperature: 0, topK: 0, topP: 0, typicalP: 0, doSample: false, seed: 0,
-  repetitionPenalty: 0, frequencyPenalty: 0, presencePenalty: 0, minP: 0, logitBias: {},
+  temperature: 0,
+  topK: 0,
+  topP: 0,
+  typicalP: 0,
+  doSample: false,
+  seed: 0,
+  repetitionPenalty: 0,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  minP: 0,
+  logitBias: {},
 };
 const logits = (...v: number[]) => Float32Array.from(v);
 

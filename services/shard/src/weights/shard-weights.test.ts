@@ -18,7 +18,12 @@ const config = (over: Partial<ModelConfig>): ModelConfig =>
 
 describe('parallelPlan', () => {
   test('even spans cover the dimension without gaps', () => {
-    for (const [n, parts] of [[172, 4], [10, 3], [7, 7], [513, 2]] as const) {
+    for (const [n, parts] of [
+      [172, 4],
+      [10, 3],
+      [7, 7],
+      [513, 2],
+    ] as const) {
       let next = 0;
       for (let r = 0; r < parts; r++) {
         const s = evenSpan(n, parts, r);
@@ -32,7 +37,10 @@ describe('parallelPlan', () => {
   test('heads and KV heads split evenly; KV heads replicated when the shards outnumber them', () => {
     assert.deepEqual(parallelPlan(config({}), 1, 2).heads, { start: 4, count: 4 });
     assert.deepEqual(parallelPlan(config({}), 1, 2).kvHeads, { start: 2, count: 2 });
-    assert.deepEqual([0, 1, 2, 3].map((r) => parallelPlan(config({ numKvHeads: 2 }), r, 4).kvHeads.start), [0, 0, 1, 1]);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((r) => parallelPlan(config({ numKvHeads: 2 }), r, 4).kvHeads.start),
+      [0, 0, 1, 1],
+    );
     assert.deepEqual(parallelPlan(config({}), 3, 4).ffn, { start: 129, count: 43 });
   });
 
@@ -43,7 +51,7 @@ describe('parallelPlan', () => {
 });
 
 describe('ShardWeights', () => {
-  test('the ranks\' slices put back together are the whole tensors (rows for Q/K/V/gate/up/embedding/head, columns for o/down)', async () => {
+  test("the ranks' slices put back together are the whole tensors (rows for Q/K/V/gate/up/embedding/head, columns for o/down)", async () => {
     const dir = path.join(tmp, 'tp4');
     await writeGeneratedModel(dir, { preset: 'tp4' });
     const model = await loadModel(dir);
@@ -61,8 +69,20 @@ describe('ShardWeights', () => {
     assert.deepEqual(cat(ranks.map((w) => w.qkv(1).q)), whole('model.layers.1.self_attn.q_proj.weight'));
     assert.deepEqual(cat(ranks.map((w) => w.qkv(1).k)), whole('model.layers.1.self_attn.k_proj.weight'));
     assert.deepEqual(cat(ranks.map((w) => w.gateUp(0).up)), whole('model.layers.0.mlp.up_proj.weight'));
-    assert.deepEqual(catColumns(ranks.map((w) => w.oProj(0)), c.hiddenSize), whole('model.layers.0.self_attn.o_proj.weight'));
-    assert.deepEqual(catColumns(ranks.map((w) => w.down(1)), c.hiddenSize), whole('model.layers.1.mlp.down_proj.weight'));
+    assert.deepEqual(
+      catColumns(
+        ranks.map((w) => w.oProj(0)),
+        c.hiddenSize,
+      ),
+      whole('model.layers.0.self_attn.o_proj.weight'),
+    );
+    assert.deepEqual(
+      catColumns(
+        ranks.map((w) => w.down(1)),
+        c.hiddenSize,
+      ),
+      whole('model.layers.1.mlp.down_proj.weight'),
+    );
     assert.deepEqual(cat(ranks.map((w) => w.embed())), whole('model.embed_tokens.weight'));
     const head = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
     assert.deepEqual(cat(ranks.map((w) => w.lmHead())), whole(head));

@@ -50,7 +50,15 @@ export function parallelPlan(c: ModelConfig, rank: number, worldSize: number): P
   if (c.intermediateSize < N || c.vocabSize < N) throw new ParallelPlanError(`the model is too small for ${N} shards`);
   const expertFfn = c.moe ? evenSpan(c.moe.expertIntermediateSize, N, rank) : { start: 0, count: 0 };
   if (c.moe && c.moe.expertIntermediateSize < N) throw new ParallelPlanError(`the experts are too small for ${N} shards`);
-  return { rank, worldSize: N, heads: { start: rank * headsPer, count: headsPer }, kvHeads, ffn: evenSpan(c.intermediateSize, N, rank), expertFfn, vocab: evenSpan(c.vocabSize, N, rank) };
+  return {
+    rank,
+    worldSize: N,
+    heads: { start: rank * headsPer, count: headsPer },
+    kvHeads,
+    ffn: evenSpan(c.intermediateSize, N, rank),
+    expertFfn,
+    vocab: evenSpan(c.vocabSize, N, rank),
+  };
 }
 
 /** Rows [start, start+count) of a row-major matrix with `rowLength` columns (a copy, so the whole tensor can be freed). */
@@ -107,9 +115,20 @@ export class ShardWeights {
     const p = `model.layers.${layer}.self_attn.`;
     const heads = (w: string, span: Span, total: number) => this.#rows(p + w, H, { start: span.start * D, count: span.count * D }, total * D);
     const biases = (w: string, span: Span, total: number) => sliceRows(this.#t(p + w), D, span, total);
-    const weight = { q: heads('q_proj.weight', this.plan.heads, numHeads), k: heads('k_proj.weight', this.plan.kvHeads, numKvHeads), v: heads('v_proj.weight', this.plan.kvHeads, numKvHeads) };
+    const weight = {
+      q: heads('q_proj.weight', this.plan.heads, numHeads),
+      k: heads('k_proj.weight', this.plan.kvHeads, numKvHeads),
+      v: heads('v_proj.weight', this.plan.kvHeads, numKvHeads),
+    };
     if (!this.config.attentionBias) return { ...weight, bias: null };
-    return { ...weight, bias: { q: biases('q_proj.bias', this.plan.heads, numHeads), k: biases('k_proj.bias', this.plan.kvHeads, numKvHeads), v: biases('v_proj.bias', this.plan.kvHeads, numKvHeads) } };
+    return {
+      ...weight,
+      bias: {
+        q: biases('q_proj.bias', this.plan.heads, numHeads),
+        k: biases('k_proj.bias', this.plan.kvHeads, numKvHeads),
+        v: biases('v_proj.bias', this.plan.kvHeads, numKvHeads),
+      },
+    };
   }
 
   /** o_proj columns of this rank's heads: [H, heads·D]. */

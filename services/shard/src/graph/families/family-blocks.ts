@@ -22,7 +22,9 @@ export function assertFamilySplits(c: ModelConfig, worldSize: number): void {
   if (worldSize === 1) return;
   // OLMo 2's q/k norm, and the post-norms of OLMo 2 and Gemma, need the whole (all-reduced) vector.
   if (c.qkNorm === 'projection' || c.normPlacement === 'post' || c.normPlacement === 'sandwich') {
-    throw new ParallelPlanError(`${c.architecture} does not run tensor-parallel yet (its q/k norm spans every head and its norms follow the all-reduce): use one shard`);
+    throw new ParallelPlanError(
+      `${c.architecture} does not run tensor-parallel yet (its q/k norm spans every head and its norms follow the all-reduce): use one shard`,
+    );
   }
 }
 
@@ -37,13 +39,20 @@ export function normQk(b: OnnxGraphBuilder, p: NormConstants, l: number, q: stri
   const qWeight = normWeight(c, p.w.model.tensor(name('q')).data).map((v) => v * qScale);
   const kWeight = normWeight(c, p.w.model.tensor(name('k')).data);
   if (c.qkNorm === 'projection') {
-    return [rmsNormNode(b, p, q, b.weight(`l${l}.q_norm`, qWeight, [qWeight.length])), rmsNormNode(b, p, k, b.weight(`l${l}.k_norm`, kWeight, [kWeight.length]))];
+    return [
+      rmsNormNode(b, p, q, b.weight(`l${l}.q_norm`, qWeight, [qWeight.length])),
+      rmsNormNode(b, p, k, b.weight(`l${l}.k_norm`, kWeight, [kWeight.length])),
+    ];
   }
   // Per head: rows of D values, then back to [B·S, heads·D] (this rank's heads; the [D] weight is shared by all).
   const D = c.headDim;
   const byHead = b.constant('int64', [-1, D]);
-  const perHead = (x: string, w: string, width: number) => b.op('Reshape', [rmsNormNode(b, p, b.op('Reshape', [x, byHead]), w), b.constant('int64', [-1, width])]);
-  return [perHead(q, b.weight(`l${l}.q_norm`, qWeight, [D]), p.w.plan.heads.count * D), perHead(k, b.weight(`l${l}.k_norm`, kWeight, [D]), p.w.plan.kvHeads.count * D)];
+  const perHead = (x: string, w: string, width: number) =>
+    b.op('Reshape', [rmsNormNode(b, p, b.op('Reshape', [x, byHead]), w), b.constant('int64', [-1, width])]);
+  return [
+    perHead(q, b.weight(`l${l}.q_norm`, qWeight, [D]), p.w.plan.heads.count * D),
+    perHead(k, b.weight(`l${l}.k_norm`, kWeight, [D]), p.w.plan.kvHeads.count * D),
+  ];
 }
 
 /** A norm's weight as the graph multiplies by it: Gemma's RMSNorm scales by (1 + w). */

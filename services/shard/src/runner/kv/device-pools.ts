@@ -29,7 +29,10 @@ export class DeviceKvCache extends PoolShape {
     const v: ort.Tensor[] = [];
     if (device === 'webgpu') {
       // A GPU tensor can only come out of a session run: a one-node graph produces zeroed pools there.
-      const zeros = await ort.InferenceSession.create(zeroPoolGraph(geometry), { ...sessionOptionsFor(device, deviceId), preferredOutputLocation: 'gpu-buffer' });
+      const zeros = await ort.InferenceSession.create(zeroPoolGraph(geometry), {
+        ...sessionOptionsFor(device, deviceId),
+        preferredOutputLocation: 'gpu-buffer',
+      });
       const shape = new ort.Tensor('int64', BigInt64Array.from(dims.map(BigInt)), [3]);
       try {
         for (let l = 0; l < geometry.numLayers; l++) {
@@ -44,7 +47,8 @@ export class DeviceKvCache extends PoolShape {
       return new DeviceKvCache(geometry, numBlocks, k, v, zeros);
     } else {
       const floats = dims.reduce((a, b) => a * b, 1);
-      const tensor = () => (geometry.dtype === 'float16' ? new ort.Tensor('float16', new Uint16Array(floats), dims) : new ort.Tensor('float32', new Float32Array(floats), dims));
+      const tensor = () =>
+        geometry.dtype === 'float16' ? new ort.Tensor('float16', new Uint16Array(floats), dims) : new ort.Tensor('float32', new Float32Array(floats), dims);
       for (let l = 0; l < geometry.numLayers; l++) {
         k.push(tensor());
         v.push(tensor());

@@ -21,7 +21,11 @@ export class DeviceKvStore implements KvStore {
     readonly deviceId: number,
   ) {
     const bs = geometry.blockSize;
-    this.#blockOffsets = new ort.Tensor('int64', BigInt64Array.from({ length: bs }, (_, i) => BigInt(i)), [bs]);
+    this.#blockOffsets = new ort.Tensor(
+      'int64',
+      BigInt64Array.from({ length: bs }, (_, i) => BigInt(i)),
+      [bs],
+    );
   }
 
   allocate(numBlocks: number): PoolShape {
@@ -64,6 +68,12 @@ export class DeviceKvStore implements KvStore {
   #disposePrevious(): void {
     const previous = this.#pools;
     this.#pools = null;
-    if (previous) void previous.then((old) => old.dispose(), () => {}).catch(() => {});
+    if (previous)
+      void previous
+        .then(
+          (old) => old.dispose(),
+          () => {},
+        )
+        .catch(() => {});
   }
 }

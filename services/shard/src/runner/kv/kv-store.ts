@@ -45,4 +45,3 @@ export function createKvStore(o: KvStoreOptions): KvStore {
   if (o.layout === 'device') return new DeviceKvStore(o.geometry, o.device, o.deviceId);
   return o.compactHostPools ? new CompactHostKvStore(o.geometry) : new HostKvStore(o.geometry);
 }
-
