@@ -77,5 +77,9 @@ describe('serving from the Hugging Face cache', { skip: HF_DIR ? false : SKIP_NO
     const body = (await r.json()) as { model: string; choices: { text: string }[] };
     assert.equal(body.model, 'tessera-test/stories260K');
     assert.ok(body.choices[0]!.text.length > 0);
+    // TGI's /info names a hub model by its repo id, as it was asked for.
+    const info = (await (await fetch(`${url}/info`)).json()) as { model_id: string; served_model_name: string };
+    assert.equal(info.model_id, 'tessera-test/stories260K');
+    assert.equal(info.served_model_name, 'tessera-test/stories260K');
   });
 });

@@ -34,7 +34,7 @@ test('org/name is refs/main, @ref and @commit pick other snapshots, a GGUF-only 
   t.after(() => fs.rmSync(hub, { recursive: true, force: true }));
   const env = { HF_HUB_CACHE: hub };
   const snap = (rev: string) => path.join(hub, 'models--org--name', 'snapshots', rev);
-  assert.deepEqual(resolveModelArg('org/name', env), { path: snap('aaaa1111'), servedName: 'org/name' });
+  assert.deepEqual(resolveModelArg('org/name', env), { path: snap('aaaa1111'), servedName: 'org/name', repoId: 'org/name' });
   assert.equal(resolveModelArg('org/name@dev', env).path, snap('bbbb2222'));
   assert.equal(resolveModelArg('org/name@bbbb2222', env).path, snap('bbbb2222'));
   const gguf = resolveModelArg('org/name-GGUF', { HF_HOME: path.dirname(hub), HF_HUB_CACHE: hub });
@@ -47,8 +47,9 @@ test('a snapshot path given directly is served as org/name, not as its commit ha
   t.after(() => fs.rmSync(hub, { recursive: true, force: true }));
   const snap = path.join(hub, 'models--org--name', 'snapshots', 'aaaa1111');
   assert.equal(repoIdOfSnapshotPath(snap), 'org/name');
-  assert.deepEqual(resolveModelArg(snap, {}), { path: snap, servedName: 'org/name' });
+  assert.deepEqual(resolveModelArg(snap, {}), { path: snap, servedName: 'org/name', repoId: 'org/name' });
   assert.equal(resolveModelArg('/not/there/llama/', {}).servedName, 'llama');
+  assert.equal(resolveModelArg('/not/there/llama/', {}).repoId, null);
 });
 
 test('a miss says where it looked and that nothing is downloaded', (t) => {

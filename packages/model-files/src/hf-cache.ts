@@ -9,6 +9,8 @@ export interface ResolvedModel {
   path: string;
   /** `org/name` for a hub-cache model, else the path's last component. */
   servedName: string;
+  /** `org/name` when the model came from the Hugging Face cache (a repo id, or a snapshot path), else null. */
+  repoId: string | null;
 }
 
 export class ModelNotFoundError extends Error {
@@ -66,10 +68,11 @@ function snapshotOf(repoDir: string, revision: string | undefined): { dir: strin
  */
 export function resolveModelArg(given: string, env: NodeJS.ProcessEnv = process.env): ResolvedModel {
   if (fs.existsSync(given)) {
-    return { path: given, servedName: repoIdOfSnapshotPath(given) ?? (path.basename(given.replace(/\/+$/, '')) || given) };
+    const repoId = repoIdOfSnapshotPath(given);
+    return { path: given, servedName: repoId ?? (path.basename(given.replace(/\/+$/, '')) || given), repoId };
   }
   const m = REPO_ID.exec(given);
-  if (m === null) return { path: given, servedName: path.basename(given.replace(/\/+$/, '')) || given };
+  if (m === null) return { path: given, servedName: path.basename(given.replace(/\/+$/, '')) || given, repoId: null };
   const [, org, name, revision] = m;
   const repoId = `${org}/${name}`;
   const cache = hubCacheDir(env);
@@ -81,5 +84,5 @@ export function resolveModelArg(given: string, env: NodeJS.ProcessEnv = process.
         `(cache ${cache}, from ${env.HF_HUB_CACHE ? 'HF_HUB_CACHE' : env.HF_HOME ? 'HF_HOME' : 'the default'}); nothing is downloaded`,
     );
   }
-  return { path: modelInSnapshot(dir, repoId), servedName: repoId };
+  return { path: modelInSnapshot(dir, repoId), servedName: repoId, repoId };
 }

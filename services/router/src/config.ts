@@ -11,6 +11,8 @@ export { ROUTER_OPTIONS };
 export interface RouterOptions extends EdgeOptions {
   /** Model directory or .gguf file (tokenizer, chat template, generation defaults). Required. */
   modelId: string;
+  /** What /info reports as model_id, as TGI does: `org/name` for a Hugging Face cache model, else the path. */
+  modelLabel: string;
   /** gRPC addresses of the shards, rank order (`host:port` or `unix:/path`). Required. */
   shardUris: string[];
   /** HTTP port; 0 lets the OS pick one (logged in the ready line). Default 8080. */
@@ -117,6 +119,7 @@ export function parseRouterArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ro
   if (port > 65535) throw new InvalidArgumentError(`--port must be ≤ 65535, got ${port}`);
   return {
     modelId,
+    modelLabel: model.repoId ?? modelId,
     shardUris,
     port,
     hostname: str('hostname') ?? '127.0.0.1',

@@ -167,7 +167,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
     await encoder?.ready();
     const infer = new Infer({ validator, encoder, batcher, tokenizer, maxConcurrentRequests: opts.maxConcurrentRequests, metrics });
     const info: TgiInfo = {
-      model_id: opts.modelId,
+      model_id: opts.modelLabel,
       served_model_name: opts.servedModelName,
       model_sha: null,
       model_dtype: shardInfo.dtype,
@@ -223,7 +223,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       kv: () => allocator.stats(),
       model: {
         served_model_name: opts.servedModelName,
-        model_id: opts.modelId,
+        model_id: opts.modelLabel,
         architecture: shardInfo.architecture,
         dtype: shardInfo.dtype,
         device: shardInfo.deviceType,
