@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ClearCacheRequest__Output } from './generated/tessera/v1/ClearCacheRequest.ts';
 import type { DecodeRequest__Output } from './generated/tessera/v1/DecodeRequest.ts';
+import type { DecodeStreamControl__Output } from './generated/tessera/v1/DecodeStreamControl.ts';
 import type { FilterBatchRequest__Output } from './generated/tessera/v1/FilterBatchRequest.ts';
 import type { PrefillRequest__Output } from './generated/tessera/v1/PrefillRequest.ts';
 import type { WarmupRequest__Output } from './generated/tessera/v1/WarmupRequest.ts';
@@ -159,6 +160,18 @@ export interface DecodeResponse {
   batch: CachedBatch | null;
   timings: Timings;
 }
+/** A control the router sends into a running DecodeStream (see generate.proto). */
+export interface DecodeStreamControl {
+  /** Requests to leave the batch before the next step the shard starts. */
+  dropRequestIds: number[];
+  /** End the loop after the step in flight. */
+  stop: boolean;
+}
+/** The shard's side of one DecodeStream: controls go in while the loop runs; `done` settles when it ends. */
+export interface DecodeStreamHandle {
+  control(c: DecodeStreamControl): void;
+  readonly done: Promise<void>;
+}
 export interface FilterBatchRequest {
   batchId: number;
   requestIds: number[];
@@ -177,6 +190,8 @@ export interface ShardHandlers {
   warmup(req: WarmupRequest): Promise<WarmupResponse>;
   prefill(req: PrefillRequest): Promise<PrefillResponse>;
   decode(req: DecodeRequest): Promise<DecodeResponse>;
+  /** Continuous decode: `onStep` gets each step's reply until the loop ends (stop, or no request left). */
+  decodeStream(req: DecodeRequest, onStep: (step: DecodeResponse) => void): DecodeStreamHandle;
   filterBatch(req: FilterBatchRequest): Promise<FilterBatchResponse>;
   clearCache(req: ClearCacheRequest): Promise<void>;
 }
@@ -194,6 +209,50 @@ export function toServiceImplementation(h: ShardHandlers): grpc.UntypedServiceIm
         },
       );
     };
+  const grpcError = (err: unknown): Partial<grpc.StatusObject> => {
+    const e = err as { message?: string; grpcCode?: number };
+    return { code: e.grpcCode ?? grpc.status.INTERNAL, details: e.message ?? String(err) };
+  };
+  /**
+   * The first message starts the loop; later ones are controls. The router half-closing or
+   * cancelling the call stops the loop after the step in flight (nothing is left running unwatched).
+   */
+  const decodeStream = (call: grpc.ServerDuplexStream<DecodeStreamControl__Output, DecodeResponse>) => {
+    let handle: DecodeStreamHandle | null = null;
+    let ended = false;
+    const stop = () => handle?.control({ dropRequestIds: [], stop: true });
+    call.on('data', (msg: DecodeStreamControl__Output) => {
+      if (handle !== null) {
+        handle.control({ dropRequestIds: msg.dropRequestIds, stop: msg.stop });
+        return;
+      }
+      try {
+        handle = h.decodeStream(fromWireDecodeRequest(msg), (step) => {
+          if (!ended) call.write(step);
+        });
+        if (msg.stop || msg.dropRequestIds.length > 0) handle.control({ dropRequestIds: msg.dropRequestIds, stop: msg.stop });
+      } catch (err) {
+        ended = true;
+        call.emit('error', grpcError(err));
+        return;
+      }
+      handle.done.then(
+        () => {
+          ended = true;
+          call.end();
+        },
+        (err: unknown) => {
+          ended = true;
+          call.emit('error', grpcError(err));
+        },
+      );
+    });
+    call.on('end', stop);
+    call.on('cancelled', () => {
+      ended = true;
+      stop();
+    });
+  };
   // What arrives is the wire's type (absent messages null); the handlers get domain values (wire.ts).
   return {
     Info: unary(() => h.info()),
@@ -201,6 +260,7 @@ export function toServiceImplementation(h: ShardHandlers): grpc.UntypedServiceIm
     Warmup: unary(async (r: WarmupRequest__Output) => h.warmup(fromWireWarmupRequest(r))),
     Prefill: unary(async (r: PrefillRequest__Output) => h.prefill(fromWirePrefillRequest(r))),
     Decode: unary(async (r: DecodeRequest__Output) => h.decode(fromWireDecodeRequest(r))),
+    DecodeStream: decodeStream,
     FilterBatch: unary(async (r: FilterBatchRequest__Output) => h.filterBatch(fromWireFilterBatchRequest(r))),
     ClearCache: unary(async (r: ClearCacheRequest__Output) => {
       await h.clearCache(fromWireClearCacheRequest(r));

@@ -53,6 +53,8 @@ export interface RouterOptions extends EdgeOptions {
   validationWorkers: number;
   /** Reuse KV blocks of shared prompt prefixes. Default true (`--disable-prefix-caching` turns it off). */
   prefixCaching: boolean;
+  /** Let the shards step a running batch on their own (DecodeStream). Default true (`--disable-continuous-decode`). */
+  continuousDecode: boolean;
   /** pino level. Default 'info'. */
   logLevel: string;
   /** Put prompt and output text into the request log lines. Default false (`--log-prompts`). */
@@ -137,6 +139,7 @@ export function parseRouterArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ro
     maxClientBatchSize: intOption('max-client-batch-size', str('max-client-batch-size'), 1) ?? 4,
     validationWorkers: intOption('validation-workers', str('validation-workers'), 0) ?? 2,
     prefixCaching: values['disable-prefix-caching'] !== true,
+    continuousDecode: values['disable-continuous-decode'] !== true,
     logLevel: str('log-level') ?? 'info',
     logPrompts: values['log-prompts'] === true,
     shutdownTimeoutSeconds: intOption('shutdown-timeout', str('shutdown-timeout'), 0) ?? 30,

@@ -141,6 +141,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       logger,
       limits: { ...limits, waitingServedRatio: opts.waitingServedRatio, maxWaitingTokens: opts.maxWaitingTokens },
       onShardFailure: () => lifecycle?.checkNow(),
+      continuousDecode: opts.continuousDecode,
     });
     lifecycle = new ShardLifecycle({
       shards,
@@ -236,6 +237,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
         kv_blocks: warmup.numBlocks,
         block_size: warmup.blockSize,
         prefix_caching: opts.prefixCaching ? 'on' : 'off',
+        continuous_decode: opts.continuousDecode ? 'on' : 'off',
         version: VERSION,
       },
     });

@@ -65,6 +65,10 @@ export const ROUTER_OPTIONS = {
   'max-client-batch-size': { type: 'string', value: 'N', default: '4', help: 'inputs per client request, reported by /info' },
   'validation-workers': { type: 'string', value: 'N', default: '2', help: 'threads that render chat templates and tokenize prompts (0: on the event loop)' },
   'disable-prefix-caching': { type: 'boolean', help: 'do not reuse KV blocks of shared prompt prefixes' },
+  'disable-continuous-decode': {
+    type: 'boolean',
+    help: 'one Decode round trip per step instead of letting the shards step a running batch on their own',
+  },
   'log-level': {
     type: 'string',
     value: 'LEVEL',

@@ -13,6 +13,7 @@ export function healthOnlyHandlers(healthy: () => boolean): ShardHandlers {
     warmup: notUsed,
     prefill: notUsed,
     decode: notUsed,
+    decodeStream: () => ({ control: () => undefined, done: notUsed() }),
     filterBatch: notUsed,
     clearCache: notUsed,
   };

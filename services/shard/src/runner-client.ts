@@ -2,6 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import { workerBootstrap } from '@tessera/protocol';
 import type { ModelConfig } from '@tessera/model-files';
+import type { DecodeRequest, DecodeResponse, DecodeStreamControl, DecodeStreamHandle } from '@tessera/protocol';
 import type { GroupOptions } from './collective/group.ts';
 import { ShardError, ShardErrorCode } from './errors.ts';
 import type { EngineOptions, ShardEngine } from './runner/shard-engine.ts';
@@ -31,8 +32,13 @@ export interface ParallelInit {
 
 export interface RunnerCall {
   id: number;
-  method: EngineMethod;
+  method: EngineMethod | 'decodeStream';
   arg: unknown;
+}
+
+/** A control for the continuous decode started by call `control`. */
+export interface RunnerControl extends DecodeStreamControl {
+  control: number;
 }
 
 export type RunnerReply =
@@ -45,6 +51,8 @@ const BOOTSTRAP = workerBootstrap(new URL('./runner/thread.ts', import.meta.url)
 export class RunnerClient {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Continuous decodes in progress: where each step goes. */
+  readonly #streams = new Map<number, (step: DecodeResponse) => void>();
   #nextId = 1;
   #exited: Error | null = null;
   #collectiveFailure: string | null = null;
@@ -54,7 +62,11 @@ export class RunnerClient {
 
   private constructor(worker: Worker) {
     this.#worker = worker;
-    worker.on('message', (msg: RunnerReply | { collectiveBroken: string }) => {
+    worker.on('message', (msg: RunnerReply | { id: number; step: DecodeResponse } | { collectiveBroken: string }) => {
+      if ('step' in msg) {
+        this.#streams.get(msg.id)?.(msg.step);
+        return;
+      }
       if ('collectiveBroken' in msg) {
         this.#collectiveFailure = msg.collectiveBroken;
         this.#onCollectiveBroken?.(msg.collectiveBroken);
@@ -63,6 +75,7 @@ export class RunnerClient {
       const p = this.#pending.get(msg.id);
       if (p === undefined) return;
       this.#pending.delete(msg.id);
+      this.#streams.delete(msg.id);
       if (msg.ok) p.resolve(msg.result);
       else p.reject(new ShardError(msg.error.code, msg.error.message)); // raised in the runner thread, carried across with its code
     });
@@ -70,6 +83,7 @@ export class RunnerClient {
       this.#exited ??= err;
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();
+      this.#streams.clear();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new ShardError(ShardErrorCode.Internal, `runner thread exited (code ${code})`)));
@@ -122,6 +136,21 @@ export class RunnerClient {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.#worker.postMessage({ id, method, arg } satisfies RunnerCall);
     });
+  }
+
+  /** Continuous decode on the runner thread: `onStep` gets each step; controls reach the loop between steps. */
+  decodeStream(req: DecodeRequest, onStep: (step: DecodeResponse) => void): DecodeStreamHandle {
+    if (this.#exited) return { control: () => undefined, done: Promise.reject(this.#exited) };
+    const id = this.#nextId++;
+    const done = new Promise<void>((resolve, reject) => this.#pending.set(id, { resolve: () => resolve(), reject }));
+    this.#streams.set(id, onStep);
+    this.#worker.postMessage({ id, method: 'decodeStream', arg: req } satisfies RunnerCall);
+    return {
+      done,
+      control: (c) => {
+        if (this.#streams.has(id)) this.#worker.postMessage({ control: id, ...c } satisfies RunnerControl);
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 // @module The shard's current runner thread and process instance; a tensor-parallel rank whose group broke re-forms it with a fresh runner.
 import { randomUUID } from 'node:crypto';
+import type { DecodeRequest, DecodeResponse, DecodeStreamHandle } from '@tessera/protocol';
 import type { Logger } from 'pino';
 import { RunnerUnavailableError } from './errors.ts';
 import { RunnerClient, type EngineArg, type EngineMethod, type EngineResult, type RunnerThreadInit } from './runner-client.ts';
@@ -55,6 +56,11 @@ export class RunnerSlot {
   call<M extends EngineMethod>(method: M, arg: EngineArg<M>): Promise<EngineResult<M>> {
     if (this.#rejoining !== null) return Promise.reject(new RunnerUnavailableError(this.#rejoining));
     return this.#client.call(method, arg);
+  }
+
+  decodeStream(req: DecodeRequest, onStep: (step: DecodeResponse) => void): DecodeStreamHandle {
+    if (this.#rejoining !== null) return { control: () => undefined, done: Promise.reject(new RunnerUnavailableError(this.#rejoining)) };
+    return this.#client.decodeStream(req, onStep);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,14 @@
 // @module The shard's gRPC face: ShardHandlers over the runner thread (decode → call → encode), and binding.
-import { CHANNEL_OPTIONS, grpc, serviceDefinition, toServiceImplementation, type ShardHandlers } from '@tessera/protocol';
+import {
+  CHANNEL_OPTIONS,
+  grpc,
+  serviceDefinition,
+  toServiceImplementation,
+  type DecodeRequest,
+  type DecodeResponse,
+  type DecodeStreamHandle,
+  type ShardHandlers,
+} from '@tessera/protocol';
 import { RunnerUnavailableError } from './errors.ts';
 import type { EngineArg, EngineMethod, EngineResult } from './runner-client.ts';
 import { addHealthService } from './grpc-health.ts';
@@ -10,6 +19,7 @@ export interface ShardRunner {
   readonly alive: boolean;
   readonly collectiveFailure: string | null;
   call<M extends EngineMethod>(method: M, arg: EngineArg<M>): Promise<EngineResult<M>>;
+  decodeStream(req: DecodeRequest, onStep: (step: DecodeResponse) => void): DecodeStreamHandle;
 }
 
 /**
@@ -36,6 +46,7 @@ export function createShardHandlers(client: ShardRunner): ShardHandlers {
     },
     prefill: (req) => client.call('prefill', req),
     decode: (req) => client.call('decode', req),
+    decodeStream: (req, onStep) => client.decodeStream(req, onStep),
     filterBatch: (req) => client.call('filterBatch', req),
     clearCache: (req) => client.call('clearCache', req),
   };

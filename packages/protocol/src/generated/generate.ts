@@ -7,6 +7,7 @@ import type { ClearCacheRequest as _tessera_v1_ClearCacheRequest, ClearCacheRequ
 import type { ClearCacheResponse as _tessera_v1_ClearCacheResponse, ClearCacheResponse__Output as _tessera_v1_ClearCacheResponse__Output } from './tessera/v1/ClearCacheResponse.ts';
 import type { DecodeRequest as _tessera_v1_DecodeRequest, DecodeRequest__Output as _tessera_v1_DecodeRequest__Output } from './tessera/v1/DecodeRequest.ts';
 import type { DecodeResponse as _tessera_v1_DecodeResponse, DecodeResponse__Output as _tessera_v1_DecodeResponse__Output } from './tessera/v1/DecodeResponse.ts';
+import type { DecodeStreamControl as _tessera_v1_DecodeStreamControl, DecodeStreamControl__Output as _tessera_v1_DecodeStreamControl__Output } from './tessera/v1/DecodeStreamControl.ts';
 import type { FilterBatchRequest as _tessera_v1_FilterBatchRequest, FilterBatchRequest__Output as _tessera_v1_FilterBatchRequest__Output } from './tessera/v1/FilterBatchRequest.ts';
 import type { FilterBatchResponse as _tessera_v1_FilterBatchResponse, FilterBatchResponse__Output as _tessera_v1_FilterBatchResponse__Output } from './tessera/v1/FilterBatchResponse.ts';
 import type { Generation as _tessera_v1_Generation, Generation__Output as _tessera_v1_Generation__Output } from './tessera/v1/Generation.ts';
@@ -38,6 +39,7 @@ export interface ProtoGrpcType {
       ClearCacheResponse: MessageTypeDefinition<_tessera_v1_ClearCacheResponse, _tessera_v1_ClearCacheResponse__Output>
       DecodeRequest: MessageTypeDefinition<_tessera_v1_DecodeRequest, _tessera_v1_DecodeRequest__Output>
       DecodeResponse: MessageTypeDefinition<_tessera_v1_DecodeResponse, _tessera_v1_DecodeResponse__Output>
+      DecodeStreamControl: MessageTypeDefinition<_tessera_v1_DecodeStreamControl, _tessera_v1_DecodeStreamControl__Output>
       FilterBatchRequest: MessageTypeDefinition<_tessera_v1_FilterBatchRequest, _tessera_v1_FilterBatchRequest__Output>
       FilterBatchResponse: MessageTypeDefinition<_tessera_v1_FilterBatchResponse, _tessera_v1_FilterBatchResponse__Output>
       FinishReason: EnumTypeDefinition

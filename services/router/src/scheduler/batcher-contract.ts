@@ -33,6 +33,8 @@ export interface BatcherOptions {
   logger?: Logger;
   /** Called when a shard call fails, so the shard lifecycle can check at once whether a shard died or restarted. */
   onShardFailure?: (err: unknown) => void;
+  /** Let the shards step the running batch on their own while nothing waits (DecodeStream); default true. */
+  continuousDecode?: boolean;
 }
 
 /** What the batching loop holds right now (for /stats and tests). */

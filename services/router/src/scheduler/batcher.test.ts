@@ -5,7 +5,7 @@ import type { Generation } from '@tessera/protocol';
 import { TextTokenizer } from '@tessera/tokenization';
 import { syntheticSentencePieceFiles } from '@tessera/testing';
 import { ShardedClient } from '../shard-client/sharded-client.ts';
-import { startScriptedShard, type RunningScriptedShard, type ScriptedShardOptions } from '../testing/scripted-shard.ts';
+import { type CallRecord, startScriptedShard, type RunningScriptedShard, type ScriptedShardOptions } from '../testing/scripted-shard.ts';
 import { Validator } from '../validation/validate.ts';
 import type { RawParameters } from '../validation/valid-request.ts';
 import { Batcher, type BatcherLimits, type GenerationSink } from './batcher.ts';
@@ -56,7 +56,18 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function setup(shardOpts: ScriptedShardOptions = {}, limits: Partial<BatcherLimits> = {}, numBlocks = 64): Promise<Setup> {
+/** How the running batch decodes: continuously (DecodeStream, the default) or one Decode call per step. */
+interface Mode {
+  continuous: boolean;
+}
+
+/** Every test runs in both decode modes: the batching semantics must not depend on it. */
+function both(name: string, fn: (mode: Mode) => Promise<void>): void {
+  test(`${name} (continuous decode)`, () => fn({ continuous: true }));
+  test(`${name} (one Decode per step)`, () => fn({ continuous: false }));
+}
+
+async function setup(mode: Mode, shardOpts: ScriptedShardOptions = {}, limits: Partial<BatcherLimits> = {}, numBlocks = 64): Promise<Setup> {
   const shard = await startScriptedShard({ vocabSize: 305, blockSize: 4, numBlocks, ...shardOpts });
   const client = new ShardedClient([shard.uri]);
   await client.connect(5000);
@@ -64,6 +75,7 @@ async function setup(shardOpts: ScriptedShardOptions = {}, limits: Partial<Batch
   const batcher = new Batcher({
     shards: client,
     allocator,
+    continuousDecode: mode.continuous,
     limits: { maxBatchPrefillTokens: 256, maxBatchTotalTokens: numBlocks * 4, maxBatchSize: null, waitingServedRatio: 0.3, maxWaitingTokens: 20, ...limits },
   });
   return {
@@ -83,8 +95,8 @@ async function setup(shardOpts: ScriptedShardOptions = {}, limits: Partial<Batch
   };
 }
 
-test('concurrent requests are prefilled together and decoded as one batch until max_new_tokens', async () => {
-  const s = await setup();
+both('concurrent requests are prefilled together and decoded as one batch until max_new_tokens', async (mode) => {
+  const s = await setup(mode);
   try {
     const sinks = [s.submit(), s.submit(), s.submit()];
     await Promise.all(sinks.map((k) => k.done));
@@ -104,8 +116,8 @@ test('concurrent requests are prefilled together and decoded as one batch until 
   }
 });
 
-test('a request arriving mid-generation is prefilled alone, then decoded together with the running batch', async () => {
-  const s = await setup({ stepDelayMs: 5 }, { waitingServedRatio: 0 });
+both('a request arriving mid-generation is prefilled alone, then decoded together with the running batch', async (mode) => {
+  const s = await setup(mode, { stepDelayMs: 5 }, { waitingServedRatio: 0 });
   try {
     const first = s.submit({ maxNewTokens: 12 });
     await new Promise((r) => setTimeout(r, 25));
@@ -120,8 +132,8 @@ test('a request arriving mid-generation is prefilled alone, then decoded togethe
   }
 });
 
-test('a cancelled request is filtered out at the next step and its blocks freed; others continue', async () => {
-  const s = await setup({ stepDelayMs: 3 });
+both('a cancelled request is filtered out at the next step and its blocks freed; others continue', async (mode) => {
+  const s = await setup(mode, { stepDelayMs: 3 });
   try {
     const keep = s.submit({ maxNewTokens: 20 });
     const gone = s.submit({ maxNewTokens: 20 });
@@ -138,22 +150,23 @@ test('a cancelled request is filtered out at the next step and its blocks freed;
   }
 });
 
-test('a router-side stop ends the request and filters it out; the batch empties with ClearCache', async () => {
-  const s = await setup();
+both('a router-side stop ends the request and filters it out; the batch empties (ClearCache, or a drop in the stream)', async (mode) => {
+  const s = await setup(mode);
   try {
     const a = s.submit({ maxNewTokens: 20 }, new RecordingSink(3));
     await a.done;
     assert.equal(a.tokens.length, 3);
     await eventually(() => s.shard.shard.liveRequestIds().length === 0);
-    assert.ok(s.shard.shard.calls.some((c) => c.method === 'clearCache'));
+    const emptied = mode.continuous ? (c: CallRecord) => c.method === 'filterBatch' && c.requestIds.length === 0 : (c: CallRecord) => c.method === 'clearCache';
+    assert.ok(s.shard.shard.calls.some(emptied));
     assert.equal(s.allocator.stats().usedBlocks, 0);
   } finally {
     await s.close();
   }
 });
 
-test('EOS from the shard finishes a request (stop token ids include EOS)', async () => {
-  const s = await setup();
+both('EOS from the shard finishes a request (stop token ids include EOS)', async (mode) => {
+  const s = await setup(mode);
   try {
     // "!" is 292; the toy model continues 293 … 304, 0, 1, 2 (EOS).
     const k = s.submit({ maxNewTokens: 40 }, new RecordingSink(), 'Hello !');
@@ -165,8 +178,8 @@ test('EOS from the shard finishes a request (stop token ids include EOS)', async
   }
 });
 
-test('a Decode failure gives every request of the batch an error, clears it and frees all blocks', async () => {
-  const s = await setup({ stepDelayMs: 2 });
+both('a Decode failure gives every request of the batch an error, clears it and frees all blocks', async (mode) => {
+  const s = await setup(mode, { stepDelayMs: 2 });
   try {
     const sinks = [s.submit({ maxNewTokens: 30 }), s.submit({ maxNewTokens: 30 })];
     await new Promise((r) => setTimeout(r, 10));
@@ -185,8 +198,8 @@ test('a Decode failure gives every request of the batch an error, clears it and 
   }
 });
 
-test('a Prefill failure fails only the new batch; the running one continues', async () => {
-  const s = await setup({ stepDelayMs: 3 }, { waitingServedRatio: 0 });
+both('a Prefill failure fails only the new batch; the running one continues', async (mode) => {
+  const s = await setup(mode, { stepDelayMs: 3 }, { waitingServedRatio: 0 });
   try {
     const running = s.submit({ maxNewTokens: 15 });
     await new Promise((r) => setTimeout(r, 12));
@@ -202,9 +215,9 @@ test('a Prefill failure fails only the new batch; the running one continues', as
   }
 });
 
-test('requests wait for KV blocks rather than overcommit; all complete', async () => {
+both('requests wait for KV blocks rather than overcommit; all complete', async (mode) => {
   // 8 blocks of 4 = 32 rows; each request reserves 3 + 9 = 12 rows = 3 blocks → at most 2 at a time.
-  const s = await setup({ stepDelayMs: 1 }, {}, 8);
+  const s = await setup(mode, { stepDelayMs: 1 }, {}, 8);
   try {
     const sinks = Array.from({ length: 5 }, () => s.submit({ maxNewTokens: 9 }, new RecordingSink(), 'a a'));
     await Promise.all(sinks.map((k) => k.done));
@@ -220,8 +233,8 @@ test('requests wait for KV blocks rather than overcommit; all complete', async (
   }
 });
 
-test('a repeated prompt reuses the computed prefix blocks (cacheLen sent to the shard)', async () => {
-  const s = await setup();
+both('a repeated prompt reuses the computed prefix blocks (cacheLen sent to the shard)', async (mode) => {
+  const s = await setup(mode);
   try {
     const prompt = 'Hello world Hello world Hello world'; // 10 tokens with BOS → 2 full blocks of 4 reusable
     await s.submit({ maxNewTokens: 2 }, new RecordingSink(), prompt).done;
@@ -237,8 +250,8 @@ test('a repeated prompt reuses the computed prefix blocks (cacheLen sent to the 
   }
 });
 
-test('max_new_tokens 1 finishes at prefill and leaves nothing on the shard', async () => {
-  const s = await setup();
+both('max_new_tokens 1 finishes at prefill and leaves nothing on the shard', async (mode) => {
+  const s = await setup(mode);
   try {
     const k = s.submit({ maxNewTokens: 1 });
     await k.done;
@@ -250,8 +263,8 @@ test('max_new_tokens 1 finishes at prefill and leaves nothing on the shard', asy
   }
 });
 
-test('close() ends queued and running requests with an unavailable error', async () => {
-  const s = await setup({ stepDelayMs: 5 }, { maxBatchSize: 1 });
+both('close() ends queued and running requests with an unavailable error', async (mode) => {
+  const s = await setup(mode, { stepDelayMs: 5 }, { maxBatchSize: 1 });
   const running = s.submit({ maxNewTokens: 50 });
   const queued = s.submit({ maxNewTokens: 50 });
   await new Promise((r) => setTimeout(r, 12));
@@ -262,8 +275,8 @@ test('close() ends queued and running requests with an unavailable error', async
   assert.equal(s.allocator.stats().usedBlocks, 0);
 });
 
-test('chunked prefill: a long prompt is prefilled in budget-sized chunks interleaved with decode steps of the running batch', async () => {
-  const s = await setup({ stepDelayMs: 1 }, { maxBatchPrefillTokens: 8, waitingServedRatio: 0 });
+both('chunked prefill: a long prompt is prefilled in budget-sized chunks interleaved with decode steps of the running batch', async (mode) => {
+  const s = await setup(mode, { stepDelayMs: 1 }, { maxBatchPrefillTokens: 8, waitingServedRatio: 0 });
   try {
     const running = s.submit({ maxNewTokens: 30 });
     await new Promise((r) => setTimeout(r, 10));
@@ -298,8 +311,8 @@ test('chunked prefill: a long prompt is prefilled in budget-sized chunks interle
   }
 });
 
-test('chunked prefill: a request cancelled between chunks frees its blocks and never reaches decode', async () => {
-  const s = await setup({ stepDelayMs: 3 }, { maxBatchPrefillTokens: 4 });
+both('chunked prefill: a request cancelled between chunks frees its blocks and never reaches decode', async (mode) => {
+  const s = await setup(mode, { stepDelayMs: 3 }, { maxBatchPrefillTokens: 4 });
   try {
     const long = s.submit({ maxNewTokens: 3 }, new RecordingSink(), 'a'.repeat(29));
     await eventually(() => s.shard.shard.calls.filter((c) => c.method === 'prefill').length >= 2);
@@ -315,26 +328,29 @@ test('chunked prefill: a request cancelled between chunks frees its blocks and n
   }
 });
 
-test('suspend (the shards lost their state): running requests end with a generation error, queued and new ones unavailable, blocks freed; resume serves again', async () => {
-  const s = await setup({ stepDelayMs: 10 }, { maxBatchSize: 2 });
-  try {
-    const running = [s.submit({ maxNewTokens: 50 }), s.submit({ maxNewTokens: 50 })];
-    const queued = s.submit({ maxNewTokens: 50 });
-    await eventually(() => running.every((r) => r.tokens.length > 0));
-    s.batcher.suspend('shard 0 restarted');
-    await Promise.all([...running, queued].map((r) => r.done));
-    for (const r of running) assert.deepEqual(r.error, { message: 'generation failed: shard 0 restarted', type: 'generation' });
-    assert.deepEqual(queued.error, { message: 'shard 0 restarted', type: 'unavailable' });
-    const refused = s.submit({ maxNewTokens: 2 });
-    await refused.done;
-    assert.equal(refused.error?.type, 'unavailable');
-    await eventually(() => s.allocator.stats().usedBlocks === 0 && s.batcher.runningSize === 0);
-    s.batcher.resume();
-    const after = s.submit({ maxNewTokens: 3 });
-    await after.done;
-    assert.equal(after.error, null);
-    assert.equal(after.tokens.length, 3);
-  } finally {
-    await s.close();
-  }
-});
+both(
+  'suspend (the shards lost their state): running requests end with a generation error, queued and new ones unavailable, blocks freed; resume serves again',
+  async (mode) => {
+    const s = await setup(mode, { stepDelayMs: 10 }, { maxBatchSize: 2 });
+    try {
+      const running = [s.submit({ maxNewTokens: 50 }), s.submit({ maxNewTokens: 50 })];
+      const queued = s.submit({ maxNewTokens: 50 });
+      await eventually(() => running.every((r) => r.tokens.length > 0));
+      s.batcher.suspend('shard 0 restarted');
+      await Promise.all([...running, queued].map((r) => r.done));
+      for (const r of running) assert.deepEqual(r.error, { message: 'generation failed: shard 0 restarted', type: 'generation' });
+      assert.deepEqual(queued.error, { message: 'shard 0 restarted', type: 'unavailable' });
+      const refused = s.submit({ maxNewTokens: 2 });
+      await refused.done;
+      assert.equal(refused.error?.type, 'unavailable');
+      await eventually(() => s.allocator.stats().usedBlocks === 0 && s.batcher.runningSize === 0);
+      s.batcher.resume();
+      const after = s.submit({ maxNewTokens: 3 });
+      await after.done;
+      assert.equal(after.error, null);
+      assert.equal(after.tokens.length, 3);
+    } finally {
+      await s.close();
+    }
+  },
+);

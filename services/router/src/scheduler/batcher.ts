@@ -2,6 +2,7 @@
 import type { CachedBatch, Generation, Request } from '@tessera/protocol';
 import type { Logger } from 'pino';
 import type { RouterMetrics } from '../metrics.ts';
+import type { DecodeStream } from '../shard-client/shard-client.ts';
 import type { ShardApi } from '../shard-client/sharded-client.ts';
 import type { ValidRequest } from '../validation/valid-request.ts';
 import type { BatcherOptions, BatcherStats, GenerationSink } from './batcher-contract.ts';
@@ -26,6 +27,9 @@ export class Batcher {
   #nextRequestId = 1;
   #nextBatchId = 1;
   #wake: (() => void) | null = null;
+  /** The continuous decode in progress, if any: stopped when anything but decoding needs the shards. */
+  #stream: DecodeStream | null = null;
+  readonly #continuousDecode: boolean;
   #closed = false;
   /** Why the shards cannot serve now (suspend()), else null. */
   #suspended: string | null = null;
@@ -38,6 +42,7 @@ export class Batcher {
     this.#metrics = opts.metrics;
     this.#logger = opts.logger;
     this.#onShardFailure = opts.onShardFailure;
+    this.#continuousDecode = opts.continuousDecode ?? true;
     this.#loop = this.#run();
   }
 
@@ -109,6 +114,8 @@ export class Batcher {
   }
 
   #notify(): void {
+    // A new request, a suspension or shutdown: the shards must stop stepping on their own.
+    this.#stream?.control({ dropRequestIds: [], stop: true });
     const w = this.#wake;
     this.#wake = null;
     w?.();
@@ -163,8 +170,12 @@ export class Batcher {
         const added = await this.#prefill(work);
         if (added !== null) batches.push(added);
       }
-      cached = await this.#decode(batches);
-      if (batches.length > 0) this.#scheduler.decoded();
+      if (work.length === 0 && this.#scheduler.onlyDecoding && this.#continuousDecode && this.#shards.decodeStream !== undefined) {
+        cached = await this.#decodeContinuously(batches);
+      } else {
+        cached = await this.#decode(batches);
+        if (batches.length > 0) this.#scheduler.decoded();
+      }
     } while ((cached !== null || this.#scheduler.prefillingSize > 0) && !this.#closed);
   }
 
@@ -235,8 +246,59 @@ export class Batcher {
     }
   }
 
+  /**
+   * Continuous decode: the shards step the batch on their own and stream each step back, so the
+   * round trip leaves the per-token path; this routes each step as it arrives while the next one
+   * computes. Requests that finish here (stop strings) or are cancelled are dropped by a control; a
+   * step the shard already ran for them is ignored (their sink has ended). Anything else that needs
+   * the shards (a new request, suspend, close) stops the stream via #notify; the survivors stay
+   * cached on the shards and are returned as the batch, as after a Decode.
+   */
+  async #decodeContinuously(batches: CachedBatch[]): Promise<CachedBatch | null> {
+    if (batches.length === 0) return null;
+    let stepIds = batches.flatMap((b) => b.requestIds);
+    const all = new Set(stepIds);
+    let last: CachedBatch | null = null;
+    const stream = this.#shards.decodeStream!(batches);
+    this.#stream = stream;
+    if (this.#closed || this.#suspended !== null || !this.#scheduler.onlyDecoding) stream.control({ dropRequestIds: [], stop: true });
+    let started = performance.now();
+    try {
+      for await (const step of stream.steps) {
+        const now = performance.now();
+        this.#metrics?.observeStep('decode', (now - started) / 1000, stepIds.length, step.timings);
+        started = now;
+        this.#scheduler.decoded();
+        last = step.batch;
+        if (this.#suspended !== null) continue; // suspend() ended every request already
+        this.#route(stepIds, step.generations, step.batch);
+        stepIds = step.batch?.requestIds ?? [];
+        const keep = this.#scheduler.keep(stepIds);
+        if (keep.length < stepIds.length) {
+          this.#observeKv();
+          const kept = new Set(keep);
+          stream.control({ dropRequestIds: stepIds.filter((id) => !kept.has(id)), stop: false });
+          stepIds = keep;
+        }
+      }
+    } catch (err) {
+      await this.#failBatch([...all], [batches[0]!.id], err);
+      return null;
+    } finally {
+      this.#stream = null;
+      stream.close();
+    }
+    return this.#filter(last);
+  }
+
   /** Routes generations to their requests, ends lost ones, then filters the finished out. */
   async #afterStep(stepIds: number[], generations: Generation[], batch: CachedBatch | null): Promise<CachedBatch | null> {
+    this.#route(stepIds, generations, batch);
+    return this.#filter(batch);
+  }
+
+  /** Hands each generation to its request and ends those the step finished or the shard lost. */
+  #route(stepIds: number[], generations: Generation[], batch: CachedBatch | null): void {
     for (const g of generations) {
       const r = this.#scheduler.running(g.requestId);
       if (r === undefined) continue;
@@ -254,7 +316,6 @@ export class Batcher {
       this.#finish(r.entry.id);
     }
     this.#metrics?.batchSize.set(this.#scheduler.runningSize);
-    return this.#filter(batch);
   }
 
   /** Keeps only requests still running and not cancelled: FilterBatch, or ClearCache when none is left. */

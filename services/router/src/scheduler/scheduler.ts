@@ -128,6 +128,14 @@ export class Scheduler<E extends Schedulable> {
     return complete;
   }
 
+  /**
+   * Nothing waits for a Prefill (the queue is empty and no prompt is partly computed): the running
+   * batch may decode continuously until a request arrives.
+   */
+  get onlyDecoding(): boolean {
+    return this.#queue.length === 0 && this.#prefilling.length === 0;
+  }
+
   /** A Decode ran: the queue has waited one more step. */
   decoded(): void {
     this.#waitingSteps++;

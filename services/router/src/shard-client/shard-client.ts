@@ -12,6 +12,7 @@ import {
   type Batch,
   type CachedBatch,
   type DecodeResponse,
+  type DecodeStreamControl,
   type HealthResponse,
   type InfoResponse,
   type PrefillResponse,
@@ -100,6 +101,29 @@ export class ShardClient {
     return fromWireDecodeResponse(await this.#call('Decode', { batches }));
   }
 
+  /** Continuous decode (DecodeStream): the shard steps `batches` until it is stopped or runs empty. */
+  decodeStream(batches: CachedBatch[]): DecodeStream {
+    const method = (this.#client as unknown as Record<string, (meta: grpc.Metadata, opts: grpc.CallOptions) => grpc.ClientDuplexStream<unknown, unknown>>)
+      .DecodeStream!;
+    const call = method.call(this.#client, new grpc.Metadata(), {});
+    const steps = new StepQueue<DecodeResponse>();
+    call.on('data', (msg) => steps.push(fromWireDecodeResponse(msg as Parameters<typeof fromWireDecodeResponse>[0])));
+    call.on('end', () => steps.end(null));
+    call.on('error', (err: grpc.ServiceError) => steps.end(new ShardError(this.uri, 'DecodeStream', err.code ?? null, err.details || err.message)));
+    call.write({ batches });
+    let open = true;
+    return {
+      steps,
+      control: (c) => {
+        if (open) call.write(c);
+      },
+      close: () => {
+        if (open) call.end();
+        open = false;
+      },
+    };
+  }
+
   async filterBatch(batchId: number, requestIds: number[]): Promise<CachedBatch | null> {
     return fromWireFilterBatchResponse(await this.#call('FilterBatch', { batchId, requestIds }, CONTROL_DEADLINE_MS)).batch;
   }
@@ -110,5 +134,52 @@ export class ShardClient {
 
   close(): void {
     this.#client.close();
+  }
+}
+
+/** A running continuous decode: its steps in order, and a way to send it controls. */
+export interface DecodeStream {
+  /** Each step's reply; ends after the last one, or throws the stream's error. */
+  readonly steps: AsyncIterable<DecodeResponse>;
+  control(c: DecodeStreamControl): void;
+  /** Half-closes the call (the shard stops after its step in flight, if it still runs). */
+  close(): void;
+}
+
+/** Pushed values read as an async iterable, ended by null or an error. */
+export class StepQueue<T> implements AsyncIterable<T> {
+  readonly #items: T[] = [];
+  #ended: { error: Error | null } | null = null;
+  #wake: (() => void) | null = null;
+
+  push(item: T): void {
+    this.#items.push(item);
+    this.#notify();
+  }
+
+  end(error: Error | null): void {
+    this.#ended ??= { error };
+    this.#notify();
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      const item = this.#items.shift();
+      if (item !== undefined) {
+        yield item;
+        continue;
+      }
+      if (this.#ended !== null) {
+        if (this.#ended.error !== null) throw this.#ended.error;
+        return;
+      }
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
   }
 }

@@ -1,11 +1,13 @@
 // @module Fan-out to every shard with one stated reduction per RPC; any shard failure rejects the call.
 import type { Batch, CachedBatch, DecodeResponse, InfoResponse, PrefillResponse, WarmupRequest, WarmupResponse } from '@tessera/protocol';
-import { ShardClient } from './shard-client.ts';
+import { type DecodeStream, ShardClient, StepQueue } from './shard-client.ts';
 
 /** What the batcher needs from the shards (the ShardedClient, or a fake in tests). */
 export interface ShardApi {
   prefill(batch: Batch): Promise<PrefillResponse>;
   decode(batches: CachedBatch[]): Promise<DecodeResponse>;
+  /** Continuous decode; absent where the shards are stepped one Decode at a time. */
+  decodeStream?(batches: CachedBatch[]): DecodeStream;
   filterBatch(batchId: number, requestIds: number[]): Promise<CachedBatch | null>;
   clearCache(id?: number): Promise<void>;
 }
@@ -90,6 +92,33 @@ export class ShardedClient implements ShardApi {
 
   async decode(batches: CachedBatch[]): Promise<DecodeResponse> {
     return (await this.#all((s) => s.decode(batches)))[0]!;
+  }
+
+  /**
+   * One stream per shard. Rank 0's steps are the generations, and only rank 0 takes controls (it
+   * shares them with the others at a step boundary); the stream ends once every shard's has.
+   */
+  decodeStream(batches: CachedBatch[]): DecodeStream {
+    const streams = this.#shards.map((s) => s.decodeStream(batches));
+    const out = new StepQueue<DecodeResponse>();
+    const drain = async (stream: DecodeStream, forward: boolean) => {
+      for await (const step of stream.steps) if (forward) out.push(step);
+    };
+    const [first, ...others] = streams;
+    Promise.all([drain(first!, true), ...others.map((s) => drain(s, false))]).then(
+      () => out.end(null),
+      (err: unknown) => {
+        for (const s of streams) s.close();
+        out.end(err as Error);
+      },
+    );
+    return {
+      steps: out,
+      control: (c) => first!.control(c),
+      close: () => {
+        for (const s of streams) s.close();
+      },
+    };
   }
 
   /** First reply (all shards keep the same subset). */

@@ -9,6 +9,8 @@ import {
   type ClearCacheRequest,
   type DecodeRequest,
   type DecodeResponse,
+  type DecodeStreamControl,
+  type DecodeStreamHandle,
   type FilterBatchRequest,
   type FilterBatchResponse,
   type FinishReason,
@@ -247,6 +249,38 @@ export class ScriptedShard implements ShardHandlers {
     this.batches.set(id, seqs);
     const generations = this.#step(seqs);
     return { generations, batch: this.#cached(id, seqs), timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: seqs.length } };
+  }
+
+  /**
+   * Continuous decode as a real shard runs it: a 'decode' call record per step, finished requests
+   * leave the batch at once, controls apply at the next step boundary.
+   */
+  decodeStream({ batches }: DecodeRequest, onStep: (step: DecodeResponse) => void): DecodeStreamHandle {
+    const pending: DecodeStreamControl = { dropRequestIds: [], stop: false };
+    const loop = async () => {
+      let ids = batches;
+      for (;;) {
+        await new Promise((r) => setImmediate(r)); // decode() sleeps stepDelayMs itself
+        const step = await this.decode({ batches: ids });
+        const id = step.batch!.id;
+        const drop = new Set(pending.dropRequestIds.splice(0));
+        const live = this.batches.get(id)!.filter((s) => !s.finished && !drop.has(s.request.id));
+        if (drop.size > 0) this.calls.push({ method: 'filterBatch', requestIds: live.map((s) => s.request.id), batchIds: [id] });
+        this.batches.set(id, live);
+        const batch = live.length > 0 ? this.#cached(id, live) : null;
+        if (batch === null) this.batches.delete(id);
+        onStep({ ...step, batch });
+        if (batch === null || pending.stop) return;
+        ids = [batch];
+      }
+    };
+    return {
+      control: (c) => {
+        pending.dropRequestIds.push(...c.dropRequestIds);
+        pending.stop ||= c.stop;
+      },
+      done: loop(),
+    };
   }
 
   async filterBatch({ batchId, requestIds }: FilterBatchRequest): Promise<FilterBatchResponse> {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelConfig } from '@tessera/model-files';
-import type { CachedBatch, Request } from '@tessera/protocol';
+import type { CachedBatch, DecodeResponse, DecodeStreamControl, Request } from '@tessera/protocol';
 import { logSoftmax } from '../sampler/sampler.ts';
 import type { Batch } from './batch.ts';
 import type { KvPools } from './kv-cache.ts';
@@ -231,4 +231,105 @@ test('tensor parallel: rank 0 broadcasts its choices (-1 for a chunk); rank 1 ap
     [1, 2],
   );
   assert.equal(rank1.sent.length, 0, 'only rank 0 sends');
+});
+
+/** Drives a continuous decode: `onStep` may send controls (as the router does between steps); returns every emitted step. */
+async function decodeStream(engine: ShardEngine, batches: CachedBatch[], onStep: (k: number, send: (c: DecodeStreamControl) => void) => void = () => {}) {
+  const steps: DecodeResponse[] = [];
+  let pending: DecodeStreamControl = { dropRequestIds: [], stop: false };
+  const send = (c: DecodeStreamControl) => {
+    pending = { dropRequestIds: [...pending.dropRequestIds, ...c.dropRequestIds], stop: pending.stop || c.stop };
+  };
+  await engine.decodeStream(
+    { batches },
+    {
+      emit: (step) => {
+        steps.push(step);
+        onStep(steps.length, send);
+      },
+      takeControl: () => {
+        const c = pending;
+        pending = { dropRequestIds: [], stop: false };
+        return c;
+      },
+    },
+  );
+  return steps;
+}
+
+test('continuous decode steps the batch on its own until every request finishes, with the same tokens as Decode calls', async () => {
+  const reqs = () => [request(1, [1], { stoppingParameters: { maxNewTokens: 3, stopTokenIds: [], minNewTokens: 0 } }), request(2, [5])];
+  const byCalls = engineOn(new FakeRunner());
+  let cached = (await byCalls.prefill(batchOf(1, reqs()))).batch;
+  const expected: number[][] = [];
+  while (cached !== null && expected.length < 5) {
+    const d = await byCalls.decode({ batches: [cached] });
+    expected.push(d.generations.map((g) => g.tokens.ids[0]!));
+    cached = d.batch;
+  }
+  const streamed = engineOn(new FakeRunner());
+  const pre = await streamed.prefill(batchOf(1, reqs()));
+  // A stop sent after step 4 arrives while step 5 is in flight (controls are read after each forward).
+  const steps = await decodeStream(streamed, [pre.batch!], (k, send) => k === 4 && send({ dropRequestIds: [], stop: true }));
+  assert.deepEqual(
+    steps.map((s) => s.generations.map((g) => g.tokens.ids[0]!)),
+    expected,
+  );
+  // Request 1 reached max_new_tokens at the second step and left; the stop ended the loop after step 5.
+  assert.deepEqual(steps[1]!.batch?.requestIds, [2]);
+  assert.equal(steps.length, 5);
+  // What survives stays cached for a later Decode, as after a Decode call.
+  const later = await streamed.decode({ batches: [steps.at(-1)!.batch!] });
+  assert.deepEqual(
+    later.generations.map((g) => g.requestId),
+    [2],
+  );
+});
+
+test('continuous decode: a dropped request leaves the batch at the next step boundary; the loop ends when none is left', async () => {
+  const engine = engineOn(new FakeRunner());
+  const pre = await engine.prefill(batchOf(1, [request(1, [1]), request(2, [5])]));
+  const steps = await decodeStream(engine, [pre.batch!], (k, send) => {
+    if (k === 2) send({ dropRequestIds: [1], stop: false });
+    if (k === 4) send({ dropRequestIds: [2], stop: false });
+  });
+  assert.deepEqual(
+    steps.map((s) => s.batch?.requestIds ?? []),
+    [[1, 2], [1, 2], [2], [2], []],
+  );
+  assert.deepEqual(
+    steps[2]!.generations.map((g) => g.requestId),
+    [1, 2],
+  ); // the drop applies after the step that reads it
+  await assert.rejects(engine.decode({ batches: [{ id: 1, requestIds: [2], size: 1, maxTokens: 8 }] }), /not found/);
+});
+
+test('continuous decode, tensor parallel: rank 0 sends its controls with its choices; rank 1 drops and stops at the same step', async () => {
+  const reqs = () => [request(1, [1]), request(2, [5])];
+  const channel0 = new FakeChannel(0);
+  const rank0 = engineOn(new FakeRunner(channel0));
+  const pre0 = await rank0.prefill(batchOf(1, reqs()));
+  const steps0 = await decodeStream(rank0, [pre0.batch!], (k, send) => {
+    if (k === 1) send({ dropRequestIds: [2], stop: false });
+    if (k === 3) send({ dropRequestIds: [], stop: true });
+  });
+  // Prefill's broadcast is the ids alone; each streamed step appends [stop, ...dropped ids].
+  assert.deepEqual(channel0.sent, [
+    [2, 6],
+    [3, 7, 0],
+    [4, 0, 0, 2],
+    [5, 0],
+    [6, 1],
+  ]);
+  const channel1 = new FakeChannel(
+    1,
+    channel0.sent.map((s) => [...s]),
+  );
+  const rank1 = engineOn(new FakeRunner(channel1), 1);
+  await rank1.prefill(batchOf(1, reqs()));
+  const steps1 = await decodeStream(rank1, [pre0.batch!]);
+  // Rank 1 emits only its last step, with the same batch as rank 0's last.
+  assert.equal(steps1.length, 1);
+  assert.deepEqual(steps1[0]!.batch, steps0.at(-1)!.batch);
+  assert.deepEqual(steps0.at(-1)!.batch?.requestIds, [1]);
 });

@@ -3,6 +3,7 @@ import type {
   ClearCacheRequest,
   DecodeRequest,
   DecodeResponse,
+  DecodeStreamControl,
   FilterBatchRequest,
   FilterBatchResponse,
   FinishReason,
@@ -21,6 +22,16 @@ import { Batch, type RequestState } from './batch.ts';
 import { BatchCache } from './batch-cache.ts';
 import { defaultKvBudgetBytes, fractionOfFreeMemoryBytes, planNumBlocks } from './kv-cache.ts';
 import type { StepResult, StepRunner } from './step-runner.ts';
+
+/** How a continuous decode loop talks to its caller between steps (runner/thread.ts). */
+export interface DecodeStreamIo {
+  /** One step's reply (rank 0 each step; other ranks only the last). */
+  emit(step: DecodeResponse): void;
+  /** The controls received since the last call (rank 0 only: the others get rank 0's at each step). */
+  takeControl(): DecodeStreamControl;
+}
+
+const NO_CONTROL: DecodeStreamControl = { dropRequestIds: [], stop: false };
 
 export interface EngineOptions {
   modelId: string;
@@ -83,16 +94,49 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     const batch = Batch.fromProto(req.batch, this.runner.config.vocabSize, this.runner.blockSize);
     const starts = batch.requests.map((r) => r.computed);
     const result = await this.runner.prefill(batch);
-    return this.#finishStep(batch, result, started, starts);
+    const { reply } = await this.#finishStep(batch, result, started, starts, null);
+    return reply;
   }
 
   async decode(req: DecodeRequest): Promise<DecodeResponse> {
     const started = now();
+    const batch = this.#takeBatches(req);
+    const result = await this.runner.decode(batch);
+    const { reply } = await this.#finishStep(batch, result, started, null, null);
+    return reply;
+  }
+
+  /**
+   * Continuous decode (DecodeStream): steps the batch until no request is left or a stop arrives,
+   * without a round trip per step. Drops and stops take effect at a step boundary that rank 0 picks
+   * and shares with the other ranks, so every rank runs the same steps on the same requests.
+   */
+  async decodeStream(req: DecodeRequest, io: DecodeStreamIo): Promise<void> {
+    const rank0 = this.runner.group === null || this.runner.group.rank === 0;
+    let batch: Batch | null = this.#takeBatches(req);
+    while (batch !== null) {
+      // Let the thread's message handler deliver controls that arrived during the step.
+      await new Promise((resolve) => setImmediate(resolve));
+      const started = now();
+      const result = await this.runner.decode(batch);
+      const { reply, control } = await this.#finishStep(batch, result, started, null, rank0 ? io.takeControl() : NO_CONTROL);
+      let next = reply.batch === null ? null : this.#cache.take(reply.batch.id);
+      if (next !== null && control.dropRequestIds.length > 0) {
+        const drop = new Set(control.dropRequestIds);
+        next = next.filter(next.requests.filter((r) => !drop.has(r.id)).map((r) => r.id));
+      }
+      if (next !== null) this.#cache.set(next);
+      const last = next === null || control.stop;
+      if (rank0 || last) io.emit({ ...reply, batch: next?.toCachedBatch() ?? null });
+      batch = last ? null : this.#cache.take(next!.id);
+    }
+  }
+
+  /** The cached batches a Decode names, taken out of the cache as one batch. */
+  #takeBatches(req: DecodeRequest): Batch {
     if (req.batches.length === 0) throw new InvalidRequestError('decode: no batches');
     for (const b of req.batches) if (!this.#cache.has(b.id)) throw new InvalidRequestError(`batch ${b.id} not found in cache`);
-    const batch = Batch.concatenate(req.batches.map((b) => this.#cache.take(b.id)));
-    const result = await this.runner.decode(batch);
-    return this.#finishStep(batch, result, started, null);
+    return Batch.concatenate(req.batches.map((b) => this.#cache.take(b.id)));
   }
 
   filterBatch(req: FilterBatchRequest): FilterBatchResponse {
@@ -110,10 +154,13 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
   /**
    * After the forward pass: every request gets its next token (sampled on rank 0, rank 0's choice
    * elsewhere), the survivors are cached for the next Decode, and rank 0 shares its choices.
-   * `starts` (each request's computed tokens before the step) is set at prefill only.
+   * `starts` (each request's computed tokens before the step) is set at prefill only. `control`
+   * (continuous decode) travels with rank 0's choices; the other ranks return the one they received.
    */
-  async #finishStep(batch: Batch, result: StepResult, started: bigint, starts: number[] | null) {
-    const chosen = await this.#choicesOfRank0();
+  async #finishStep(batch: Batch, result: StepResult, started: bigint, starts: number[] | null, control: DecodeStreamControl | null) {
+    const received = await this.#choicesOfRank0();
+    const chosen = received?.subarray(0, batch.requests.length) ?? null;
+    if (received !== null && control !== null) control = decodeControl(received.subarray(batch.requests.length));
     const sampleStart = now();
     const steps = batch.requests.map((r, i) => this.#finishRequest(r, new StepRows(result, i), starts?.[i] ?? null, chosen?.[i] ?? null));
     const generations = steps.map((s) => s.generation);
@@ -128,8 +175,8 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
       totalNs: Number(end - started),
       computedTokens: result.computedTokens,
     };
-    await this.#shareChoices(generations);
-    return { generations, batch: next?.toCachedBatch() ?? null, timings };
+    await this.#shareChoices(generations, control);
+    return { reply: { generations, batch: next?.toCachedBatch() ?? null, timings }, control: control ?? NO_CONTROL };
   }
 
   /** One request's part of a step; `start` is set at prefill, `chosen` on ranks > 0. */
@@ -165,11 +212,26 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     return group !== null && group.rank !== 0 ? group.broadcastInt32(null) : null;
   }
 
-  /** Tensor parallel, rank 0: sends the chosen ids (-1: none) so every rank feeds the same tokens next step. */
-  async #shareChoices(generations: Generation[]): Promise<void> {
+  /**
+   * Tensor parallel, rank 0: sends the chosen ids (-1: none) so every rank feeds the same tokens next
+   * step, followed in a continuous decode by the step's control.
+   */
+  async #shareChoices(generations: Generation[], control: DecodeStreamControl | null): Promise<void> {
     const group = this.runner.group;
-    if (group !== null && group.rank === 0) await group.broadcastInt32(Int32Array.from(generations, (g) => g.tokens.ids[0] ?? -1));
+    if (group === null || group.rank !== 0) return;
+    const ids = generations.map((g) => g.tokens.ids[0] ?? -1);
+    if (control !== null) ids.push(...encodeControl(control));
+    await group.broadcastInt32(Int32Array.from(ids));
   }
+}
+
+/** A control as int32s after the chosen ids: [stop, ...dropped request ids]. */
+function encodeControl(c: DecodeStreamControl): number[] {
+  return [c.stop ? 1 : 0, ...c.dropRequestIds];
+}
+
+function decodeControl(words: Int32Array): DecodeStreamControl {
+  return { stop: words[0] === 1, dropRequestIds: Array.from(words.subarray(1)) };
 }
 
 /** What a step did for one request: its Generation, and whether it goes on to the next Decode. */

@@ -4,7 +4,8 @@ import { ProcessGroup } from '../collective/group.ts';
 import { codeOf } from '../errors.ts';
 import { ModelRunner } from './model-runner.ts';
 import { ShardEngine } from './shard-engine.ts';
-import type { RunnerCall, RunnerReply, RunnerThreadInit } from '../runner-client.ts';
+import type { DecodeRequest, DecodeStreamControl } from '@tessera/protocol';
+import type { RunnerCall, RunnerControl, RunnerReply, RunnerThreadInit } from '../runner-client.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('runner/thread.ts must run in a worker thread');
@@ -26,14 +27,28 @@ try {
     parallel,
   });
   const engine = new ShardEngine(runner, init.engine);
+  // Controls of running (or queued) continuous decodes, by call id; delivered at once, not queued.
+  const mailboxes = new Map<number, Mailbox>();
   // One call at a time, in arrival order: session.run blocks this thread anyway.
   let queue: Promise<unknown> = Promise.resolve();
-  port.on('message', (msg: RunnerCall) => {
+  port.on('message', (msg: RunnerCall | RunnerControl) => {
+    if ('control' in msg) {
+      mailboxes.get(msg.control)?.add(msg);
+      return;
+    }
+    const mailbox = msg.method === 'decodeStream' ? new Mailbox() : null;
+    if (mailbox !== null) mailboxes.set(msg.id, mailbox);
     queue = queue.then(async () => {
       let reply: RunnerReply;
       try {
-        const fn = engine[msg.method] as (arg: unknown) => unknown;
-        reply = { id: msg.id, ok: true, result: await fn.call(engine, msg.arg) };
+        if (mailbox !== null) {
+          const io = { emit: (step: unknown) => port.postMessage({ id: msg.id, step }), takeControl: () => mailbox.take() };
+          await engine.decodeStream(msg.arg as DecodeRequest, io).finally(() => mailboxes.delete(msg.id));
+          reply = { id: msg.id, ok: true, result: null };
+        } else {
+          const fn = engine[msg.method as Exclude<RunnerCall['method'], 'decodeStream'>] as (arg: unknown) => unknown;
+          reply = { id: msg.id, ok: true, result: await fn.call(engine, msg.arg) };
+        }
       } catch (err) {
         const e = err as Error;
         reply = { id: msg.id, ok: false, error: { message: e.message ?? String(err), code: codeOf(err), stack: e.stack } };
@@ -44,4 +59,21 @@ try {
   port.postMessage({ ready: true, collectiveLinks: runner.group?.transports ?? [] });
 } catch (err) {
   port.postMessage({ ready: false, error: (err as Error).message ?? String(err) });
+}
+
+/** Controls that arrived for one continuous decode since the loop last looked. */
+class Mailbox {
+  #drop: number[] = [];
+  #stop = false;
+
+  add(c: DecodeStreamControl): void {
+    this.#drop.push(...c.dropRequestIds);
+    this.#stop ||= c.stop;
+  }
+
+  take(): DecodeStreamControl {
+    const c = { dropRequestIds: this.#drop, stop: this.#stop };
+    this.#drop = [];
+    return c;
+  }
 }

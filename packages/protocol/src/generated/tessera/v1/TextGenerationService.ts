@@ -6,6 +6,7 @@ import type { ClearCacheRequest as _tessera_v1_ClearCacheRequest, ClearCacheRequ
 import type { ClearCacheResponse as _tessera_v1_ClearCacheResponse, ClearCacheResponse__Output as _tessera_v1_ClearCacheResponse__Output } from '../../tessera/v1/ClearCacheResponse.ts';
 import type { DecodeRequest as _tessera_v1_DecodeRequest, DecodeRequest__Output as _tessera_v1_DecodeRequest__Output } from '../../tessera/v1/DecodeRequest.ts';
 import type { DecodeResponse as _tessera_v1_DecodeResponse, DecodeResponse__Output as _tessera_v1_DecodeResponse__Output } from '../../tessera/v1/DecodeResponse.ts';
+import type { DecodeStreamControl as _tessera_v1_DecodeStreamControl, DecodeStreamControl__Output as _tessera_v1_DecodeStreamControl__Output } from '../../tessera/v1/DecodeStreamControl.ts';
 import type { FilterBatchRequest as _tessera_v1_FilterBatchRequest, FilterBatchRequest__Output as _tessera_v1_FilterBatchRequest__Output } from '../../tessera/v1/FilterBatchRequest.ts';
 import type { FilterBatchResponse as _tessera_v1_FilterBatchResponse, FilterBatchResponse__Output as _tessera_v1_FilterBatchResponse__Output } from '../../tessera/v1/FilterBatchResponse.ts';
 import type { HealthRequest as _tessera_v1_HealthRequest, HealthRequest__Output as _tessera_v1_HealthRequest__Output } from '../../tessera/v1/HealthRequest.ts';
@@ -47,6 +48,29 @@ export interface TextGenerationServiceClient extends grpc.Client {
   decode(argument: _tessera_v1_DecodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tessera_v1_DecodeResponse__Output>): grpc.ClientUnaryCall;
   decode(argument: _tessera_v1_DecodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tessera_v1_DecodeResponse__Output>): grpc.ClientUnaryCall;
   decode(argument: _tessera_v1_DecodeRequest, callback: grpc.requestCallback<_tessera_v1_DecodeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Continuous decode: the first message names the cached batches to concatenate (as Decode); the
+   * shard then keeps stepping them, sending each step's generations, without waiting for the router.
+   * Later messages drop requests (finished or cancelled on the router) before a following step, or
+   * stop the loop after the step in flight. The stream ends after a stop, or when no request is left;
+   * the survivors stay cached under the batch's id, as after Decode. Tensor parallel: only rank 0
+   * reads the controls and shares them with the other ranks at a step boundary, so every rank drops
+   * and stops at the same step; the other ranks send only their last step.
+   */
+  DecodeStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_tessera_v1_DecodeStreamControl, _tessera_v1_DecodeResponse__Output>;
+  DecodeStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_tessera_v1_DecodeStreamControl, _tessera_v1_DecodeResponse__Output>;
+  /**
+   * Continuous decode: the first message names the cached batches to concatenate (as Decode); the
+   * shard then keeps stepping them, sending each step's generations, without waiting for the router.
+   * Later messages drop requests (finished or cancelled on the router) before a following step, or
+   * stop the loop after the step in flight. The stream ends after a stop, or when no request is left;
+   * the survivors stay cached under the batch's id, as after Decode. Tensor parallel: only rank 0
+   * reads the controls and shares them with the other ranks at a step boundary, so every rank drops
+   * and stops at the same step; the other ranks send only their last step.
+   */
+  decodeStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_tessera_v1_DecodeStreamControl, _tessera_v1_DecodeResponse__Output>;
+  decodeStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_tessera_v1_DecodeStreamControl, _tessera_v1_DecodeResponse__Output>;
   
   /**
    * Keep only the listed requests of a cached batch.
@@ -137,6 +161,17 @@ export interface TextGenerationServiceHandlers extends grpc.UntypedServiceImplem
   Decode: grpc.handleUnaryCall<_tessera_v1_DecodeRequest__Output, _tessera_v1_DecodeResponse>;
   
   /**
+   * Continuous decode: the first message names the cached batches to concatenate (as Decode); the
+   * shard then keeps stepping them, sending each step's generations, without waiting for the router.
+   * Later messages drop requests (finished or cancelled on the router) before a following step, or
+   * stop the loop after the step in flight. The stream ends after a stop, or when no request is left;
+   * the survivors stay cached under the batch's id, as after Decode. Tensor parallel: only rank 0
+   * reads the controls and shares them with the other ranks at a step boundary, so every rank drops
+   * and stops at the same step; the other ranks send only their last step.
+   */
+  DecodeStream: grpc.handleBidiStreamingCall<_tessera_v1_DecodeStreamControl__Output, _tessera_v1_DecodeResponse>;
+  
+  /**
    * Keep only the listed requests of a cached batch.
    */
   FilterBatch: grpc.handleUnaryCall<_tessera_v1_FilterBatchRequest__Output, _tessera_v1_FilterBatchResponse>;
@@ -166,6 +201,7 @@ export interface TextGenerationServiceHandlers extends grpc.UntypedServiceImplem
 export interface TextGenerationServiceDefinition extends grpc.ServiceDefinition {
   ClearCache: MethodDefinition<_tessera_v1_ClearCacheRequest, _tessera_v1_ClearCacheResponse, _tessera_v1_ClearCacheRequest__Output, _tessera_v1_ClearCacheResponse__Output>
   Decode: MethodDefinition<_tessera_v1_DecodeRequest, _tessera_v1_DecodeResponse, _tessera_v1_DecodeRequest__Output, _tessera_v1_DecodeResponse__Output>
+  DecodeStream: MethodDefinition<_tessera_v1_DecodeStreamControl, _tessera_v1_DecodeResponse, _tessera_v1_DecodeStreamControl__Output, _tessera_v1_DecodeResponse__Output>
   FilterBatch: MethodDefinition<_tessera_v1_FilterBatchRequest, _tessera_v1_FilterBatchResponse, _tessera_v1_FilterBatchRequest__Output, _tessera_v1_FilterBatchResponse__Output>
   Health: MethodDefinition<_tessera_v1_HealthRequest, _tessera_v1_HealthResponse, _tessera_v1_HealthRequest__Output, _tessera_v1_HealthResponse__Output>
   Info: MethodDefinition<_tessera_v1_InfoRequest, _tessera_v1_InfoResponse, _tessera_v1_InfoRequest__Output, _tessera_v1_InfoResponse__Output>
