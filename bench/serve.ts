@@ -10,6 +10,7 @@ import type { BenchmarkMetrics } from './metrics.ts';
 import { BUILTIN_PROMPTS, loadPrompts } from './prompts.ts';
 import type { RequestRecord } from './request.ts';
 import { renderTable } from './table.ts';
+import { renderTimeSplit, scrapeStepMetrics, timeSplit } from './time-split.ts';
 
 const FALLBACK_MODEL = 'tessera';
 
@@ -70,9 +71,14 @@ export async function runBenchmark(args: BenchArgs, log: (line: string) => void 
     log(`Warmup: ${warm.filter((r) => r.ok).length}/${warm.length} requests succeeded`);
   }
 
+  // Tessera's own step histograms, read around the timed run, split the time per token (other servers: skipped).
+  const before = await scrapeStepMetrics(args.url);
   const { records, durationMs } = await runLoad({ ...options, onRequestDone: progress(args.quiet, args.numRequests) });
+  const after = before === null ? null : await scrapeStepMetrics(args.url);
   const metrics = computeMetrics(records, durationMs);
   log(renderTable(metrics, { concurrency: args.concurrency }));
+  const split = before !== null && after !== null ? timeSplit(before, after, metrics.tpotMs.mean) : null;
+  if (split !== null) log(renderTimeSplit(split));
 
   const failures = records.filter((r) => !r.ok);
   if (failures.length > 0) {

@@ -118,6 +118,13 @@ export class RouterMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  readonly shardStep = new Histogram({
+    name: 'tessera_shard_step_duration_seconds',
+    help: "The shard engine's whole time for one step (rank 0): forward, sampling and bookkeeping, without transport",
+    labelNames: ['method'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
   readonly stepBatchSize = new Histogram({
     name: 'tessera_batch_step_size',
     help: 'Requests in one shard step (prefill or decode)',
@@ -198,6 +205,7 @@ export class RouterMetrics {
     if (timings === null || timings === undefined) return;
     this.shardForward.observe({ method }, timings.forwardNs / 1e9);
     this.shardSample.observe({ method }, timings.sampleNs / 1e9);
+    this.shardStep.observe({ method }, timings.totalNs / 1e9);
     this.stepTokens.observe({ method }, timings.computedTokens);
   }
 
