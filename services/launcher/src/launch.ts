@@ -157,7 +157,9 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
     const passShard = [...p.shardFlags];
     if (!passShard.some(([k]) => k === 'threads')) {
-      passShard.push(['threads', String(Math.max(1, Math.floor(os.availableParallelism() / numShard)))]);
+      // One core stays with the router and the shards' own threads: on 2 cores, 1 intra-op thread instead
+      // of 2 gave 1.3-2x the tok/s at 1 and 32 streams (docs/benchmarks.md, "Intra-op threads").
+      passShard.push(['threads', String(Math.max(1, Math.floor((os.availableParallelism() - 1) / numShard)))]);
     }
     const passRouter = [...p.routerFlags];
     if (!passRouter.some(([k]) => k === 'served-model-name')) passRouter.push(['served-model-name', model.servedName]);
