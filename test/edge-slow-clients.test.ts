@@ -104,13 +104,14 @@ describe('slow and stuck clients', () => {
     const res = await fetch(`${timeouts.url}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'm', prompt: 'Once', max_tokens: 800, ignore_eos: true, stream: true }),
+      // 8 choices of 2000 tokens: long enough in wall time now that one stream decodes continuously (~1 ms a token).
+      body: JSON.stringify({ model: 'm', prompt: 'Once', max_tokens: 2000, n: 8, ignore_eos: true, stream: true }),
     });
     assert.equal(res.status, 200);
     const text = await res.text();
     const ms = performance.now() - started;
     assert.match(text, /data: \[DONE\]\n\n$/);
-    // Vacuous if the stream were shorter than the 1.5 s request timeout (800 tokens take ≥ 3 s here).
+    // Vacuous if the stream were shorter than the 1.5 s request timeout (8 × 2000 tokens take ≥ 4 s here).
     assert.ok(ms > 2000, `the stream took only ${Math.round(ms)} ms`);
   });
 

@@ -233,3 +233,21 @@ test('prefix reuse: a repeated prompt starts at the cached length once the first
   scheduler.enqueue(again);
   assert.deepEqual(shape(scheduler.schedule(1)), [{ id: again.id, cacheLen: 8, chunkLen: 1, isNew: true }]);
 });
+
+test('onlyDecoding (continuous decode may run) holds only while no request waits and no prompt is partly prefilled', () => {
+  const { scheduler } = setup({ maxBatchPrefillTokens: 8 });
+  assert.equal(scheduler.onlyDecoding, true);
+  const long = entry(20);
+  scheduler.enqueue(long);
+  assert.equal(scheduler.onlyDecoding, false, 'a queued request needs a Prefill');
+  scheduler.prefilled(scheduler.schedule(0));
+  assert.equal(scheduler.queueSize, 0);
+  assert.equal(scheduler.onlyDecoding, false, 'a chunked prompt still needs Prefills');
+  scheduler.prefilled(scheduler.schedule(0));
+  scheduler.prefilled(scheduler.schedule(0));
+  assert.equal(scheduler.prefillingSize, 0);
+  assert.equal(scheduler.onlyDecoding, true, 'only the running batch is left');
+  // A request that cannot be admitted (blocks) still waits: the batch must keep coming back to the scheduler.
+  scheduler.enqueue(entry(4));
+  assert.equal(scheduler.onlyDecoding, false);
+});
