@@ -61,8 +61,12 @@ export function timeSplit(before: MetricsSnapshot, after: MetricsSnapshot, tpotM
   if (!(steps > 0)) return null;
   const perStepMs = (series: (typeof SERIES)[number], method = 'decode') => (delta(series, 'sum', method) * 1000) / steps;
   const stepMs = perStepMs('tessera_batch_step_duration_seconds');
-  const shardMs = perStepMs('tessera_shard_step_duration_seconds');
   const forwardMs = perStepMs('tessera_shard_forward_duration_seconds');
+  // Servers before tessera_shard_step_duration_seconds: forward + sampling is the shard's step.
+  const shardMs =
+    delta('tessera_shard_step_duration_seconds', 'sum') > 0
+      ? perStepMs('tessera_shard_step_duration_seconds')
+      : forwardMs + perStepMs('tessera_shard_sample_duration_seconds');
   const prefillMs = perStepMs('tessera_batch_step_duration_seconds', 'prefill');
   return {
     decodeSteps: steps,
