@@ -16,8 +16,9 @@ export interface FamilyCheckpoint {
   configJson: Record<string, unknown>;
 }
 
-const VOCAB = 320;
-const base = {
+export const VOCAB = 320;
+/** config.json keys every family shares (shape shrunk). */
+export const base = {
   hidden_size: 64,
   intermediate_size: 96,
   num_attention_heads: 4,
@@ -33,7 +34,8 @@ const base = {
   use_cache: true,
   rope_scaling: null,
 };
-const shape = {
+/** The ModelConfig fields those keys give. */
+export const shape = {
   hiddenSize: 64,
   intermediateSize: 96,
   numHeads: 4,
@@ -251,8 +253,19 @@ export function writeFamilyHfDir(
   chatTemplate: string = CHATML_TEMPLATE,
   configOverrides: Record<string, unknown> = {},
 ): ModelConfig {
-  const { config } = FAMILY_CHECKPOINTS[family];
-  const configJson = { ...FAMILY_CHECKPOINTS[family].configJson, ...configOverrides };
+  return writeCheckpointHfDir(dir, FAMILY_CHECKPOINTS[family], seed, chatTemplate, configOverrides);
+}
+
+/** writeFamilyHfDir for any checkpoint (family-variants.ts). */
+export function writeCheckpointHfDir(
+  dir: string,
+  checkpoint: FamilyCheckpoint,
+  seed: number,
+  chatTemplate: string = CHATML_TEMPLATE,
+  configOverrides: Record<string, unknown> = {},
+): ModelConfig {
+  const { config } = checkpoint;
+  const configJson = { ...checkpoint.configJson, ...configOverrides };
   fs.mkdirSync(dir, { recursive: true });
   const model = randomLlamaModel(config, seed);
   // Fused families store q/k/v and gate/up as one tensor each (parts in row order).

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { GgufFile, GgufValue } from './gguf.ts';
 import { llama3ScalingFromFreqFactors } from './gguf-rope.ts';
 import { readGgufTensor } from './gguf.ts';
-import { familyByGgufArch, familyOf, SUPPORTED_GGUF_ARCHITECTURES } from './families/families.ts';
+import { familyByGgufArch, familyOf, periodicSlidingLayers, SUPPORTED_GGUF_ARCHITECTURES } from './families/families.ts';
 import { servedPositions } from './hf-config.ts';
 import { ModelLoadError, type ModelConfig, type RopeScaling } from './types.ts';
 
@@ -98,6 +98,28 @@ function ropeScalingOf(meta: GgufMetadata, arch: string, headDim: number, ropeTh
   );
 }
 
+/**
+ * The window llama.cpp's converters write as `<arch>.attention.sliding_window` (phi3: always, 0 meaning none, as
+ * for Phi-4; olmo2 for OLMo 3; Tessera's writer for llama/qwen2 too), with `sliding_window_pattern` either one
+ * bool per layer (true = sliding) or a period (in each run of `period` layers all but the last slide). llama.cpp's
+ * own llama and qwen2 converters write no window (their models then run full attention, as llama.cpp does), and
+ * its phi3 loader reads the key but turns the window off (llama.cpp PR #13676); Tessera applies it, as transformers does.
+ */
+function slidingWindowOf(meta: GgufMetadata, arch: string, numLayers: number): Pick<ModelConfig, 'slidingWindow' | 'slidingLayers'> {
+  const window = meta.number(`${arch}.attention.sliding_window`, 0);
+  if (window === 0) return { slidingWindow: null };
+  if (!Number.isInteger(window) || window < 0) meta.fail(`${arch}.attention.sliding_window`, `must be a non-negative integer (got ${window})`);
+  const pattern = meta.get(`${arch}.attention.sliding_window_pattern`);
+  if (pattern === undefined) return { slidingWindow: window };
+  if (typeof pattern === 'number')
+    return { slidingWindow: window, slidingLayers: periodicSlidingLayers(numLayers, meta.positiveInt(`${arch}.attention.sliding_window_pattern`)) };
+  if (!Array.isArray(pattern) || pattern.length !== numLayers || pattern.some((v) => typeof v !== 'boolean')) {
+    meta.fail(`${arch}.attention.sliding_window_pattern`, `must be a period or ${numLayers} booleans (one per layer)`);
+  }
+  const slidingLayers = pattern as boolean[];
+  return slidingLayers.every(Boolean) ? { slidingWindow: window } : { slidingWindow: window, slidingLayers };
+}
+
 /** Reads the hyper-parameters; the vocab size comes from metadata, else the embedding's rows, else the token list. */
 export function ggufModelConfig(gguf: GgufFile): ModelConfig {
   const meta = new GgufMetadata(gguf);
@@ -149,7 +171,7 @@ export function ggufModelConfig(gguf: GgufFile): ModelConfig {
     maxPositionEmbeddings: servedPositions(meta.positiveInt(`${arch}.context_length`), ropeScaling),
     tieWordEmbeddings: !gguf.tensors.has('output.weight'),
     attentionBias: family.attentionBias === 'always' || gguf.tensors.has('blk.0.attn_q.bias'),
-    slidingWindow: null,
+    ...slidingWindowOf(meta, arch, numLayers),
     ...(ropeDims !== headDim ? { rotaryDim: ropeDims } : {}),
   };
   return { ...base, ...family.ggufFeatures(meta, base) };

@@ -119,6 +119,19 @@ function gemmaMetadata(c: LoadedModel['config'], arch: string, label: string): [
   return entries;
 }
 
+/**
+ * The window of the non-Gemma families as `<arch>.attention.sliding_window` (+ one bool per layer when only some
+ * layers slide, Qwen2's max_window_layers), the keys gguf-config.ts reads back. phi3 always carries the key, 0 for
+ * none, as llama.cpp's converter writes it. llama.cpp itself ignores the window for llama, qwen2 and phi3.
+ */
+function slidingWindowMetadata(c: LoadedModel['config'], arch: string): [string, TypedValue][] {
+  if (c.gemmaNorms) return [];
+  if (c.slidingWindow === null) return arch === 'phi3' ? [[`${arch}.attention.sliding_window`, gv.u32(0)]] : [];
+  const entries: [string, TypedValue][] = [[`${arch}.attention.sliding_window`, gv.u32(c.slidingWindow)]];
+  if (c.slidingLayers) entries.push([`${arch}.attention.sliding_window_pattern`, gv.arr(GgufValueType.BOOL, c.slidingLayers)]);
+  return entries;
+}
+
 function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][] {
   const c = model.config;
   const arch = familyOf(c.architecture).ggufArch;
@@ -149,6 +162,7 @@ function modelMetadata(model: LoadedModel, label: string): [string, TypedValue][
     [`${arch}.vocab_size`, gv.u32(c.vocabSize)],
     ...ropeScalingMetadata(c, arch),
     ...gemmaMetadata(c, arch, label),
+    ...slidingWindowMetadata(c, arch),
     ...moeMetadata(model, arch),
     ...tokenizerMetadata(model, label),
   ];

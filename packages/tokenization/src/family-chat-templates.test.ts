@@ -2,7 +2,9 @@
 //
 // fixtures/chat-templates/*.jinja are the templates' real text: qwen3, smollm3, gemma2, phi3.5 and mistral-nemo
 // as llama.cpp keeps them (models/templates/), olmo2 from allenai/OLMo-2-1124-13B-Instruct's tokenizer_config.json,
-// gemma3 from google/gemma-3's tokenizer_config.json.
+// gemma3 from google/gemma-3's tokenizer_config.json; phi4 from microsoft/phi-4's tokenizer_config.json, phi4-mini
+// from microsoft/Phi-4-mini-instruct's (as Microsoft's ONNX Runtime GenAI builds ship it), mixtral from
+// mistralai/Mixtral-8x7B-Instruct-v0.1's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -70,4 +72,31 @@ test('Mistral NeMo (tekken): [INST] turns, the system message joined to the last
   const t = template('mistral-nemo');
   assert.equal(t.render(chat, tokens), '<BOS>[INST]Hi there[/INST]Hello!<EOS>[INST]What is 2+2?[/INST]');
   assert.equal(t.render(withSystem, tokens), '<BOS>[INST]Be brief.\n\nHi there[/INST]');
+});
+
+test('Phi-4: <|im_start|>role<|im_sep|> turns closed by <|im_end|>, no newlines, no BOS', () => {
+  const t = template('phi4');
+  assert.equal(
+    t.render(chat, tokens),
+    '<|im_start|>user<|im_sep|>Hi there<|im_end|><|im_start|>assistant<|im_sep|>Hello!<|im_end|><|im_start|>user<|im_sep|>What is 2+2?<|im_end|><|im_start|>assistant<|im_sep|>',
+  );
+  assert.equal(
+    t.render(withSystem, tokens),
+    '<|im_start|>system<|im_sep|>Be brief.<|im_end|><|im_start|>user<|im_sep|>Hi there<|im_end|><|im_start|>assistant<|im_sep|>',
+  );
+});
+
+test('Phi-4-mini: <|role|> turns closed by <|end|> without newlines; tools ride on the system turn', () => {
+  const t = template('phi4-mini');
+  assert.equal(t.render(chat, tokens), '<|user|>Hi there<|end|><|assistant|>Hello!<|end|><|user|>What is 2+2?<|end|><|assistant|>');
+  assert.equal(t.render(withSystem, tokens), '<|system|>Be brief.<|end|><|user|>Hi there<|end|><|assistant|>');
+  const withTools = [{ role: 'system', content: 'Be brief.', tools: '[{"name": "add"}]' }, withSystem[1]!] as ChatMessage[];
+  assert.equal(t.render(withTools, tokens), '<|system|>Be brief.<|tool|>[{"name": "add"}]<|/tool|><|end|><|user|>Hi there<|end|><|assistant|>');
+});
+
+test('Mixtral: BOS, " [INST] … [/INST]" turns, the system message joined to the first user turn, roles must alternate', () => {
+  const t = template('mixtral');
+  assert.equal(t.render(chat, tokens), '<BOS> [INST] Hi there [/INST] Hello!<EOS> [INST] What is 2+2? [/INST]');
+  assert.equal(t.render(withSystem, tokens), '<BOS> [INST] Be brief.\n\nHi there [/INST]');
+  assert.throws(() => t.render([{ role: 'assistant', content: 'x' }], tokens), /conversation roles must alternate/);
 });
