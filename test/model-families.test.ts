@@ -137,6 +137,28 @@ async function checkAgainstReference(runners: ModelRunner[], reference: Referenc
   return ids;
 }
 
+/** The first prompt alone (a batch of one), every prefill row, then greedy decode: each step against the reference fed the same tokens. */
+async function checkSingleAgainstReference(runners: ModelRunner[], reference: ReferenceLlama, label: string): Promise<void> {
+  const V = reference.config.vocabSize;
+  for (const r of runners) r.allocate(16);
+  const prompt = PROMPTS[0]!;
+  const blocks = [6, 2, 13, 4];
+  const cache = new ReferenceCache(reference.config.numLayers);
+  const pre = await step(runners, [{ ids: prompt, start: 0, blocks, allLogits: true }]);
+  const expected = reference.forward(prompt, cache);
+  expected.forEach((row, t) => {
+    const d = maxAbsDiff(pre.logits.subarray(t * V, (t + 1) * V), row);
+    assert.ok(d <= TOLERANCE, `${label} single: prefill row ${t} differs from the reference by ${d}`);
+  });
+  let id = argmax(expected.at(-1)!);
+  for (let s = 0; s < DECODE_STEPS; s++) {
+    const got = (await step(runners, [{ ids: [id], start: prompt.length + s, blocks, allLogits: false }])).logits.subarray(0, V);
+    const d = maxAbsDiff(got, reference.forward([id], cache)[0]!);
+    assert.ok(d <= TOLERANCE, `${label} single: decode ${s} differs from the reference by ${d}`);
+    id = argmax(got);
+  }
+}
+
 for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
   describe(`model family ${family}`, () => {
     const dir = path.join(tmp, family);
@@ -160,11 +182,12 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
       }
     });
 
-    test('TP = 1: prefill (ragged batch) and greedy decode match the fp64 reference within 1e-4; HF and GGUF give the same greedy ids', async () => {
+    test('TP = 1: prefill and greedy decode (single sequence, ragged batch) match the fp64 reference within 1e-4; HF and GGUF give the same greedy ids', async () => {
       const reference = new ReferenceLlama(hf);
       const fromHf = await startWorld(hf, 1);
       const fromGguf = await startWorld(gguf, 1);
       try {
+        await checkSingleAgainstReference(fromHf.runners, reference, 'HF');
         const hfIds = await checkAgainstReference(fromHf.runners, reference, 'HF');
         const ggufIds = await checkAgainstReference(fromGguf.runners, reference, 'GGUF');
         assert.deepEqual(ggufIds, hfIds);
@@ -222,10 +245,11 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
       }
     });
 
-    test('TP = 2: ragged prefill and greedy decode match the fp64 reference within 1e-4', async () => {
+    test('TP = 2: prefill and greedy decode (single sequence, ragged batch) match the fp64 reference within 1e-4', async () => {
       const reference = new ReferenceLlama(hf);
       const world = await startWorld(hf, 2);
       try {
+        await checkSingleAgainstReference(world.runners, reference, 'TP=2');
         await checkAgainstReference(world.runners, reference, 'TP=2');
       } finally {
         await world.close();
