@@ -290,3 +290,27 @@ test("YaRN as Qwen's cards add it (factor 4 over 32768): context 131072, the sam
     await world.close();
   }
 });
+
+test('dynamic NTK from config.json ({rope_type: dynamic, factor 2}, as Llama-style cards add it): parsed, context doubled, logits match the reference; GGUF refuses it (llama.cpp has no dynamic NTK)', async () => {
+  const dir = path.join(tmp, 'qwen3-dynamic');
+  // No original_max_position_embeddings: transformers' _compute_dynamic_ntk_parameters reads max_position_embeddings as the original.
+  writeFamilyHfDir(dir, 'qwen3', FIXTURE_SEED, undefined, { max_position_embeddings: 4096, rope_scaling: { rope_type: 'dynamic', factor: 2 } });
+  const hf = await loadHfDir(dir);
+  assert.deepEqual(hf.config.ropeScaling, { type: 'dynamic', factor: 2, originalMaxPositionEmbeddings: 4096 });
+  assert.equal(hf.config.maxPositionEmbeddings, 8192);
+  const unscaledDir = path.join(tmp, 'qwen3-dynamic-off');
+  writeFamilyHfDir(unscaledDir, 'qwen3', FIXTURE_SEED, undefined, { max_position_embeddings: 4096 });
+  // The raised base moves the logits well beyond the tolerance, so the comparison below can fail.
+  const scaled = new ReferenceLlama(hf).forward(PROMPTS[0]!, new ReferenceCache(hf.config.numLayers)).at(-1)!;
+  const unscaledModel = await loadHfDir(unscaledDir);
+  const unscaled = new ReferenceLlama(unscaledModel).forward(PROMPTS[0]!, new ReferenceCache(hf.config.numLayers)).at(-1)!;
+  assert.ok(maxAbsDiff(scaled, unscaled) > 100 * TOLERANCE, `dynamic NTK moved the logits by only ${maxAbsDiff(scaled, unscaled)}`);
+  const world = await startWorld(hf, 1);
+  try {
+    await checkSingleAgainstReference(world.runners, new ReferenceLlama(hf), 'dynamic NTK');
+    await checkAgainstReference(world.runners, new ReferenceLlama(hf), 'dynamic NTK');
+  } finally {
+    await world.close();
+  }
+  assert.throws(() => writeModelAsGguf(hf, path.join(tmp, 'qwen3-dynamic.gguf'), 'F32'), /rope_scaling "dynamic" cannot be written as GGUF/);
+});
