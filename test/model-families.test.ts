@@ -1,4 +1,4 @@
-// @module Qwen3, SmolLM3 and OLMo 2 end to end: HF directory and GGUF (Tessera's writer) load alike, and the graph matches the fp64 reference at TP = 1 and 2.
+// @module Every family checkpoint (Qwen3, SmolLM3, OLMo 2, Phi-3, Gemma 2/3) end to end: HF directory and GGUF (Tessera's writer) load alike, and the graph matches the fp64 reference (ReferenceLlama, packages/testing/src/llama-fp64.ts, written from each family's transformers modelling file) at TP = 1 and 2.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
