@@ -74,8 +74,11 @@ export function buildLlamaSegments(
     segments.push({ kind, layer, builder: b });
     progress?.(segments.length, total);
   };
-  /** The residual stream x this segment's block reads (float32), finishing the block before it when that block's output is normed. */
-  const streamIn = (b: OnnxGraphBuilder, p: NormConstants, before: { layer: number; block: 'attention' | 'mlp' } | null): string => {
+  /**
+   * The residual stream x this segment's block reads (float32), finishing the block before it when that block's output
+   * is normed; handed on as `residual_out` unless this is the last segment (the head).
+   */
+  const streamIn = (b: OnnxGraphBuilder, p: NormConstants, before: { layer: number; block: 'attention' | 'mlp' } | null, handOn = true): string => {
     const hidden = b.input(SEGMENT_IO.hidden, 'float32', ['rows', H]);
     if (!deferred) return hidden;
     const x =
@@ -85,8 +88,10 @@ export function buildLlamaSegments(
             b.input(SEGMENT_IO.residual, 'float32', ['rows', H]),
             toFloat32(b, blockOutput(b, p, toCompute(b, hidden), before.layer, before.block)),
           ]);
-    b.op('Identity', [x], {}, SEGMENT_IO.residualOut);
-    b.output(SEGMENT_IO.residualOut, 'float32', ['rows', H]);
+    if (handOn) {
+      b.op('Identity', [x], {}, SEGMENT_IO.residualOut);
+      b.output(SEGMENT_IO.residualOut, 'float32', ['rows', H]);
+    }
     return x;
   };
   const embed = builder('embed');
@@ -109,7 +114,7 @@ export function buildLlamaSegments(
   }
   const head = builder('head');
   const headConstants = normConstants(head, w, dtype, quantAccuracy);
-  headBlock(head, headConstants, toCompute(head, streamIn(head, headConstants, { layer: L - 1, block: 'mlp' })), null);
+  headBlock(head, headConstants, toCompute(head, streamIn(head, headConstants, { layer: L - 1, block: 'mlp' }, false)), null);
   // Each row's log-sum-exp over this rank's span: rank 0 combines them, so sampling skips a pass over V.
   head.op('ReduceLogSumExp', [STEP_IO.logits], { axes: [1], keepdims: 0 }, STEP_IO.logitsLse);
   head.output(STEP_IO.logitsLse, 'float32', ['rows']);
