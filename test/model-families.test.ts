@@ -1,4 +1,4 @@
-// @module Qwen3, SmolLM3 and OLMo 2 end to end: HF directory and GGUF (Tessera's writer) load alike, and the graph matches the fp64 reference at TP = 1 and 2.
+// @module Every family checkpoint (Qwen3, SmolLM3, OLMo 2, Phi-3, Gemma 2/3) end to end: HF directory and GGUF (Tessera's writer) load alike, and the graph matches the fp64 reference (ReferenceLlama, packages/testing/src/llama-fp64.ts, written from each family's transformers modelling file) at TP = 1 and 2.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -137,6 +137,28 @@ async function checkAgainstReference(runners: ModelRunner[], reference: Referenc
   return ids;
 }
 
+/** The first prompt alone (a batch of one), every prefill row, then greedy decode: each step against the reference fed the same tokens. */
+async function checkSingleAgainstReference(runners: ModelRunner[], reference: ReferenceLlama, label: string): Promise<void> {
+  const V = reference.config.vocabSize;
+  for (const r of runners) r.allocate(16);
+  const prompt = PROMPTS[0]!;
+  const blocks = [6, 2, 13, 4];
+  const cache = new ReferenceCache(reference.config.numLayers);
+  const pre = await step(runners, [{ ids: prompt, start: 0, blocks, allLogits: true }]);
+  const expected = reference.forward(prompt, cache);
+  expected.forEach((row, t) => {
+    const d = maxAbsDiff(pre.logits.subarray(t * V, (t + 1) * V), row);
+    assert.ok(d <= TOLERANCE, `${label} single: prefill row ${t} differs from the reference by ${d}`);
+  });
+  let id = argmax(expected.at(-1)!);
+  for (let s = 0; s < DECODE_STEPS; s++) {
+    const got = (await step(runners, [{ ids: [id], start: prompt.length + s, blocks, allLogits: false }])).logits.subarray(0, V);
+    const d = maxAbsDiff(got, reference.forward([id], cache)[0]!);
+    assert.ok(d <= TOLERANCE, `${label} single: decode ${s} differs from the reference by ${d}`);
+    id = argmax(got);
+  }
+}
+
 for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
   describe(`model family ${family}`, () => {
     const dir = path.join(tmp, family);
@@ -160,11 +182,12 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
       }
     });
 
-    test('TP = 1: prefill (ragged batch) and greedy decode match the fp64 reference within 1e-4; HF and GGUF give the same greedy ids', async () => {
+    test('TP = 1: prefill and greedy decode (single sequence, ragged batch) match the fp64 reference within 1e-4; HF and GGUF give the same greedy ids', async () => {
       const reference = new ReferenceLlama(hf);
       const fromHf = await startWorld(hf, 1);
       const fromGguf = await startWorld(gguf, 1);
       try {
+        await checkSingleAgainstReference(fromHf.runners, reference, 'HF');
         const hfIds = await checkAgainstReference(fromHf.runners, reference, 'HF');
         const ggufIds = await checkAgainstReference(fromGguf.runners, reference, 'GGUF');
         assert.deepEqual(ggufIds, hfIds);
@@ -222,14 +245,11 @@ for (const family of Object.keys(FAMILY_CHECKPOINTS) as FamilyName[]) {
       }
     });
 
-    test('TP = 2: the same, or a refusal naming the architecture where the family cannot be split', async () => {
+    test('TP = 2: prefill and greedy decode (single sequence, ragged batch) match the fp64 reference within 1e-4', async () => {
       const reference = new ReferenceLlama(hf);
-      if (hf.config.normPlacement === 'post' || hf.config.normPlacement === 'sandwich') {
-        await assert.rejects(() => startWorld(hf, 2), new RegExp(`${hf.config.architecture} does not run tensor-parallel yet`));
-        return;
-      }
       const world = await startWorld(hf, 2);
       try {
+        await checkSingleAgainstReference(world.runners, reference, 'TP=2');
         await checkAgainstReference(world.runners, reference, 'TP=2');
       } finally {
         await world.close();
@@ -269,4 +289,28 @@ test("YaRN as Qwen's cards add it (factor 4 over 32768): context 131072, the sam
   } finally {
     await world.close();
   }
+});
+
+test('dynamic NTK from config.json ({rope_type: dynamic, factor 2}, as Llama-style cards add it): parsed, context doubled, logits match the reference; GGUF refuses it (llama.cpp has no dynamic NTK)', async () => {
+  const dir = path.join(tmp, 'qwen3-dynamic');
+  // No original_max_position_embeddings: transformers' _compute_dynamic_ntk_parameters reads max_position_embeddings as the original.
+  writeFamilyHfDir(dir, 'qwen3', FIXTURE_SEED, undefined, { max_position_embeddings: 4096, rope_scaling: { rope_type: 'dynamic', factor: 2 } });
+  const hf = await loadHfDir(dir);
+  assert.deepEqual(hf.config.ropeScaling, { type: 'dynamic', factor: 2, originalMaxPositionEmbeddings: 4096 });
+  assert.equal(hf.config.maxPositionEmbeddings, 8192);
+  const unscaledDir = path.join(tmp, 'qwen3-dynamic-off');
+  writeFamilyHfDir(unscaledDir, 'qwen3', FIXTURE_SEED, undefined, { max_position_embeddings: 4096 });
+  // The raised base moves the logits well beyond the tolerance, so the comparison below can fail.
+  const scaled = new ReferenceLlama(hf).forward(PROMPTS[0]!, new ReferenceCache(hf.config.numLayers)).at(-1)!;
+  const unscaledModel = await loadHfDir(unscaledDir);
+  const unscaled = new ReferenceLlama(unscaledModel).forward(PROMPTS[0]!, new ReferenceCache(hf.config.numLayers)).at(-1)!;
+  assert.ok(maxAbsDiff(scaled, unscaled) > 100 * TOLERANCE, `dynamic NTK moved the logits by only ${maxAbsDiff(scaled, unscaled)}`);
+  const world = await startWorld(hf, 1);
+  try {
+    await checkSingleAgainstReference(world.runners, new ReferenceLlama(hf), 'dynamic NTK');
+    await checkAgainstReference(world.runners, new ReferenceLlama(hf), 'dynamic NTK');
+  } finally {
+    await world.close();
+  }
+  assert.throws(() => writeModelAsGguf(hf, path.join(tmp, 'qwen3-dynamic.gguf'), 'F32'), /rope_scaling "dynamic" cannot be written as GGUF/);
 });

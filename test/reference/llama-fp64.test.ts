@@ -1,4 +1,4 @@
-// @module The ONNX step graph against the independent fp64 reference: prefill and decode, single and batched.
+// @module The ONNX step graph against the independent fp64 reference (ReferenceLlama, packages/testing/src/llama-fp64.ts, from transformers' modelling files): prefill and decode, single and batched.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// @module Test harness: a model's runners (TP = 1 or N in one process) over a ragged prefill + decode, checked against the fp64 reference.
+// @module Test harness: a model's runners (TP = 1 or N in one process) over a ragged (or single-sequence) prefill + decode, checked against the fp64 reference (packages/testing/src/llama-fp64.ts, whose MoE MLP is moe-fp64.ts).
 import assert from 'node:assert/strict';
 import type { LoadedModel } from '@tessera/model-files';
 import { ProcessGroup } from '../../services/shard/src/collective/group.ts';
@@ -41,6 +41,20 @@ export async function runBatched(runners: ModelRunner[], V: number): Promise<Flo
   for (let s = 0; s < DECODE[0]!.length; s++) {
     const r = await step(PROMPTS.map((p, i) => ({ ids: [DECODE[i]![s]!], start: p.length + s, blocks: BLOCKS[i]!, allLogits: false })));
     PROMPTS.forEach((_, i) => out[i]!.push(r.logits.slice(r.logitOffsets[i]! * V, (r.logitOffsets[i]! + 1) * V)));
+  }
+  return out;
+}
+
+/** The first prompt alone (a batch of one: no ragged offsets), every prefill row's logits, then its decode tokens one step each. */
+export async function runSingle(runners: ModelRunner[], V: number): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  const step = (seqs: Parameters<ModelRunner['step']>[0]) => Promise.all(runners.map((r) => r.step(seqs))).then((all) => all[0]!);
+  const prompt = PROMPTS[0]!;
+  const pre = await step([{ ids: prompt, start: 0, blocks: BLOCKS[0]!, allLogits: true }]);
+  prompt.forEach((_, t) => out.push(pre.logits.slice(t * V, (t + 1) * V)));
+  for (const [s, id] of DECODE[0]!.entries()) {
+    const r = await step([{ ids: [id], start: prompt.length + s, blocks: BLOCKS[0]!, allLogits: false }]);
+    out.push(r.logits.slice(0, V));
   }
   return out;
 }
@@ -89,23 +103,28 @@ export function referenceOf(model: LoadedModel): { expected: Float64Array[][]; r
   return { reference, expected: PROMPTS.map((p, i) => reference.forward([...p, ...DECODE[i]!], new ReferenceCache(model.config.numLayers))) };
 }
 
-/** Quantized experts run with float32 activations (MatMulNBits accuracy 0): the int8 default is measured in docs/quantization.md. */
+/**
+ * The ragged batch of both prompts (prefill, then decode), or with `single` the first prompt alone, against the fp64
+ * reference. Quantized experts run with float32 activations (MatMulNBits accuracy 0): the int8 default is measured in
+ * docs/quantization.md.
+ */
 export async function checkAgainstReference(
   cacheDir: string,
   model: LoadedModel,
   world: number,
   tolerance = TOLERANCE,
   dtype: ComputeType = 'float32',
+  batch: 'ragged' | 'single' = 'ragged',
 ): Promise<void> {
   const { expected } = referenceOf(model);
   const { runners, close } = await startRunners(cacheDir, model, world, 'float32', dtype);
   try {
     for (const r of runners) r.allocate(16);
-    const got = await runBatched(runners, model.config.vocabSize);
+    const got = batch === 'ragged' ? await runBatched(runners, model.config.vocabSize) : [await runSingle(runners, model.config.vocabSize)];
     got.forEach((seq, i) =>
       seq.forEach((logits, t) => {
         const diff = maxAbsDiff(logits, expected[i]![t]!);
-        assert.ok(diff <= tolerance, `TP=${world} seq ${i} token ${t}: max |Δ| ${diff}`);
+        assert.ok(diff <= tolerance, `TP=${world} ${batch} seq ${i} token ${t}: max |Δ| ${diff}`);
       }),
     );
   } finally {

@@ -1,4 +1,21 @@
-// @module An independent float64 Llama-family forward pass (no ONNX), Qwen3/SmolLM3/OLMo 2 included: the numerical reference for the shard.
+// @module An independent float64 Llama-family forward pass (no ONNX), every supported family included: the numerical reference for the shard.
+//
+// Written from transformers' modelling files (src/transformers/models/<family>/), not from the graph builder:
+// - Llama / Mistral / Qwen2: modeling_llama.py LlamaDecoderLayer.forward, LlamaAttention.forward with
+//   eager_attention_forward (repeat_kv groups), LlamaMLP.forward, LlamaRMSNorm.forward; Qwen2Attention's q/k/v biases.
+// - Qwen3: modeling_qwen3.py Qwen3Attention.forward (q_norm/k_norm per head before RoPE).
+// - SmolLM3: modeling_smollm3.py SmolLM3Attention.forward (use_rope from no_rope_layers).
+// - OLMo 2: modeling_olmo2.py Olmo2Attention.forward (q/k norm over the projection), Olmo2DecoderLayer.forward (post-norms).
+// - Phi-3 / Phi-4: modeling_phi3.py Phi3Attention.forward (qkv_proj sliced at query_pos = heads·D, then kvH·D: the
+//   loader splits the stored tensor the same way, packages/model-files/src/fused-projections.ts), Phi3MLP.forward
+//   (gate, up = gate_up_proj(x).chunk(2)), apply_rotary_pos_emb (partial rotary: q_rot = q[..., :rotary_dim], q_pass
+//   kept), Phi3RotaryEmbedding with ROPE_INIT_FUNCTIONS["longrope"].
+// - Gemma 2: modeling_gemma2.py Gemma2RMSNorm.forward (1 + w), Gemma2Model.forward (× normalizer), Gemma2Attention.forward
+//   (query_pre_attn_scalar, attn_logit_softcapping), Gemma2DecoderLayer.forward (sandwich norms), Gemma2MLP.forward,
+//   Gemma2ForCausalLM.forward (final_logit_softcapping).
+// - Gemma 3 (text): modeling_gemma3.py Gemma3Attention.forward (q_norm/k_norm per head), Gemma3TextModel.forward
+//   (rotary_emb_local for sliding layers), Gemma3TextScaledWordEmbedding (embed_scale).
+// - RoPE scaling: modeling_rope_utils.py (see inverseFrequencies); sparse MLPs: moe-fp64.ts.
 import type { LoadedModel, ModelConfig } from '@tessera/model-files';
 import { ReferenceMoeMlp } from './moe-fp64.ts';
 
@@ -37,7 +54,10 @@ function geluTanh(x: number): number {
 /**
  * Inverse RoPE frequencies over the rotated dims and the cos/sin scale, written from transformers'
  * modeling_rope_utils.py: _compute_default_rope_parameters (dim = int(head_dim * partial_rotary_factor)),
- * _compute_linear_scaling_rope_parameters, _compute_llama3_parameters, _compute_longrope_parameters.
+ * _compute_linear_scaling_rope_parameters, _compute_llama3_parameters, _compute_yarn_parameters,
+ * _compute_dynamic_ntk_parameters, _compute_longrope_parameters. Its long/short choice follows dynamic_rope_update's
+ * longrope_frequency_update (long_factor once past original_max_position_embeddings), made once for the served context
+ * (docs/models.md "Position encodings").
  */
 function inverseFrequencies(c: ModelConfig): { inv: Float64Array; dim: number; attentionScaling: number } {
   const dim = c.rotaryDim ?? c.headDim;
@@ -83,7 +103,10 @@ function inverseFrequencies(c: ModelConfig): { inv: Float64Array; dim: number; a
   return { inv: out, dim, attentionScaling };
 }
 
-/** Rotates the first `rope.dim` dims of each head of `x` (numHeads × headDim, rotate_half pairing i ↔ i + dim/2) in place. */
+/**
+ * Rotates the first `rope.dim` dims of each head of `x` (numHeads × headDim, rotate_half pairing i ↔ i + dim/2) in place;
+ * the rest pass (modeling_phi3.py apply_rotary_pos_emb: q_rot = q[..., :rotary_dim], q_pass = q[..., rotary_dim:]).
+ */
 function applyRope(x: Float64Array, heads: number, d: number, pos: number, rope: { inv: Float64Array; dim: number; attentionScaling: number }): void {
   const half = rope.dim / 2;
   for (let h = 0; h < heads; h++) {
@@ -248,7 +271,7 @@ export class ReferenceLlama {
       else {
         const gate = linear(L.gate!, xn2);
         const up = linear(L.up!, xn2);
-        // Gemma2MLP: gelu_pytorch_tanh(gate) * up; the others SiLU(gate) * up.
+        // Gemma2MLP.forward: gelu_pytorch_tanh(gate) * up; LlamaMLP.forward / Phi3MLP.forward: SiLU(gate) * up.
         const act = gate.map((g, i) => (gemma ? geluTanh(g) : g / (1 + Math.exp(-g))) * up[i]!);
         downRaw = linear(L.down!, act);
       }

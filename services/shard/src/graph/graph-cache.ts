@@ -8,7 +8,6 @@ import * as ort from 'onnxruntime-node';
 import { createProgress, type LoadedModel } from '@tessera/model-files';
 import { parallelPlan } from '../weights/shard-weights.ts';
 import { graphBuilderHash } from './builder-hash.ts';
-import { assertFamilySplits } from './families/family-blocks.ts';
 import { buildLlamaStepGraph, DEFAULT_GRAPH_OPTIONS, type StepGraphOptions } from './llama.ts';
 import { buildLlamaSegments } from './llama-segments.ts';
 import { ExternalDataWriter, OnnxGraphBuilder } from './onnx-builder.ts';
@@ -62,7 +61,6 @@ export function graphCacheKey(model: LoadedModel, opts: Pick<GraphCacheOptions, 
 export function ensureStepGraph(model: LoadedModel, opts: GraphCacheOptions): CachedGraph {
   // Fails early, naming the dimension, when the model cannot be split over this world size.
   const plan = parallelPlan(model.config, opts.rank, opts.worldSize);
-  assertFamilySplits(model.config, opts.worldSize);
   const graph = opts.graph ?? DEFAULT_GRAPH_OPTIONS;
   if (opts.worldSize > 1 && graph.kvLayout !== 'host') {
     throw new Error(`tensor parallelism (world size ${opts.worldSize}) runs with host-resident KV only; got ${graph.kvLayout} KV`);

@@ -15,6 +15,7 @@ import {
   layerUsesRope,
   normQk,
   normWeight,
+  projectsEveryHead,
   slidingWindowBias,
   softcap,
 } from './families/family-blocks.ts';
@@ -216,7 +217,7 @@ export function embedTokens(b: OnnxGraphBuilder, w: ShardWeights, dtype: Compute
 
 /**
  * Attention of layer l over this rank's heads: returns o_proj's output [B·S, H] (a partial sum when
- * sharded) and declares new_k_l/new_v_l [kvH,B,S,D] (post-RoPE K) as outputs.
+ * sharded; the caller applies blockOutput) and declares new_k_l/new_v_l [kvH,B,S,D] (post-RoPE K) as outputs.
  */
 export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x: string): string {
   const { w, nH, kvH, names: n } = p;
@@ -225,7 +226,12 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   // Q is pre-scaled by 1/sqrt(D) (RoPE is linear, so scaling before it is exact); with a q norm, its weight carries the scale.
   const qScale = attentionScale(w.config);
   const weightScale = w.config.qkNorm ? 1 : qScale;
-  const t = w.qkv(l);
+  let t = w.qkv(l);
+  if (projectsEveryHead(w.config, w.plan.worldSize)) {
+    // OLMo 2 under TP: q and k of every head (their norm needs the whole projection), v of this rank's heads.
+    if (t.bias) throw new Error(`${w.config.architecture}: q/k biases with a q/k norm over every head are not supported under TP`);
+    t = { ...new ShardWeights(w.model, parallelPlan(w.config, 0, 1)).qkv(l), v: t.v, bias: null };
+  }
   const q = weightScale === 1 ? t.q : isQuantized(t.q) ? scaleBlockAffine(t.q, weightScale) : t.q.map((v) => v * weightScale);
   const biases = t.bias ? [t.bias.q.map((v) => v * weightScale), t.bias.k, t.bias.v] : undefined;
   const xn = blockInput(b, p, x, l, 'attention');
@@ -273,21 +279,21 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   const [pPast, pNew] = b.node('Split', [probs, n.pastNewSplit], { axis: 3 }, 2) as [string, string];
   const attn = b.op('Add', [b.op('MatMul', [pPast, vPast]), b.op('MatMul', [pNew, vNew])]); // [kvH,B,G·S,D]
   const attnTokens = b.op('Transpose', [b.op('Reshape', [attn, n.attnOutShape])], { perm: [1, 3, 0, 2, 4] }); // [B,S,kvH,G,D]
-  return blockOutput(b, p, linear(p.lin, `l${l}.o_proj`, b.op('Reshape', [attnTokens, n.flatHeads]), [w.oProj(l)], nH * D)[0]!, l, 'attention');
+  return linear(p.lin, `l${l}.o_proj`, b.op('Reshape', [attnTokens, n.flatHeads]), [w.oProj(l)], nH * D)[0]!;
 }
 
-/** SwiGLU MLP (or sparse MoE MLP, moe.ts) of layer l over this rank's FFN columns: down_proj's output [B·S, H] (partial when sharded). */
+/** SwiGLU MLP (or sparse MoE MLP, moe.ts) of layer l over this rank's FFN columns: down_proj's output [B·S, H] (partial when sharded; the caller applies blockOutput). */
 export function mlpBlock(b: OnnxGraphBuilder, p: NormConstants, l: number, x: string): string {
   const { w } = p;
   const H = w.config.hiddenSize;
   const F = w.plan.ffn.count;
   const xn = blockInput(b, p, x, l, 'mlp');
   // Mixtral / Qwen3-MoE: the sparse MLP (moe.ts) in place of the dense one.
-  if (isSparseLayer(w.config, l)) return blockOutput(b, p, moeBlock(p, l, xn), l, 'mlp');
+  if (isSparseLayer(w.config, l)) return moeBlock(p, l, xn);
   const { gate: g, up: u } = w.gateUp(l);
   const [gate, up] = linear(p.lin, `l${l}.gate_up`, xn, [g, u], H) as [string, string];
   const act = gatedActivation(b, w.config, gate, up);
-  return blockOutput(b, p, linear(p.lin, `l${l}.down_proj`, act, [w.down(l)], F)[0]!, l, 'mlp');
+  return linear(p.lin, `l${l}.down_proj`, act, [w.down(l)], F)[0]!;
 }
 
 /** Final norm of the rows in logit_rows and this rank's LM head rows → `logits` [R, vocab span]. */
@@ -331,8 +337,8 @@ export function buildLlamaStepGraph(b: OnnxGraphBuilder, model: LoadedModel, pro
   let x = embed.x;
   progress?.(1, total);
   for (const l of layers) {
-    x = b.op('Add', [x, attentionBlock(b, p, l, x)]);
-    x = b.op('Add', [x, mlpBlock(b, p, l, x)]);
+    x = b.op('Add', [x, blockOutput(b, p, attentionBlock(b, p, l, x), l, 'attention')]);
+    x = b.op('Add', [x, blockOutput(b, p, mlpBlock(b, p, l, x), l, 'mlp')]);
     progress?.(l + 2, total);
   }
   headBlock(b, p, x, model.config.tieWordEmbeddings ? embed.table : null);

@@ -35,6 +35,8 @@ export class SegmentPipeline {
   async run(feeds: Record<string, ort.Tensor>): Promise<StepOutputs> {
     const out: StepOutputs = {};
     let hidden: ort.Tensor | null = null;
+    // The residual stream of families that norm after their blocks: from one segment to the next on this rank, never reduced.
+    let residual: ort.Tensor | null = null;
     let compute = 0n;
     let collective = 0n;
     for (const session of this.sessions) {
@@ -43,6 +45,9 @@ export class SegmentPipeline {
         if (name === SEGMENT_IO.hidden) {
           if (hidden === null) throw new Error('segment needs a hidden state but none was computed');
           own[name] = hidden;
+        } else if (name === SEGMENT_IO.residual) {
+          if (residual === null) throw new Error('segment needs the residual stream but no segment before it produced one');
+          own[name] = residual;
         } else {
           const t = feeds[name];
           if (t === undefined) throw new Error(`segment input ${name} was not fed`);
@@ -53,7 +58,9 @@ export class SegmentPipeline {
       const res = await session.run(own);
       const t1 = process.hrtime.bigint();
       compute += t1 - t0;
-      for (const name of session.outputNames) if (name !== SEGMENT_IO.partial && name !== STEP_IO.logits && name !== STEP_IO.logitsLse) out[name] = res[name]!;
+      const passed = new Set<string>([SEGMENT_IO.partial, SEGMENT_IO.residualOut, STEP_IO.logits, STEP_IO.logitsLse]);
+      for (const name of session.outputNames) if (!passed.has(name)) out[name] = res[name]!;
+      residual = res[SEGMENT_IO.residualOut] ?? residual;
       const partial = res[SEGMENT_IO.partial];
       if (partial !== undefined) {
         const sum = await this.group.allReduceSum(partial.data as Float32Array);

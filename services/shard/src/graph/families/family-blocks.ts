@@ -1,6 +1,5 @@
 // @module What families add inside the Llama block: q/k norms, layers without RoPE, norms after the blocks, Gemma's norms/GeGLU/soft-caps, sliding windows.
 import type { ModelConfig } from '@tessera/model-files';
-import { ParallelPlanError } from '../../errors.ts';
 import type { OnnxGraphBuilder } from '../onnx-builder.ts';
 import type { NormConstants } from '../llama.ts';
 
@@ -15,21 +14,21 @@ export function layerUsesRope(c: ModelConfig, l: number): boolean {
 }
 
 /**
- * Refuses a split the family's graph cannot express: OLMo 2's q/k norm takes its statistics over every
- * head, and its norms after attention/MLP apply to the all-reduced output, not to one rank's partial sum.
+ * Whether a rank projects q and k for every head: OLMo 2's q/k RMSNorm takes its statistic over the whole
+ * projection, so under TP each rank computes all of q and k, norms them and keeps its heads' columns. Replicating
+ * the two projections (H·(H + kvH·D) multiply-adds per token) avoids a second all-reduce inside every attention.
  */
-export function assertFamilySplits(c: ModelConfig, worldSize: number): void {
-  if (worldSize === 1) return;
-  // OLMo 2's q/k norm, and the post-norms of OLMo 2 and Gemma, need the whole (all-reduced) vector.
-  if (c.qkNorm === 'projection' || c.normPlacement === 'post' || c.normPlacement === 'sandwich') {
-    throw new ParallelPlanError(
-      `${c.architecture} does not run tensor-parallel yet (its q/k norm spans every head and its norms follow the all-reduce): use one shard`,
-    );
-  }
+export function projectsEveryHead(c: ModelConfig, worldSize: number): boolean {
+  return c.qkNorm === 'projection' && worldSize > 1;
+}
+
+/** Whether blocks are normed after they run (OLMo 2's post-norms, Gemma's sandwich): under TP the norm follows the all-reduce. */
+export function hasOutputNorms(c: ModelConfig): boolean {
+  return c.normPlacement === 'post' || c.normPlacement === 'sandwich';
 }
 
 /**
- * q and k after the family's norm (none, per head, or over the whole projection), both [B·S, heads·D].
+ * q and k after the family's norm (none, per head, or over the whole projection), both [B·S, heads·D] of this rank's heads.
  * `qScale` (1/√D) is folded into the q norm's weight: the norm would undo a scale applied before it.
  */
 export function normQk(b: OnnxGraphBuilder, p: NormConstants, l: number, q: string, k: string, qScale: number): [string, string] {
@@ -39,9 +38,20 @@ export function normQk(b: OnnxGraphBuilder, p: NormConstants, l: number, q: stri
   const qWeight = normWeight(c, p.w.model.tensor(name('q')).data).map((v) => v * qScale);
   const kWeight = normWeight(c, p.w.model.tensor(name('k')).data);
   if (c.qkNorm === 'projection') {
+    // q and k span every head here (projectsEveryHead); past the norm a rank keeps only its own heads.
+    const { heads, kvHeads, worldSize } = p.w.plan;
+    const own = (x: string, span: { start: number; count: number }) =>
+      worldSize === 1
+        ? x
+        : b.op('Slice', [
+            x,
+            b.constant('int64', [span.start * c.headDim]),
+            b.constant('int64', [(span.start + span.count) * c.headDim]),
+            b.constant('int64', [1]),
+          ]);
     return [
-      rmsNormNode(b, p, q, b.weight(`l${l}.q_norm`, qWeight, [qWeight.length])),
-      rmsNormNode(b, p, k, b.weight(`l${l}.k_norm`, kWeight, [kWeight.length])),
+      own(rmsNormNode(b, p, q, b.weight(`l${l}.q_norm`, qWeight, [qWeight.length])), heads),
+      own(rmsNormNode(b, p, k, b.weight(`l${l}.k_norm`, kWeight, [kWeight.length])), kvHeads),
     ];
   }
   // Per head: rows of D values, then back to [B·S, heads·D] (this rank's heads; the [D] weight is shared by all).
@@ -108,10 +118,13 @@ export function blockInput(b: OnnxGraphBuilder, p: NormConstants, x: string, l: 
   return rmsNormNode(b, p, x, b.weight(normName, normWeight(c, p.w.model.tensor(`model.layers.${l}.${tensor}.weight`).data), [c.hiddenSize]));
 }
 
-/** The block output as added to the residual: post- and sandwich-norm families norm it (post_attention / post_feedforward norms). */
+/**
+ * The block output as added to the residual: post- and sandwich-norm families norm it (post_attention / post_feedforward
+ * norms). Callers apply it: under TP it runs on the all-reduced output, in the segment after the block's.
+ */
 export function blockOutput(b: OnnxGraphBuilder, p: NormConstants, out: string, l: number, block: 'attention' | 'mlp'): string {
   const c = p.w.config;
-  if (c.normPlacement !== 'post' && c.normPlacement !== 'sandwich') return out;
+  if (!hasOutputNorms(c)) return out;
   const tensor = `model.layers.${l}.${block === 'attention' ? 'post_attention_layernorm' : 'post_feedforward_layernorm'}.weight`;
   return rmsNormNode(b, p, out, b.weight(`l${l}.${block}_out_norm`, normWeight(c, p.w.model.tensor(tensor).data), [c.hiddenSize]));
 }
