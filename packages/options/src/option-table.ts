@@ -33,6 +33,8 @@ export interface CommandSpec {
   options: OptionTable;
   /** `tessera launch MODEL`: the positional argument named `name` sets option `option`. */
   positional?: { name: string; option: string };
+  /** Several positionals, in order (`tessera quantize IN OUT TYPE`); each sets its option. Not with `positional`. */
+  positionals?: readonly { name: string; option: string }[];
   /** Lines printed after the flags. */
   footer?: string;
 }

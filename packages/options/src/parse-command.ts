@@ -92,14 +92,17 @@ export function parseCommand(command: CommandSpec, argv: readonly string[], env:
     values.set(name, token.value.trim());
   }
   if (help || version) return { values, explicit: new Set(values.keys()), help, version };
-  const positional = command.positional;
-  if (positionals.length > 0) {
-    if (positional === undefined) throw new UsageError(`unexpected argument "${positionals[0]}"; see 'tessera ${command.name} --help'`);
-    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}": give one ${positional.name}`);
-    if (values.has(positional.option))
-      throw new UsageError(`${positional.name} given twice: "${positionals[0]}" and --${positional.option} ${values.get(positional.option)}`);
-    values.set(positional.option, positionals[0]!);
+  const slots = command.positionals ?? (command.positional ? [command.positional] : []);
+  if (positionals.length > slots.length) {
+    const extra = positionals[slots.length]!;
+    if (slots.length === 0) throw new UsageError(`unexpected argument "${extra}"; see 'tessera ${command.name} --help'`);
+    throw new UsageError(`unexpected argument "${extra}": give ${slots.map((s) => s.name).join(' ')}`);
   }
+  positionals.forEach((value, i) => {
+    const slot = slots[i]!;
+    if (values.has(slot.option)) throw new UsageError(`${slot.name} given twice: "${value}" and --${slot.option} ${values.get(slot.option)}`);
+    values.set(slot.option, value);
+  });
   const explicit = new Set(values.keys());
   for (const [name, spec] of Object.entries(command.options)) {
     if (explicit.has(name) || spec.env === false) continue;

@@ -42,6 +42,8 @@ test('--help and -h print the help of each command and exit 0, without starting 
     [['shard', '--help'], /usage: tessera shard[\s\S]*--quant-accuracy/],
     [['generate-model', '--help'], /usage: tessera generate-model --out DIR/],
     [['health', '--help'], /usage: tessera health/],
+    [['quantize', '--help'], /usage: tessera quantize IN\.gguf\|HF_DIR OUT\.gguf TYPE[\s\S]*--type TYPE/],
+    [['check-device', '-h'], /usage: tessera check-device[\s\S]*--device-id N/],
   ];
   for (const [args, re] of cases) {
     const r = tessera(args);
@@ -56,6 +58,12 @@ test('unknown and mistyped flags: one line, the nearest flag, exit 2 — for lau
   assertUsageError(tessera(['router', '--model-id', 'm', '--shard-uris', 'a:1', '--prot', '1']), /did you mean --port\?/);
   assertUsageError(tessera(['shard', '--model-id', '/m', '--kv-cache-memry', '1GiB']), /did you mean --kv-cache-memory\?/);
   assertUsageError(tessera(['generate-model']), /--out DIR is required/);
+  assertUsageError(tessera(['quantize', 'a.gguf', 'b.gguf', 'Q4_0', '--typ', 'Q8_0']), /^tessera quantize: unknown flag --typ \(did you mean --type\?\)$/m);
+  assertUsageError(tessera(['quantize', 'a.gguf', 'b.gguf']), /expected IN\.gguf\|HF_DIR OUT\.gguf TYPE/);
+  assertUsageError(tessera(['quantize', 'a.gguf', 'b.gguf', 'Q3_X']), /TYPE "Q3_X" is not one of/);
+  assertUsageError(tessera(['quantize', 'a.gguf', 'b.gguf', 'Q4_0', 'extra']), /unexpected argument "extra": give IN OUT TYPE/);
+  assertUsageError(tessera(['check-device', '--devic', 'cuda']), /^tessera check-device: unknown flag --devic \(did you mean --device\?\)$/m);
+  assertUsageError(tessera(['check-device', '--device', 'tpu']), /--device must be cpu, cuda or webgpu, got "tpu"/);
   assertUsageError(tessera(['lunch']), /unknown command "lunch" \(did you mean "launch"\?\)/);
 });
 

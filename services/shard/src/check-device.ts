@@ -1,14 +1,26 @@
 // @module `tessera check-device`: can this host run a shard on --device, and which fused LLM operators does it run there.
-import { parseArgs } from 'node:util';
+import { type CommandSpec, formatHelp, parseCommand, UsageError } from '@tessera/options';
 import * as ort from 'onnxruntime-node';
 import { type Device, missingForDevice, ortLibraryDir } from './runner/execution-provider.ts';
 import { probeOps } from './runner/op-probe.ts';
 
-const USAGE = `usage: tessera check-device [--device cpu|cuda|webgpu] [--device-id N] [--json]
-(--device defaults to $TESSERA_DEVICE, so in a GPU container it checks the configured device)
-Loads the execution provider and runs onnxruntime's fused LLM operators (GroupQueryAttention,
+export const CHECK_DEVICE_COMMAND: CommandSpec = {
+  name: 'check-device',
+  synopsis: '[--device cpu|cuda|webgpu] [--device-id N] [--json]',
+  summary: `Loads the execution provider and runs onnxruntime's fused LLM operators (GroupQueryAttention,
 RotaryEmbedding, SkipSimplifiedLayerNormalization, SimplifiedLayerNormalization) on it in float32
-and float16, with the CPU fallback disabled. Exit status 0 when the provider runs, 1 when it cannot.`;
+and float16, with the CPU fallback disabled. Exit status 0 when the provider runs, 1 when it cannot.`,
+  options: {
+    device: {
+      type: 'string',
+      value: 'cpu|cuda|webgpu',
+      default: 'cpu',
+      help: 'the provider to check (TESSERA_DEVICE: a GPU container checks its configured device)',
+    },
+    'device-id': { type: 'string', value: 'N', default: '0', help: 'which GPU' },
+    json: { type: 'boolean', help: 'print the report as JSON', env: false },
+  },
+};
 
 export interface DeviceReport {
   device: Device;
@@ -37,32 +49,27 @@ export async function checkDevice(device: Device, deviceId = 0): Promise<DeviceR
 }
 
 export async function checkDeviceCommand(argv: string[]): Promise<number> {
-  let values;
+  let device: Device;
+  let deviceId: number;
+  let json: boolean;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        device: { type: 'string', default: process.env.TESSERA_DEVICE || 'cpu' },
-        'device-id': { type: 'string', default: '0' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    }));
+    const { values, help } = parseCommand(CHECK_DEVICE_COMMAND, argv, process.env);
+    if (help) {
+      console.log(formatHelp(CHECK_DEVICE_COMMAND));
+      return 0;
+    }
+    device = (values.get('device') ?? 'cpu') as Device;
+    if (!['cpu', 'cuda', 'webgpu'].includes(device)) throw new UsageError(`--device must be cpu, cuda or webgpu, got "${device}"`);
+    deviceId = Number(values.get('device-id') ?? '0');
+    if (!Number.isInteger(deviceId) || deviceId < 0) throw new UsageError(`--device-id must be an integer ≥ 0, got "${values.get('device-id')}"`);
+    json = values.has('json');
   } catch (err) {
-    console.error(`tessera check-device: ${(err as Error).message}\n${USAGE}`);
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`tessera check-device: ${err.message}`);
     return 2;
   }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const device = values.device as Device;
-  if (!['cpu', 'cuda', 'webgpu'].includes(device)) {
-    console.error(`tessera check-device: --device must be cpu, cuda or webgpu, got "${device}"`);
-    return 2;
-  }
-  const report = await checkDevice(device, Number(values['device-id']));
-  if (values.json) console.log(JSON.stringify(report, null, 1));
+  const report = await checkDevice(device, deviceId);
+  if (json) console.log(JSON.stringify(report, null, 1));
   else {
     console.log(`onnxruntime-node ${report.onnxruntime} (${report.libraryDir})`);
     console.log(`providers in this build: ${report.backends.map((b) => `${b.name}${b.bundled ? '' : ' (libraries installed separately)'}`).join(', ')}`);
