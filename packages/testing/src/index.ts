@@ -4,4 +4,4 @@ export { ReferenceCache, ReferenceLlama } from './llama-fp64.ts';
 export { ReferenceMoeMlp } from './moe-fp64.ts';
 export { SMALL_CONFIG, randomLlamaModel, randomQuantizedModel, tensorShapes, uniformSource, type RandomQuantLayout } from './random-model.ts';
 // Hand-built tokenizers (no ../shared needed); they live beside the tokenizer code they mirror.
-export { syntheticByteLevelFiles, syntheticSentencePieceFiles, type SentencePieceOptions } from '@tessera/tokenization/testing';
+export { syntheticByteLevelFiles, syntheticSentencePieceFiles, type SentencePieceOptions } from './synthetic-tokenizers.ts';

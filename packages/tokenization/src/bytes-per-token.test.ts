@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadModel } from '@tessera/model-files';
 import { maxBytesPerToken } from './bytes-per-token.ts';
 import { TextTokenizer } from './tokenizer.ts';
-import { syntheticByteLevelFiles, syntheticSentencePieceFiles } from './synthetic-tokenizers.ts';
+import { syntheticByteLevelFiles, syntheticSentencePieceFiles } from '@tessera/testing';
 
 const storiesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'models', 'stories260K', 'hf');
 

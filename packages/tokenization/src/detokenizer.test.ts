@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IncrementalDetokenizer } from './detokenizer.ts';
 import { TextTokenizer } from './tokenizer.ts';
-import { syntheticByteLevelFiles, syntheticSentencePieceFiles } from './synthetic-tokenizers.ts';
+import { syntheticByteLevelFiles, syntheticSentencePieceFiles } from '@tessera/testing';
 
 const TEXTS = ['Hello the world', 'é 日本 🙂!', 'the 🙂🙂 world, 日本日本 é é.', '日本', '  two  spaces  '];
 

@@ -8,3 +8,4 @@ export type { DetokenizerOptions } from './detokenizer.ts';
 export { StopStringMatcher } from './stop-strings.ts';
 export type { StopPushResult } from './stop-strings.ts';
 export { strftime } from './strftime.ts';
+export { byteLevelDecodeTable } from './token-bytes.ts';

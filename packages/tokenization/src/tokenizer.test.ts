@@ -7,7 +7,7 @@ import type { TokenizerFiles } from '@tessera/model-files';
 import { ChatTemplate } from './chat-template.ts';
 import { IncrementalDetokenizer } from './detokenizer.ts';
 import { TextTokenizer } from './tokenizer.ts';
-import { syntheticByteLevelFiles, syntheticSentencePieceFiles } from './synthetic-tokenizers.ts';
+import { syntheticByteLevelFiles, syntheticSentencePieceFiles } from '@tessera/testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sharedDir = path.resolve(repoRoot, '..', 'shared');

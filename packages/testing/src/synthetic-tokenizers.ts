@@ -1,6 +1,6 @@
 // @module Small hand-built tokenizer.json files (SentencePiece byte-fallback BPE, GPT-2 byte-level BPE) for tests.
 import type { TokenizerFiles } from '@tessera/model-files';
-import { byteLevelDecodeTable } from './token-bytes.ts';
+import { byteLevelDecodeTable } from '@tessera/tokenization';
 
 const hex = (b: number): string => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
 
