@@ -48,6 +48,8 @@ export interface InfoResponse {
   quantized: boolean;
   /** Bytes of this rank's weights as the graph holds them. */
   weightBytes: number;
+  /** The sliding window when every layer slides (its KV blocks behind it may be released), else 0. */
+  slidingWindowAllLayers: number;
   /** Random per shard process: a new value means the shard restarted (KV cache and batches gone). */
   instanceId: string;
 }

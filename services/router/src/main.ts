@@ -142,6 +142,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       limits: { ...limits, waitingServedRatio: opts.waitingServedRatio, maxWaitingTokens: opts.maxWaitingTokens },
       onShardFailure: () => lifecycle?.checkNow(),
       continuousDecode: opts.continuousDecode,
+      slidingWindow: shardInfo.slidingWindowAllLayers,
     });
     lifecycle = new ShardLifecycle({
       shards,

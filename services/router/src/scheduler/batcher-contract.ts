@@ -35,6 +35,12 @@ export interface BatcherOptions {
   onShardFailure?: (err: unknown) => void;
   /** Let the shards step the running batch on their own while nothing waits (DecodeStream); default true. */
   continuousDecode?: boolean;
+  /**
+   * The shards' InfoResponse.sliding_window_all_layers: > 0 when every layer attends within that many
+   * tokens, so each request's KV blocks behind the window are released after every decode step.
+   * Default 0 (keep every block until the request ends).
+   */
+  slidingWindow?: number;
 }
 
 /** What the batching loop holds right now (for /stats and tests). */

@@ -38,7 +38,7 @@ export class Batcher {
   constructor(opts: BatcherOptions) {
     this.#shards = opts.shards;
     this.#allocator = opts.allocator;
-    this.#scheduler = new Scheduler<Entry>(opts.allocator, opts.limits);
+    this.#scheduler = new Scheduler<Entry>(opts.allocator, opts.limits, opts.slidingWindow ?? 0);
     this.#metrics = opts.metrics;
     this.#logger = opts.logger;
     this.#onShardFailure = opts.onShardFailure;
@@ -235,6 +235,7 @@ export class Batcher {
     try {
       const res = await this.#shards.decode(batches);
       this.#metrics?.observeStep('decode', (performance.now() - started) / 1000, ids.length, res.timings);
+      if (this.#scheduler.advanced(ids) > 0) this.#observeKv();
       return await this.#afterStep(ids, res.generations, res.batch);
     } catch (err) {
       await this.#failBatch(
@@ -271,6 +272,7 @@ export class Batcher {
         this.#scheduler.decoded();
         last = step.batch;
         if (this.#suspended !== null) continue; // suspend() ended every request already
+        if (this.#scheduler.advanced(stepIds) > 0) this.#observeKv();
         this.#route(stepIds, step.generations, step.batch);
         stepIds = step.batch?.requestIds ?? [];
         const keep = this.#scheduler.keep(stepIds);

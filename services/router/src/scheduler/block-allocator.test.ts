@@ -154,3 +154,71 @@ test('forgetCachedPrefixes (the shards restarted): cached blocks become free and
   again.release();
   assert.equal(a.stats().freeBlocks, 16);
 });
+
+test('releaseBefore returns the leading blocks once; release() returns only the rest', () => {
+  const a = new BlockAllocator({ numBlocks: 8, blockSize: 4, prefixCaching: false });
+  const x = a.allocate(ids(5), 16)!; // 4 blocks
+  x.releaseBefore(2);
+  assert.equal(x.releasedBefore, 2);
+  assert.equal(a.stats().freeBlocks, 6);
+  x.releaseBefore(1); // never goes back
+  x.releaseBefore(2);
+  assert.equal(x.releasedBefore, 2);
+  assert.equal(a.stats().freeBlocks, 6);
+  x.releaseBefore(99); // clamped to the allocation
+  assert.equal(x.releasedBefore, 4);
+  assert.equal(a.stats().freeBlocks, 8);
+  x.release();
+  assert.equal(a.stats().freeBlocks, 8, 'no block is returned twice');
+  assert.equal(a.stats().usedBlocks, 0);
+});
+
+test('an early-released block goes to another request at once; the first one keeps the rest', () => {
+  const a = new BlockAllocator({ numBlocks: 4, blockSize: 4, prefixCaching: false });
+  const x = a.allocate(ids(5), 16)!; // all 4 blocks
+  assert.equal(a.allocate(ids(3, 50), 4), null);
+  x.releaseBefore(1);
+  const y = a.allocate(ids(3, 50), 4)!;
+  assert.deepEqual(y.blocks, [x.blocks[0]]);
+  x.release();
+  y.release();
+  assert.equal(a.stats().freeBlocks, 4);
+});
+
+test('early-released prompt blocks stay cached (intact) for new prompts until evicted', () => {
+  const a = new BlockAllocator({ numBlocks: 6, blockSize: 4 });
+  const prompt = ids(10); // full blocks 0, 1; partial 2
+  const x = a.allocate(prompt, 16)!; // 4 blocks
+  x.markComputed();
+  x.releaseBefore(3); // two hashed prompt blocks and the partial one
+  assert.equal(a.stats().cachedBlocks, 2);
+  assert.equal(a.stats().freeBlocks, 3);
+  const hit = a.allocate(prompt, 12)!;
+  assert.equal(hit.cacheLen, 8, 'the early-released prompt blocks serve as a prefix');
+  assert.deepEqual(hit.blocks.slice(0, 2), x.blocks.slice(0, 2));
+  hit.release();
+  // Evicted for another request: gone from the cache, no longer a prefix.
+  const big = a.allocate(ids(4, 200), 20)!; // 5 blocks: 3 free + 2 evicted
+  assert.equal(a.stats().cachedBlocks, 0);
+  big.release();
+  x.release();
+  assert.equal(a.allocate(prompt, 12)!.cacheLen, 0);
+});
+
+test('markComputed does not register blocks released before it', () => {
+  const a = new BlockAllocator({ numBlocks: 6, blockSize: 4 });
+  const prompt = ids(10);
+  const x = a.allocate(prompt, 12)!;
+  x.releaseBefore(1); // block 0 returned unhashed: free, may hold anything now
+  const other = a.allocate(ids(3, 300), 4)!;
+  assert.deepEqual(other.blocks, [x.blocks[0]]);
+  x.markComputed();
+  const again = a.allocate(prompt, 12)!;
+  assert.equal(again.cacheLen, 0, 'block 0 is not a prefix (and block 1 alone cannot be: the chain starts at 0)');
+  assert.ok(!again.blocks.includes(other.blocks[0]!), 'the block another request holds is not handed out as a hit');
+  again.release();
+  other.release();
+  x.release();
+  assert.equal(a.stats().usedBlocks, 0);
+  assert.equal(a.stats().freeBlocks + a.stats().cachedBlocks, 6);
+});

@@ -16,8 +16,18 @@ export interface BlockAllocation {
   readonly blocks: readonly number[];
   /** Leading prompt tokens whose KV is already in `blocks` (always < prompt length). */
   readonly cacheLen: number;
-  /** Call after a successful Prefill: the new full prompt blocks become reusable by later prompts. */
+  /** Leading blocks already returned by releaseBefore (0 when none). */
+  readonly releasedBefore: number;
+  /**
+   * Call after a successful Prefill: the new full prompt blocks become reusable by later prompts
+   * (except those already released early: an unhashed released block may hold another request's rows).
+   */
   markComputed(): void;
+  /**
+   * Returns blocks [0, n) early (every layer slides and they fell out of the window); later calls
+   * and release() return only what is left. Hashed ones stay cached: their content is intact until evicted.
+   */
+  releaseBefore(n: number): void;
   /** Returns the blocks; idempotent. Hashed blocks stay cached (LRU-evictable) once unused. */
   release(): void;
 }
@@ -117,9 +127,13 @@ export class BlockAllocator {
   #allocation(blocks: number[], cacheLen: number, hashes: string[], hitCount: number, promptLen: number): BlockAllocation {
     let released = false;
     let computed = false;
+    let releasedBefore = 0;
     return {
       blocks,
       cacheLen,
+      get releasedBefore() {
+        return releasedBefore;
+      },
       markComputed: () => {
         if (released || computed) return;
         computed = true;
@@ -129,17 +143,23 @@ export class BlockAllocator {
         this.#computed += promptLen - cacheLen;
         // Register the prompt's new full blocks; if another request registered the same content
         // first, keep theirs and let ours go back to the free list on release.
-        for (let i = hitCount; i < hashes.length; i++) {
+        for (let i = Math.max(hitCount, releasedBefore); i < hashes.length; i++) {
           const h = hashes[i]!;
           if (this.#blockOf.has(h)) continue;
           this.#blockOf.set(h, blocks[i]!);
           this.#hashOf.set(blocks[i]!, h);
         }
       },
+      releaseBefore: (n) => {
+        if (released) return;
+        const upTo = Math.min(n, blocks.length);
+        for (let i = releasedBefore; i < upTo; i++) this.#unref(blocks[i]!);
+        releasedBefore = Math.max(releasedBefore, upTo);
+      },
       release: () => {
         if (released) return;
         released = true;
-        for (const b of blocks) this.#unref(b);
+        for (let i = releasedBefore; i < blocks.length; i++) this.#unref(blocks[i]!);
       },
     };
   }

@@ -17,16 +17,20 @@ function entry(promptLen: number, maxNew = 4, reusePrefix = true): FakeEntry {
   return { id, inputIds: Array.from({ length: promptLen }, (_, i) => id * 1000 + i), totalTokens: promptLen + maxNew, cancelled: false, reusePrefix };
 }
 
-function setup(limits: Partial<BatcherLimits> = {}, numBlocks = 64, blockSize = 4) {
+function setup(limits: Partial<BatcherLimits> = {}, numBlocks = 64, blockSize = 4, slidingWindow = 0) {
   const allocator = new BlockAllocator({ numBlocks, blockSize });
-  const scheduler = new Scheduler<FakeEntry>(allocator, {
-    maxBatchPrefillTokens: 256,
-    maxBatchTotalTokens: numBlocks * blockSize,
-    maxBatchSize: null,
-    waitingServedRatio: 0.3,
-    maxWaitingTokens: 20,
-    ...limits,
-  });
+  const scheduler = new Scheduler<FakeEntry>(
+    allocator,
+    {
+      maxBatchPrefillTokens: 256,
+      maxBatchTotalTokens: numBlocks * blockSize,
+      maxBatchSize: null,
+      waitingServedRatio: 0.3,
+      maxWaitingTokens: 20,
+      ...limits,
+    },
+    slidingWindow,
+  );
   return { allocator, scheduler };
 }
 
@@ -142,6 +146,54 @@ test('budgets: a request waits for KV blocks and is scheduled once a finished on
     shape(scheduler.schedule(0)).map((w) => w.id),
     [b.id],
   );
+});
+
+test('sliding window: blocks behind every window are released after decode steps, and a waiting request gets in', () => {
+  const { scheduler, allocator } = setup({}, 6, 4, 6); // 24 KV rows, window 6
+  const a = entry(8, 12); // 20 rows: 5 blocks
+  const b = entry(6, 2); // 8 rows: 2 blocks
+  scheduler.enqueue(a);
+  scheduler.enqueue(b);
+  const first = scheduler.schedule(0);
+  assert.deepEqual(
+    shape(first).map((w) => w.id),
+    [a.id],
+  );
+  scheduler.prefilled(first);
+  // Next row 8: the query sees rows 3…8, so block 0 (rows 0…3) is still in the window.
+  assert.deepEqual(scheduler.schedule(1), [], 'b does not fit yet');
+  assert.equal(scheduler.advanced([a.id]), 1, 'next row 9 sees rows 4…9: block 0 is out');
+  assert.equal(scheduler.running(a.id)!.allocation.releasedBefore, 1);
+  assert.equal(scheduler.advanced([a.id, 999]), 0, 'unknown ids are skipped; block 1 (rows 4…7) is still seen');
+  assert.deepEqual(
+    shape(scheduler.schedule(1)).map((w) => w.id),
+    [b.id],
+    'the freed block and rows admit b',
+  );
+  for (let i = 0; i < 2; i++) scheduler.advanced([a.id]);
+  assert.equal(scheduler.running(a.id)!.allocation.releasedBefore, 1, 'next row 12 sees rows 7…12: block 1 (rows 4…7) is still read');
+  scheduler.advanced([a.id]);
+  assert.equal(scheduler.running(a.id)!.allocation.releasedBefore, 2, 'next row 13 sees rows 8…13');
+  scheduler.finish(a.id);
+  scheduler.finish(b.id);
+  assert.equal(allocator.stats().usedBlocks, 0);
+  assert.equal(allocator.stats().freeBlocks + allocator.stats().cachedBlocks, 6, 'every block returned exactly once');
+});
+
+test('sliding window: nothing is released without a window, nor for a prompt still prefilling', () => {
+  const full = setup({}, 8, 4, 0);
+  const a = entry(8, 20);
+  full.scheduler.enqueue(a);
+  full.scheduler.prefilled(full.scheduler.schedule(0));
+  for (let i = 0; i < 20; i++) assert.equal(full.scheduler.advanced([a.id]), 0);
+  assert.equal(full.scheduler.running(a.id)!.allocation.releasedBefore, 0);
+
+  const chunked = setup({ maxBatchPrefillTokens: 8 }, 8, 4, 2);
+  const long = entry(20, 4);
+  chunked.scheduler.enqueue(long);
+  chunked.scheduler.prefilled(chunked.scheduler.schedule(0));
+  assert.equal(chunked.scheduler.advanced([long.id]), 0, 'a partial prompt does not decode');
+  assert.equal(chunked.scheduler.running(long.id)!.decodeSteps, 0);
 });
 
 test('eviction: when nothing runs and the head still does not fit, it is taken out as unfittable', () => {

@@ -9,6 +9,8 @@ export interface Running<E> {
   readonly allocation: BlockAllocation;
   /** Leading prompt tokens whose K/V are in the blocks (prefix hit + prefilled chunks). */
   computed: number;
+  /** Decode steps run since the prompt was complete: the KV holds computed + decodeSteps rows. */
+  decodeSteps: number;
 }
 
 /** One request of a Prefill call: compute prompt tokens [cacheLen, cacheLen + chunkLen). */
@@ -34,10 +36,13 @@ export class Scheduler<E extends Schedulable> {
   #prefilling: Running<E>[] = [];
   /** Steps the queue has waited while a batch ran (TGI's waiting_tokens); 1 when nothing runs. */
   #waitingSteps = 1;
+  /** > 0: every layer attends within this many tokens, so blocks behind the window are released early. */
+  readonly #slidingWindow: number;
 
-  constructor(allocator: SchedulerAllocator, limits: BatcherLimits) {
+  constructor(allocator: SchedulerAllocator, limits: BatcherLimits, slidingWindow = 0) {
     this.#allocator = allocator;
     this.#limits = limits;
+    this.#slidingWindow = slidingWindow;
   }
 
   get queueSize(): number {
@@ -99,7 +104,7 @@ export class Scheduler<E extends Schedulable> {
       this.#allocator,
     );
     for (const { entry, allocation, prefillLen } of batch ?? []) {
-      const running: Running<E> = { entry, allocation, computed: allocation.cacheLen };
+      const running: Running<E> = { entry, allocation, computed: allocation.cacheLen, decodeSteps: 0 };
       this.#running.set(entry.id, running);
       work.push({ running, cacheLen: allocation.cacheLen, chunkLen: prefillLen, isNew: true });
       this.#waitingSteps = 1;
@@ -139,6 +144,32 @@ export class Scheduler<E extends Schedulable> {
   /** A Decode ran: the queue has waited one more step. */
   decoded(): void {
     this.#waitingSteps++;
+  }
+
+  /**
+   * A decode step ran for `ids` (those finished meanwhile are skipped): each holds one more KV row.
+   * When every layer slides, the next step's query at row p sees keys p − window + 1 … p only, so
+   * blocks wholly before that are never read again (the shard points their table entries elsewhere)
+   * and go back to the allocator. Counting steps can only lag the shard (it may run ahead in a
+   * continuous decode), never lead it, so no block is released while still in a window.
+   * Returns how many blocks were released.
+   */
+  advanced(ids: readonly number[]): number {
+    let freed = 0;
+    for (const id of ids) {
+      const r = this.#running.get(id);
+      if (r === undefined || r.computed < r.entry.inputIds.length) continue;
+      r.decodeSteps += 1;
+      if (this.#slidingWindow <= 0) continue;
+      const nextRow = r.computed + r.decodeSteps;
+      const outOfWindow = Math.floor((nextRow - this.#slidingWindow + 1) / this.#allocator.blockSize);
+      const before = r.allocation.releasedBefore;
+      if (outOfWindow > before) {
+        r.allocation.releaseBefore(outOfWindow);
+        freed += r.allocation.releasedBefore - before;
+      }
+    }
+    return freed;
   }
 
   /** Partly prefilled requests whose client went away hold blocks but nothing on the shard: finishes and returns them. */
@@ -186,9 +217,10 @@ export class Scheduler<E extends Schedulable> {
     return this.#queue.drain();
   }
 
+  /** KV rows the running requests still hold: rows released behind a sliding window count no more. */
   #reservedTokens(): number {
     let sum = 0;
-    for (const r of this.#running.values()) sum += r.entry.totalTokens;
+    for (const r of this.#running.values()) sum += r.entry.totalTokens - r.allocation.releasedBefore * this.#allocator.blockSize;
     return sum;
   }
 }

@@ -40,6 +40,12 @@ export interface ScriptedShardOptions {
   warmupDelayMs?: number;
   rank?: number;
   worldSize?: number;
+  /**
+   * > 0: every layer slides (Info reports it). The shard then keeps its tokens in a paged pool, as a
+   * real one keeps K/V, and `next` sees only the window read back from the pool through the request's
+   * blocks: a block the router released too early and gave to another request changes the output.
+   */
+  slidingWindow?: number;
 }
 
 export interface CallRecord {
@@ -58,6 +64,8 @@ interface SeqState {
   context: number[];
   generated: number;
   finished: boolean;
+  /** Context rows already in the token pool (sliding-window mode). */
+  written: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,6 +84,8 @@ export class ScriptedShard implements ShardHandlers {
   readonly warmups: WarmupRequest[] = [];
   /** After simulateRestart(), Prefill fails until the next Warmup (as a real shard's does). */
   #restarted = false;
+  /** Sliding-window mode: the token at each pool slot (block · blockSize + offset), -1 where never written. */
+  readonly #pool: Int32Array;
 
   constructor(opts: ScriptedShardOptions = {}) {
     const vocabSize = opts.vocabSize ?? 512;
@@ -88,8 +98,10 @@ export class ScriptedShard implements ShardHandlers {
       warmupDelayMs: opts.warmupDelayMs ?? 0,
       rank: opts.rank ?? 0,
       worldSize: opts.worldSize ?? 1,
+      slidingWindow: opts.slidingWindow ?? 0,
       next: opts.next ?? ((c) => ((c[c.length - 1] ?? 0) + 1) % vocabSize),
     };
+    this.#pool = new Int32Array(this.opts.numBlocks * this.opts.blockSize).fill(-1);
   }
 
   /** As if the process was killed and started again: batches gone, KV not allocated, a new instance id. */
@@ -97,6 +109,7 @@ export class ScriptedShard implements ShardHandlers {
     this.batches.clear();
     this.warmedUp = false;
     this.#restarted = true;
+    this.#pool.fill(-1);
     this.instanceId = `scripted-${Number(this.instanceId.split('-')[1]) + 1}`;
   }
 
@@ -131,6 +144,7 @@ export class ScriptedShard implements ShardHandlers {
       weightTypes: 'F32×1',
       quantized: false,
       weightBytes: 0,
+      slidingWindowAllLayers: o.slidingWindow,
       instanceId: this.instanceId,
     };
   }
@@ -159,15 +173,35 @@ export class ScriptedShard implements ShardHandlers {
     if (r.blocks.some((b) => b < 0 || b >= this.opts.numBlocks)) throw new Error(`request ${r.id}: block id out of range`);
     const written = new Set(r.blocks.slice(Math.floor(r.cacheLen / bs)));
     for (const s of [...this.batches.values()].flat()) {
-      const theirs = s.request.blocks.slice(Math.floor(s.request.cacheLen / bs));
+      // A sliding window's blocks wholly behind the next query's window are no longer the request's.
+      const behind = this.opts.slidingWindow > 0 ? Math.floor((s.context.length - this.opts.slidingWindow) / bs) : 0;
+      const theirs = s.request.blocks.slice(Math.max(Math.floor(s.request.cacheLen / bs), behind));
       const clash = theirs.find((b) => written.has(b));
       if (clash !== undefined) throw new Error(`request ${r.id} writes block ${clash} owned by live request ${s.request.id}`);
     }
   }
 
+  /** Pool slot of a request's context row, as a real shard's slotOf. */
+  #slot(r: Request, row: number): number {
+    const bs = this.opts.blockSize;
+    return r.blocks[Math.floor(row / bs)]! * bs + (row % bs);
+  }
+
+  /** Sliding-window mode: writes the new context rows, then reads the last token's window back from the pool. */
+  #windowedContext(s: SeqState): number[] {
+    for (; s.written < s.context.length; s.written++) this.#pool[this.#slot(s.request, s.written)] = s.context[s.written]!;
+    const end = s.context.length;
+    const rows = Array.from({ length: Math.min(end, this.opts.slidingWindow) }, (_, i) => end - Math.min(end, this.opts.slidingWindow) + i);
+    return rows.map((row) => {
+      const t = this.#pool[this.#slot(s.request, row)]!;
+      if (t < 0) throw new Error(`request ${s.request.id}: row ${row} was never written`);
+      return t;
+    });
+  }
+
   #step(seqs: SeqState[]): Generation[] {
     return seqs.map((s) => {
-      const t = this.opts.next(s.context);
+      const t = this.opts.next(this.opts.slidingWindow > 0 ? this.#windowedContext(s) : s.context);
       s.context.push(t);
       s.generated++;
       const stop = s.request.stoppingParameters;
@@ -207,6 +241,7 @@ export class ScriptedShard implements ShardHandlers {
     if (this.#restarted && !this.warmedUp) throw new Error('Prefill: KV cache not allocated: call Warmup first');
     if (this.opts.stepDelayMs > 0) await sleep(this.opts.stepDelayMs);
     for (const r of batch.requests) this.#checkBlocks(r);
+    if (this.opts.slidingWindow > 0) for (const r of batch.requests) this.#writePromptChunk(r);
     // A prompt chunk short of the end samples nothing and is not kept (chunked prefill).
     const partial = new Set(batch.requests.filter((r) => (r.chunkLen ?? 0) > 0).map((r) => r.id));
     const seqs = this.#newSeqs(batch).filter((s) => !partial.has(s.request.id));
@@ -228,8 +263,14 @@ export class ScriptedShard implements ShardHandlers {
     return { generations, batch: seqs.length > 0 ? this.#cached(batch.id, seqs) : null, timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens } };
   }
 
+  /** Sliding-window mode: a prompt chunk's tokens go to the pool (prefix-cache hits are already there). */
+  #writePromptChunk(r: Request): void {
+    const end = (r.chunkLen ?? 0) > 0 ? r.cacheLen + r.chunkLen! : r.inputIds.length;
+    for (let row = r.cacheLen; row < end; row++) this.#pool[this.#slot(r, row)] = r.inputIds[row]!;
+  }
+
   #newSeqs(batch: Batch): SeqState[] {
-    return batch.requests.map((r) => ({ request: r, context: [...r.inputIds], generated: 0, finished: false }));
+    return batch.requests.map((r) => ({ request: r, context: [...r.inputIds], generated: 0, finished: false, written: r.inputIds.length }));
   }
 
   async decode({ batches }: DecodeRequest): Promise<DecodeResponse> {

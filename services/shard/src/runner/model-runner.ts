@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import type { ModelConfig } from '@tessera/model-files';
 import type { ProcessGroup } from '../collective/group.ts';
 import { ExecutionProviderError, NotWarmedUpError } from '../errors.ts';
+import { everyLayerSlidingWindow } from '../graph/families/family-blocks.ts';
 import { type ComputeType, type KvLayout, STEP_IO } from '../graph/step-io.ts';
 import type { Batch } from './batch.ts';
 import { describeProviderFailure, type Device, missingForDevice, sessionOptionsFor } from './execution-provider.ts';
@@ -38,6 +39,8 @@ export class ModelRunner implements StepRunner {
   /** Where the pools live and how a step feeds them; chosen once, from the graph and the device. */
   readonly kv: KvStore;
   readonly #runGraph: GraphRun;
+  /** > 0 when every layer slides: steps never gather the blocks behind the window (the router frees them). */
+  readonly #everyLayerWindow: number;
 
   private constructor(
     readonly session: ort.InferenceSession,
@@ -56,6 +59,7 @@ export class ModelRunner implements StepRunner {
     this.kvLayout = session.inputNames.includes(STEP_IO.blockOffsets) ? 'device' : 'host';
     this.geometry = { numLayers: config.numLayers, blockSize, numKvHeads: kvHeads, headDim: config.headDim, dtype: this.dtype };
     this.kv = createKvStore({ layout: this.kvLayout, geometry: this.geometry, device, deviceId, compactHostPools });
+    this.#everyLayerWindow = everyLayerSlidingWindow(config);
     this.#runGraph = pipeline ? (feeds) => pipeline.run(feeds) : (feeds, fetches) => (fetches ? session.run(feeds, fetches) : session.run(feeds));
   }
 
@@ -96,7 +100,7 @@ export class ModelRunner implements StepRunner {
   async step(seqs: StepSequence[]): Promise<StepResult> {
     const kv = await this.kv.ready();
     if (kv === null) throw new NotWarmedUpError('KV cache not allocated: call Warmup first');
-    const inputs = prepareStep(seqs, this.blockSize, (blocks, pos) => kv.slotOf(blocks, pos));
+    const inputs = prepareStep(seqs, this.blockSize, (blocks, pos) => kv.slotOf(blocks, pos), this.#everyLayerWindow);
     const { batch: B, seq: S } = inputs;
     const feeds: Record<string, ort.Tensor> = {
       [STEP_IO.inputIds]: new ort.Tensor('int64', inputs.inputIds, [B, S]),

@@ -18,6 +18,7 @@ import type {
 } from '@tessera/protocol';
 import { type Choice, logSumExp, topN } from '../sampler/sampler.ts';
 import { InvalidRequestError } from '../errors.ts';
+import { everyLayerSlidingWindow } from '../graph/families/family-blocks.ts';
 import { Batch, type RequestState } from './batch.ts';
 import { BatchCache } from './batch-cache.ts';
 import { defaultKvBudgetBytes, fractionOfFreeMemoryBytes, planNumBlocks } from './kv-cache.ts';
@@ -75,6 +76,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
       weightTypes: this.options.weights?.types ?? '',
       quantized: this.options.weights?.quantized ?? false,
       weightBytes: this.options.weights?.bytes ?? 0,
+      slidingWindowAllLayers: everyLayerSlidingWindow(c),
     };
   }
 

@@ -74,3 +74,30 @@ test('device KV writes: only real rows, each to its own slot', () => {
   assert.deepEqual([...d.writeSlots], [3n, 14n, 15n]);
   assert.equal(new Set(d.writeSlots).size, d.writeSlots.length);
 });
+
+test('every layer slides: blocks wholly behind the window are not gathered and their columns are masked', () => {
+  // Window 6, block size 4. Decode at 13: keys 8…13 are seen, so blocks 0 and 1 (rows 0…7) are behind.
+  // Prefill chunk from 9: the first query sees 4…9, so only block 0 is behind.
+  const s = prepareStep(
+    [
+      { ids: [7], start: 13, blocks: [9, 8, 5, 3], allLogits: false },
+      { ids: [1, 2], start: 9, blocks: [4, 6, 2], allLogits: true },
+      { ids: [3], start: 4, blocks: [1, 0], allLogits: false },
+    ],
+    4,
+    slotOf,
+    6,
+  );
+  assert.equal(s.tableBlocks, 4);
+  assert.deepEqual([...s.blockTable], [5n, 5n, 5n, 3n, 6n, 6n, 2n, 0n, 1n, 0n, 0n, 0n]);
+  const T = 4 * 4 + 2;
+  const seen = (row: number) => [...s.attentionBias.subarray(row * T, (row + 1) * T)].map((v) => (v === 0 ? 1 : 0)).join('');
+  assert.equal(seen(0), '000000001111100010'); // past 8…12 (columns 0…7 masked), itself
+  assert.equal(seen(2), '000011111000000010'); // past 4…8, itself
+  assert.equal(seen(3), '000011111000000011'); // the chunk's second row also sees the first
+  assert.equal(seen(4), '111100000000000010', 'start 4 − 6 + 1 < 0: nothing is behind');
+  assert.deepEqual([...s.slots], [3 * 4 + 1, -1, 2 * 4 + 1, 2 * 4 + 2, 0 * 4 + 0, -1], 'writes still go to the true blocks');
+
+  const full = prepareStep([{ ids: [7], start: 13, blocks: [9, 8, 5, 3], allLogits: false }], 4, slotOf);
+  assert.deepEqual([...full.blockTable], [9n, 8n, 5n, 3n], 'no window (or some global layer): every block is gathered');
+});

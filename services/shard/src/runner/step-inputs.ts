@@ -30,8 +30,19 @@ export interface StepInputs {
 /**
  * Right-pads the new tokens to the longest, gathers each sequence's past through a block table
  * padded with block 0, and masks with 0/-inf: past j < start, new s' ≤ s. Every row sees itself.
+ *
+ * `everyLayerWindow` > 0 (every layer slides, see everyLayerSlidingWindow): the step's first query
+ * (position start) sees keys from start − window + 1 on, later ones even fewer, so the blocks wholly
+ * before that are never attended. The router releases them early and another request may own them
+ * now, so they must not even be gathered: their table entries point at the sequence's first block
+ * still in the window, and their columns are masked here as well as by the graph's window mask.
  */
-export function prepareStep(seqs: StepSequence[], blockSize: number, slotOf: (blocks: ArrayLike<number>, pos: number) => number): StepInputs {
+export function prepareStep(
+  seqs: StepSequence[],
+  blockSize: number,
+  slotOf: (blocks: ArrayLike<number>, pos: number) => number,
+  everyLayerWindow = 0,
+): StepInputs {
   const B = seqs.length;
   if (B === 0) throw new Error('empty step');
   const S = Math.max(...seqs.map((q) => q.ids.length));
@@ -51,7 +62,8 @@ export function prepareStep(seqs: StepSequence[], blockSize: number, slotOf: (bl
     const n = q.ids.length;
     if (n === 0) throw new Error('a sequence has no token to compute');
     const used = Math.ceil(q.start / blockSize);
-    for (let m = 0; m < used; m++) blockTable[b * M + m] = BigInt(q.blocks[m]!);
+    const behind = everyLayerWindow > 0 ? Math.max(0, Math.floor((q.start - everyLayerWindow + 1) / blockSize)) : 0;
+    for (let m = 0; m < used; m++) blockTable[b * M + m] = BigInt(q.blocks[Math.max(m, behind)]!);
     for (let s = 0; s < S; s++) {
       const row = b * S + s;
       if (s < n) {
@@ -60,7 +72,7 @@ export function prepareStep(seqs: StepSequence[], blockSize: number, slotOf: (bl
         slots[row] = slotOf(q.blocks, q.start + s);
       }
       const bias = attentionBias.subarray(row * T, (row + 1) * T);
-      bias.fill(0, 0, q.start);
+      bias.fill(0, behind * blockSize, q.start);
       bias.fill(0, P, P + s + 1);
     }
     logitOffsets.push(rows.length);

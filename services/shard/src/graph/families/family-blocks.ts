@@ -80,6 +80,16 @@ export function isSlidingLayer(c: ModelConfig, l: number): boolean {
   return c.slidingWindow !== null && (c.slidingLayers?.[l] ?? true);
 }
 
+/**
+ * The window when every layer slides (Mistral v0.1, Phi-3-mini-4k), else 0 (none, or global layers as
+ * in Gemma): only then are a sequence's blocks behind the window never read again by any layer.
+ */
+export function everyLayerSlidingWindow(c: ModelConfig): number {
+  if (c.slidingWindow === null) return 0;
+  for (let l = 0; l < c.numLayers; l++) if (!isSlidingLayer(c, l)) return 0;
+  return c.slidingWindow;
+}
+
 /** The MLP's gated activation: SiLU(gate)·up, or GeLU-tanh(gate)·up for Gemma (FastGelu is the tanh form). */
 export function gatedActivation(b: OnnxGraphBuilder, c: ModelConfig, gate: string, up: string): string {
   const act = c.gemmaNorms ? b.op('com.microsoft.FastGelu', [gate]) : b.op('Mul', [gate, b.op('Sigmoid', [gate])]);

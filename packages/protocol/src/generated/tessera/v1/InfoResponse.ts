@@ -36,6 +36,13 @@ export interface InfoResponse {
    */
   'quantized'?: (boolean);
   'weightBytes'?: (number | string | Long);
+  /**
+   * The sliding window (tokens) when every layer attends within one (Mistral v0.1, Phi-3-mini-4k),
+   * else 0 (full attention, or global layers as in Gemma). When set, the router releases the KV
+   * blocks behind the window early, and the shard never reads a block wholly behind it (its
+   * block-table entries point at a block still in the window, masked anyway).
+   */
+  'slidingWindowAllLayers'?: (number);
 }
 
 export interface InfoResponse__Output {
@@ -72,4 +79,11 @@ export interface InfoResponse__Output {
    */
   'quantized': (boolean);
   'weightBytes': (number);
+  /**
+   * The sliding window (tokens) when every layer attends within one (Mistral v0.1, Phi-3-mini-4k),
+   * else 0 (full attention, or global layers as in Gemma). When set, the router releases the KV
+   * blocks behind the window early, and the shard never reads a block wholly behind it (its
+   * block-table entries point at a block still in the window, masked anyway).
+   */
+  'slidingWindowAllLayers': (number);
 }
