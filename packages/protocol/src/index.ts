@@ -48,6 +48,8 @@ export interface InfoResponse {
   quantized: boolean;
   /** Bytes of this rank's weights as the graph holds them. */
   weightBytes: number;
+  /** Draft tokens per decode step (--speculate; 0 = off). */
+  speculate: number;
   /** Random per shard process: a new value means the shard restarted (KV cache and batches gone). */
   instanceId: string;
 }
@@ -142,6 +144,9 @@ export interface Timings {
   sampleNs: number;
   totalNs: number;
   computedTokens: number;
+  /** Speculative decoding: draft tokens verified this step, and how many were accepted. */
+  draftTokens: number;
+  acceptedDraftTokens: number;
 }
 
 export interface PrefillRequest {

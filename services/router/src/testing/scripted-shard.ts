@@ -131,6 +131,7 @@ export class ScriptedShard implements ShardHandlers {
       weightTypes: 'F32×1',
       quantized: false,
       weightBytes: 0,
+      speculate: 0,
       instanceId: this.instanceId,
     };
   }
@@ -225,7 +226,11 @@ export class ScriptedShard implements ShardHandlers {
     );
     const computedTokens = batch.requests.reduce((n, r) => n + ((r.chunkLen ?? 0) > 0 ? r.chunkLen! : r.inputIds.length - r.cacheLen), 0);
     if (seqs.length > 0) this.batches.set(batch.id, seqs);
-    return { generations, batch: seqs.length > 0 ? this.#cached(batch.id, seqs) : null, timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens } };
+    return {
+      generations,
+      batch: seqs.length > 0 ? this.#cached(batch.id, seqs) : null,
+      timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens, draftTokens: 0, acceptedDraftTokens: 0 },
+    };
   }
 
   #newSeqs(batch: Batch): SeqState[] {
@@ -248,7 +253,11 @@ export class ScriptedShard implements ShardHandlers {
     const id = batches[0]!.id;
     this.batches.set(id, seqs);
     const generations = this.#step(seqs);
-    return { generations, batch: this.#cached(id, seqs), timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: seqs.length } };
+    return {
+      generations,
+      batch: this.#cached(id, seqs),
+      timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: seqs.length, draftTokens: 0, acceptedDraftTokens: 0 },
+    };
   }
 
   /**

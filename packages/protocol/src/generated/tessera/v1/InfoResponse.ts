@@ -36,6 +36,10 @@ export interface InfoResponse {
    */
   'quantized'?: (boolean);
   'weightBytes'?: (number | string | Long);
+  /**
+   * Speculative decoding: draft tokens proposed per decode step (--speculate; 0 = off).
+   */
+  'speculate'?: (number);
 }
 
 export interface InfoResponse__Output {
@@ -72,4 +76,8 @@ export interface InfoResponse__Output {
    */
   'quantized': (boolean);
   'weightBytes': (number);
+  /**
+   * Speculative decoding: draft tokens proposed per decode step (--speculate; 0 = off).
+   */
+  'speculate': (number);
 }
