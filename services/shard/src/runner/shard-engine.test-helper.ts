@@ -52,6 +52,8 @@ export class FakeRunner implements StepRunner {
     for (const r of batch.requests) {
       logitOffsets.push(rows.length);
       const pending = r.pending;
+      // What the real pools require: a step never writes K/V past the blocks the router reserved.
+      if (r.computed + pending.length > r.capacity(BLOCK)) throw new Error(`request ${r.id} writes past its ${r.blocks.length} blocks`);
       const past = r.tokens.slice(0, r.computed);
       for (let k = allRows(r) ? 0 : pending.length - 1; k < pending.length; k++) rows.push(this.model(past.concat(pending.slice(0, k + 1))));
     }
