@@ -9,6 +9,7 @@ import { computeMetrics } from './metrics.ts';
 import type { BenchmarkMetrics } from './metrics.ts';
 import { BUILTIN_PROMPTS, loadPrompts } from './prompts.ts';
 import type { RequestRecord } from './request.ts';
+import { describeAcceptance, readDraftCounters } from './speculation.ts';
 import { renderTable } from './table.ts';
 
 const FALLBACK_MODEL = 'tessera';
@@ -70,9 +71,12 @@ export async function runBenchmark(args: BenchArgs, log: (line: string) => void 
     log(`Warmup: ${warm.filter((r) => r.ok).length}/${warm.length} requests succeeded`);
   }
 
+  const draftsBefore = await readDraftCounters(args.url);
   const { records, durationMs } = await runLoad({ ...options, onRequestDone: progress(args.quiet, args.numRequests) });
   const metrics = computeMetrics(records, durationMs);
   log(renderTable(metrics, { concurrency: args.concurrency }));
+  const acceptance = describeAcceptance(draftsBefore, await readDraftCounters(args.url));
+  if (acceptance !== null) log(acceptance);
 
   const failures = records.filter((r) => !r.ok);
   if (failures.length > 0) {
