@@ -16,8 +16,22 @@ export function proposeDraft(tokens: readonly number[], maxTokens: number, maxNg
     for (let j = L - n - 1; j >= 0; j--) {
       let k = 0;
       while (k < n && tokens[j + k] === tokens[L - n + k]) k++;
-      if (k === n) return tokens.slice(j + n, Math.min(L, j + n + maxTokens));
+      if (k === n) return continuation(tokens, j + n, maxTokens);
     }
   }
   return [];
+}
+
+/**
+ * The `count` tokens from `from` on, reading on into the draft itself where the tokens end (as an LZ77
+ * copy does): a match one period back in a loop (…a b a b → a b a b) drafts the loop's continuation
+ * in full, not only the part that has already been generated.
+ */
+function continuation(tokens: readonly number[], from: number, count: number): number[] {
+  const draft: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const at = from + k;
+    draft.push(at < tokens.length ? tokens[at]! : draft[at - tokens.length]!);
+  }
+  return draft;
 }
