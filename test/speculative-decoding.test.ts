@@ -1,5 +1,5 @@
-// stories260K served with --speculate 4 gives the same greedy tokens as without (one request at a time
-// and several at once), accepts drafts on repetitive text (the Prometheus counters), and reports the flag in /info.
+// stories260K served with --speculate 4 gives the same greedy tokens as without (one request at a time,
+// several at once, over 2 tensor-parallel shards), accepts drafts on repetitive text (the Prometheus counters), and reports the flag in /info.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -70,5 +70,16 @@ describe('speculative decoding on stories260K', { skip: modelDir ? false : SKIP_
       await generateGreedy(spec.url, prompt, MAX_NEW, sampled),
       'seeded: reproducible',
     );
+  });
+
+  test('tensor parallel (2 shards): rank 0 broadcasts the accepted runs, greedy tokens unchanged', async () => {
+    const tp = await startCluster(['--model-id', path.join(modelDir!, 'stories260K.gguf'), '--num-shard', '2', '--speculate', '4']);
+    try {
+      for (const prompt of PROMPTS.slice(2))
+        assert.deepEqual(await generateGreedy(tp.url, prompt, MAX_NEW), await generateGreedy(plain.url, prompt, MAX_NEW), prompt);
+      assert.ok((await counter(tp.url, 'tessera_speculative_accepted_tokens_total')) > 0);
+    } finally {
+      await tp.stop();
+    }
   });
 });
