@@ -9,6 +9,7 @@ import { computeMetrics } from './metrics.ts';
 import type { BenchmarkMetrics } from './metrics.ts';
 import { BUILTIN_PROMPTS, loadPrompts } from './prompts.ts';
 import type { RequestRecord } from './request.ts';
+import { describeAcceptance, readDraftCounters } from './speculation.ts';
 import { renderTable } from './table.ts';
 import { renderTimeSplit, scrapeStepMetrics, timeSplit } from './time-split.ts';
 
@@ -73,12 +74,15 @@ export async function runBenchmark(args: BenchArgs, log: (line: string) => void 
 
   // Tessera's own step histograms, read around the timed run, split the time per token (other servers: skipped).
   const before = await scrapeStepMetrics(args.url);
+  const draftsBefore = await readDraftCounters(args.url);
   const { records, durationMs } = await runLoad({ ...options, onRequestDone: progress(args.quiet, args.numRequests) });
   const after = before === null ? null : await scrapeStepMetrics(args.url);
   const metrics = computeMetrics(records, durationMs);
   log(renderTable(metrics, { concurrency: args.concurrency }));
   const split = before !== null && after !== null ? timeSplit(before, after, metrics.tpotMs.mean) : null;
   if (split !== null) log(renderTimeSplit(split));
+  const acceptance = describeAcceptance(draftsBefore, await readDraftCounters(args.url));
+  if (acceptance !== null) log(acceptance);
 
   const failures = records.filter((r) => !r.ok);
   if (failures.length > 0) {

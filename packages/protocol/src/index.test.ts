@@ -22,7 +22,7 @@ test('a Prefill round-trips over loopback with camelCase fields and numeric ids'
           },
         ],
         batch: null,
-        timings: { forwardNs: 1, sampleNs: 2, totalNs: 3, computedTokens: 4 },
+        timings: { forwardNs: 1, sampleNs: 2, totalNs: 3, computedTokens: 4, draftTokens: 0, acceptedDraftTokens: 0 },
       };
     },
   } as unknown as ShardHandlers;

@@ -50,6 +50,8 @@ export interface InfoResponse {
   weightBytes: number;
   /** The sliding window when every layer slides (its KV blocks behind it may be released), else 0. */
   slidingWindowAllLayers: number;
+  /** Draft tokens per decode step (--speculate; 0 = off). */
+  speculate: number;
   /** Random per shard process: a new value means the shard restarted (KV cache and batches gone). */
   instanceId: string;
 }
@@ -144,6 +146,9 @@ export interface Timings {
   sampleNs: number;
   totalNs: number;
   computedTokens: number;
+  /** Speculative decoding: draft tokens verified this step, and how many were accepted. */
+  draftTokens: number;
+  acceptedDraftTokens: number;
 }
 
 export interface PrefillRequest {

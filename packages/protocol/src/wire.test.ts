@@ -30,11 +30,11 @@ test('a Generation without tokens (a prompt chunk that did not reach its end) be
     timings: null,
   });
   assert.deepEqual(res.generations[0]?.tokens, { ids: [], logprobs: [] });
-  assert.deepEqual(res.timings, { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: 0 });
+  assert.deepEqual(res.timings, { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: 0, draftTokens: 0, acceptedDraftTokens: 0 });
   const dec = fromWireDecodeResponse({
     generations: [],
     batch: { id: 2, requestIds: [1], size: 1, maxTokens: 9 },
-    timings: { forwardNs: 1, sampleNs: 2, totalNs: 3, computedTokens: 4 },
+    timings: { forwardNs: 1, sampleNs: 2, totalNs: 3, computedTokens: 4, draftTokens: 0, acceptedDraftTokens: 0 },
   });
   assert.equal(dec.batch?.id, 2);
   assert.equal(dec.timings.totalNs, 3);

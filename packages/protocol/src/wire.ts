@@ -66,7 +66,7 @@ export type CheckedOutgoing = [
 ];
 
 const noTokens = (): Tokens => ({ ids: [], logprobs: [] });
-const noTimings = (): Timings => ({ forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: 0 });
+const noTimings = (): Timings => ({ forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: 0, draftTokens: 0, acceptedDraftTokens: 0 });
 
 // ---- what the router receives (shard replies) ----
 

@@ -192,6 +192,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       max_batch_prefill_tokens: limits.maxBatchPrefillTokens,
       validation_workers: opts.validationWorkers,
       max_client_batch_size: opts.maxClientBatchSize,
+      speculate: shardInfo.speculate,
       router: 'tessera',
       version: VERSION,
       sha: process.env.TESSERA_GIT_SHA ?? null,

@@ -63,6 +63,17 @@ export class RouterMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  /** Speculative decoding (--speculate): draft tokens the shards verified and those the model accepted; their ratio is the acceptance rate. */
+  readonly speculativeProposed = new Counter({
+    name: 'tessera_speculative_proposed_tokens_total',
+    help: 'Draft tokens proposed (prompt lookup) and verified by decode steps',
+    registers: [this.registry],
+  });
+  readonly speculativeAccepted = new Counter({
+    name: 'tessera_speculative_accepted_tokens_total',
+    help: 'Draft tokens the model accepted (each saves one decode step)',
+    registers: [this.registry],
+  });
   readonly inFlight = new Gauge({ name: 'tessera_requests_in_flight', help: 'Requests admitted and not yet ended', registers: [this.registry] });
   readonly queueSize = new Gauge({ name: 'tessera_queue_size', help: 'Requests waiting for a Prefill', registers: [this.registry] });
   readonly batchSize = new Gauge({ name: 'tessera_batch_size', help: 'Requests in the running batch', registers: [this.registry] });
@@ -207,6 +218,10 @@ export class RouterMetrics {
     this.shardSample.observe({ method }, timings.sampleNs / 1e9);
     this.shardStep.observe({ method }, timings.totalNs / 1e9);
     this.stepTokens.observe({ method }, timings.computedTokens);
+    if (timings.draftTokens > 0) {
+      this.speculativeProposed.inc(timings.draftTokens);
+      this.speculativeAccepted.inc(timings.acceptedDraftTokens);
+    }
   }
 
   /** Event-loop delay quantiles (p50, p99, max) over the monitor's rolling window, read at each scrape. */

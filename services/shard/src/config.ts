@@ -37,6 +37,8 @@ export interface ShardConfig {
   /** --quantize (int8 | int4 quantize a float checkpoint at load; gptq | awq are checked against the model at load), or null. */
   quantize: QuantizeMode | null;
   quantAccuracy: QuantAccuracy;
+  /** --speculate: draft tokens per decode step (0 = off). */
+  speculate: number;
   logLevel: string;
 }
 
@@ -137,6 +139,7 @@ export function parseShardArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     kvLayout,
     quantize: values.has('quantize') ? oneOf('quantize', QUANTIZE_MODES, 'int8') : null,
     quantAccuracy: oneOf('quant-accuracy', ['int8', 'float32'] as const, 'int8'),
+    speculate: int('speculate', 0, 0, 64),
     logLevel,
   };
 }

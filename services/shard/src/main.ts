@@ -69,6 +69,7 @@ export async function startShard(config: ShardConfig, opts: { model?: LoadedMode
         weights: { types: weights.label, quantized: weights.quantized, bytes: weightBytes },
         ...(config.kvCacheMemory !== null ? { kvCacheMemory: config.kvCacheMemory } : {}),
         ...(config.kvCacheFraction !== null ? { kvCacheFraction: config.kvCacheFraction } : {}),
+        speculate: config.speculate,
       },
     },
     logger,

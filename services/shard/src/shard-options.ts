@@ -57,6 +57,12 @@ export const SHARD_OPTIONS = {
     default: 'int8',
     help: 'activations of quantized matmuls: int8 (like llama.cpp, fastest) or float32 accumulation',
   },
+  speculate: {
+    type: 'string',
+    value: 'N',
+    default: '0 (off)',
+    help: 'speculative decoding: up to N draft tokens per decode step from prompt lookup (n-gram match in prompt + output), verified in one forward; greedy output is unchanged (docs/speculation.md)',
+  },
   'log-level': {
     type: 'string',
     value: 'LEVEL',

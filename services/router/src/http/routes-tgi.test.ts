@@ -119,6 +119,7 @@ test('GET /info, /health, /metrics and POST /tokenize', async () => {
     'waiting_served_ratio',
     'max_waiting_tokens',
     'max_client_batch_size',
+    'speculate',
     'version',
     'sha',
     'docker_label',

@@ -40,6 +40,8 @@ export interface TgiInfo {
   max_batch_prefill_tokens: number;
   validation_workers: number;
   max_client_batch_size: number;
+  /** Draft tokens per decode step (the shards' --speculate; 0 = off), as TGI reports it. */
+  speculate: number;
   router: string;
   version: string;
   sha: string | null;

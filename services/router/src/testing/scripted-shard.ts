@@ -145,6 +145,7 @@ export class ScriptedShard implements ShardHandlers {
       quantized: false,
       weightBytes: 0,
       slidingWindowAllLayers: o.slidingWindow,
+      speculate: 0,
       instanceId: this.instanceId,
     };
   }
@@ -260,7 +261,11 @@ export class ScriptedShard implements ShardHandlers {
     );
     const computedTokens = batch.requests.reduce((n, r) => n + ((r.chunkLen ?? 0) > 0 ? r.chunkLen! : r.inputIds.length - r.cacheLen), 0);
     if (seqs.length > 0) this.batches.set(batch.id, seqs);
-    return { generations, batch: seqs.length > 0 ? this.#cached(batch.id, seqs) : null, timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens } };
+    return {
+      generations,
+      batch: seqs.length > 0 ? this.#cached(batch.id, seqs) : null,
+      timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens, draftTokens: 0, acceptedDraftTokens: 0 },
+    };
   }
 
   /** Sliding-window mode: a prompt chunk's tokens go to the pool (prefix-cache hits are already there). */
@@ -289,7 +294,11 @@ export class ScriptedShard implements ShardHandlers {
     const id = batches[0]!.id;
     this.batches.set(id, seqs);
     const generations = this.#step(seqs);
-    return { generations, batch: this.#cached(id, seqs), timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: seqs.length } };
+    return {
+      generations,
+      batch: this.#cached(id, seqs),
+      timings: { forwardNs: 0, sampleNs: 0, totalNs: 0, computedTokens: seqs.length, draftTokens: 0, acceptedDraftTokens: 0 },
+    };
   }
 
   /**

@@ -15,6 +15,11 @@ export class RequestState {
   readonly chunkEnd: number;
   readonly blocks: number[];
   generated = 0;
+  /**
+   * Speculative decoding: tokens proposed to follow the last one, verified by the next decode step
+   * (computed after it, every row's logits returned); cleared when that step is finished.
+   */
+  draft: number[] = [];
   readonly topNTokens: number;
   readonly prefillLogprobs: boolean;
   readonly chooser: TokenChooser;
@@ -38,9 +43,10 @@ export class RequestState {
     this.stopping = new StoppingCriteria(req.stoppingParameters);
   }
 
-  /** Tokens still to run through the model (the prompt suffix at prefill, the last token at decode). */
+  /** Tokens still to run through the model (the prompt suffix at prefill, the last token and its draft at decode). */
   get pending(): number[] {
-    return this.tokens.slice(this.computed, this.computed < this.promptLength ? this.chunkEnd : undefined);
+    const known = this.tokens.slice(this.computed, this.computed < this.promptLength ? this.chunkEnd : undefined);
+    return this.draft.length > 0 ? known.concat(this.draft) : known;
   }
 
   /** True when this Prefill computes a chunk that stops short of the prompt's end (nothing is sampled). */

@@ -127,9 +127,9 @@ export class ModelRunner implements StepRunner {
     return this.step(batch.requests.map((r) => ({ ids: r.pending, start: r.computed, blocks: r.blocks, allLogits: r.prefillLogprobs })));
   }
 
-  /** Computes the one pending token of each request. */
+  /** Computes the pending token of each request, and its draft (every row's logits then, to verify it). */
   decode(batch: Batch): Promise<StepResult> {
-    return this.step(batch.requests.map((r) => ({ ids: r.pending, start: r.computed, blocks: r.blocks, allLogits: false })));
+    return this.step(batch.requests.map((r) => ({ ids: r.pending, start: r.computed, blocks: r.blocks, allLogits: r.draft.length > 0 })));
   }
 
   /**

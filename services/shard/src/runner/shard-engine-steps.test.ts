@@ -1,104 +1,9 @@
 // @module The engine's step bookkeeping on fake logits: sampling, prompt logprobs, tensor-parallel choices, finish and cancel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ModelConfig } from '@tessera/model-files';
-import type { CachedBatch, DecodeResponse, DecodeStreamControl, Request } from '@tessera/protocol';
+import type { CachedBatch } from '@tessera/protocol';
 import { logSoftmax } from '../sampler/sampler.ts';
-import type { Batch } from './batch.ts';
-import type { KvPools } from './kv-cache.ts';
-import { ShardEngine } from './shard-engine.ts';
-import type { ChoiceChannel, StepResult, StepRunner } from './step-runner.ts';
-
-const V = 8;
-const BLOCK = 4;
-
-/** The fake model: after token t it favours t + 1 (mod V), with a slope so logprobs are not trivial. */
-function rowAfter(t: number): Float32Array {
-  return Float32Array.from({ length: V }, (_, j) => (j === (t + 1) % V ? 4 : j * 0.1));
-}
-
-/** A StepRunner whose logits depend only on each row's token; it records what every step fed. */
-class FakeRunner implements StepRunner {
-  readonly config = { vocabSize: V, architecture: 'LlamaForCausalLM' } as Partial<ModelConfig> as ModelConfig;
-  readonly dtype = 'float32';
-  readonly device = 'cpu';
-  readonly blockSize = BLOCK;
-  readonly geometry = { numLayers: 1, blockSize: BLOCK, numKvHeads: 1, headDim: 1 };
-  /** Per step, each request's pending tokens. */
-  readonly fed: number[][][] = [];
-
-  constructor(readonly group: ChoiceChannel | null = null) {}
-
-  warmup(): Promise<KvPools> {
-    throw new Error('not used');
-  }
-
-  prefill(batch: Batch): Promise<StepResult> {
-    return this.#step(batch, (r) => r.prefillLogprobs);
-  }
-
-  decode(batch: Batch): Promise<StepResult> {
-    return this.#step(batch, () => false);
-  }
-
-  async #step(batch: Batch, allRows: (r: Batch['requests'][number]) => boolean): Promise<StepResult> {
-    const rows: number[] = [];
-    const logitOffsets: number[] = [];
-    for (const r of batch.requests) {
-      logitOffsets.push(rows.length);
-      rows.push(...(allRows(r) ? r.pending : r.pending.slice(-1)));
-    }
-    this.fed.push(batch.requests.map((r) => r.pending));
-    const logits = new Float32Array(rows.length * V);
-    rows.forEach((t, k) => logits.set(rowAfter(t), k * V));
-    return { logits, vocabSize: V, logitsLse: null, logitOffsets, forwardNs: 1, computedTokens: this.fed.at(-1)!.flat().length };
-  }
-}
-
-/** A rank's end of the choice broadcast: records what rank 0 sends, hands scripted ids to the others. */
-class FakeChannel implements ChoiceChannel {
-  readonly sent: number[][] = [];
-  constructor(
-    readonly rank: number,
-    readonly script: number[][] = [],
-  ) {}
-  async broadcastInt32(values: Int32Array | null): Promise<Int32Array> {
-    if (values !== null) {
-      this.sent.push([...values]);
-      return values;
-    }
-    const next = this.script.shift();
-    if (next === undefined) throw new Error('rank 0 sent nothing');
-    return Int32Array.from(next);
-  }
-}
-
-const greedy = {
-  temperature: 0,
-  topK: 0,
-  topP: 0,
-  typicalP: 0,
-  doSample: false,
-  seed: 0,
-  repetitionPenalty: 0,
-  frequencyPenalty: 0,
-  presencePenalty: 0,
-  minP: 0,
-  logitBias: {},
-};
-const request = (id: number, inputIds: number[], extra: Partial<Request> = {}): Request => ({
-  id,
-  inputIds,
-  blocks: [id * 2, id * 2 + 1],
-  cacheLen: 0,
-  prefillLogprobs: false,
-  topNTokens: 0,
-  parameters: greedy,
-  stoppingParameters: { maxNewTokens: 16, stopTokenIds: [], minNewTokens: 0 },
-  ...extra,
-});
-const batchOf = (id: number, requests: Request[]) => ({ batch: { id, size: requests.length, maxTokens: 64, requests } });
-const engineOn = (runner: FakeRunner, rank = 0) => new ShardEngine(runner, { modelId: 'fake', rank, worldSize: runner.group ? 2 : 1 });
+import { batchOf, decodeStream, engineOn, FakeChannel, FakeRunner, request, rowAfter } from './shard-engine.test-helper.ts';
 
 test('rank 0 samples each request from its own last row, reports raw logprobs and top-n, and caches the survivors', async () => {
   const runner = new FakeRunner();
@@ -232,30 +137,6 @@ test('tensor parallel: rank 0 broadcasts its choices (-1 for a chunk); rank 1 ap
   );
   assert.equal(rank1.sent.length, 0, 'only rank 0 sends');
 });
-
-/** Drives a continuous decode: `onStep` may send controls (as the router does between steps); returns every emitted step. */
-async function decodeStream(engine: ShardEngine, batches: CachedBatch[], onStep: (k: number, send: (c: DecodeStreamControl) => void) => void = () => {}) {
-  const steps: DecodeResponse[] = [];
-  let pending: DecodeStreamControl = { dropRequestIds: [], stop: false };
-  const send = (c: DecodeStreamControl) => {
-    pending = { dropRequestIds: [...pending.dropRequestIds, ...c.dropRequestIds], stop: pending.stop || c.stop };
-  };
-  await engine.decodeStream(
-    { batches },
-    {
-      emit: (step) => {
-        steps.push(step);
-        onStep(steps.length, send);
-      },
-      takeControl: () => {
-        const c = pending;
-        pending = { dropRequestIds: [], stop: false };
-        return c;
-      },
-    },
-  );
-  return steps;
-}
 
 test('continuous decode steps the batch on its own until every request finishes, with the same tokens as Decode calls', async () => {
   const reqs = () => [request(1, [1], { stoppingParameters: { maxNewTokens: 3, stopTokenIds: [], minNewTokens: 0 } }), request(2, [5])];

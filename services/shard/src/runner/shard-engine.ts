@@ -22,7 +22,11 @@ import { everyLayerSlidingWindow } from '../graph/families/family-blocks.ts';
 import { Batch, type RequestState } from './batch.ts';
 import { BatchCache } from './batch-cache.ts';
 import { defaultKvBudgetBytes, fractionOfFreeMemoryBytes, planNumBlocks } from './kv-cache.ts';
+import { proposeDraft } from './prompt-lookup.ts';
+import { decodeChoices, encodeChoices } from './rank0-choices.ts';
+import { StepRows } from './step-rows.ts';
 import type { StepResult, StepRunner } from './step-runner.ts';
+import { acceptTokens } from './token-acceptance.ts';
 
 /** How a continuous decode loop talks to its caller between steps (runner/thread.ts). */
 export interface DecodeStreamIo {
@@ -44,6 +48,8 @@ export interface EngineOptions {
   kvCacheFraction?: number;
   /** How the weights are stored (reported by Info). */
   weights?: { types: string; quantized: boolean; bytes: number };
+  /** Speculative decoding: draft tokens (prompt lookup) verified per decode step; 0 or absent = off. */
+  speculate?: number;
 }
 
 const now = () => process.hrtime.bigint();
@@ -51,11 +57,14 @@ const now = () => process.hrtime.bigint();
 /** Generic over the runner so that callers keep its full type (ModelRunner: release, stats). */
 export class ShardEngine<R extends StepRunner = StepRunner> {
   readonly #cache = new BatchCache();
+  readonly #speculate: number;
 
   constructor(
     readonly runner: R,
     readonly options: EngineOptions,
-  ) {}
+  ) {
+    this.#speculate = Math.max(0, Math.floor(options.speculate ?? 0));
+  }
 
   /** The instance id is the server's (services/shard/src/server.ts), not the runner thread's. */
   info(): Omit<InfoResponse, 'instanceId'> {
@@ -77,6 +86,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
       quantized: this.options.weights?.quantized ?? false,
       weightBytes: this.options.weights?.bytes ?? 0,
       slidingWindowAllLayers: everyLayerSlidingWindow(c),
+      speculate: this.#speculate,
     };
   }
 
@@ -103,6 +113,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
   async decode(req: DecodeRequest): Promise<DecodeResponse> {
     const started = now();
     const batch = this.#takeBatches(req);
+    this.#draft(batch);
     const result = await this.runner.decode(batch);
     const { reply } = await this.#finishStep(batch, result, started, null, null);
     return reply;
@@ -120,6 +131,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
       // Let the thread's message handler deliver controls that arrived during the step.
       await new Promise((resolve) => setImmediate(resolve));
       const started = now();
+      this.#draft(batch);
       const result = await this.runner.decode(batch);
       const { reply, control } = await this.#finishStep(batch, result, started, null, rank0 ? io.takeControl() : NO_CONTROL);
       let next = reply.batch === null ? null : this.#cache.take(reply.batch.id);
@@ -131,6 +143,19 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
       const last = next === null || control.stop;
       if (rank0 || last) io.emit({ ...reply, batch: next?.toCachedBatch() ?? null });
       batch = last ? null : this.#cache.take(next!.id);
+    }
+  }
+
+  /**
+   * Speculative decoding: each request's draft for this step (the same on every rank: it depends on
+   * the tokens alone). It never writes K/V past the reserved blocks nor yields more tokens than
+   * max_new_tokens leaves (the step adds the model's own token after the accepted ones).
+   */
+  #draft(batch: Batch): void {
+    if (this.#speculate === 0) return;
+    for (const r of batch.requests) {
+      const room = Math.min(this.#speculate, r.capacity(batch.blockSize) - r.tokens.length, r.stopping.maxNewTokens - r.generated - 1);
+      r.draft = proposeDraft(r.tokens, room);
     }
   }
 
@@ -161,10 +186,11 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
    */
   async #finishStep(batch: Batch, result: StepResult, started: bigint, starts: number[] | null, control: DecodeStreamControl | null) {
     const received = await this.#choicesOfRank0();
-    const chosen = received?.subarray(0, batch.requests.length) ?? null;
-    if (received !== null && control !== null) control = decodeControl(received.subarray(batch.requests.length));
+    const decoded = received === null ? null : decodeChoices(received, batch.requests.length, this.#speculate > 0, control !== null);
+    if (decoded !== null && control !== null) control = decoded.control;
     const sampleStart = now();
-    const steps = batch.requests.map((r, i) => this.#finishRequest(r, new StepRows(result, i), starts?.[i] ?? null, chosen?.[i] ?? null));
+    const drafted = batch.requests.reduce((n, r) => n + r.draft.length, 0);
+    const steps = batch.requests.map((r, i) => this.#finishRequest(r, new StepRows(result, i), starts?.[i] ?? null, decoded?.ids[i] ?? null));
     const generations = steps.map((s) => s.generation);
     const next = this.#cacheSurvivors(
       batch,
@@ -176,13 +202,15 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
       sampleNs: Number(end - sampleStart),
       totalNs: Number(end - started),
       computedTokens: result.computedTokens,
+      draftTokens: drafted,
+      acceptedDraftTokens: steps.reduce((n, s) => n + s.acceptedDraft, 0),
     };
     await this.#shareChoices(generations, control);
     return { reply: { generations, batch: next?.toCachedBatch() ?? null, timings }, control: control ?? NO_CONTROL };
   }
 
   /** One request's part of a step; `start` is set at prefill, `chosen` on ranks > 0. */
-  #finishRequest(r: RequestState, rows: StepRows, start: number | null, chosen: number | null): RequestOutcome {
+  #finishRequest(r: RequestState, rows: StepRows, start: number | null, chosen: number[] | null): RequestOutcome {
     // Prompt logprobs come from rank 0's logits (the other ranks have none).
     const scorePrompt = chosen === null && start !== null && r.prefillLogprobs;
     if (start !== null && r.partialPrefill) {
@@ -191,14 +219,13 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
       // the chunks' prompt logprobs).
       const prompt = scorePrompt ? promptLogprobs(r.tokens.slice(0, r.chunkEnd + 1), start, rows, r.topNTokens) : null;
       r.computed = r.chunkEnd;
-      return { request: r, live: false, generation: generationOf(r, prompt, null, 'FINISH_REASON_UNSPECIFIED') };
+      return { request: r, live: false, acceptedDraft: 0, generation: generationOf(r, prompt, [], 'FINISH_REASON_UNSPECIFIED') };
     }
     const prompt = scorePrompt ? promptLogprobs(r.tokens, start, rows, r.topNTokens) : null;
     // The token's logits are the last row the request returned: its last prompt token's at prefill.
     const last = start !== null && r.prefillLogprobs ? r.tokens.length - 1 - start : 0;
-    const choice = chosen !== null ? { id: chosen, logprob: 0, top: { ids: [], logprobs: [] } } : sample(r, rows, last);
-    const finishReason = applyChoice(r, choice.id, this.runner.blockSize);
-    return { request: r, live: finishReason === 'FINISH_REASON_UNSPECIFIED', generation: generationOf(r, prompt, choice, finishReason) };
+    const { choices, finishReason, acceptedDraft } = acceptTokens(r, rows, last, chosen, this.runner.blockSize);
+    return { request: r, live: finishReason === 'FINISH_REASON_UNSPECIFIED', acceptedDraft, generation: generationOf(r, prompt, choices, finishReason) };
   }
 
   /** The requests that go on stay cached under the batch's id for the next Decode; null when none do. */
@@ -215,25 +242,20 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
   }
 
   /**
-   * Tensor parallel, rank 0: sends the chosen ids (-1: none) so every rank feeds the same tokens next
-   * step, followed in a continuous decode by the step's control.
+   * Tensor parallel, rank 0: sends the chosen ids so every rank feeds the same tokens next step,
+   * followed in a continuous decode by the step's control (rank0-choices.ts).
    */
   async #shareChoices(generations: Generation[], control: DecodeStreamControl | null): Promise<void> {
     const group = this.runner.group;
     if (group === null || group.rank !== 0) return;
-    const ids = generations.map((g) => g.tokens.ids[0] ?? -1);
-    if (control !== null) ids.push(...encodeControl(control));
-    await group.broadcastInt32(Int32Array.from(ids));
+    await group.broadcastInt32(
+      encodeChoices(
+        generations.map((g) => g.tokens.ids),
+        this.#speculate > 0,
+        control,
+      ),
+    );
   }
-}
-
-/** A control as int32s after the chosen ids: [stop, ...dropped request ids]. */
-function encodeControl(c: DecodeStreamControl): number[] {
-  return [c.stop ? 1 : 0, ...c.dropRequestIds];
-}
-
-function decodeControl(words: Int32Array): DecodeStreamControl {
-  return { stop: words[0] === 1, dropRequestIds: Array.from(words.subarray(1)) };
 }
 
 /** What a step did for one request: its Generation, and whether it goes on to the next Decode. */
@@ -241,55 +263,17 @@ interface RequestOutcome {
   request: RequestState;
   generation: Generation;
   live: boolean;
+  /** Draft tokens the step accepted for this request (speculative decoding). */
+  acceptedDraft: number;
 }
 
-/** The logits rows one request got from a step: row k is its k-th returned row. */
-class StepRows {
-  readonly #first: number;
-
-  constructor(
-    readonly result: StepResult,
-    request: number,
-  ) {
-    this.#first = result.logitOffsets[request]!;
-  }
-
-  row(k: number): Float32Array {
-    const V = this.result.vocabSize;
-    return this.result.logits.subarray((this.#first + k) * V, (this.#first + k + 1) * V);
-  }
-
-  /** log Σ exp of row k when the graph computed it. */
-  lse(k: number): number | undefined {
-    return this.result.logitsLse?.[this.#first + k];
-  }
-}
-
-/** Rank 0: the request's next token from row `k` (stop ids forbidden before min_new_tokens). */
-function sample(r: RequestState, rows: StepRows, k: number): Choice {
-  const forbidden = r.stopping.suppressStops(r.generated) ? r.stopping.stopTokenIds : [];
-  return r.chooser.choose(rows.row(k), r.topNTokens, forbidden, rows.lse(k));
-}
-
-/** Every rank: appends the chosen token and decides whether the request stops. */
-function applyChoice(r: RequestState, id: number, blockSize: number): FinishReason {
-  r.computed = r.tokens.length;
-  r.tokens.push(id);
-  r.chooser.accept(id);
-  r.generated++;
-  const reason = r.stopping.check(id, r.generated);
-  // The next step must write this token's K/V: stop when the reserved blocks are full.
-  if (reason === 'FINISH_REASON_UNSPECIFIED' && r.tokens.length > r.capacity(blockSize)) return 'FINISH_REASON_LENGTH';
-  return reason;
-}
-
-function generationOf(r: RequestState, prompt: PromptLogprobs | null, choice: Choice | null, finishReason: FinishReason): Generation {
+function generationOf(r: RequestState, prompt: PromptLogprobs | null, choices: Choice[], finishReason: FinishReason): Generation {
   return {
     requestId: r.id,
     prefillTokens: prompt?.tokens ?? null,
     prefillTopTokens: prompt?.tops ?? [],
-    tokens: choice ? { ids: [choice.id], logprobs: [choice.logprob] } : { ids: [], logprobs: [] },
-    topTokens: choice && r.topNTokens > 0 ? [choice.top] : [],
+    tokens: { ids: choices.map((c) => c.id), logprobs: choices.map((c) => c.logprob) },
+    topTokens: r.topNTokens > 0 ? choices.map((c) => c.top) : [],
     finishReason,
     generatedTokens: r.generated,
     seed: r.chooser.seed,

@@ -39,6 +39,6 @@ export interface StepRunner {
   warmup(budgetTokens: number, numBlocks: number): Promise<KvPools>;
   /** Computes each request's pending prompt suffix (every row's logits where prompt logprobs are asked). */
   prefill(batch: Batch): Promise<StepResult>;
-  /** Computes the one pending token of each request. */
+  /** Computes the pending token of each request; with a draft (speculative decoding), every row's logits. */
   decode(batch: Batch): Promise<StepResult>;
 }

@@ -100,29 +100,53 @@ export class TokenChooser {
       const id = argmax(logits);
       return { id, logprob: logits[id]! - lse, top };
     }
-    const scores = Float64Array.from(logits);
-    if (p.repetitionPenalty > 0 && p.repetitionPenalty !== 1) applyRepetitionPenalty(scores, this.#seen, p.repetitionPenalty);
-    if (p.frequencyPenalty !== 0 || p.presencePenalty !== 0) applyFrequencyPresence(scores, this.#counts, p.frequencyPenalty, p.presencePenalty);
-    if (biased) applyLogitBias(scores, p.logitBias);
-    suppressTokens(scores, forbidden);
+    const scores = this.#processed(logits, forbidden);
+    const id = this.greedy ? argmax(scores) : this.#draw(softmax(scores), 1);
+    return { id, logprob: logits[id]! - lse, top };
+  }
 
-    let id: number;
-    if (this.greedy) id = argmax(scores);
-    else {
-      const t = p.temperature > 0 ? p.temperature : 1;
-      if (t !== 1) applyTemperature(scores, t);
-      if (p.topK > 0) applyTopK(scores, p.topK);
-      if (p.topP > 0 && p.topP < 1) applyTopP(scores, p.topP);
-      if (p.minP > 0) applyMinP(scores, p.minP);
-      if (p.typicalP > 0 && p.typicalP < 1) applyTypicalP(scores, p.typicalP);
-      id = this.#sample(scores);
+  /**
+   * Speculative decoding: this row's token given the draft token `draft`, distributed exactly as
+   * choose()'s. Greedy keeps the argmax; sampling is rejection sampling with a point-mass draft
+   * (Leviathan et al. 2023, Chen et al. 2023): accept `draft` with probability p(draft), else draw
+   * from p without it, renormalised. The id equals `draft` iff the draft was accepted.
+   */
+  verify(logits: Float32Array, draft: number, topNTokens: number, forbidden: ReadonlySet<number> | readonly number[] = [], knownLse?: number): Choice {
+    if (this.greedy) return this.choose(logits, topNTokens, forbidden, knownLse);
+    const lse = knownLse ?? logSumExp(logits);
+    const top = topN(logits, topNTokens);
+    top.logprobs = top.logprobs.map((l) => l - lse);
+    const probs = softmax(this.#processed(logits, forbidden));
+    const pDraft = probs[draft] ?? 0;
+    let id = draft;
+    if (this.#rng.next() >= pDraft && pDraft < 1) {
+      probs[draft] = 0;
+      id = this.#draw(probs, 1 - pDraft);
     }
     return { id, logprob: logits[id]! - lse, top };
   }
 
-  #sample(scores: Float64Array): number {
-    const probs = softmax(scores);
-    let u = this.#rng.next();
+  /** The row's scores after the penalties, bias, forbidden ids and (when sampling) the warpers. */
+  #processed(logits: Float32Array, forbidden: ReadonlySet<number> | readonly number[]): Float64Array {
+    const p = this.#p;
+    const scores = Float64Array.from(logits);
+    if (p.repetitionPenalty > 0 && p.repetitionPenalty !== 1) applyRepetitionPenalty(scores, this.#seen, p.repetitionPenalty);
+    if (p.frequencyPenalty !== 0 || p.presencePenalty !== 0) applyFrequencyPresence(scores, this.#counts, p.frequencyPenalty, p.presencePenalty);
+    if (p.logitBias !== undefined && p.logitBias !== null && Object.keys(p.logitBias).length > 0) applyLogitBias(scores, p.logitBias);
+    suppressTokens(scores, forbidden);
+    if (this.greedy) return scores;
+    const t = p.temperature > 0 ? p.temperature : 1;
+    if (t !== 1) applyTemperature(scores, t);
+    if (p.topK > 0) applyTopK(scores, p.topK);
+    if (p.topP > 0 && p.topP < 1) applyTopP(scores, p.topP);
+    if (p.minP > 0) applyMinP(scores, p.minP);
+    if (p.typicalP > 0 && p.typicalP < 1) applyTypicalP(scores, p.typicalP);
+    return scores;
+  }
+
+  /** One seeded draw from `probs`, whose entries sum to `total` (< 1 after a rejected draft was removed). */
+  #draw(probs: Float64Array, total: number): number {
+    let u = this.#rng.next() * total;
     let last = 0;
     for (let i = 0; i < probs.length; i++) {
       if (probs[i]! <= 0) continue;

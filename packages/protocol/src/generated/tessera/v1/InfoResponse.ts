@@ -43,6 +43,10 @@ export interface InfoResponse {
    * block-table entries point at a block still in the window, masked anyway).
    */
   'slidingWindowAllLayers'?: (number);
+  /**
+   * Speculative decoding: draft tokens proposed per decode step (--speculate; 0 = off).
+   */
+  'speculate'?: (number);
 }
 
 export interface InfoResponse__Output {
@@ -86,4 +90,8 @@ export interface InfoResponse__Output {
    * block-table entries point at a block still in the window, masked anyway).
    */
   'slidingWindowAllLayers': (number);
+  /**
+   * Speculative decoding: draft tokens proposed per decode step (--speculate; 0 = off).
+   */
+  'speculate': (number);
 }

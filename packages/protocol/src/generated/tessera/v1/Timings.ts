@@ -10,6 +10,11 @@ export interface Timings {
    * Tokens computed by the model in this step (prefill suffix or decode batch).
    */
   'computedTokens'?: (number);
+  /**
+   * Speculative decoding (--speculate): draft tokens this step verified, and how many the model accepted.
+   */
+  'draftTokens'?: (number);
+  'acceptedDraftTokens'?: (number);
 }
 
 export interface Timings__Output {
@@ -20,4 +25,9 @@ export interface Timings__Output {
    * Tokens computed by the model in this step (prefill suffix or decode batch).
    */
   'computedTokens': (number);
+  /**
+   * Speculative decoding (--speculate): draft tokens this step verified, and how many the model accepted.
+   */
+  'draftTokens': (number);
+  'acceptedDraftTokens': (number);
 }
