@@ -13,6 +13,15 @@ test('same seed, same stream; different seeds (also above 2^32) differ', () => {
   assert.notDeepEqual(take(2 ** 40 + 7), take(7));
 });
 
+test('seeds below 2^32 (one high half) and seeds sharing a low half differ from the first draw on', () => {
+  // The first uniform's leading bits choose the first sampled token: they must differ, not only its last bits.
+  const first = (seed: number) => Math.floor(new Rng(seed).next() * 2 ** 20);
+  const small = new Set(Array.from({ length: 64 }, (_, k) => first(k + 1)));
+  assert.equal(small.size, 64);
+  const sameLow = new Set(Array.from({ length: 64 }, (_, k) => first(k * 2 ** 32 + 5)));
+  assert.equal(sameLow.size, 64);
+});
+
 test('values lie in [0, 1) with a mean near 1/2', () => {
   const r = new Rng(123);
   let sum = 0;

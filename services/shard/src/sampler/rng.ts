@@ -27,10 +27,10 @@ export class Rng {
     if (!Number.isSafeInteger(seed) || seed < 0 || seed > MAX_SEED) throw new Error(`seed ${seed} must be an integer in [0, 2^53)`);
     const lo = splitmix32(seed >>> 0);
     const hi = splitmix32(Math.floor(seed / 2 ** 32) ^ 0x5bd1e995);
-    this.#s[0] = lo();
-    this.#s[1] = hi();
-    this.#s[2] = lo();
-    this.#s[3] = hi() | 1; // never all-zero
+    // Every word mixes both halves: xoshiro's first output reads s[1] alone, and seeds that share a
+    // half (1, 2, 3, … all have high half 0) must not share their first draw.
+    for (let k = 0; k < 4; k++) this.#s[k] = (lo() ^ rotl(hi(), 16)) >>> 0;
+    this.#s[3] = this.#s[3]! | 1; // never all-zero
   }
 
   /** Next 32 random bits. */
