@@ -1,6 +1,6 @@
 // @module @tessera/tokenization: tokenizer, chat templates, streaming detokenizer and stop strings for the router.
 export { TextTokenizer } from './tokenizer.ts';
-export type { EncodeOptions, DecodeOptions } from './tokenizer.ts';
+export type { EncodeOptions, DecodeOptions, GrammarVocabulary } from './tokenizer.ts';
 export { ChatTemplate, ChatTemplateError, NO_CHAT_TEMPLATE_MESSAGE } from './chat-template.ts';
 export type { ChatMessage, ChatContentPart, RenderOptions } from './chat-template.ts';
 export { IncrementalDetokenizer } from './detokenizer.ts';

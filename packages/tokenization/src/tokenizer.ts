@@ -36,6 +36,12 @@ function postProcessorAddsSpecialTokens(config: unknown): boolean {
   return false;
 }
 
+/** A vocabulary for the grammar engine: pieces by id and how they encode bytes (xgrammar's vocab types). */
+export interface GrammarVocabulary {
+  pieces: string[];
+  kind: 'byte_level' | 'byte_fallback' | 'raw';
+}
+
 export class TextTokenizer {
   readonly vocabSize: number;
   readonly bosToken: string | null;
@@ -122,6 +128,16 @@ export class TextTokenizer {
       skip_special_tokens: opts.skipSpecialTokens ?? false,
       clean_up_tokenization_spaces: opts.cleanUpTokenizationSpaces ?? this.cleanUpSpaces,
     });
+  }
+
+  /**
+   * The vocabulary as constrained decoding needs it (@tessera/grammar): each id's piece, with special
+   * tokens blanked so that no grammar can spell them as text, and how pieces map to bytes.
+   */
+  grammarVocabulary(): GrammarVocabulary {
+    const pieces: string[] = [];
+    for (let id = 0; id < this.vocabSize; id++) pieces.push(this.specialIds.has(id) ? '' : (this.idToPiece.get(id) ?? ''));
+    return { pieces, kind: this.byteLevel ? 'byte_level' : this.byteFallback ? 'byte_fallback' : 'raw' };
   }
 
   isSpecial(id: number): boolean {
