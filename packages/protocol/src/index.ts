@@ -89,6 +89,8 @@ export interface NextTokenChooserParameters {
   presencePenalty: number;
   minP: number;
   logitBias: Record<number, number>;
+  /** Constrained decoding: an xgrammar structural tag as JSON (@tessera/grammar); '' or absent = none. */
+  grammar?: string;
 }
 
 export interface StoppingCriteriaParameters {

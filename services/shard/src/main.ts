@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createLogger } from '@tessera/logging';
 import { reportStartFailure } from '@tessera/options';
 import { loadModel, summarizeWeights, withLoadTimeQuantization, type LoadedModel } from '@tessera/model-files';
+import { type GrammarVocabulary, TextTokenizer } from '@tessera/tokenization';
 import { graphOptionsOf, parseShardArgs, SHARD_USAGE, ShardConfigError, type ShardConfig } from './config.ts';
 import { ensureStepGraph, graphWeightBytes } from './graph/graph-cache.ts';
 import { RunnerSlot } from './runner-slot.ts';
@@ -71,6 +72,7 @@ export async function startShard(config: ShardConfig, opts: { model?: LoadedMode
         ...(config.kvCacheFraction !== null ? { kvCacheFraction: config.kvCacheFraction } : {}),
         speculate: config.speculate,
       },
+      ...(config.rank === 0 ? grammarVocabularyOf(model, logger) : {}),
     },
     logger,
   );
@@ -146,4 +148,14 @@ export async function main(argv: string[]): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   logger.info('shard stopped');
+}
+
+/** Rank 0 samples, so only it masks logits for constrained requests; a model without a usable tokenizer serves without constraints. */
+function grammarVocabularyOf(model: LoadedModel, logger: Logger): { grammarVocabulary?: GrammarVocabulary } {
+  try {
+    return { grammarVocabulary: TextTokenizer.fromFiles(model.tokenizer).grammarVocabulary() };
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'no tokenizer for constrained decoding: requests with a grammar will be refused');
+    return {};
+  }
 }

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { workerBootstrap } from '@tessera/protocol';
 import type { ModelConfig } from '@tessera/model-files';
 import type { DecodeRequest, DecodeResponse, DecodeStreamControl, DecodeStreamHandle } from '@tessera/protocol';
+import type { GrammarVocabulary } from '@tessera/tokenization';
 import type { GroupOptions } from './collective/group.ts';
 import { ShardError, ShardErrorCode } from './errors.ts';
 import type { EngineOptions, ShardEngine } from './runner/shard-engine.ts';
@@ -22,6 +23,8 @@ export interface RunnerThreadInit {
   engine: EngineOptions;
   /** Tensor parallelism (world size > 1): the rank's segments and KV heads, and where the group meets. */
   parallel?: ParallelInit;
+  /** Rank 0: the vocabulary grammar masks are computed over (constrained decoding); absent elsewhere. */
+  grammarVocabulary?: GrammarVocabulary;
 }
 
 export interface ParallelInit {

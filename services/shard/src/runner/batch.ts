@@ -1,6 +1,7 @@
 // @module Per-request generation state on the shard and a batch of them with TGI's four verbs.
 import type { Batch as ProtoBatch, CachedBatch, Request } from '@tessera/protocol';
 import { InvalidRequestError } from '../errors.ts';
+import type { TokenMatcher } from '@tessera/grammar';
 import { TokenChooser } from '../sampler/sampler.ts';
 import { StoppingCriteria } from '../sampler/stopping.ts';
 
@@ -24,6 +25,12 @@ export class RequestState {
   readonly prefillLogprobs: boolean;
   readonly chooser: TokenChooser;
   readonly stopping: StoppingCriteria;
+  /** Constrained decoding: the wire grammar ('' = none); every rank knows it, so all skip drafting alike. */
+  readonly grammar: string;
+  /** Rank 0, constrained: the request's place in its grammar (attached by the engine before its first token). */
+  matcher: TokenMatcher | null = null;
+  /** Rank 0, constrained: the ids allowed at this step, computed while the model runs. */
+  mask: Int32Array | null = null;
 
   constructor(req: Request, vocabSize: number) {
     if (req.inputIds.length === 0) throw new InvalidRequestError(`request ${req.id}: input_ids is empty`);
@@ -40,7 +47,12 @@ export class RequestState {
     this.topNTokens = req.topNTokens ?? 0;
     this.prefillLogprobs = req.prefillLogprobs ?? false;
     this.chooser = new TokenChooser(req.parameters, req.inputIds);
-    this.stopping = new StoppingCriteria(req.stoppingParameters);
+    this.grammar = req.parameters.grammar ?? '';
+    if (this.grammar !== '' && req.stoppingParameters.stopTokenIds.length === 0) {
+      throw new InvalidRequestError(`request ${req.id}: a constrained request needs stop_token_ids to end on once its grammar is complete`);
+    }
+    // The grammar decides where a constrained output may end, so min_new_tokens does not apply.
+    this.stopping = new StoppingCriteria(this.grammar === '' ? req.stoppingParameters : { ...req.stoppingParameters, minNewTokens: 0 });
   }
 
   /** Tokens still to run through the model (the prompt suffix at prefill, the last token and its draft at decode). */

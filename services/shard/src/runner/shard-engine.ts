@@ -17,6 +17,7 @@ import type {
   WarmupResponse,
 } from '@tessera/protocol';
 import { type Choice, logSumExp, topN } from '../sampler/sampler.ts';
+import { GrammarError, type GrammarMatchers, type TokenMatcher } from '@tessera/grammar';
 import { InvalidRequestError } from '../errors.ts';
 import { everyLayerSlidingWindow } from '../graph/families/family-blocks.ts';
 import { Batch, type RequestState } from './batch.ts';
@@ -58,10 +59,14 @@ const now = () => process.hrtime.bigint();
 export class ShardEngine<R extends StepRunner = StepRunner> {
   readonly #cache = new BatchCache();
   readonly #speculate: number;
+  /** A request dropped without finishing (filter, clear, drop) frees its grammar matcher when collected. */
+  readonly #matchers = new FinalizationRegistry<TokenMatcher>((m) => m.dispose());
 
   constructor(
     readonly runner: R,
     readonly options: EngineOptions,
+    /** Rank 0: constrained decoding (null on other ranks, which apply rank 0's choices, and without a tokenizer). */
+    readonly grammars: GrammarMatchers | null = null,
   ) {
     this.#speculate = Math.max(0, Math.floor(options.speculate ?? 0));
   }
@@ -105,7 +110,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     const started = now();
     const batch = Batch.fromProto(req.batch, this.runner.config.vocabSize, this.runner.blockSize);
     const starts = batch.requests.map((r) => r.computed);
-    const result = await this.runner.prefill(batch);
+    const [result] = await Promise.all([this.runner.prefill(batch), this.#prepareMasks(batch)]);
     const { reply } = await this.#finishStep(batch, result, started, starts, null);
     return reply;
   }
@@ -114,7 +119,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     const started = now();
     const batch = this.#takeBatches(req);
     this.#draft(batch);
-    const result = await this.runner.decode(batch);
+    const [result] = await Promise.all([this.runner.decode(batch), this.#prepareMasks(batch)]);
     const { reply } = await this.#finishStep(batch, result, started, null, null);
     return reply;
   }
@@ -132,7 +137,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
       await new Promise((resolve) => setImmediate(resolve));
       const started = now();
       this.#draft(batch);
-      const result = await this.runner.decode(batch);
+      const [result] = await Promise.all([this.runner.decode(batch), this.#prepareMasks(batch)]);
       const { reply, control } = await this.#finishStep(batch, result, started, null, rank0 ? io.takeControl() : NO_CONTROL);
       let next = reply.batch === null ? null : this.#cache.take(reply.batch.id);
       if (next !== null && control.dropRequestIds.length > 0) {
@@ -154,9 +159,45 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
   #draft(batch: Batch): void {
     if (this.#speculate === 0) return;
     for (const r of batch.requests) {
+      // A draft would need the grammar to roll back what the model rejects: constrained requests go one token a step.
+      if (r.grammar !== '') continue;
       const room = Math.min(this.#speculate, r.capacity(batch.blockSize) - r.tokens.length, r.stopping.maxNewTokens - r.generated - 1);
       r.draft = proposeDraft(r.tokens, room);
     }
+  }
+
+  /**
+   * Rank 0, constrained decoding: a matcher for each request's grammar (compiled once per grammar,
+   * cached), then the ids allowed at this step for every request that samples. Called beside the
+   * forward pass, so the masks are computed while onnxruntime's threads run the model.
+   */
+  async #prepareMasks(batch: Batch): Promise<void> {
+    const constrained = batch.requests.filter((r) => r.grammar !== '' && !r.partialPrefill);
+    if (constrained.length === 0 || this.options.rank !== 0) return;
+    const grammars = this.grammars;
+    if (grammars === null) throw new InvalidRequestError('constrained decoding is unavailable: the shard has no tokenizer for this model');
+    await Promise.all(
+      constrained.map(async (r) => {
+        if (r.matcher === null) {
+          try {
+            r.matcher = await grammars.matcher(r.grammar, [...r.stopping.stopTokenIds]);
+          } catch (err) {
+            if (err instanceof GrammarError) throw new InvalidRequestError(`request ${r.id}: ${err.message}`);
+            throw err;
+          }
+          this.#matchers.register(r, r.matcher, r);
+        }
+        r.mask = await r.matcher.mask();
+      }),
+    );
+  }
+
+  /** A finished request's matcher goes at once rather than at collection. */
+  #releaseMatcher(r: RequestState): void {
+    if (r.matcher === null) return;
+    this.#matchers.unregister(r);
+    r.matcher.dispose();
+    r.matcher = null;
   }
 
   /** The cached batches a Decode names, taken out of the cache as one batch. */
@@ -225,6 +266,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     // The token's logits are the last row the request returned: its last prompt token's at prefill.
     const last = start !== null && r.prefillLogprobs ? r.tokens.length - 1 - start : 0;
     const { choices, finishReason, acceptedDraft } = acceptTokens(r, rows, last, chosen, this.runner.blockSize);
+    if (finishReason !== 'FINISH_REASON_UNSPECIFIED') this.#releaseMatcher(r);
     return { request: r, live: finishReason === 'FINISH_REASON_UNSPECIFIED', acceptedDraft, generation: generationOf(r, prompt, choices, finishReason) };
   }
 

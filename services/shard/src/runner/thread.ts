@@ -1,5 +1,6 @@
 // @module Worker-thread entry: owns the InferenceSession and the ShardEngine; answers typed calls by message id.
 import { parentPort, workerData } from 'node:worker_threads';
+import { GrammarMatchers } from '@tessera/grammar';
 import { ProcessGroup } from '../collective/group.ts';
 import { codeOf } from '../errors.ts';
 import { ModelRunner } from './model-runner.ts';
@@ -26,7 +27,9 @@ try {
     deviceId: init.deviceId,
     parallel,
   });
-  const engine = new ShardEngine(runner, init.engine);
+  // Rank 0 masks logits for constrained requests (the other ranks apply its choices).
+  const grammars = init.grammarVocabulary !== undefined ? await GrammarMatchers.create(init.grammarVocabulary, init.config.vocabSize) : null;
+  const engine = new ShardEngine(runner, init.engine, grammars);
   // Controls of running (or queued) continuous decodes, by call id; delivered at once, not queued.
   const mailboxes = new Map<number, Mailbox>();
   // One call at a time, in arrival order: session.run blocks this thread anyway.

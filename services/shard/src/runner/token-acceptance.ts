@@ -45,7 +45,7 @@ const received = (id: number): Choice => ({ id, logprob: 0, top: { ids: [], logp
 /** Rank 0: the token from row `k`, verifying `proposed` when there is one (stop ids forbidden before min_new_tokens). */
 function choose(r: RequestState, rows: StepRows, k: number, proposed: number | undefined): Choice {
   const forbidden = r.stopping.suppressStops(r.generated) ? r.stopping.stopTokenIds : [];
-  if (proposed === undefined) return r.chooser.choose(rows.row(k), r.topNTokens, forbidden, rows.lse(k));
+  if (proposed === undefined) return r.chooser.choose(rows.row(k), r.topNTokens, forbidden, rows.lse(k), r.mask);
   return r.chooser.verify(rows.row(k), proposed, r.topNTokens, forbidden, rows.lse(k));
 }
 
@@ -55,6 +55,9 @@ function applyChoice(r: RequestState, id: number, blockSize: number): FinishReas
   r.tokens.push(id);
   r.chooser.accept(id);
   r.generated++;
+  // Rank 0 of a constrained request: the mask allowed `id`, so the grammar takes it (else a bug).
+  if (r.matcher !== null && !r.matcher.accept(id)) throw new Error(`request ${r.id}: the grammar refused token ${id} that its mask allowed`);
+  r.mask = null;
   const reason = r.stopping.check(id, r.generated);
   // The next step must write this token's K/V: stop when the reserved blocks are full.
   if (reason === 'FINISH_REASON_UNSPECIFIED' && r.tokens.length > r.capacity(blockSize)) return 'FINISH_REASON_LENGTH';

@@ -26,6 +26,11 @@ export function suppressTokens(scores: Float64Array, ids: Iterable<number>): voi
   for (const id of ids) if (id >= 0 && id < scores.length) scores[id] = -Infinity;
 }
 
+/** Constrained decoding: ids a grammar mask does not allow become -Infinity (xgrammar's bit layout). */
+export function applyMask(scores: Float64Array, mask: Int32Array): void {
+  for (let i = 0; i < scores.length; i++) if (((mask[i >>> 5]! >>> (i & 31)) & 1) === 0) scores[i] = -Infinity;
+}
+
 export function applyTemperature(scores: Float64Array, temperature: number): void {
   for (let i = 0; i < scores.length; i++) scores[i]! /= temperature;
 }

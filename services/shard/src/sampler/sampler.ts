@@ -3,6 +3,7 @@ import { chooserSeed, isGreedy, type NextTokenChooserParameters, type Tokens } f
 import {
   applyFrequencyPresence,
   applyLogitBias,
+  applyMask,
   applyMinP,
   applyRepetitionPenalty,
   applyTemperature,
@@ -13,6 +14,7 @@ import {
   suppressTokens,
 } from './logits-processors.ts';
 import { Rng, randomSeed } from './rng.ts';
+import { allowed } from '@tessera/grammar';
 
 export interface Choice {
   id: number;
@@ -53,6 +55,13 @@ export function topN(values: ArrayLike<number>, n: number): Tokens {
   return { ids, logprobs: ids.map((i) => values[i]!) };
 }
 
+/** Index of the largest value among the ids a grammar mask allows; ties → lowest id. */
+export function maskedArgmax(values: ArrayLike<number>, mask: Int32Array): number {
+  let best = -1;
+  for (let i = 0; i < values.length; i++) if (allowed(mask, i) && (best < 0 || values[i]! > values[best]!)) best = i;
+  return Math.max(best, 0);
+}
+
 /** Index of the largest value; ties → lowest id. */
 export function argmax(values: ArrayLike<number>): number {
   let best = 0;
@@ -85,8 +94,18 @@ export class TokenChooser {
     this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
   }
 
-  /** Picks the next token from one logits row; `forbidden` ids cannot be chosen (min_new_tokens). */
-  choose(logits: Float32Array, topNTokens: number, forbidden: ReadonlySet<number> | readonly number[] = [], knownLse?: number): Choice {
+  /**
+   * Picks the next token from one logits row; `forbidden` ids cannot be chosen (min_new_tokens), nor
+   * can ids outside a grammar's `mask` (constrained decoding). Logprobs and top-n stay those of the
+   * raw distribution, as for every other processor.
+   */
+  choose(
+    logits: Float32Array,
+    topNTokens: number,
+    forbidden: ReadonlySet<number> | readonly number[] = [],
+    knownLse?: number,
+    mask: Int32Array | null = null,
+  ): Choice {
     // The per-row hot path of every decode step (32 rows × 32k vocab at batch 32): logprobs come
     // from one log-sum-exp, and plain greedy rows take argmax of the raw logits without a copy.
     const lse = knownLse ?? logSumExp(logits);
@@ -97,10 +116,10 @@ export class TokenChooser {
     const biased = p.logitBias !== undefined && p.logitBias !== null && Object.keys(p.logitBias).length > 0;
     const nothingForbidden = Array.isArray(forbidden) ? forbidden.length === 0 : (forbidden as ReadonlySet<number>).size === 0;
     if (this.greedy && !penalised && !biased && nothingForbidden) {
-      const id = argmax(logits);
+      const id = mask === null ? argmax(logits) : maskedArgmax(logits, mask);
       return { id, logprob: logits[id]! - lse, top };
     }
-    const scores = this.#processed(logits, forbidden);
+    const scores = this.#processed(logits, forbidden, mask);
     const id = this.greedy ? argmax(scores) : this.#draw(softmax(scores), 1);
     return { id, logprob: logits[id]! - lse, top };
   }
@@ -126,14 +145,15 @@ export class TokenChooser {
     return { id, logprob: logits[id]! - lse, top };
   }
 
-  /** The row's scores after the penalties, bias, forbidden ids and (when sampling) the warpers. */
-  #processed(logits: Float32Array, forbidden: ReadonlySet<number> | readonly number[]): Float64Array {
+  /** The row's scores after the penalties, bias, forbidden ids, the grammar mask and (when sampling) the warpers. */
+  #processed(logits: Float32Array, forbidden: ReadonlySet<number> | readonly number[], mask: Int32Array | null = null): Float64Array {
     const p = this.#p;
     const scores = Float64Array.from(logits);
     if (p.repetitionPenalty > 0 && p.repetitionPenalty !== 1) applyRepetitionPenalty(scores, this.#seen, p.repetitionPenalty);
     if (p.frequencyPenalty !== 0 || p.presencePenalty !== 0) applyFrequencyPresence(scores, this.#counts, p.frequencyPenalty, p.presencePenalty);
     if (p.logitBias !== undefined && p.logitBias !== null && Object.keys(p.logitBias).length > 0) applyLogitBias(scores, p.logitBias);
     suppressTokens(scores, forbidden);
+    if (mask !== null) applyMask(scores, mask);
     if (this.greedy) return scores;
     const t = p.temperature > 0 ? p.temperature : 1;
     if (t !== 1) applyTemperature(scores, t);

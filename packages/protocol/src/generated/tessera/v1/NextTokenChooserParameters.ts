@@ -17,6 +17,11 @@ export interface NextTokenChooserParameters {
   'presencePenalty'?: (number | string);
   'minP'?: (number | string);
   'logitBias'?: ({[key: number]: number | string});
+  /**
+   * Constrained decoding (empty = none): an xgrammar structural tag as JSON (@tessera/grammar), built
+   * and checked by the router. Rank 0 masks the logits with it; every rank skips speculation for it.
+   */
+  'grammar'?: (string);
 }
 
 export interface NextTokenChooserParameters__Output {
@@ -34,4 +39,9 @@ export interface NextTokenChooserParameters__Output {
   'presencePenalty': (number);
   'minP': (number);
   'logitBias': ({[key: number]: number});
+  /**
+   * Constrained decoding (empty = none): an xgrammar structural tag as JSON (@tessera/grammar), built
+   * and checked by the router. Rank 0 masks the logits with it; every rank skips speculation for it.
+   */
+  'grammar': (string);
 }
