@@ -26,9 +26,37 @@ export type Constraint =
  * nodes before anything is compiled. Strict mode: no properties or items beyond the schema's.
  */
 async function schemaGrammar(xg: Xgrammar, schema: unknown): Promise<StructuralTagFormat> {
-  const text = JSON.stringify(schema);
+  const text = JSON.stringify(splitIntegerBounds(schema));
   const ebnf = await xg.call((lib) => lib.Testings._jsonSchemaToEBNF(text, false, -1, [', ', ': '], true));
   return { type: 'grammar', grammar: jsonSafeStringCharacters(ebnf) };
+}
+
+/**
+ * xgrammar 0.1.27 turns an integer bound that ends in 0 after a non-zero digit into a grammar that
+ * admits the next nine numbers ([0, 120] accepts 121…129, [-130, -10] accepts -139…-131). Such a
+ * bound is split off as a constant: anyOf [the range without it, the bound], both of which it
+ * renders correctly (brute-forced in grammar.test.ts). Applied to every subschema.
+ */
+export function splitIntegerBounds(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(splitIntegerBounds);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const node: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) node[k] = k === 'const' || k === 'enum' || k === 'default' || k === 'examples' ? v : splitIntegerBounds(v);
+  if (node.type !== 'integer') return node;
+  const risky = (b: unknown): b is number => typeof b === 'number' && Number.isInteger(b) && b % 10 === 0 && Math.abs(b) >= 10;
+  const { minimum, maximum, ...rest } = node;
+  const lo = typeof minimum === 'number' ? minimum : undefined;
+  const hi = typeof maximum === 'number' ? maximum : undefined;
+  if (!risky(lo) && !risky(hi)) return node;
+  if (lo !== undefined && hi !== undefined && lo >= hi) return lo === hi ? { ...rest, const: lo } : node;
+  const exact = [lo, hi].filter(risky).map((b) => ({ ...rest, const: b }));
+  const inner = {
+    ...rest,
+    ...(lo !== undefined ? { minimum: risky(lo) ? lo + 1 : lo } : {}),
+    ...(hi !== undefined ? { maximum: risky(hi) ? hi - 1 : hi } : {}),
+  };
+  const empty = typeof inner.minimum === 'number' && typeof inner.maximum === 'number' && inner.minimum > inner.maximum;
+  return { anyOf: [...(empty ? [] : [inner]), ...exact] };
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { syntheticByteLevelFiles, syntheticSentencePieceFiles } from '@tessera/testing';
 import { TextTokenizer } from '@tessera/tokenization';
-import { allowed, allowedCount, type Constraint, ConstraintCompiler, GrammarError, GrammarMatchers, unproductiveRules } from './index.ts';
+import { allowed, allowedCount, type Constraint, ConstraintCompiler, GrammarError, GrammarMatchers, unproductiveRules, Xgrammar } from './index.ts';
 
 const compiler = new ConstraintCompiler();
 
@@ -114,5 +114,25 @@ test('regex and choice walks end exactly on a match', async () => {
     const c = await walk(matchers, tok, await compiler.wire({ type: 'choice', choices: ['yes', 'no', 'maybe'] }), choose, 40);
     assert.ok(['yes', 'no', 'maybe'].includes(c.text), c.text);
     assert.ok(c.terminated);
+  }
+});
+
+test('integer ranges accept exactly [minimum, maximum] (xgrammar 0.1.27 admits 121..129 for a maximum of 120 without the split)', async () => {
+  const xg = new Xgrammar();
+  for (const [lo, hi] of [
+    [0, 120],
+    [15, 130],
+    [0, 100],
+    [-20, 35],
+    [7, 310],
+    [120, 120],
+    [-130, -10],
+  ] as const) {
+    const wire = await compiler.wire({ type: 'json_schema', schema: { type: 'integer', minimum: lo, maximum: hi } });
+    const grammar = await xg.lib.Grammar.fromStructuralTag(wire);
+    const wrong: number[] = [];
+    for (let n = lo - 15; n <= hi + 15; n++) if ((await xg.lib.Testings.isGrammarAcceptString(grammar, String(n))) !== (n >= lo && n <= hi)) wrong.push(n);
+    grammar.dispose();
+    assert.deepEqual(wrong, [], `[${lo}, ${hi}]`);
   }
 });

@@ -58,10 +58,6 @@ export function chatRequest(body: unknown): GenerateRequest {
   if (!isObject(body)) throw new ValidationError('request body must be a JSON object', null);
   if (body.messages === undefined) throw new ValidationError('missing field `messages`', 'messages');
   if (Array.isArray(body.tools) && body.tools.length > 0) throw new UnsupportedError('`tools` are not supported yet', 'tools');
-  const format = body.response_format;
-  if (isObject(format) && format.type !== undefined && format.type !== 'text') {
-    throw new UnsupportedError('`response_format` other than text is not supported yet', 'response_format');
-  }
   return openAIRequest(body, chatInput(body), {
     max_completion_tokens: 'maxNewTokens',
     logprobs: 'logprobs',

@@ -6,6 +6,7 @@ import type { Finished } from './choices.ts';
 import { LegacyLogprobsBuilder, legacyLogprobs, type LegacyLogprobs } from './completion-logprobs.ts';
 import type { GenerateRequest, ParamKey, PromptInput, RawParameters } from '../validation/valid-request.ts';
 import { isObject } from './json-shape.ts';
+import { guidedConstraint, oneConstraint, responseFormatConstraint } from '../validation/constraints.ts';
 
 export type OpenAIFinishReason = 'stop' | 'length';
 
@@ -92,7 +93,8 @@ export function openAIRequest(body: Record<string, unknown>, input: PromptInput,
     params.includeUsage = so.include_usage;
     fields.includeUsage = 'stream_options.include_usage';
   }
-  return { dialect: 'openai', input, params, fields };
+  const constraint = oneConstraint(responseFormatConstraint(body.response_format), guidedConstraint(body));
+  return { dialect: 'openai', input, params, fields, ...(constraint !== undefined ? { constraint } : {}) };
 }
 
 export function completionRequest(body: unknown): GenerateRequest {

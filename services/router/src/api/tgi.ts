@@ -4,6 +4,7 @@ import type { EndEvent, TokenEvent, TokenInfo } from '../infer/events.ts';
 import type { Finished } from './choices.ts';
 import type { GenerateRequest, ParamKey, RawParameters } from '../validation/valid-request.ts';
 import { isObject } from './json-shape.ts';
+import { tgiGrammarConstraint } from '../validation/constraints.ts';
 
 export interface TgiToken {
   id: number;
@@ -89,10 +90,8 @@ export function tgiGenerateRequest(body: unknown, stream: boolean | null): Gener
   if (body.inputs === undefined) throw new ValidationError('missing field `inputs`', 'inputs');
   const parameters = body.parameters ?? {};
   if (!isObject(parameters)) throw new ValidationError('`parameters` must be an object', 'parameters');
-  if (parameters.grammar !== undefined && parameters.grammar !== null) {
-    throw new ValidationError('`grammar` is not supported yet', 'grammar');
-  }
   const params: RawParameters = {};
+  const constraint = tgiGrammarConstraint(parameters.grammar);
   const fields: GenerateRequest['fields'] = {};
   for (const [wire, key] of Object.entries(TGI_PARAMS)) {
     if (parameters[wire] !== undefined) params[key] = parameters[wire];
@@ -100,7 +99,7 @@ export function tgiGenerateRequest(body: unknown, stream: boolean | null): Gener
   }
   params.stream = stream ?? body.stream ?? false;
   fields.stream = 'stream';
-  return { dialect: 'tgi', input: { kind: 'text', value: body.inputs, field: 'inputs' }, params, fields };
+  return { dialect: 'tgi', input: { kind: 'text', value: body.inputs, field: 'inputs' }, params, fields, ...(constraint !== null ? { constraint } : {}) };
 }
 
 function tgiToken(t: TokenInfo): TgiToken {

@@ -1,6 +1,7 @@
 // @module Admission (429) → validation → submit to the batcher → the request's StreamEvent stream.
 import type { TextTokenizer } from '@tessera/tokenization';
-import { OverloadedError, RouterError } from '../errors.ts';
+import { ConstraintCompiler, GrammarError } from '@tessera/grammar';
+import { OverloadedError, RouterError, ValidationError } from '../errors.ts';
 import type { RouterMetrics } from '../metrics.ts';
 import type { GenerationSink } from '../scheduler/batcher.ts';
 import type { GenerateRequest, ValidRequest } from '../validation/valid-request.ts';
@@ -39,9 +40,16 @@ export class Infer {
   #encoding = 0;
   #idle: (() => void)[] = [];
   #closed = false;
+  /** Loaded on the first constrained request (the engine's WASM takes ~0.1 s to instantiate). */
+  #compiler: ConstraintCompiler | null = null;
 
   constructor(opts: InferOptions) {
     this.#opts = opts;
+  }
+
+  get #constraints(): ConstraintCompiler {
+    this.#compiler ??= new ConstraintCompiler();
+    return this.#compiler;
   }
 
   /** The request validator (chat rendering and tokenization for /tokenize and /chat_tokenize). */
@@ -60,14 +68,28 @@ export class Infer {
   async encode(req: GenerateRequest): Promise<EncodedPrompt> {
     this.#admit();
     const options = this.#opts.validator.promptOptions(req);
+    const grammar = this.#grammar(req);
     const encoder = this.#opts.encoder;
-    if (encoder === undefined) return this.#opts.validator.encodePrompt(req.input, options);
+    if (encoder === undefined) return { ...this.#opts.validator.encodePrompt(req.input, options), ...(await grammar) };
     this.#opts.validator.rejectLongText(req.input, options);
     this.#encoding++;
     try {
-      return await encoder.encode(req.input, options);
+      const [prompt, compiled] = await Promise.all([encoder.encode(req.input, options), grammar]);
+      return { ...prompt, ...compiled };
     } finally {
       this.#encoding--;
+    }
+  }
+
+  /** A constrained request's wire grammar, compiled (cached) beside the tokenizing; a refused one is a 400 naming its field. */
+  async #grammar(req: GenerateRequest): Promise<{ grammar?: string }> {
+    const c = req.constraint;
+    if (c === undefined) return {};
+    try {
+      return { grammar: await this.#constraints.wire(c.constraint) };
+    } catch (err) {
+      if (err instanceof GrammarError) throw new ValidationError(`\`${c.field}\`: ${err.message}`, c.field);
+      throw err;
     }
   }
 

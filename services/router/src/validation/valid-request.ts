@@ -1,5 +1,6 @@
 // @module The one internal request: GenerateRequest (what an API adapter hands in) → ValidRequest (checked, defaults resolved, token ids attached).
 import type { NextTokenChooserParameters } from '@tessera/protocol';
+import type { ConstraintParam } from './constraints.ts';
 
 export type Dialect = 'tgi' | 'openai';
 
@@ -61,6 +62,8 @@ export interface GenerateRequest {
   params: RawParameters;
   /** The client's spelling of each parameter, used in error messages (default: the key). */
   fields: Partial<Record<ParamKey, string>>;
+  /** Constrained output (response_format, TGI grammar, guided_*, tools), shape-checked by the adapter. */
+  constraint?: ConstraintParam;
 }
 
 export interface ValidStopping {

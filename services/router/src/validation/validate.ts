@@ -69,6 +69,8 @@ export interface PromptOptions {
 export interface EncodedPrompt {
   ids: number[];
   promptText: string;
+  /** The request's constraint as the shards' wire grammar (Infer.encode compiles it); absent when unconstrained. */
+  grammar?: string;
 }
 
 export class Validator {
@@ -129,13 +131,18 @@ export class Validator {
     if (req.dialect === 'openai' && topNTokens > 0 && !logprobs && req.input.kind === 'chat') {
       throw new ValidationError(`\`${p.name('topNTokens')}\` requires \`${p.name('logprobs')}\` to be true`, p.name('topNTokens'));
     }
-    const { parameters, seed } = this.#sampling(req, p);
+    const sampling = this.#sampling(req, p);
+    const { seed } = sampling;
+    const constraint = req.constraint;
+    if (constraint !== undefined && encoded?.grammar === undefined) throw new ValidationError(`\`${constraint.field}\` was not compiled`, constraint.field);
+    const parameters = encoded?.grammar !== undefined ? { ...sampling.parameters, grammar: encoded.grammar } : sampling.parameters;
     const promptLogprobs = p.bool('decoderInputDetails') ?? false;
     const stream = p.bool('stream') ?? false;
     if (promptLogprobs && stream) {
       throw new ValidationError(`\`${p.name('decoderInputDetails')}\` == true is not supported with streaming`, p.name('decoderInputDetails'));
     }
-    const eos = ignoreEos ? [] : this.#deps.eosTokenIds;
+    // A constrained output ends where its grammar completes, on EOS: ignore_eos cannot apply to it.
+    const eos = ignoreEos && constraint === undefined ? [] : this.#deps.eosTokenIds;
     return {
       dialect: req.dialect,
       inputIds,
