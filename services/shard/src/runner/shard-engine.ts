@@ -176,6 +176,9 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     if (constrained.length === 0 || this.options.rank !== 0) return;
     const grammars = this.grammars;
     if (grammars === null) throw new InvalidRequestError('constrained decoding is unavailable: the shard has no tokenizer for this model');
+    // The runner starts onnxruntime a few microtasks into its step; the masks (synchronous WASM work)
+    // wait for the next turn of the loop so that they run while the model does, not before it starts.
+    await new Promise((resolve) => setImmediate(resolve));
     await Promise.all(
       constrained.map(async (r) => {
         if (r.matcher === null) {
