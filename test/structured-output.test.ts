@@ -184,6 +184,9 @@ describe('structured output on the generated model', () => {
       } as never),
     );
     const mixed = await Promise.all([...prompts.map(free), ...constrained]);
+    const metrics = await (await fetch(`${cluster.url}/metrics`)).text();
+    const masks = /^tessera_shard_grammar_mask_duration_seconds_count\{[^}]*method="decode"[^}]*\} (\d+)/m.exec(metrics);
+    assert.ok(masks !== null && Number(masks[1]) > 0, 'mask time is observed for decode steps');
     assert.deepEqual(mixed.slice(0, prompts.length), alone);
     for (const r of mixed.slice(prompts.length) as unknown as OpenAI.Completion[])
       assert.ok(ajv.validate(personSchema, JSON.parse(r.choices[0]!.text)), r.choices[0]!.text);

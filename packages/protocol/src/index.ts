@@ -151,6 +151,8 @@ export interface Timings {
   /** Speculative decoding: draft tokens verified this step, and how many were accepted. */
   draftTokens: number;
   acceptedDraftTokens: number;
+  /** Constrained decoding: wall time of this step's grammar masks (beside the forward); absent or 0 when none. */
+  grammarMaskNs?: number;
 }
 
 export interface PrefillRequest {

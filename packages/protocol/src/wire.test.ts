@@ -34,7 +34,7 @@ test('a Generation without tokens (a prompt chunk that did not reach its end) be
   const dec = fromWireDecodeResponse({
     generations: [],
     batch: { id: 2, requestIds: [1], size: 1, maxTokens: 9 },
-    timings: { forwardNs: 1, sampleNs: 2, totalNs: 3, computedTokens: 4, draftTokens: 0, acceptedDraftTokens: 0 },
+    timings: { forwardNs: 1, sampleNs: 2, totalNs: 3, computedTokens: 4, draftTokens: 0, acceptedDraftTokens: 0, grammarMaskNs: 0 },
   });
   assert.equal(dec.batch?.id, 2);
   assert.equal(dec.timings.totalNs, 3);

@@ -129,6 +129,14 @@ export class RouterMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  readonly grammarMask = new Histogram({
+    name: 'tessera_shard_grammar_mask_duration_seconds',
+    help: 'Constrained decoding: time rank 0 spent computing grammar masks in a step (beside the forward), per step with a constrained request',
+    labelNames: ['method'] as const,
+    // Masks take tens to hundreds of microseconds: finer buckets than the steps'.
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05],
+    registers: [this.registry],
+  });
   readonly shardStep = new Histogram({
     name: 'tessera_shard_step_duration_seconds',
     help: "The shard engine's whole time for one step (rank 0): forward, sampling and bookkeeping, without transport",
@@ -218,6 +226,7 @@ export class RouterMetrics {
     this.shardSample.observe({ method }, timings.sampleNs / 1e9);
     this.shardStep.observe({ method }, timings.totalNs / 1e9);
     this.stepTokens.observe({ method }, timings.computedTokens);
+    if ((timings.grammarMaskNs ?? 0) > 0) this.grammarMask.observe({ method }, timings.grammarMaskNs! / 1e9);
     if (timings.draftTokens > 0) {
       this.speculativeProposed.inc(timings.draftTokens);
       this.speculativeAccepted.inc(timings.acceptedDraftTokens);

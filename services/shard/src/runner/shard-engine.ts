@@ -110,8 +110,8 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     const started = now();
     const batch = Batch.fromProto(req.batch, this.runner.config.vocabSize, this.runner.blockSize);
     const starts = batch.requests.map((r) => r.computed);
-    const [result] = await Promise.all([this.runner.prefill(batch), this.#prepareMasks(batch)]);
-    const { reply } = await this.#finishStep(batch, result, started, starts, null);
+    const [result, maskNs] = await Promise.all([this.runner.prefill(batch), this.#prepareMasks(batch)]);
+    const { reply } = await this.#finishStep(batch, result, started, starts, null, maskNs);
     return reply;
   }
 
@@ -119,8 +119,8 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     const started = now();
     const batch = this.#takeBatches(req);
     this.#draft(batch);
-    const [result] = await Promise.all([this.runner.decode(batch), this.#prepareMasks(batch)]);
-    const { reply } = await this.#finishStep(batch, result, started, null, null);
+    const [result, maskNs] = await Promise.all([this.runner.decode(batch), this.#prepareMasks(batch)]);
+    const { reply } = await this.#finishStep(batch, result, started, null, null, maskNs);
     return reply;
   }
 
@@ -137,8 +137,8 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
       await new Promise((resolve) => setImmediate(resolve));
       const started = now();
       this.#draft(batch);
-      const [result] = await Promise.all([this.runner.decode(batch), this.#prepareMasks(batch)]);
-      const { reply, control } = await this.#finishStep(batch, result, started, null, rank0 ? io.takeControl() : NO_CONTROL);
+      const [result, maskNs] = await Promise.all([this.runner.decode(batch), this.#prepareMasks(batch)]);
+      const { reply, control } = await this.#finishStep(batch, result, started, null, rank0 ? io.takeControl() : NO_CONTROL, maskNs);
       let next = reply.batch === null ? null : this.#cache.take(reply.batch.id);
       if (next !== null && control.dropRequestIds.length > 0) {
         const drop = new Set(control.dropRequestIds);
@@ -171,14 +171,15 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
    * cached), then the ids allowed at this step for every request that samples. Called beside the
    * forward pass, so the masks are computed while onnxruntime's threads run the model.
    */
-  async #prepareMasks(batch: Batch): Promise<void> {
+  async #prepareMasks(batch: Batch): Promise<number> {
     const constrained = batch.requests.filter((r) => r.grammar !== '' && !r.partialPrefill);
-    if (constrained.length === 0 || this.options.rank !== 0) return;
+    if (constrained.length === 0 || this.options.rank !== 0) return 0;
     const grammars = this.grammars;
     if (grammars === null) throw new InvalidRequestError('constrained decoding is unavailable: the shard has no tokenizer for this model');
     // The runner starts onnxruntime a few microtasks into its step; the masks (synchronous WASM work)
     // wait for the next turn of the loop so that they run while the model does, not before it starts.
     await new Promise((resolve) => setImmediate(resolve));
+    const started = now();
     await Promise.all(
       constrained.map(async (r) => {
         if (r.matcher === null) {
@@ -193,6 +194,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
         r.mask = await r.matcher.mask();
       }),
     );
+    return Number(now() - started);
   }
 
   /** A finished request's matcher goes at once rather than at collection. */
@@ -228,7 +230,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
    * `starts` (each request's computed tokens before the step) is set at prefill only. `control`
    * (continuous decode) travels with rank 0's choices; the other ranks return the one they received.
    */
-  async #finishStep(batch: Batch, result: StepResult, started: bigint, starts: number[] | null, control: DecodeStreamControl | null) {
+  async #finishStep(batch: Batch, result: StepResult, started: bigint, starts: number[] | null, control: DecodeStreamControl | null, maskNs: number) {
     const received = await this.#choicesOfRank0();
     const decoded = received === null ? null : decodeChoices(received, batch.requests.length, this.#speculate > 0, control !== null);
     if (decoded !== null && control !== null) control = decoded.control;
@@ -248,6 +250,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
       computedTokens: result.computedTokens,
       draftTokens: drafted,
       acceptedDraftTokens: steps.reduce((n, s) => n + s.acceptedDraft, 0),
+      grammarMaskNs: maskNs,
     };
     await this.#shareChoices(generations, control);
     return { reply: { generations, batch: next?.toCachedBatch() ?? null, timings }, control: control ?? NO_CONTROL };

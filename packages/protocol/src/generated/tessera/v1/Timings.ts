@@ -15,6 +15,11 @@ export interface Timings {
    */
   'draftTokens'?: (number);
   'acceptedDraftTokens'?: (number);
+  /**
+   * Constrained decoding: wall time spent computing this step's grammar masks (rank 0), which runs
+   * beside the forward pass; 0 when no request in the step is constrained.
+   */
+  'grammarMaskNs'?: (number | string | Long);
 }
 
 export interface Timings__Output {
@@ -30,4 +35,9 @@ export interface Timings__Output {
    */
   'draftTokens': (number);
   'acceptedDraftTokens': (number);
+  /**
+   * Constrained decoding: wall time spent computing this step's grammar masks (rank 0), which runs
+   * beside the forward pass; 0 when no request in the step is constrained.
+   */
+  'grammarMaskNs': (number);
 }
