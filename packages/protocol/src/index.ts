@@ -8,6 +8,7 @@ import type { DecodeStreamControl__Output } from './generated/tessera/v1/DecodeS
 import type { FilterBatchRequest__Output } from './generated/tessera/v1/FilterBatchRequest.ts';
 import type { PrefillRequest__Output } from './generated/tessera/v1/PrefillRequest.ts';
 import type { WarmupRequest__Output } from './generated/tessera/v1/WarmupRequest.ts';
+import { callsHandler, OpenCalls } from './calls-server.ts';
 import { fromWireClearCacheRequest, fromWireDecodeRequest, fromWireFilterBatchRequest, fromWirePrefillRequest, fromWireWarmupRequest } from './wire.ts';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../../proto/generate.proto', import.meta.url));
@@ -207,8 +208,11 @@ export interface ShardHandlers {
   clearCache(req: ClearCacheRequest): Promise<void>;
 }
 
-/** Builds a grpc-js service implementation from promise handlers; a thrown error becomes INTERNAL. */
-export function toServiceImplementation(h: ShardHandlers): grpc.UntypedServiceImplementation {
+/**
+ * Builds a grpc-js service implementation from promise handlers; a thrown error becomes INTERNAL.
+ * `openCalls` tracks the Calls streams so that a shutdown can end them (calls-server.ts).
+ */
+export function toServiceImplementation(h: ShardHandlers, openCalls: OpenCalls = new OpenCalls()): grpc.UntypedServiceImplementation {
   const unary =
     <Req, Res>(fn: (req: Req) => Promise<Res>) =>
     (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
@@ -272,6 +276,7 @@ export function toServiceImplementation(h: ShardHandlers): grpc.UntypedServiceIm
     Prefill: unary(async (r: PrefillRequest__Output) => h.prefill(fromWirePrefillRequest(r))),
     Decode: unary(async (r: DecodeRequest__Output) => h.decode(fromWireDecodeRequest(r))),
     DecodeStream: decodeStream,
+    Calls: callsHandler(h, openCalls),
     FilterBatch: unary(async (r: FilterBatchRequest__Output) => h.filterBatch(fromWireFilterBatchRequest(r))),
     ClearCache: unary(async (r: ClearCacheRequest__Output) => {
       await h.clearCache(fromWireClearCacheRequest(r));
@@ -299,3 +304,6 @@ export {
   fromWireWarmup,
 } from './wire.ts';
 export { workerBootstrap } from './worker-bootstrap.ts';
+
+export { OpenCalls } from './calls-server.ts';
+export type { CallReply__Output } from './generated/tessera/v1/CallReply.ts';

@@ -4,6 +4,7 @@ import {
   grpc,
   serviceDefinition,
   toServiceImplementation,
+  OpenCalls,
   type DecodeRequest,
   type DecodeResponse,
   type DecodeStreamHandle,
@@ -62,7 +63,8 @@ export interface BoundServer {
 
 export async function startShardServer(handlers: ShardHandlers, hostname: string, port: number): Promise<BoundServer> {
   const server = new grpc.Server(CHANNEL_OPTIONS);
-  server.addService(serviceDefinition, toServiceImplementation(handlers));
+  const openCalls = new OpenCalls();
+  server.addService(serviceDefinition, toServiceImplementation(handlers, openCalls));
   const health = addHealthService(server, () => handlers.health());
   const host = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
   const bound = await new Promise<number>((resolve, reject) =>
@@ -74,6 +76,8 @@ export async function startShardServer(handlers: ShardHandlers, hostname: string
     shutdown: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
         health.shutdown();
+        // The routers' Calls streams stay open between calls: end them (after their calls in flight).
+        openCalls.drain();
         const timer = setTimeout(() => {
           server.forceShutdown();
           resolve();

@@ -3,6 +3,9 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { Batch as _tessera_v1_Batch, Batch__Output as _tessera_v1_Batch__Output } from './tessera/v1/Batch.ts';
 import type { CachedBatch as _tessera_v1_CachedBatch, CachedBatch__Output as _tessera_v1_CachedBatch__Output } from './tessera/v1/CachedBatch.ts';
+import type { CallError as _tessera_v1_CallError, CallError__Output as _tessera_v1_CallError__Output } from './tessera/v1/CallError.ts';
+import type { CallReply as _tessera_v1_CallReply, CallReply__Output as _tessera_v1_CallReply__Output } from './tessera/v1/CallReply.ts';
+import type { CallRequest as _tessera_v1_CallRequest, CallRequest__Output as _tessera_v1_CallRequest__Output } from './tessera/v1/CallRequest.ts';
 import type { ClearCacheRequest as _tessera_v1_ClearCacheRequest, ClearCacheRequest__Output as _tessera_v1_ClearCacheRequest__Output } from './tessera/v1/ClearCacheRequest.ts';
 import type { ClearCacheResponse as _tessera_v1_ClearCacheResponse, ClearCacheResponse__Output as _tessera_v1_ClearCacheResponse__Output } from './tessera/v1/ClearCacheResponse.ts';
 import type { DecodeRequest as _tessera_v1_DecodeRequest, DecodeRequest__Output as _tessera_v1_DecodeRequest__Output } from './tessera/v1/DecodeRequest.ts';
@@ -35,6 +38,9 @@ export interface ProtoGrpcType {
     v1: {
       Batch: MessageTypeDefinition<_tessera_v1_Batch, _tessera_v1_Batch__Output>
       CachedBatch: MessageTypeDefinition<_tessera_v1_CachedBatch, _tessera_v1_CachedBatch__Output>
+      CallError: MessageTypeDefinition<_tessera_v1_CallError, _tessera_v1_CallError__Output>
+      CallReply: MessageTypeDefinition<_tessera_v1_CallReply, _tessera_v1_CallReply__Output>
+      CallRequest: MessageTypeDefinition<_tessera_v1_CallRequest, _tessera_v1_CallRequest__Output>
       ClearCacheRequest: MessageTypeDefinition<_tessera_v1_ClearCacheRequest, _tessera_v1_ClearCacheRequest__Output>
       ClearCacheResponse: MessageTypeDefinition<_tessera_v1_ClearCacheResponse, _tessera_v1_ClearCacheResponse__Output>
       DecodeRequest: MessageTypeDefinition<_tessera_v1_DecodeRequest, _tessera_v1_DecodeRequest__Output>

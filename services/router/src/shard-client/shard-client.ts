@@ -20,6 +20,8 @@ import {
   type WarmupResponse,
 } from '@tessera/protocol';
 
+import { type CallFailure, CallsStream, CallsUnsupported, type StreamCall } from './calls-stream.ts';
+
 /** A shard call failed; names the shard and the method. */
 export class ShardError extends Error {
   override readonly name = 'ShardError';
@@ -53,10 +55,28 @@ const RECONNECT_OPTIONS: grpc.ChannelOptions = {
 export class ShardClient {
   readonly uri: string;
   readonly #client: grpc.Client;
+  /** Model calls as messages on one open stream (~0.2 ms of round trip instead of ~1 ms per unary call). */
+  readonly #calls: CallsStream;
 
   constructor(uri: string) {
     this.uri = uri;
     this.#client = new TextGenerationService(uri, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...RECONNECT_OPTIONS });
+    this.#calls = new CallsStream(this.#client);
+  }
+
+  /** A model call on the Calls stream, or unary where the shard has no Calls RPC; failures read the same either way. */
+  async #model<T>(method: StreamCall, req: unknown, deadlineMs: number | null = null): Promise<T> {
+    if (this.#calls.supported) {
+      try {
+        return (await this.#calls.call(method, req, deadlineMs)) as T;
+      } catch (err) {
+        if (!(err instanceof CallsUnsupported)) {
+          const f = err as CallFailure;
+          throw new ShardError(this.uri, method, f.code, f.message);
+        }
+      }
+    }
+    return this.#call<T>(method, req, deadlineMs);
   }
 
   #call<T>(method: string, req: unknown, deadlineMs: number | null = null): Promise<T> {
@@ -94,11 +114,11 @@ export class ShardClient {
   }
 
   async prefill(batch: Batch): Promise<PrefillResponse> {
-    return fromWirePrefillResponse(await this.#call('Prefill', { batch }));
+    return fromWirePrefillResponse(await this.#model('Prefill', { batch }));
   }
 
   async decode(batches: CachedBatch[]): Promise<DecodeResponse> {
-    return fromWireDecodeResponse(await this.#call('Decode', { batches }));
+    return fromWireDecodeResponse(await this.#model('Decode', { batches }));
   }
 
   /** Continuous decode (DecodeStream): the shard steps `batches` until it is stopped or runs empty. */
@@ -125,14 +145,15 @@ export class ShardClient {
   }
 
   async filterBatch(batchId: number, requestIds: number[]): Promise<CachedBatch | null> {
-    return fromWireFilterBatchResponse(await this.#call('FilterBatch', { batchId, requestIds }, CONTROL_DEADLINE_MS)).batch;
+    return fromWireFilterBatchResponse(await this.#model('FilterBatch', { batchId, requestIds }, CONTROL_DEADLINE_MS)).batch;
   }
 
   async clearCache(id?: number): Promise<void> {
-    await this.#call('ClearCache', id === undefined ? {} : { id }, CONTROL_DEADLINE_MS);
+    await this.#model('ClearCache', id === undefined ? {} : { id }, CONTROL_DEADLINE_MS);
   }
 
   close(): void {
+    this.#calls.close();
     this.#client.close();
   }
 }

@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { CallReply as _tessera_v1_CallReply, CallReply__Output as _tessera_v1_CallReply__Output } from '../../tessera/v1/CallReply.ts';
+import type { CallRequest as _tessera_v1_CallRequest, CallRequest__Output as _tessera_v1_CallRequest__Output } from '../../tessera/v1/CallRequest.ts';
 import type { ClearCacheRequest as _tessera_v1_ClearCacheRequest, ClearCacheRequest__Output as _tessera_v1_ClearCacheRequest__Output } from '../../tessera/v1/ClearCacheRequest.ts';
 import type { ClearCacheResponse as _tessera_v1_ClearCacheResponse, ClearCacheResponse__Output as _tessera_v1_ClearCacheResponse__Output } from '../../tessera/v1/ClearCacheResponse.ts';
 import type { DecodeRequest as _tessera_v1_DecodeRequest, DecodeRequest__Output as _tessera_v1_DecodeRequest__Output } from '../../tessera/v1/DecodeRequest.ts';
@@ -19,6 +21,23 @@ import type { WarmupRequest as _tessera_v1_WarmupRequest, WarmupRequest__Output 
 import type { WarmupResponse as _tessera_v1_WarmupResponse, WarmupResponse__Output as _tessera_v1_WarmupResponse__Output } from '../../tessera/v1/WarmupResponse.ts';
 
 export interface TextGenerationServiceClient extends grpc.Client {
+  /**
+   * Prefill, Decode, FilterBatch and ClearCache multiplexed on one long-lived stream, replies matched
+   * by id: the same calls without opening an HTTP/2 stream per call, which costs ~1 ms of round trip
+   * on a 2-core box against ~0.2 ms for a message on an open stream (docs/benchmarks.md). The router
+   * uses it when the shard has it, else the unary RPCs above.
+   */
+  Calls(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_tessera_v1_CallRequest, _tessera_v1_CallReply__Output>;
+  Calls(options?: grpc.CallOptions): grpc.ClientDuplexStream<_tessera_v1_CallRequest, _tessera_v1_CallReply__Output>;
+  /**
+   * Prefill, Decode, FilterBatch and ClearCache multiplexed on one long-lived stream, replies matched
+   * by id: the same calls without opening an HTTP/2 stream per call, which costs ~1 ms of round trip
+   * on a 2-core box against ~0.2 ms for a message on an open stream (docs/benchmarks.md). The router
+   * uses it when the shard has it, else the unary RPCs above.
+   */
+  calls(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_tessera_v1_CallRequest, _tessera_v1_CallReply__Output>;
+  calls(options?: grpc.CallOptions): grpc.ClientDuplexStream<_tessera_v1_CallRequest, _tessera_v1_CallReply__Output>;
+  
   /**
    * Drop one cached batch, or all of them when no id is given.
    */
@@ -151,6 +170,14 @@ export interface TextGenerationServiceClient extends grpc.Client {
 
 export interface TextGenerationServiceHandlers extends grpc.UntypedServiceImplementation {
   /**
+   * Prefill, Decode, FilterBatch and ClearCache multiplexed on one long-lived stream, replies matched
+   * by id: the same calls without opening an HTTP/2 stream per call, which costs ~1 ms of round trip
+   * on a 2-core box against ~0.2 ms for a message on an open stream (docs/benchmarks.md). The router
+   * uses it when the shard has it, else the unary RPCs above.
+   */
+  Calls: grpc.handleBidiStreamingCall<_tessera_v1_CallRequest__Output, _tessera_v1_CallReply>;
+  
+  /**
    * Drop one cached batch, or all of them when no id is given.
    */
   ClearCache: grpc.handleUnaryCall<_tessera_v1_ClearCacheRequest__Output, _tessera_v1_ClearCacheResponse>;
@@ -199,6 +226,7 @@ export interface TextGenerationServiceHandlers extends grpc.UntypedServiceImplem
 }
 
 export interface TextGenerationServiceDefinition extends grpc.ServiceDefinition {
+  Calls: MethodDefinition<_tessera_v1_CallRequest, _tessera_v1_CallReply, _tessera_v1_CallRequest__Output, _tessera_v1_CallReply__Output>
   ClearCache: MethodDefinition<_tessera_v1_ClearCacheRequest, _tessera_v1_ClearCacheResponse, _tessera_v1_ClearCacheRequest__Output, _tessera_v1_ClearCacheResponse__Output>
   Decode: MethodDefinition<_tessera_v1_DecodeRequest, _tessera_v1_DecodeResponse, _tessera_v1_DecodeRequest__Output, _tessera_v1_DecodeResponse__Output>
   DecodeStream: MethodDefinition<_tessera_v1_DecodeStreamControl, _tessera_v1_DecodeResponse, _tessera_v1_DecodeStreamControl__Output, _tessera_v1_DecodeResponse__Output>
