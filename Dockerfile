@@ -8,6 +8,7 @@ FROM node:20-bookworm-slim AS manifests
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # npm ci needs every workspace's package.json to link @tessera/* (test/deploy checks this list).
+COPY packages/grammar/package.json packages/grammar/
 COPY packages/logging/package.json packages/logging/
 COPY packages/model-files/package.json packages/model-files/
 COPY packages/options/package.json packages/options/

@@ -19,7 +19,7 @@ test('tgiGenerateRequest maps TGI parameter names, records wire names for errors
   assert.equal(tgiGenerateRequest({ inputs: 'x', unknown_field: 1 }, null).params.stream, false, 'unknown fields ignored');
 });
 
-test('tgiGenerateRequest refuses a non-object body, a missing `inputs`, non-object parameters and grammar', () => {
+test('tgiGenerateRequest refuses a non-object body, a missing `inputs`, non-object parameters and a grammar without a schema', () => {
   const fails = (body: unknown, param: string) =>
     assert.throws(
       () => tgiGenerateRequest(body, false),
@@ -29,7 +29,7 @@ test('tgiGenerateRequest refuses a non-object body, a missing `inputs`, non-obje
   fails(null, 'inputs');
   fails({ parameters: {} }, 'inputs');
   fails({ inputs: 'x', parameters: 'hot' }, 'parameters');
-  fails({ inputs: 'x', parameters: { grammar: { type: 'json' } } }, 'grammar');
+  fails({ inputs: 'x', parameters: { grammar: { type: 'json' } } }, 'grammar.value');
   assert.doesNotThrow(() => tgiGenerateRequest({ inputs: 'x', parameters: { grammar: null } }, false));
 });
 
