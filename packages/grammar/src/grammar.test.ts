@@ -34,6 +34,17 @@ test('refusals name what is wrong: bad schema type, unsatisfiable bounds, bad re
   assert.match(await refusal({ type: 'grammar', ebnf: 'root ::= "a" root' }), /can never finish: rule `root`/);
   const endless = { type: 'object', properties: { a: { $ref: '#' } }, required: ['a'] };
   assert.match(await refusal({ type: 'json_schema', schema: endless }), /can never finish/);
+  // A C++ exception (thrown as a number by the WASM build) is a refusal too, not a crash.
+  const tws = {
+    type: 'tags_with_separator',
+    tags: [{ type: 'tag', begin: '<', content: { type: 'const_string', value: 'a' }, end: '>' }],
+    separator: ',',
+    at_least_one: true,
+  };
+  assert.match(
+    await refusal({ type: 'structural_tag', format: { type: 'sequence', elements: [tws, { type: 'const_string', value: ']' }] } as never }),
+    /could not compile/,
+  );
   // The engine keeps working after native aborts.
   assert.match(await compiler.wire({ type: 'choice', choices: ['yes', 'no'] }), /const_string/);
 });

@@ -51,6 +51,11 @@ export class Xgrammar {
         this.aborts++;
         throw new GrammarError(cleanMessage(this.#lastFatal || 'the grammar engine rejected the constraint'));
       }
+      // A C++ exception crosses into JavaScript as a bare number (the exception's address).
+      if (typeof err === 'number') {
+        this.aborts++;
+        throw new GrammarError('the grammar engine could not compile this combination of constraints');
+      }
       throw err;
     }
   }

@@ -1,4 +1,5 @@
 // @module `tessera router`: start-up order (HTTP listens → model files → shards → warmup → batcher), ready line, SIGTERM drain.
+import { toolFormatOf } from './api/tool-formats.ts';
 import type { AddressInfo } from 'node:net';
 import type { RequestListener, Server } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -216,6 +217,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       createdAt: Math.floor(Date.now() / 1000),
       maxModelLen: limits.maxTotalTokens,
       tokenBytes: (id) => tokenizer.tokenBytes(id),
+      toolFormat: toolFormatOf(chat.source),
       health: () => health.check(),
       ...(encoder !== undefined ? { parseJson: (body: Uint8Array) => encoder.parseJson(body) } : {}),
     });

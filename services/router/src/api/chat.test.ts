@@ -1,7 +1,7 @@
 // @module Tests: OpenAI chat wire ⇄ internal — request mapping and its 4xx, chat.completion bodies and chunk order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UnsupportedError, ValidationError } from '../errors.ts';
+import { ValidationError } from '../errors.ts';
 import { endEvent, finished, tokenEvent, tokenInfo } from '../testing/stream-events.ts';
 import { chatRequest, chatResponse, ChatStreamTranslator, chatUsageChunk } from './chat.ts';
 
@@ -44,9 +44,12 @@ test('chatRequest refuses a non-object body, missing messages, tools and non-tex
   );
   assert.throws(
     () => chatRequest({ messages, tools: [{ type: 'function' }] }),
-    (e: unknown) => e instanceof UnsupportedError && e.param === 'tools',
+    (e: unknown) => e instanceof ValidationError && e.param === 'tools[0]',
   );
-  assert.throws(() => chatRequest({ messages, response_format: { type: 'json_object' } }), UnsupportedError);
+  assert.deepEqual(chatRequest({ messages, response_format: { type: 'json_object' } }).constraint, {
+    constraint: { type: 'json_object' },
+    field: 'response_format',
+  });
   assert.doesNotThrow(() => chatRequest({ messages, tools: [], response_format: { type: 'text' } }));
 });
 

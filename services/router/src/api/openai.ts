@@ -8,7 +8,7 @@ import type { GenerateRequest, ParamKey, PromptInput, RawParameters } from '../v
 import { isObject } from './json-shape.ts';
 import { guidedConstraint, oneConstraint, responseFormatConstraint } from '../validation/constraints.ts';
 
-export type OpenAIFinishReason = 'stop' | 'length';
+export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls';
 
 export interface Usage {
   prompt_tokens: number;

@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { chatRequest, chatResponse, ChatStreamTranslator, chatUsageChunk, type TokenBytes } from '../api/chat.ts';
 import { bestChoices, choiceCounts, collectAll, mergeStreams, splitPrompts, startChoices, type Choices } from '../api/choices.ts';
 import { completionRequest, completionResponse, CompletionStreamTranslator, completionUsageChunk, modelList, responseContext } from '../api/openai.ts';
+import { type ToolFormat, toolFormatOf } from '../api/tool-formats.ts';
 import { streamErrorToRouterError, type EndEvent, type TokenEvent } from '../infer/events.ts';
 import type { Infer } from '../infer/infer.ts';
 import { openAIErrorBody } from './error-response.ts';
@@ -17,6 +18,8 @@ export interface OpenAIRouteDeps {
   createdAt: number;
   maxModelLen: number;
   tokenBytes: TokenBytes;
+  /** How the model writes tool calls (from its chat template; default Hermes-style). */
+  toolFormat?: ToolFormat;
   /** Slow-reader cut-off for streams; none when absent. */
   sse?: SseLimits;
 }
@@ -72,17 +75,18 @@ export function openAIRoutes(deps: OpenAIRouteDeps): Router {
   const router = Router();
 
   router.post('/v1/chat/completions', async (req: Request, res: Response) => {
-    const request = chatRequest(req.body);
+    const request = chatRequest(req.body, deps.toolFormat ?? toolFormatOf(null));
+    const tools = request.tools?.format ?? null;
     const { n } = choiceCounts(request);
     const choices = await startChoices(deps.infer, request, [request.input], n, clientGone(res));
     const ctx = responseContext('chatcmpl', deps.servedModelName, deps.fingerprint);
     const { logprobs, includeUsage, stream } = choices.streams[0]!.request;
     if (stream) {
-      const translators = choices.streams.map((_, index) => new ChatStreamTranslator(ctx, { index, logprobs, includeUsage, bytes: deps.tokenBytes }));
+      const translators = choices.streams.map((_, index) => new ChatStreamTranslator(ctx, { index, logprobs, includeUsage, bytes: deps.tokenBytes, tools }));
       await streamOpenAI(res, deps.sse, choices, translators, includeUsage ? (ends) => chatUsageChunk(ctx, ends) : null);
       return;
     }
-    res.json(chatResponse(ctx, await collectAll(choices), logprobs, deps.tokenBytes));
+    res.json(chatResponse(ctx, await collectAll(choices), logprobs, deps.tokenBytes, tools));
   });
 
   router.post('/v1/completions', async (req: Request, res: Response) => {

@@ -18,6 +18,8 @@ export type PromptInput =
       addGenerationPrompt?: unknown;
       continueFinalMessage?: unknown;
       templateKwargs?: unknown;
+      /** OpenAI `tools` as sent, for the template's `tools` variable (null: none). */
+      tools?: unknown[] | null;
     };
 
 /** Parameters by internal name; each API adapter maps its wire names onto these. */

@@ -388,7 +388,9 @@ export class Validator {
           continueFinalMessage: flag(input.continueFinalMessage, 'continue_final_message'),
           bosToken: tok.bosToken,
           eosToken: tok.eosToken,
-          extra: (extra ?? undefined) as Record<string, unknown> | undefined,
+          extra: input.tools
+            ? { ...((extra ?? {}) as Record<string, unknown>), tools: input.tools }
+            : ((extra ?? undefined) as Record<string, unknown> | undefined),
         },
       );
     } catch (err) {
