@@ -45,6 +45,8 @@ test('every flag, short and long, --flag=value form', () => {
     '--warmup',
     '0',
     '--ignore-eos',
+    '--response-format',
+    'rf.json',
     '--temperature',
     '0.8',
     '--timeout',
@@ -62,6 +64,7 @@ test('every flag, short and long, --flag=value form', () => {
   assert.equal(a.jsonOut, 'out.json');
   assert.equal(a.warmup, 0);
   assert.equal(a.ignoreEos, true);
+  assert.equal(a.responseFormatFile, 'rf.json');
   assert.equal(a.temperature, 0.8);
   assert.equal(a.timeoutS, 1.5);
   assert.equal(a.quiet, true);

@@ -16,6 +16,8 @@ export interface BenchArgs {
   jsonOut?: string;
   warmup: number;
   ignoreEos: boolean;
+  /** --response-format FILE: a JSON file with the OpenAI `response_format` every request sends. */
+  responseFormatFile?: string;
   temperature: number;
   timeoutS: number;
   quiet: boolean;
@@ -37,6 +39,7 @@ reports throughput, TTFT, TPOT, ITL and end-to-end latency as vLLM's \`vllm benc
   --seed N               prompt order (0 = request i uses prompt i mod len) and per-request sampling seed (default 0)
   --temperature T        sampling temperature (default 0 = greedy)
   --ignore-eos           ask the server to generate max_tokens tokens regardless of EOS (vLLM extension)
+  --response-format FILE send this JSON file as every request's response_format (constrained decoding)
   --warmup N             untimed requests sent first (default 2)
   --timeout S            per-request timeout in seconds (default 600)
   --json FILE            write config, metrics and per-request records as JSON
@@ -83,6 +86,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         seed: { type: 'string' },
         temperature: { type: 'string' },
         'ignore-eos': { type: 'boolean' },
+        'response-format': { type: 'string' },
         warmup: { type: 'string' },
         timeout: { type: 'string' },
         json: { type: 'string' },
@@ -117,6 +121,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     jsonOut: values.json,
     warmup: integer(values.warmup, '--warmup', 2, 0),
     ignoreEos: values['ignore-eos'] ?? false,
+    ...(values['response-format'] !== undefined ? { responseFormatFile: values['response-format'] } : {}),
     temperature: number(values.temperature, '--temperature', 0, 0),
     timeoutS: number(values.timeout, '--timeout', 600, 0, true),
     quiet: values.quiet ?? false,

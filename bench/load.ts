@@ -15,6 +15,8 @@ export interface LoadOptions {
   ignoreEos: boolean;
   seed: number;
   timeoutMs: number;
+  /** OpenAI `response_format` for every request (constrained decoding). */
+  responseFormat?: unknown;
   /** Called after each request finishes (progress display). */
   onRequestDone?: (record: RequestRecord, finished: number) => void;
 }
@@ -61,6 +63,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         ignoreEos: options.ignoreEos,
         seed: options.seed + index,
         timeoutMs: options.timeoutMs,
+        ...(options.responseFormat !== undefined ? { responseFormat: options.responseFormat } : {}),
       };
       const record = await streamRequest(spec, { index, promptIndex }, clock);
       records[index] = record;

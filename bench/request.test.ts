@@ -94,7 +94,11 @@ test('chat stream without usage: role-only chunk is not content; tokens fall bac
   );
   t.after(() => server.close());
 
-  const record = await streamRequest(spec(server.url + '/v1/', { endpoint: 'chat', temperature: 0.7, seed: 42, ignoreEos: false }), ids);
+  const format = { type: 'json_object' };
+  const record = await streamRequest(
+    spec(server.url + '/v1/', { endpoint: 'chat', temperature: 0.7, seed: 42, ignoreEos: false, responseFormat: format }),
+    ids,
+  );
   assert.equal(record.ok, true, record.error);
   assert.equal(record.chunkMs.length, 2);
   assert.equal(record.usageCompletionTokens, null);
@@ -104,6 +108,7 @@ test('chat stream without usage: role-only chunk is not content; tokens fall bac
   assert.deepEqual(server.requests[0]!.body.messages, [{ role: 'user', content: 'Once upon a time' }]);
   assert.equal(server.requests[0]!.body.seed, 42, 'seed is sent when sampling');
   assert.equal('ignore_eos' in server.requests[0]!.body, false);
+  assert.deepEqual(server.requests[0]!.body.response_format, format, '--response-format is sent as is');
 });
 
 test('failures: HTTP error, error event mid-stream, empty stream and timeout are recorded, never thrown', async (t) => {

@@ -17,6 +17,8 @@ export interface RequestSpec {
   seed?: number;
   /** Per-request deadline; the request is recorded as failed when it passes. */
   timeoutMs: number;
+  /** OpenAI `response_format` sent as is (constrained decoding); absent = free text. */
+  responseFormat?: unknown;
 }
 
 /** Everything measured about one request; times are milliseconds on one monotonic clock. */
@@ -56,6 +58,7 @@ export function buildRequestBody(spec: RequestSpec): Record<string, unknown> {
   // vLLM extension: keep generating past EOS so every request yields max_tokens tokens.
   if (spec.ignoreEos) body.ignore_eos = true;
   if (spec.seed !== undefined && spec.temperature > 0) body.seed = spec.seed;
+  if (spec.responseFormat !== undefined) body.response_format = spec.responseFormat;
   return body;
 }
 

@@ -1,4 +1,5 @@
 // @module `npm run bench`: closed-loop streaming load against an OpenAI-compatible server; prints a table, writes JSON.
+import fs from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { BenchArgsError, USAGE, parseBenchArgs } from './args.ts';
@@ -56,6 +57,7 @@ export async function runBenchmark(args: BenchArgs, log: (line: string) => void 
     ignoreEos: args.ignoreEos,
     seed: args.seed,
     timeoutMs: args.timeoutS * 1000,
+    ...(args.responseFormatFile !== undefined ? { responseFormat: JSON.parse(fs.readFileSync(args.responseFormatFile, 'utf8')) as unknown } : {}),
   };
   log(
     `Benchmarking ${args.url} /v1/${args.endpoint === 'chat' ? 'chat/completions' : 'completions'}, model "${model}": ` +
