@@ -111,3 +111,19 @@ test('logit bias and forbidden ids apply to greedy choice', () => {
   assert.equal(c.choose(logits(0, 5, 1), 0).id, 0);
   assert.equal(c.choose(logits(0, 5, 1), 0, [0, 1]).id, 2);
 });
+
+test('a grammar mask limits the choice, greedy and sampled; a logit_bias that bans every allowed id cannot make it choose a refused one', () => {
+  const row = logits(5, 1, 4, 3, 2);
+  // xgrammar's layout: bit i of word i>>5; ids 2 and 4 allowed.
+  const mask = Int32Array.of((1 << 2) | (1 << 4));
+  assert.equal(new TokenChooser(GREEDY, []).choose(row, 0, [], undefined, mask).id, 2);
+  const sampled = new TokenChooser({ ...GREEDY, temperature: 1.5, doSample: true, seed: 7 }, []);
+  for (let i = 0; i < 50; i++) assert.ok([2, 4].includes(sampled.choose(row, 0, [], undefined, mask).id));
+  const banned = { ...GREEDY, logitBias: { 2: -Infinity, 4: -Infinity } };
+  assert.ok([2, 4].includes(new TokenChooser(banned, []).choose(row, 0, [], undefined, mask).id));
+  const bannedSampled = new TokenChooser({ ...banned, temperature: 1, doSample: true, seed: 3 }, []);
+  for (let i = 0; i < 20; i++) assert.ok([2, 4].includes(bannedSampled.choose(row, 0, [], undefined, mask).id));
+  // Logprobs stay those of the raw distribution.
+  const c = new TokenChooser(GREEDY, []).choose(row, 1, [], undefined, mask);
+  assert.deepEqual(c.top.ids, [0]);
+});

@@ -153,7 +153,15 @@ export class TokenChooser {
     if (p.frequencyPenalty !== 0 || p.presencePenalty !== 0) applyFrequencyPresence(scores, this.#counts, p.frequencyPenalty, p.presencePenalty);
     if (p.logitBias !== undefined && p.logitBias !== null && Object.keys(p.logitBias).length > 0) applyLogitBias(scores, p.logitBias);
     suppressTokens(scores, forbidden);
-    if (mask !== null) applyMask(scores, mask);
+    if (mask !== null) {
+      applyMask(scores, mask);
+      // logit_bias or penalties may have pushed every allowed token to -Infinity: the grammar still
+      // needs one, so the allowed tokens keep their raw logits (never an id the grammar refuses).
+      if (!scores.some((s) => s > -Infinity)) {
+        scores.set(logits);
+        applyMask(scores, mask);
+      }
+    }
     if (this.greedy) return scores;
     const t = p.temperature > 0 ? p.temperature : 1;
     if (t !== 1) applyTemperature(scores, t);
