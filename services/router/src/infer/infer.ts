@@ -85,6 +85,8 @@ export class Infer {
   async #grammar(req: GenerateRequest): Promise<{ grammar?: string }> {
     const c = req.constraint;
     if (c === undefined) return {};
+    const encoder = this.#opts.encoder;
+    if (encoder?.compileGrammar !== undefined) return { grammar: await encoder.compileGrammar(c) };
     try {
       return { grammar: await this.#constraints.wire(c.constraint) };
     } catch (err) {

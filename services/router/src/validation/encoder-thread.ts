@@ -1,6 +1,8 @@
 // @module Worker-thread entry of the prompt encoders: a Validator of its own renders chat templates and tokenizes, off the router's event loop.
 import { parentPort, workerData } from 'node:worker_threads';
+import { ConstraintCompiler, GrammarError } from '@tessera/grammar';
 import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
+import type { ConstraintParam } from './constraints.ts';
 import { RouterError } from '../errors.ts';
 import type { EncodeCall, EncodeReply, EncoderInit } from './prompt-encoder.ts';
 import { liftLargeStrings } from './large-strings.ts';
@@ -20,6 +22,19 @@ const validator = new Validator({
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Loaded on the first constrained request (the engine's WASM takes ~0.1 s to instantiate). */
+let compiler: ConstraintCompiler | null = null;
+
+async function compileGrammar(id: number, c: ConstraintParam): Promise<EncodeReply> {
+  compiler ??= new ConstraintCompiler();
+  try {
+    return { id, ok: true, result: await compiler.wire(c.constraint) };
+  } catch (err) {
+    if (err instanceof GrammarError) return { id, ok: false, code: 'validation', message: `\`${c.field}\`: ${err.message}`, param: c.field };
+    return { id, ok: false, code: 'internal', message: (err as Error).message ?? String(err), param: null };
+  }
+}
+
 function parseJson(body: Uint8Array): unknown {
   let text: string;
   try {
@@ -38,6 +53,10 @@ port.on('message', (job: EncodeCall) => {
   const { id } = job;
   let reply: EncodeReply;
   try {
+    if (job.kind === 'grammar') {
+      void compileGrammar(id, job.constraint).then((r) => port.postMessage(r));
+      return;
+    }
     if (job.kind === 'parseJson') {
       const result = parseJson(job.body);
       const lifted = liftLargeStrings(result);

@@ -1,6 +1,7 @@
 // @module Tests: prompts rendered and tokenized on worker threads — same result as inline, errors keep their code, the event loop stays free.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ConstraintCompiler } from '@tessera/grammar';
 import { ChatTemplate, TextTokenizer } from '@tessera/tokenization';
 import { syntheticSentencePieceFiles } from '@tessera/testing';
 import { ValidationError } from '../errors.ts';
@@ -30,6 +31,24 @@ test('the pool encodes text and chat exactly as the validator does inline; valid
       return true;
     });
     await assert.rejects(pool.encode({ ...chat, value: [] }, options), (err: unknown) => err instanceof ValidationError && err.param === 'messages');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('grammars compile on the pool as on the main thread; a refused one is a ValidationError naming its field', async () => {
+  const pool = new EncoderPool({ tokenizer: files, chatTemplate: TEST_CHAT_TEMPLATE, limits }, 1);
+  try {
+    const c = { constraint: { type: 'choice' as const, choices: ['yes', 'no'] }, field: 'guided_choice' };
+    assert.equal(await pool.compileGrammar(c), await new ConstraintCompiler().wire(c.constraint));
+    await assert.rejects(pool.compileGrammar({ constraint: { type: 'regex', pattern: '[a-' }, field: 'guided_regex' }), (err: unknown) => {
+      assert.ok(err instanceof ValidationError);
+      assert.equal(err.param, 'guided_regex');
+      assert.match(err.message, /^`guided_regex`: .*Unclosed/);
+      return true;
+    });
+    // The thread keeps serving after the engine aborted.
+    assert.equal(typeof (await pool.compileGrammar({ constraint: { type: 'json_object' }, field: 'response_format' })), 'string');
   } finally {
     await pool.close();
   }

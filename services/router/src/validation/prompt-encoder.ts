@@ -1,4 +1,5 @@
 // @module Prompt encoders: chat rendering + tokenization on a small pool of worker threads, so one huge prompt never stalls the event loop.
+import type { ConstraintParam } from './constraints.ts';
 import { Worker } from 'node:worker_threads';
 import { workerBootstrap } from '@tessera/protocol';
 import type { TokenizerFiles } from '@tessera/model-files';
@@ -10,6 +11,8 @@ import type { EncodedPrompt, PromptOptions, ValidationLimits, Validator } from '
 /** Renders and tokenizes prompts (Validator.encodePrompt), here or elsewhere. */
 export interface PromptEncoder {
   encode(input: PromptInput, options: PromptOptions): Promise<EncodedPrompt>;
+  /** A constraint's wire grammar, compiled off the event loop; a refused one rejects with a ValidationError naming its field. */
+  compileGrammar?(c: ConstraintParam): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -31,7 +34,10 @@ export interface EncoderInit {
 }
 
 /** A job for a worker: encode a prompt, or parse a large JSON request body (http/offload-json.ts). */
-export type EncodeCall = { id: number; kind: 'encode'; input: PromptInput; options: PromptOptions } | { id: number; kind: 'parseJson'; body: Uint8Array };
+export type EncodeCall =
+  | { id: number; kind: 'encode'; input: PromptInput; options: PromptOptions }
+  | { id: number; kind: 'parseJson'; body: Uint8Array }
+  | { id: number; kind: 'grammar'; constraint: ConstraintParam };
 
 export type EncodeReply =
   /** `lifted`: large strings of a parsed body, sent as transferred bytes (large-strings.ts). */
@@ -127,6 +133,14 @@ export class EncoderPool implements PromptEncoder {
 
   encode(input: PromptInput, options: PromptOptions): Promise<EncodedPrompt> {
     return this.#call({ id: this.#nextId++, kind: 'encode', input, options }) as Promise<EncodedPrompt>;
+  }
+
+  /**
+   * Schema → grammar conversion and its checks run in WASM and take milliseconds, seconds for a huge
+   * schema: on a worker, so one request's schema never stalls the router's streams.
+   */
+  compileGrammar(constraint: ConstraintParam): Promise<string> {
+    return this.#call({ id: this.#nextId++, kind: 'grammar', constraint }) as Promise<string>;
   }
 
   /**
