@@ -106,9 +106,13 @@ test('tensor parallel: rank 1 has no grammar engine and applies rank 0 choices; 
   assert.equal(rank1.finish.get(1), rank0.finish.get(1));
 });
 
-test('rank 0 without a grammar engine refuses a constrained request, and one without stop ids', async () => {
+test('rank 0 without a grammar engine (no tokenizer, or a vocabulary it could not load) refuses constrained requests and serves free ones; one without stop ids is refused', async () => {
   const engine = new ShardEngine(new FakeRunner(), { modelId: 'f', rank: 0, worldSize: 1 }, null);
   await assert.rejects(engine.prefill(batchOf(1, [await constrained(1, [1], 'a')])), /no tokenizer/);
+  const broken = new ShardEngine(new FakeRunner(), { modelId: 'f', rank: 0, worldSize: 1 }, 'the grammar engine could not load this vocabulary (x)');
+  await assert.rejects(broken.prefill(batchOf(1, [await constrained(1, [1], 'a')])), /could not load this vocabulary \(x\)/);
+  // …while free requests are served as ever.
+  assert.equal((await broken.prefill(batchOf(3, [request(3, [1])]))).generations.length, 1);
   const noStops = await constrained(1, [1], 'a', { stoppingParameters: { maxNewTokens: 4, stopTokenIds: [], minNewTokens: 0 } });
   await assert.rejects(
     new ShardEngine(new FakeRunner(), { modelId: 'f', rank: 0, worldSize: 1 }, await grammars).prefill(batchOf(2, [noStops])),

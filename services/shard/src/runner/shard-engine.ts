@@ -65,8 +65,11 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
   constructor(
     readonly runner: R,
     readonly options: EngineOptions,
-    /** Rank 0: constrained decoding (null on other ranks, which apply rank 0's choices, and without a tokenizer). */
-    readonly grammars: GrammarMatchers | null = null,
+    /**
+     * Rank 0: constrained decoding. Null on other ranks (they apply rank 0's choices) and without a
+     * tokenizer; a string says why the engine could not load (constrained requests are refused with it).
+     */
+    readonly grammars: GrammarMatchers | string | null = null,
   ) {
     this.#speculate = Math.max(0, Math.floor(options.speculate ?? 0));
   }
@@ -176,6 +179,7 @@ export class ShardEngine<R extends StepRunner = StepRunner> {
     if (constrained.length === 0 || this.options.rank !== 0) return 0;
     const grammars = this.grammars;
     if (grammars === null) throw new InvalidRequestError('constrained decoding is unavailable: the shard has no tokenizer for this model');
+    if (typeof grammars === 'string') throw new InvalidRequestError(`constrained decoding is unavailable: ${grammars}`);
     // The runner starts onnxruntime a few microtasks into its step; the masks (synchronous WASM work)
     // wait for the next turn of the loop so that they run while the model does, not before it starts.
     await new Promise((resolve) => setImmediate(resolve));

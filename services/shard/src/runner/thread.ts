@@ -28,7 +28,13 @@ try {
     parallel,
   });
   // Rank 0 masks logits for constrained requests (the other ranks apply its choices).
-  const grammars = init.grammarVocabulary !== undefined ? await GrammarMatchers.create(init.grammarVocabulary, init.config.vocabSize) : null;
+  // A vocabulary the engine cannot take must not stop the shard from serving: only constrained requests are refused.
+  let grammars: GrammarMatchers | string | null = null;
+  if (init.grammarVocabulary !== undefined) {
+    grammars = await GrammarMatchers.create(init.grammarVocabulary, init.config.vocabSize).catch(
+      (err: unknown) => `the grammar engine could not load this vocabulary (${(err as Error).message ?? String(err)})`,
+    );
+  }
   const engine = new ShardEngine(runner, init.engine, grammars);
   // Controls of running (or queued) continuous decodes, by call id; delivered at once, not queued.
   const mailboxes = new Map<number, Mailbox>();
