@@ -17,7 +17,10 @@ export interface HostileRequest {
 const VALID: Record<string, () => unknown> = {
   '/': () => ({ inputs: 'Hello', parameters: { max_new_tokens: 4 }, stream: false }),
   '/generate': () => ({ inputs: 'Hello', parameters: { max_new_tokens: 4, details: true, top_n_tokens: 2, stop: ['x'] } }),
-  '/generate_stream': () => ({ inputs: 'Hello', parameters: { max_new_tokens: 4, best_of: 1, do_sample: true, seed: 3 } }),
+  '/generate_stream': () => ({
+    inputs: 'Hello',
+    parameters: { max_new_tokens: 4, best_of: 1, do_sample: true, seed: 3, grammar: { type: 'regex', value: '[a-z]{1,8}' } },
+  }),
   '/v1/chat/completions': () => ({
     model: 'm',
     messages: [
@@ -31,8 +34,21 @@ const VALID: Record<string, () => unknown> = {
     stop: ['x'],
     stream_options: { include_usage: true },
     logit_bias: { '5': 1 },
+    tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { a: { type: 'integer', maximum: 9 } }, required: ['a'] } } }],
+    tool_choice: { type: 'function', function: { name: 'f' } },
+    parallel_tool_calls: false,
   }),
-  '/v1/completions': () => ({ model: 'm', prompt: ['Hello'], max_tokens: 4, n: 1, best_of: 1, logprobs: 1, echo: false, stop: 'x' }),
+  '/v1/completions': () => ({
+    model: 'm',
+    prompt: ['Hello'],
+    max_tokens: 4,
+    n: 1,
+    best_of: 1,
+    logprobs: 1,
+    echo: false,
+    stop: 'x',
+    response_format: { type: 'json_schema', json_schema: { name: 'o', schema: { type: 'object', properties: { b: { enum: ['x', 'y'] } } } } },
+  }),
   '/tokenize': () => ({ inputs: 'Hello', add_special_tokens: true }),
   '/detokenize': () => ({ tokens: [1, 2, 3] }),
   '/chat_tokenize': () => ({ model: 'm', messages: [{ role: 'user', content: 'Hi' }] }),
