@@ -15,8 +15,22 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** `tessera launch` with the given flags on a free port; resolves once it prints that it is ready. */
+/**
+ * `tessera launch` with the given flags on a free port; resolves once it prints that it is ready.
+ * The port is free when picked but only bound seconds later (after the model loads), and on a busy
+ * box an outgoing loopback connection can take it meanwhile (EADDRINUSE): then a fresh port is tried.
+ */
 export async function startCluster(flags: string[] = [], timeoutMs = 180_000): Promise<Cluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(flags, timeoutMs);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startClusterOnce(flags: string[], timeoutMs: number): Promise<Cluster> {
   const port = await freePort();
   const args = [path.join(REPO_ROOT, 'bin', 'tessera.js'), 'launch', '--port', String(port), '--cache-dir', TEST_CACHE, '--log-level', 'warn', ...flags];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
