@@ -4,7 +4,9 @@
 // as llama.cpp keeps them (models/templates/), olmo2 from allenai/OLMo-2-1124-13B-Instruct's tokenizer_config.json,
 // gemma3 from google/gemma-3's tokenizer_config.json; phi4 from microsoft/phi-4's tokenizer_config.json, phi4-mini
 // from microsoft/Phi-4-mini-instruct's (as Microsoft's ONNX Runtime GenAI builds ship it), mixtral from
-// mistralai/Mixtral-8x7B-Instruct-v0.1's.
+// mistralai/Mixtral-8x7B-Instruct-v0.1's. The tool-calling ones (rendered in services/router/src/api/tools.test.ts):
+// qwen2.5 from Qwen/Qwen2.5-7B-Instruct's tokenizer_config.json, llama3.1 from meta-llama/Llama-3.1-8B-Instruct's,
+// llama3.1-json-tools from vLLM's examples/tool_chat_template_llama3.1_json.jinja.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

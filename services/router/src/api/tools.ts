@@ -36,7 +36,10 @@ export function toolsOf(body: Record<string, unknown>): { request: ToolRequest |
     return { request: null, render: null };
   }
   if (!Array.isArray(raw)) throw new ValidationError('`tools` must be an array', 'tools');
-  if (raw.length === 0) return { request: null, render: null };
+  if (raw.length === 0) {
+    if (body.tool_choice === 'required' || isObject(body.tool_choice)) throw new ValidationError('`tool_choice` needs `tools`', 'tool_choice');
+    return { request: null, render: null };
+  }
   if (raw.length > 128) throw new ValidationError('`tools` may hold at most 128 functions', 'tools');
   const tools = raw.map((t, i) => functionTool(t, `tools[${i}]`));
   const names = new Set<string>();
@@ -47,8 +50,21 @@ export function toolsOf(body: Record<string, unknown>): { request: ToolRequest |
   const parallel = body.parallel_tool_calls ?? true;
   if (typeof parallel !== 'boolean') throw new ValidationError('`parallel_tool_calls` must be a boolean', 'parallel_tool_calls');
   const choice = toolChoice(body.tool_choice, names);
-  if (choice === 'none') return { request: null, render: raw };
-  return { request: { tools, choice, parallel, raw }, render: raw };
+  const render = raw.map(withParameters);
+  if (choice === 'none') return { request: null, render };
+  return { request: { tools, choice, parallel, raw: render }, render };
+}
+
+/** TGI's name for a function's schema is `arguments` (huggingface_hub sends it so); templates read `parameters`. */
+function schemaField(f: Record<string, unknown>): unknown {
+  return f.parameters ?? (isObject(f.arguments) ? f.arguments : undefined);
+}
+
+/** A tool as the template gets it: as sent, with TGI's `arguments` renamed `parameters`. */
+function withParameters(t: unknown): unknown {
+  if (!isObject(t) || !isObject(t.function) || t.function.parameters !== undefined || !isObject(t.function.arguments)) return t;
+  const { arguments: schema, ...rest } = t.function;
+  return { ...t, function: { ...rest, parameters: schema } };
 }
 
 function functionTool(t: unknown, field: string): FunctionTool {
@@ -62,17 +78,22 @@ function functionTool(t: unknown, field: string): FunctionTool {
   if (f.description !== undefined && f.description !== null && typeof f.description !== 'string') {
     throw new ValidationError(`\`${field}.function.description\` must be a string`, `${field}.function.description`);
   }
-  const params = f.parameters;
+  const params = schemaField(f);
   if (params !== undefined && params !== null && !isObject(params)) {
     throw new ValidationError(`\`${field}.function.parameters\` must be a JSON schema object`, `${field}.function.parameters`);
   }
   return { name: f.name, ...(typeof f.description === 'string' ? { description: f.description } : {}), ...(isObject(params) ? { parameters: params } : {}) };
 }
 
+/**
+ * OpenAI's four forms, plus TGI's two: a bare function name, and `{"function": {"name"}}` without
+ * `type` (huggingface_hub's ChatCompletionInputToolChoiceClass).
+ */
 function toolChoice(c: unknown, names: ReadonlySet<string>): ToolChoice | 'none' {
   if (c === undefined || c === null || c === 'auto') return 'auto';
   if (c === 'none' || c === 'required') return c;
-  if (isObject(c) && c.type === 'function' && isObject(c.function) && typeof c.function.name === 'string') {
+  if (typeof c === 'string' && names.has(c)) return { name: c };
+  if (isObject(c) && (c.type === undefined || c.type === 'function') && isObject(c.function) && typeof c.function.name === 'string') {
     if (!names.has(c.function.name)) throw new ValidationError(`\`tool_choice\` names "${c.function.name}", which is not in \`tools\``, 'tool_choice');
     return { name: c.function.name };
   }
