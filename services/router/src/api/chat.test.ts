@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { ValidationError } from '../errors.ts';
 import { endEvent, finished, tokenEvent, tokenInfo } from '../testing/stream-events.ts';
 import { chatRequest, chatResponse, ChatStreamTranslator, chatUsageChunk } from './chat.ts';
+import { toolFormatOf } from './tool-formats.ts';
 
 const ctx = { id: 'chatcmpl-1', created: 1700000000, model: 'm', system_fingerprint: 'fp' };
 const bytes = (id: number) => [id % 256];
@@ -101,4 +102,47 @@ test('the chat usage chunk has no choices; the shared prompt counts once, every 
   assert.equal(chunk.object, 'chat.completion.chunk');
   assert.deepEqual(chunk.choices, []);
   assert.deepEqual(chunk.usage, { prompt_tokens: 3, completion_tokens: 6, total_tokens: 9 });
+});
+
+const hermes = toolFormatOf('<tool_call>');
+const call = '<tool_call>\n{"name": "get_time", "arguments": {"zone": "UTC"}}\n</tool_call>';
+const toolChoice = (text: string, finishReason: 'eos_token' | 'length' = 'eos_token') =>
+  chatResponse(ctx, [finished([], endEvent({ generatedText: text, finishReason }))], false, bytes, hermes).choices[0]!;
+
+test('chatResponse with tools: calls become message.tool_calls (content null when only calls), finish_reason tool_calls, OpenAI field order', () => {
+  const only = toolChoice(`${call}\n`);
+  assert.deepEqual(Object.keys(only.message), ['role', 'content', 'tool_calls']);
+  assert.equal(only.message.content, null);
+  assert.equal(only.finish_reason, 'tool_calls');
+  const c = only.message.tool_calls![0]!;
+  assert.deepEqual(Object.keys(c), ['id', 'type', 'function']);
+  assert.match(c.id, /^call_[0-9a-f]{24}$/);
+  assert.deepEqual({ type: c.type, function: c.function }, { type: 'function', function: { name: 'get_time', arguments: '{"zone": "UTC"}' } });
+  assert.equal(toolChoice(`Checking. ${call}`).message.content, 'Checking. ');
+  const plain = toolChoice('No call.');
+  assert.deepEqual(plain.message, { role: 'assistant', content: 'No call.' });
+  assert.equal(plain.finish_reason, 'stop');
+  assert.equal(toolChoice(`${call}\n<tool_call>\n{"name": "get_ti`, 'length').finish_reason, 'length', 'cut by max_tokens: length, completed calls kept');
+  const broken = '<tool_call>\n{"name": "get_time", "arguments": {"zone": }\n</tool_call>';
+  assert.deepEqual(toolChoice(broken).message, { role: 'assistant', content: broken }, 'a malformed call is returned as text');
+  assert.equal(toolChoice(broken).finish_reason, 'stop');
+});
+
+test('ChatStreamTranslator with tools: content before the call, then the call header, argument pieces, and finish_reason tool_calls', () => {
+  const t = new ChatStreamTranslator(ctx, { logprobs: false, includeUsage: false, bytes, tools: hermes });
+  const text = `Ok.${call}`;
+  const chunks = [...t.start()];
+  for (let i = 0; i < text.length; i += 4) chunks.push(...t.token(tokenEvent(i, text.slice(i, i + 4))));
+  chunks.push(...t.end(endEvent({ generatedText: text, finishReason: 'eos_token' })));
+  const deltas = chunks.map((c) => c.choices[0]!.delta);
+  assert.deepEqual(deltas[0], { role: 'assistant', content: '' });
+  assert.equal(deltas.map((d) => d.content ?? '').join(''), 'Ok.', 'no content from the call text');
+  const pieces = deltas.flatMap((d) => d.tool_calls ?? []);
+  assert.deepEqual(Object.keys(pieces[0]!), ['index', 'id', 'type', 'function']);
+  assert.deepEqual(pieces[0]!.function, { name: 'get_time', arguments: '' });
+  assert.ok(pieces.slice(1).every((p) => p.index === 0 && p.id === undefined && p.function.name === undefined));
+  assert.equal(pieces.map((p) => p.function.arguments).join(''), '{"zone": "UTC"}');
+  assert.ok(pieces.length > 2, 'arguments come in pieces');
+  assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'tool_calls');
+  assert.deepEqual(chunks.at(-1)!.choices[0]!.delta, {});
 });

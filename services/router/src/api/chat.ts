@@ -93,10 +93,11 @@ export function chatRequest(body: unknown, format: ToolFormat = toolFormatOf(nul
   return { ...rest, ...(constraint !== undefined ? { constraint } : {}), tools: tools === null ? null : { request: tools, format } };
 }
 
-/** A finished choice's text read for tool calls: the content around them and the calls. */
+/** A finished choice's text read for tool calls: the content around them and the calls; text that breaks the format is all content. */
 function withToolCalls(text: string, format: ToolFormat): { content: string; calls: readonly ToolCall[] } {
   const parser = format.parser();
   const deltas = [...parser.push(text), ...parser.end()];
+  if (parser.malformed) return { content: text, calls: [] };
   const content = deltas.map((d) => (d.kind === 'content' ? d.text : '')).join('');
   return { content, calls: parser.calls };
 }
