@@ -1,4 +1,4 @@
-// OpenAI tool calling end to end with the official `openai` client: Qwen3's real chat template (Hermes <tool_call>) on the generated model, constrained calls that validate, streamed calls assembled by the client's own helper.
+// OpenAI tool calling end to end with the official `openai` client on the generated model: Qwen3's real chat template (Hermes <tool_call>), then Meta's Llama 3.1 (JSON) and Mistral NeMo ([TOOL_CALLS]) — constrained calls that validate, streamed calls assembled by the client's own helper.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -7,7 +7,8 @@ import OpenAI from 'openai';
 import { type Cluster, startCluster } from './helpers/cluster.ts';
 import { postJson } from './helpers/sse.ts';
 
-const QWEN3_TEMPLATE = fileURLToPath(new URL('../packages/tokenization/fixtures/chat-templates/qwen3.jinja', import.meta.url));
+const templateFile = (name: string) => fileURLToPath(new URL(`../packages/tokenization/fixtures/chat-templates/${name}.jinja`, import.meta.url));
+const QWEN3_TEMPLATE = templateFile('qwen3');
 const ajv = new Ajv({ strict: false });
 
 const weatherParams = {
@@ -28,11 +29,11 @@ const schemas: Record<string, object> = { get_weather: weatherParams, get_time: 
 const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'What is the weather in Paris for the next 3 days?' }];
 
 /** Every call names a tool and its arguments are a JSON object the tool's schema accepts. */
-function assertValidCalls(calls: OpenAI.ChatCompletionMessageToolCall[] | undefined, what: string) {
+function assertValidCalls(calls: OpenAI.ChatCompletionMessageToolCall[] | undefined, what: string, id = /^call_[0-9a-f]{24}$/) {
   assert.ok(calls !== undefined && calls.length > 0, `${what}: tool calls`);
   for (const c of calls) {
     assert.equal(c.type, 'function');
-    assert.match(c.id, /^call_[0-9a-f]{24}$/);
+    assert.match(c.id, id);
     const fn = (c as OpenAI.ChatCompletionMessageFunctionToolCall).function;
     const schema = schemas[fn.name];
     assert.ok(schema !== undefined, `${what}: unknown tool ${fn.name}`);
@@ -146,6 +147,33 @@ describe('tool calling through the openai client (Qwen3 template, generated mode
     assert.ok(['stop', 'length', 'tool_calls'].includes(res.choices[0]!.finish_reason));
   });
 
+  test('parallel calls (required, parallel_tool_calls default): the newline between them is not content', async () => {
+    let most = 0;
+    for (const seed of [1, 2, 3, 4]) {
+      const res = await client.chat.completions.create({ model: 'tessera', messages, tools, tool_choice: 'required', max_tokens: 400, temperature: 1.2, seed });
+      const choice = res.choices[0]!;
+      if (choice.finish_reason === 'length') continue;
+      assertValidCalls(choice.message.tool_calls, `seed ${seed}`);
+      assert.equal(choice.message.content, null, `seed ${seed}: ${choice.message.tool_calls!.length} calls and no content`);
+      most = Math.max(most, choice.message.tool_calls!.length);
+    }
+    assert.ok(most >= 2, 'some seed made several calls (seeded sampling on the generated model)');
+  });
+
+  test('TGI forms (huggingface_hub): tool_choice as a bare function name or {"function": {"name"}}, a schema under `arguments`', async () => {
+    const tgiTools = tools.map((t) => {
+      const { parameters, ...rest } = (t as OpenAI.ChatCompletionFunctionTool).function;
+      return { type: 'function', function: { ...rest, arguments: parameters } };
+    });
+    for (const tool_choice of ['get_time', { function: { name: 'get_time' } }]) {
+      const res = await postJson(`${cluster.url}/v1/chat/completions`, { model: 'tessera', messages, tools: tgiTools, tool_choice, max_tokens: 200, seed: 5 });
+      const body = (await res.json()) as OpenAI.ChatCompletion;
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assertValidCalls(body.choices[0]!.message.tool_calls, JSON.stringify(tool_choice));
+      assert.equal((body.choices[0]!.message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall).function.name, 'get_time');
+    }
+  });
+
   test('refusals name the field: unknown tool in tool_choice, malformed tools, tools with response_format', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ tools, tool_choice: { type: 'function', function: { name: 'nope' } } }, 'tool_choice'],
@@ -161,3 +189,65 @@ describe('tool calling through the openai client (Qwen3 template, generated mode
     }
   });
 });
+
+/** The other families' formats on the same generated model: only the chat template differs. */
+for (const [family, template, id] of [
+  ["Llama 3.1 (Meta's template, JSON calls)", 'llama3.1', /^call_[0-9a-f]{24}$/],
+  ['Mistral NeMo ([TOOL_CALLS] array)', 'mistral-nemo', /^[A-Za-z0-9]{9}$/],
+] as const) {
+  describe(`tool calling through the openai client (${family}, generated model)`, () => {
+    let cluster: Cluster;
+    let client: OpenAI;
+    before(async () => {
+      cluster = await startCluster(['--chat-template', templateFile(template)]);
+      client = new OpenAI({ baseURL: `${cluster.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    });
+    after(() => cluster?.stop());
+
+    test('required and named choices give calls that validate across seeds and temperatures', async () => {
+      const runs = [0, 1].flatMap((temperature) => [1, 2].map((seed) => ({ temperature, seed })));
+      await Promise.all(
+        runs.map(async ({ temperature, seed }) => {
+          const what = `t=${temperature} seed=${seed}`;
+          const res = await client.chat.completions.create({ model: 'tessera', messages, tools, tool_choice: 'required', max_tokens: 300, temperature, seed });
+          assert.equal(res.choices[0]!.finish_reason, 'tool_calls', what);
+          assertValidCalls(res.choices[0]!.message.tool_calls, what, id);
+          const named = await client.chat.completions.create({
+            model: 'tessera',
+            messages,
+            tools,
+            tool_choice: { type: 'function', function: { name: 'get_weather' } },
+            max_tokens: 300,
+            temperature,
+            seed,
+          });
+          assertValidCalls(named.choices[0]!.message.tool_calls, `named ${what}`, id);
+          assert.deepEqual(
+            named.choices[0]!.message.tool_calls!.map((c) => (c as OpenAI.ChatCompletionMessageFunctionToolCall).function.name),
+            ['get_weather'],
+          );
+        }),
+      );
+    });
+
+    test('streamed calls come as a header then several argument pieces, and the client helper assembles the non-streamed calls', async () => {
+      const params = { model: 'tessera', messages, tools, tool_choice: 'required' as const, parallel_tool_calls: false, max_tokens: 300, temperature: 0 };
+      const whole = await client.chat.completions.create(params);
+      const final = await client.chat.completions.stream(params).finalChatCompletion();
+      const strip = (m: OpenAI.ChatCompletionMessage) =>
+        (m.tool_calls ?? []).map((c) => [
+          (c as OpenAI.ChatCompletionMessageFunctionToolCall).function.name,
+          (c as OpenAI.ChatCompletionMessageFunctionToolCall).function.arguments,
+        ]);
+      assertValidCalls(final.choices[0]!.message.tool_calls, 'streamed', id);
+      assert.deepEqual(strip(final.choices[0]!.message), strip(whole.choices[0]!.message));
+      assert.equal(final.choices[0]!.finish_reason, 'tool_calls');
+      const chunks: OpenAI.ChatCompletionChunk[] = [];
+      for await (const c of await client.chat.completions.create({ ...params, stream: true })) chunks.push(c);
+      const pieces = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+      assert.equal(pieces.filter((p) => p.id !== undefined).length, 1, 'one header');
+      assert.ok(pieces.filter((p) => p.id === undefined).length > 1, 'the arguments arrive in several pieces, not at the end');
+      assert.equal(chunks.flatMap((c) => c.choices[0]?.delta.content ?? '').join(''), '', 'no content');
+    });
+  });
+}
