@@ -112,6 +112,20 @@ const cases: [string, () => ToolCallParser, string, Expected][] = [
     { content: '', calls: [{ name: 'f', arguments: '{"x": 1}' }] },
   ],
   ['mistral, a bracket that is not a call', mistral, '[citation needed]', { content: '[citation needed]', calls: [] }],
+  // A name that is no JSON string (a raw newline, a bad escape) must not throw mid-stream.
+  [
+    'hermes, a name with a raw newline is no call',
+    hermes,
+    '<tool_call>{"name": "a\nb", "arguments": {}}</tool_call>',
+    { content: '<tool_call>{"name": "a\nb", "arguments": {}}</tool_call>', calls: [] },
+  ],
+  ['llama3, a name with a bad escape is content', llama3, '{"name": "a\\x", "parameters": {}}', { content: '{"name": "a\\x", "parameters": {}}', calls: [] }],
+  [
+    'mistral, a name with a raw newline is content',
+    mistral,
+    '[{"name": "a\nb", "arguments": {}}]',
+    { content: '[{"name": "a\nb", "arguments": {}}]', calls: [] },
+  ],
 ];
 
 for (const [name, parser, text, expected] of cases) {

@@ -38,6 +38,15 @@ export type NewId = () => string;
 /** `{"name": "NAME", "ARGS_KEY": ` up to the arguments' first character (whitespace before it is not theirs). */
 const headerRe = (argsKey: string) => new RegExp(`^\\s*\\{\\s*"name"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"\\s*,\\s*"${argsKey}"\\s*:\\s*(?=\\S)`);
 
+/** A name as the model escaped it, decoded; null when it is no JSON string (a raw newline, a bad escape). */
+function nameOf(escaped: string): string | null {
+  try {
+    return JSON.parse(`"${escaped}"`) as string;
+  } catch {
+    return null;
+  }
+}
+
 /** A call's JSON ({"name", ARGS_KEY: {...}}) → ToolCall, the arguments as the model wrote them; null if it is not one. */
 function callOf(json: string, argsKey: string, newId: NewId): ToolCall | null {
   let value: unknown;
@@ -131,8 +140,9 @@ export class TaggedCallParser implements ToolCallParser {
       const index = this.calls.length;
       if (this.#header === null) {
         const m = this.#headerRe.exec(this.#buf);
-        if (m !== null) {
-          this.#header = { id: callId(), name: JSON.parse(`"${m[1]}"`) as string, argsStart: m[0].length };
+        const name = m === null ? null : nameOf(m[1]!);
+        if (m !== null && name !== null) {
+          this.#header = { id: callId(), name, argsStart: m[0].length };
           this.#sent = m[0].length;
           out.push({ kind: 'call', index, id: this.#header.id, name: this.#header.name });
         }
@@ -280,9 +290,10 @@ export class JsonCallsParser implements ToolCallParser {
       if (s.at === 'header') {
         const m = this.#headerRe.exec(t.slice(s.start));
         if (m === null) break;
-        const call = { id: this.newId(), name: JSON.parse(`"${m[1]}"`) as string };
+        const name = nameOf(m[1]!);
         const argsStart = s.start + m[0].length;
-        if (t[argsStart] !== '{') return [...out, ...this.#broken(s.start)];
+        if (name === null || t[argsStart] !== '{') return [...out, ...this.#broken(s.start)];
+        const call = { id: this.newId(), name };
         this.#headers++;
         out.push({ kind: 'call', index: this.calls.length, ...call });
         this.#state = { at: 'args', start: s.start, call, argsStart, scan: new JsonEnd(argsStart), sent: argsStart };
