@@ -1,7 +1,7 @@
 // @module Tests of the serving metrics against hand-computed values (numpy linear-interpolation percentiles).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeMetrics, itlsMs, mean, percentile, std, summarize, tpotMs, ttftMs } from './metrics.ts';
+import { computeMetrics, describeFinishReasons, itlsMs, mean, percentile, std, summarize, tpotMs, ttftMs } from './metrics.ts';
 import type { RequestRecord } from './request.ts';
 
 const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: expected ${expected}, got ${actual}`);
@@ -112,4 +112,10 @@ test('computeMetrics with every request failed reports zero throughput, not NaN'
   assert.equal(m.outputThroughput, 0);
   assert.equal(m.ttftMs.mean, 0);
   assert.throws(() => computeMetrics([], 0), RangeError);
+});
+
+test('finish reasons of the completed requests, most common first', () => {
+  const r = (finishReason: string | null, ok = true) => ({ ...rec(0, 0, [1], 2, 1, 1, ok), finishReason });
+  assert.equal(describeFinishReasons([r('length'), r('stop'), r('stop'), r(null), r('stop', false)]), 'stop 2, length 1, none 1');
+  assert.equal(describeFinishReasons([]), '');
 });

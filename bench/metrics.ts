@@ -133,3 +133,13 @@ export function computeMetrics(records: readonly RequestRecord[], durationMs: nu
     e2elMs: summarize(e2els),
   };
 }
+
+/** How the completed requests ended, e.g. "stop 20, length 4" (most common first; no reason sent → "none"). */
+export function describeFinishReasons(records: readonly RequestRecord[]): string {
+  const counts = new Map<string, number>();
+  for (const r of records) if (r.ok) counts.set(r.finishReason ?? 'none', (counts.get(r.finishReason ?? 'none') ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+}

@@ -6,7 +6,7 @@ import { BenchArgsError, USAGE, parseBenchArgs } from './args.ts';
 import type { BenchArgs } from './args.ts';
 import { discoverModel, runLoad, warmup } from './load.ts';
 import type { LoadOptions } from './load.ts';
-import { computeMetrics } from './metrics.ts';
+import { computeMetrics, describeFinishReasons } from './metrics.ts';
 import type { BenchmarkMetrics } from './metrics.ts';
 import { BUILTIN_PROMPTS, loadPrompts } from './prompts.ts';
 import type { RequestRecord } from './request.ts';
@@ -81,6 +81,8 @@ export async function runBenchmark(args: BenchArgs, log: (line: string) => void 
   const after = before === null ? null : await scrapeStepMetrics(args.url);
   const metrics = computeMetrics(records, durationMs);
   log(renderTable(metrics, { concurrency: args.concurrency }));
+  // Constrained outputs end when the grammar completes (stop) or run into max_tokens (length): worth seeing.
+  if (metrics.completed > 0) log(`Finish reasons: ${describeFinishReasons(records)}`);
   const split = before !== null && after !== null ? timeSplit(before, after, metrics.tpotMs.mean) : null;
   if (split !== null) log(renderTimeSplit(split));
   const acceptance = describeAcceptance(draftsBefore, await readDraftCounters(args.url));

@@ -33,6 +33,18 @@ test('the split over a run: forward, shard overhead, transport, prefill and rout
   assert.ok(Math.abs(s.prefillMs - 1) < 1e-9);
   assert.ok(Math.abs(s.routerMs - 1) < 1e-9);
   assert.match(renderTimeSplit(s), /model forward \(shard\)\s+2\.000 ms\s+33 %/);
+  assert.equal(s.grammarMaskMs, 0);
+  assert.doesNotMatch(renderTimeSplit(s), /grammar/, 'no constrained request: no grammar line');
+});
+
+test('grammar masks: their time per decode step, shown beside the split (they overlap the forward)', () => {
+  const mask = (sum: number) => `tessera_shard_grammar_mask_duration_seconds_sum{model="m",method="decode"} ${sum}`;
+  const before = parseStepMetrics(`${exposition(10, 10)}\n${mask(0.01)}`);
+  const after = parseStepMetrics(`${exposition(110, 110)}\n${mask(0.06)}`);
+  const s = timeSplit(before, after, 6)!;
+  assert.ok(Math.abs(s.grammarMaskMs - 0.5) < 1e-9, '0.05 s over 100 decode steps');
+  assert.ok(Math.abs(s.forwardMs + s.shardOverheadMs + s.transportMs + s.prefillMs + s.routerMs - 6) < 1e-9, 'the parts still add up to the TPOT');
+  assert.match(renderTimeSplit(s), /grammar masks \(beside the forward\)\s+0\.500 ms/);
 });
 
 test('no decode step between the snapshots: no split', () => {

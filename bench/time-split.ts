@@ -9,6 +9,7 @@ const SERIES = [
   'tessera_shard_forward_duration_seconds',
   'tessera_shard_sample_duration_seconds',
   'tessera_batch_step_size',
+  'tessera_shard_grammar_mask_duration_seconds',
 ] as const;
 
 /** Reads `<series>_sum{method="…"}` and `_count` lines of the Prometheus text format (other lines are ignored). */
@@ -51,6 +52,8 @@ export interface TimeSplit {
   prefillMs: number;
   /** What is left of the TPOT: router routing, detokenization, stop strings, SSE, HTTP, the client. */
   routerMs: number;
+  /** Grammar masks on rank 0 per decode step (0 without constrained requests). Overlaps the forward, so not a part of the sum. */
+  grammarMaskMs: number;
 }
 
 /** The split between two snapshots, or null when no decode step ran in between. */
@@ -77,6 +80,7 @@ export function timeSplit(before: MetricsSnapshot, after: MetricsSnapshot, tpotM
     transportMs: stepMs - shardMs,
     prefillMs,
     routerMs: tpotMs - stepMs - prefillMs,
+    grammarMaskMs: perStepMs('tessera_shard_grammar_mask_duration_seconds'),
   };
 }
 
@@ -90,5 +94,7 @@ export function renderTimeSplit(s: TimeSplit): string {
     row('  transport (gRPC, runner thread)', s.transportMs),
     row('  prefill steps in between', s.prefillMs),
     row('  router, SSE, HTTP, client', s.routerMs),
+    // Computed while the forward runs: shown beside the split, not in it.
+    ...(s.grammarMaskMs > 0 ? [row('grammar masks (beside the forward)', s.grammarMaskMs)] : []),
   ].join('\n');
 }
