@@ -74,10 +74,10 @@ const base: LoadOptions = {
 };
 const freeMaxTokens = Number(values['free-max-tokens'] ?? values['max-tokens']);
 // The first constrained request compiles the grammar (up to seconds at a 150k vocabulary), and the first steps at a
-// batch size are slow: one untimed batch of each mode at each concurrency first.
+// batch size are slow: two untimed waves of each mode at each concurrency first.
 for (const c of concurrencies) {
-  await warmup({ ...base, concurrency: c }, c);
-  await warmup({ ...base, concurrency: c, responseFormat }, c);
+  await warmup({ ...base, concurrency: c, maxTokens: freeMaxTokens }, 2 * c);
+  await warmup({ ...base, concurrency: c, responseFormat }, 2 * c);
 }
 
 console.log(
@@ -117,5 +117,9 @@ for (let round = 1; round <= Number(values.rounds); round++) {
   }
 }
 console.log('\nconstrained / free output tok/s, per round:');
-for (const [c, r] of ratios) console.log(`  c=${c}: ${r.map((x) => x.toFixed(2)).join(', ')}`);
+for (const [c, r] of ratios) {
+  const sorted = [...r].sort((a, b) => a - b);
+  const median = (sorted[Math.floor((r.length - 1) / 2)]! + sorted[Math.ceil((r.length - 1) / 2)]!) / 2;
+  console.log(`  c=${c}: ${r.map((x) => x.toFixed(2)).join(', ')} (median ${median.toFixed(2)})`);
+}
 server?.kill('SIGTERM');
