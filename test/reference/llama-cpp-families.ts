@@ -2,7 +2,7 @@
 //
 // An independent implementation of each family (llama.cpp src/models/<arch>.cpp) run on the very GGUF the
 // test regenerates from the same seed with Tessera's HF → GGUF writer. Run by hand, never in tests or CI:
-//   node --import tsx test/reference/llama-cpp-families.ts /work/llama-src/build/bin/llama-server
+//   node --import tsx test/reference/llama-cpp-families.ts path/to/llama.cpp/build/bin/llama-server
 // F32 weights and an F32 KV cache, flash attention off, one thread: llama.cpp then computes in float32 throughout.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -3,7 +3,7 @@ import type { GrammarVocabulary } from '@tessera/tokenization';
 import type { CompiledGrammar, GrammarCompiler, GrammarMatcher } from '@mlc-ai/web-xgrammar';
 import { GrammarError, Xgrammar } from './xgrammar.ts';
 
-/** Compiled grammars kept (a compile takes ms to tens of ms; the same schema repeats across requests). */
+/** Compiled grammars kept (a cold compile takes ms, or seconds with length bounds at a large vocabulary — docs/structured-output.md; the same schema repeats across requests). */
 const COMPILED_CACHE_SIZE = 64;
 
 /** Bit `id` of a token bitmask (xgrammar's layout: 32 ids per int32 word, lowest bit first). */
