@@ -6,47 +6,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distIsFresh } from './dist-freshness.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = path.join(root, 'dist', '.build-stamp');
 
-/** True when a file under packages/*\/src, services/*\/src or proto/ is newer than the build (a checkout being edited). */
-function sourcesNewerThan(ms) {
-  if (newerIn(path.join(root, 'proto'), ms)) return true;
-  for (const group of ['packages', 'services']) {
-    let names;
-    try {
-      names = fs.readdirSync(path.join(root, group));
-    } catch {
-      continue; // an installed package ships no sources
-    }
-    for (const name of names) {
-      if (newerIn(path.join(root, group, name, 'src'), ms)) return true;
-    }
-  }
-  return false;
-}
-
-function newerIn(dir, ms) {
-  let files;
-  try {
-    files = fs.readdirSync(dir, { recursive: true });
-  } catch {
-    return false;
-  }
-  return files.some((f) => fs.statSync(path.join(dir, String(f))).mtimeMs > ms);
-}
-
 function useDist() {
   const forced = process.env.TESSERA_RUNTIME;
   if (forced === 'dist' || forced === 'source') return forced === 'dist';
-  let built;
-  try {
-    built = fs.statSync(stamp).mtimeMs;
-  } catch {
-    return false;
-  }
-  return !sourcesNewerThan(built);
+  return distIsFresh(root);
 }
 
 let runCli;

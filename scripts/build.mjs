@@ -1,16 +1,21 @@
 // Compiles the services to JavaScript in dist/ (tsc), for the container images and the npm package:
-// no TypeScript loader at run time. `node scripts/build.mjs [OUT]` (default dist/). docs/deploy.md.
+// no TypeScript loader at run time. `node scripts/build.mjs [OUT] [--no-check]` (default dist/). docs/deploy.md.
+// --no-check emits without type-checking (half the time): for test runs, where `npm run typecheck` checks.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = path.resolve(process.argv[2] ?? path.join(root, 'dist'));
+const args = process.argv.slice(2);
+const noCheck = args.includes('--no-check');
+const out = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(root, 'dist'));
 const started = Date.now();
 fs.rmSync(out, { recursive: true, force: true });
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', out], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', out, ...(noCheck ? ['--noCheck'] : [])], {
+  stdio: 'inherit',
+});
 if (r.status !== 0) process.exit(r.status ?? 1);
 
 /** Workspace packages: `@tessera/x` → its folder, and each exports entry → the compiled file. */

@@ -40,7 +40,7 @@ export const LAUNCHER_OPTIONS = {
 } as const satisfies OptionTable;
 
 /** Router flags the launcher sets itself (from its own flags and the shards it started). */
-const ROUTER_SET_BY_LAUNCHER = new Set(['shard-uris']);
+const ROUTER_SET_BY_LAUNCHER = new Set(['shard-uris', 'shard-connect-timeout']);
 
 /** Shard flags passed through to every shard: all but those that place one process in the cluster. */
 export const SHARD_PASS_THROUGH: OptionTable = pick(SHARD_OPTIONS, (n) => !SHARD_TOPOLOGY_FLAGS.has(n) && !(n in LAUNCHER_OPTIONS));
@@ -51,7 +51,7 @@ export const LAUNCH_COMMAND: CommandSpec = {
   name: 'launch',
   synopsis: '[MODEL] [flags]',
   summary:
-    'Starts the shard(s), waits for them, starts the router, waits for /health and prints the URL; Ctrl-C or\n' +
+    'Starts the shard(s) and the router, waits for /health and prints the URL; Ctrl-C or\n' +
     'SIGTERM stops everything. Every flag is checked, and the ports, before any model is loaded.',
   options: {
     ...grouped(LAUNCHER_OPTIONS, 'launcher flags'),

@@ -1,4 +1,4 @@
-// @module `tessera launch`: start N shards, then the router, wait for /health, print the URL; stop all on a signal.
+// @module `tessera launch`: start N shards and the router, wait for /health, print the URL; stop all on a signal.
 import os from 'node:os';
 import path from 'node:path';
 import { ensureGeneratedModel } from '@tessera/model-files';
@@ -194,7 +194,8 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
       throw new Error(what);
     });
     death.catch(() => {});
-    await Promise.race([Promise.all(shardAddrs.map((a) => waitForShard(a, timeoutMs, death))), death]);
+    // The router starts beside the shards, not after them: it loads its tokenizer and listens (503
+    // "warming up") while they load, then connects and warms them up itself. Ready still means /health 200.
     const routerPort = p.port === 0 ? await freePort(hostname) : p.port;
     supervisor.start(
       'router',
@@ -210,10 +211,14 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
         hostname,
         '--log-level',
         logLevel,
+        '--shard-connect-timeout',
+        String(Math.ceil(timeoutMs / 1000)),
         ...toArgv(passRouter, LAUNCH_COMMAND),
       ],
       routerEnv(p.apiKey),
     );
+    await Promise.race([Promise.all(shardAddrs.map((a) => waitForShard(a, timeoutMs, death))), death]);
+    logger.info({ shards: numShard }, 'shards listening');
     const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${routerPort}`;
     await Promise.race([waitForRouter(url, timeoutMs, death), death]);
     logger.info({ url, model: model.path, shards: numShard }, 'ready');

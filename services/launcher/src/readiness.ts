@@ -25,7 +25,7 @@ async function pollUntil(what: string, probe: () => Promise<boolean>, timeoutMs:
   while (!aborted) {
     if (await probe().catch(() => false)) return;
     if (Date.now() > deadline) throw new Error(`${what} did not become ready within ${Math.round(timeoutMs / 1000)} s`);
-    await sleep(200);
+    await sleep(50);
   }
   throw new Error(`${what}: startup aborted`);
 }

@@ -61,6 +61,8 @@ export interface RouterOptions extends EdgeOptions {
   logPrompts: boolean;
   /** Seconds SIGTERM waits for in-flight requests before failing them. Default 30. */
   shutdownTimeoutSeconds: number;
+  /** Seconds start-up waits for every shard to listen (the launcher passes its --startup-timeout). Default 120. */
+  shardConnectTimeoutSeconds: number;
 }
 
 /** `tessera router --help`. */
@@ -143,6 +145,7 @@ export function parseRouterArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ro
     logLevel: str('log-level') ?? 'info',
     logPrompts: values['log-prompts'] === true,
     shutdownTimeoutSeconds: intOption('shutdown-timeout', str('shutdown-timeout'), 0) ?? 30,
+    shardConnectTimeoutSeconds: intOption('shard-connect-timeout', str('shard-connect-timeout'), 1) ?? 120,
     ...parseEdgeOptions(values),
   };
 }

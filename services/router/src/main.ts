@@ -31,8 +31,6 @@ import { EncoderPool } from './validation/prompt-encoder.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-/** How long start-up waits for every shard's gRPC channel. */
-const SHARD_CONNECT_TIMEOUT_MS = 120_000;
 /** After the drain, how long responses still being written may take before their sockets are cut. */
 const SOCKET_CLOSE_GRACE_MS = 2_000;
 
@@ -98,13 +96,19 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
   logger.info({ port, url, apiKey: opts.apiKey !== null, corsAllowOrigins: opts.corsAllowOrigins }, `router listening on ${url} (warming up)`);
 
   let shards: ShardedClient | null = null;
+  let encoder: EncoderPool | undefined;
   try {
     model ??= await loadModel(opts.modelId);
     const tokenizer = TextTokenizer.fromFiles(model.tokenizer);
     const chat = chatTemplateOf(model, opts.chatTemplateFile, logger);
+    // The encoder threads load (modules, tokenizer) while the shards load; they get the limits after warmup.
+    encoder =
+      opts.validationWorkers > 0
+        ? new EncoderPool({ tokenizer: model.tokenizer, chatTemplate: chat.source, chatTemplateError: chat.error, limits: null }, opts.validationWorkers)
+        : undefined;
 
     shards = new ShardedClient(opts.shardUris);
-    const shardInfo = await shards.connect(SHARD_CONNECT_TIMEOUT_MS);
+    const shardInfo = await shards.connect(opts.shardConnectTimeoutSeconds * 1000);
     const shardInfos = await shards.infoAll();
     logger.info(
       { shards: shards.uris, model: shardInfo.modelId, dtype: shardInfo.dtype, device: shardInfo.deviceType, weights: shardInfo.weightTypes },
@@ -163,11 +167,9 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       eosTokenIds: model.eosTokenIds,
       generation: opts.generationConfig === 'none' ? {} : model.generation,
     });
-    const encoder =
-      opts.validationWorkers > 0
-        ? new EncoderPool({ tokenizer: model.tokenizer, chatTemplate: chat.source, chatTemplateError: chat.error, limits }, opts.validationWorkers)
-        : undefined;
+    encoder?.setLimits(limits);
     await encoder?.ready();
+    const pool = encoder;
     const infer = new Infer({ validator, encoder, batcher, tokenizer, maxConcurrentRequests: opts.maxConcurrentRequests, metrics });
     const info: TgiInfo = {
       model_id: opts.modelLabel,
@@ -219,7 +221,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
       tokenBytes: (id) => tokenizer.tokenBytes(id),
       toolFormat: toolFormatOf(chat.source),
       health: () => health.check(),
-      ...(encoder !== undefined ? { parseJson: (body: Uint8Array) => encoder.parseJson(body) } : {}),
+      ...(pool !== undefined ? { parseJson: (body: Uint8Array) => pool.parseJson(body) } : {}),
     });
     health.markReady(connected, shardLifecycle);
     status.start({
@@ -282,6 +284,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
     health.markShuttingDown();
     eventLoop.stop();
     shards?.close();
+    await encoder?.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw err;

@@ -77,6 +77,12 @@ export const ROUTER_OPTIONS = {
   },
   'log-prompts': { type: 'boolean', help: 'put prompt and output text into the request log lines' },
   'shutdown-timeout': { type: 'string', value: 'S', default: '30', help: 'seconds SIGTERM waits for in-flight requests' },
+  'shard-connect-timeout': {
+    type: 'string',
+    value: 'S',
+    default: '120',
+    help: 'seconds the router waits, answering 503 "warming up", for every shard to come up',
+  },
   ...EDGE_OPTIONS,
 } as const satisfies OptionTable;
 

@@ -6,19 +6,18 @@ import type { ConstraintParam } from './constraints.ts';
 import { RouterError } from '../errors.ts';
 import type { EncodeCall, EncodeReply, EncoderInit } from './prompt-encoder.ts';
 import { liftLargeStrings } from './large-strings.ts';
-import { Validator } from './validate.ts';
+import { Validator, type ValidationLimits } from './validate.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('validation/encoder-thread.ts must run in a worker thread');
 const init = workerData as EncoderInit;
 
-const validator = new Validator({
-  tokenizer: TextTokenizer.fromFiles(init.tokenizer),
-  chatTemplate: init.chatTemplate === null ? null : new ChatTemplate(init.chatTemplate),
-  chatTemplateError: init.chatTemplateError,
-  limits: init.limits,
-  eosTokenIds: [],
-});
+const tokenizer = TextTokenizer.fromFiles(init.tokenizer);
+const chatTemplate = init.chatTemplate === null ? null : new ChatTemplate(init.chatTemplate);
+const validatorWith = (limits: ValidationLimits) =>
+  new Validator({ tokenizer, chatTemplate, chatTemplateError: init.chatTemplateError, limits, eosTokenIds: [] });
+/** Built once the limits arrive (the pool starts before the shards are warmed up); encode calls come after. */
+let validator: Validator | null = init.limits === null ? null : validatorWith(init.limits);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -53,6 +52,10 @@ port.on('message', (job: EncodeCall) => {
   const { id } = job;
   let reply: EncodeReply;
   try {
+    if (job.kind === 'limits') {
+      validator = validatorWith(job.limits);
+      return;
+    }
     if (job.kind === 'grammar') {
       void compileGrammar(id, job.constraint).then((r) => port.postMessage(r));
       return;
@@ -66,6 +69,7 @@ port.on('message', (job: EncodeCall) => {
       );
       return;
     }
+    if (validator === null) throw new Error('prompt encoder thread: an encode call came before the limits');
     reply = { id, ok: true, result: validator.encodePrompt(job.input, job.options) };
   } catch (err) {
     // RouterErrors (validation) keep their code and field; anything else is a bug, reported as internal.

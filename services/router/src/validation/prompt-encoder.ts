@@ -30,11 +30,13 @@ export interface EncoderInit {
   /** Template source, or null when chat requests must fail with chatTemplateError. */
   chatTemplate: string | null;
   chatTemplateError?: string;
-  limits: ValidationLimits;
+  /** Null until the shards are warmed up (`EncoderPool.setLimits`): the threads load meanwhile. */
+  limits: ValidationLimits | null;
 }
 
 /** A job for a worker: encode a prompt, or parse a large JSON request body (http/offload-json.ts). */
 export type EncodeCall =
+  | { id: number; kind: 'limits'; limits: ValidationLimits }
   | { id: number; kind: 'encode'; input: PromptInput; options: PromptOptions }
   | { id: number; kind: 'parseJson'; body: Uint8Array }
   | { id: number; kind: 'grammar'; constraint: ConstraintParam };
@@ -108,7 +110,7 @@ class EncoderWorker {
  * the fewest calls outstanding. A worker that dies fails its calls (500) and is replaced.
  */
 export class EncoderPool implements PromptEncoder {
-  readonly #init: EncoderInit;
+  #init: EncoderInit;
   readonly #workers: EncoderWorker[];
   #nextId = 1;
   #closed = false;
@@ -122,6 +124,15 @@ export class EncoderPool implements PromptEncoder {
   /** Resolves once every thread is ready (start-up waits for it, so the first requests do not wait for tsx and the tokenizer to load). */
   async ready(): Promise<void> {
     await Promise.all(this.#workers.map((w) => w.ready));
+  }
+
+  /**
+   * The limits prompts are checked against, known once the shards are warmed up: the threads start
+   * (module loading, tokenizer) before that, beside the shards' own loading. Encode calls come after this.
+   */
+  setLimits(limits: ValidationLimits): void {
+    this.#init = { ...this.#init, limits };
+    for (const w of this.#workers) w.worker.postMessage({ id: 0, kind: 'limits', limits } satisfies EncodeCall);
   }
 
   #spawn(slot: number): EncoderWorker {
