@@ -105,6 +105,13 @@ describe('tensor parallelism end to end (generated tp4 model)', () => {
         await abandonStream(cluster, reference);
         // The ranks still agree afterwards.
         assert.deepEqual(await greedyIds(cluster, PROMPTS[3]!), reference.batched[3]);
+        // SIGTERM stops every rank at once and promptly: a rank whose peer stopped first used to wait out
+        // its group's re-forming until the launcher's SIGKILL (45 s).
+        const stopping = performance.now();
+        await cluster.stop();
+        assert.equal(await cluster.exited, 0, cluster.output());
+        const stopMs = performance.now() - stopping;
+        assert.ok(stopMs < 10_000, `the cluster took ${Math.round(stopMs)} ms to stop`);
       } finally {
         await cluster.stop();
       }

@@ -216,6 +216,7 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
         ...toArgv(passRouter, LAUNCH_COMMAND),
       ],
       routerEnv(p.apiKey),
+      1, // stops first, draining its requests; then the shards, together
     );
     await Promise.race([Promise.all(shardAddrs.map((a) => waitForShard(a, timeoutMs, death))), death]);
     logger.info({ shards: numShard }, 'shards listening');

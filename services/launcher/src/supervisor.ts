@@ -8,6 +8,8 @@ export interface Child {
   name: string;
   process: ChildProcess;
   exited: Promise<number | null>;
+  /** stopAll stops higher stages first and the children of one stage together. */
+  stage: number;
 }
 
 /** Decides, when a child dies unexpectedly, whether it is started again (true) or its death ends the run. */
@@ -34,8 +36,8 @@ export class Supervisor {
     this.#restartPolicy = policy;
   }
 
-  /** Starts `tessera <args…>` as a child sharing our stdout/stderr. */
-  start(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
+  /** Starts `tessera <args…>` as a child sharing our stdout/stderr; `stage`: see stopAll. */
+  start(name: string, args: string[], env: NodeJS.ProcessEnv = process.env, stage = 0): Child {
     // TESSERA_SUPERVISOR_PID lets the child notice that we died without stopping it (see cli.ts).
     const proc = spawn(process.execPath, [TESSERA_BIN, ...args], {
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -47,7 +49,7 @@ export class Supervisor {
         if (!this.#stopping) {
           if (this.#restartPolicy(name, why)) {
             this.#children.splice(this.#children.indexOf(child), 1);
-            this.start(name, args, env);
+            this.start(name, args, env, stage);
           } else this.#reportDeath(why);
         }
         resolve(code);
@@ -57,20 +59,29 @@ export class Supervisor {
         resolve(null);
       });
     });
-    const child = { name, process: proc, exited };
+    const child = { name, process: proc, exited, stage };
     this.#children.push(child);
     return child;
   }
 
-  /** SIGTERM to every child, newest first (router before shards); SIGKILL after `graceMs`. */
+  /**
+   * SIGTERM to every child, highest stage first (the router drains before the shards stop), the
+   * children of one stage at once: tensor-parallel peers stopped one by one would each see their
+   * group break and start re-forming it. SIGKILL after `graceMs`.
+   */
   async stopAll(graceMs = 10_000): Promise<void> {
     this.#stopping = true;
-    for (const child of [...this.#children].reverse()) {
-      if (child.process.exitCode !== null || child.process.signalCode !== null) continue;
-      child.process.kill('SIGTERM');
-      const timer = setTimeout(() => child.process.kill('SIGKILL'), graceMs);
-      await child.exited;
-      clearTimeout(timer);
+    const stages = [...new Set(this.#children.map((c) => c.stage))].sort((a, b) => b - a);
+    for (const stage of stages) {
+      await Promise.all(this.#children.filter((c) => c.stage === stage).map((c) => stopChild(c, graceMs)));
     }
   }
+}
+
+async function stopChild(child: Child, graceMs: number): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
+  child.process.kill('SIGTERM');
+  const timer = setTimeout(() => child.process.kill('SIGKILL'), graceMs);
+  await child.exited;
+  clearTimeout(timer);
 }

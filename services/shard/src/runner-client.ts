@@ -93,15 +93,26 @@ export class RunnerClient {
   }
 
   /** Spawns the runner thread and waits until its session is loaded. */
-  static async start(init: RunnerThreadInit): Promise<RunnerClient> {
+  /** `signal` ends a start still under way (a rank shutting down while it waits for its group to re-form). */
+  static async start(init: RunnerThreadInit, signal?: AbortSignal): Promise<RunnerClient> {
+    signal?.throwIfAborted();
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: init });
     let links: string[] = [];
     await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        settle();
+        void worker.terminate();
+        reject(new ShardError(ShardErrorCode.Internal, 'runner thread start abandoned: the shard is stopping'));
+      };
+      const settle = () => {
+        worker.off('message', onMessage);
+        worker.off('error', reject);
+        signal?.removeEventListener('abort', onAbort);
+      };
       const onMessage = (msg: { ready?: boolean; error?: string; collectiveLinks?: string[] }) => {
         links = msg.collectiveLinks ?? [];
         if (msg.ready === undefined) return;
-        worker.off('message', onMessage);
-        worker.off('error', reject);
+        settle();
         if (msg.ready) resolve();
         else {
           void worker.terminate();
@@ -110,6 +121,7 @@ export class RunnerClient {
       };
       worker.on('message', onMessage);
       worker.once('error', reject);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
     const client = new RunnerClient(worker);
     client.collectiveLinks = links;

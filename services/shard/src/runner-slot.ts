@@ -23,6 +23,8 @@ export class RunnerSlot {
   /** Why the runner cannot serve while a new group forms, else null. */
   #rejoining: string | null = null;
   #closed = false;
+  /** Ends a re-forming runner's start (it may wait for its peers for the whole rendezvous timeout) on close. */
+  readonly #closing = new AbortController();
 
   private constructor(client: RunnerClient, init: RunnerThreadInit, logger: Logger | undefined) {
     this.#client = client;
@@ -65,6 +67,7 @@ export class RunnerSlot {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     await this.#client.close();
   }
 
@@ -83,7 +86,7 @@ export class RunnerSlot {
     await this.#client.close().catch(() => undefined);
     for (let attempt = 1; !this.#closed; attempt++) {
       try {
-        const client = await RunnerClient.start(this.#init);
+        const client = await RunnerClient.start(this.#init, this.#closing.signal);
         if (this.#closed) {
           await client.close();
           return;
@@ -95,6 +98,7 @@ export class RunnerSlot {
         this.#logger?.info({ attempt, links: client.collectiveLinks }, 'tensor-parallel group re-formed: new instance, waiting for Warmup');
         return;
       } catch (err) {
+        if (this.#closed) return;
         this.#logger?.warn({ attempt, err: (err as Error).message }, 'could not re-form the tensor-parallel group yet');
         await new Promise((r) => setTimeout(r, REJOIN_RETRY_MS));
       }
