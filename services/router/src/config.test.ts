@@ -17,6 +17,7 @@ test('defaults are resolved once, with the served name from the model path', () 
   assert.equal(o.maxWaitingTokens, 20);
   assert.equal(o.maxTotalTokens, null);
   assert.equal(o.prefixCaching, true);
+  assert.equal(o.shardConnectTimeoutSeconds, 120);
 });
 
 test('flags override defaults; --port 0 is allowed', () => {
@@ -25,6 +26,8 @@ test('flags override defaults; --port 0 is allowed', () => {
   assert.equal(o.servedModelName, 'm');
   assert.equal(o.maxTotalTokens, 256);
   assert.equal(o.prefixCaching, false);
+  assert.equal(parseRouterArgs([...base, '--shard-connect-timeout', '600']).shardConnectTimeoutSeconds, 600);
+  assert.throws(() => parseRouterArgs([...base, '--shard-connect-timeout', '0']), /shard-connect-timeout/);
 });
 
 test('bad or missing options throw InvalidArgumentError naming the flag', () => {

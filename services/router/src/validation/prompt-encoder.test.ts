@@ -36,6 +36,23 @@ test('the pool encodes text and chat exactly as the validator does inline; valid
   }
 });
 
+test('a pool started before the limits are known (start-up, beside the shards) loads at once and checks against the limits given later', async () => {
+  const pool = new EncoderPool({ tokenizer: files, chatTemplate: TEST_CHAT_TEMPLATE, limits: null }, 2);
+  try {
+    await pool.ready();
+    pool.setLimits({ maxInputTokens: 4, maxTotalTokens: 8 });
+    const options = { addSpecialTokens: undefined, truncate: undefined };
+    const short = await pool.encode({ kind: 'text', value: 'a b', field: 'inputs' }, options);
+    assert.equal(short.promptText, 'a b');
+    await assert.rejects(
+      pool.encode({ kind: 'text', value: 'a b c '.repeat(10), field: 'inputs' }, options),
+      (err: unknown) => err instanceof ValidationError && err.param === 'inputs',
+    );
+  } finally {
+    await pool.close();
+  }
+});
+
 test('grammars compile on the pool as on the main thread; a refused one is a ValidationError naming its field', async () => {
   const pool = new EncoderPool({ tokenizer: files, chatTemplate: TEST_CHAT_TEMPLATE, limits }, 1);
   try {

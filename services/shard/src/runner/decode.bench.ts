@@ -1,5 +1,6 @@
 // @module Bench: decode step time vs batch size and KV pool capacity (random-weight model, real ORT).
-// Run: node --import tsx services/shard/src/runner/decode.bench.ts [--threads N] [--past 128]
+// Run: node --import tsx services/shard/src/runner/decode.bench.ts [--threads N] [--past 128] [--steps 20]
+//      [--batch B] [--capacity T]: one batch size / KV capacity instead of the whole table (bench/tpot-vs-runner.sh)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,8 @@ const arg = (name: string, fallback: number) => {
 const threads = arg('threads', os.availableParallelism());
 const past = arg('past', 128);
 const steps = arg('steps', 20);
+const onlyBatch = arg('batch', 0);
+const onlyCapacity = arg('capacity', 0);
 const BLOCK = 16;
 
 const model = randomLlamaModel({
@@ -35,10 +38,10 @@ try {
   const runner = await ModelRunner.create(onnxPath, model.config, { blockSize: BLOCK, threads });
   console.log(`session created in ${Date.now() - t} ms (threads ${threads})`);
 
-  for (const capacity of [1024, 16384, 131072]) {
+  for (const capacity of onlyCapacity > 0 ? [onlyCapacity] : [1024, 16384, 131072]) {
     const numBlocks = capacity / BLOCK;
     runner.allocate(numBlocks);
-    for (const batch of [1, 8, 32, 64]) {
+    for (const batch of onlyBatch > 0 ? [onlyBatch] : [1, 8, 32, 64]) {
       const perSeq = Math.ceil((past + steps + 8) / BLOCK);
       const blocks = Array.from({ length: batch }, (_, i) => Array.from({ length: perSeq }, (_, j) => (i * perSeq + j) % numBlocks));
       const times: number[] = [];
