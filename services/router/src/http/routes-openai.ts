@@ -43,7 +43,7 @@ async function streamOpenAI<C>(
   usageChunk: ((ends: EndEvent[]) => C) | null,
 ): Promise<void> {
   const sse = new SseWriter(res, { space: true, limits });
-  sse.open();
+  await sse.open();
   const ends: EndEvent[] = [];
   let failed = false;
   try {

@@ -94,7 +94,7 @@ async function generateStream(deps: TgiRouteDeps, res: Response, started: Awaite
   const stream = started.choices.streams[0]!;
   res.set(streamHeaders(deps.info.model_device_type, started.characters));
   const sse = new SseWriter(res, { space: false, limits: deps.sse });
-  sse.open();
+  await sse.open();
   const translator = new TgiStreamTranslator();
   try {
     for await (const e of stream.events) {

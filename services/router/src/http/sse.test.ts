@@ -17,9 +17,9 @@ test('data with newlines becomes one data: field per line (SSE forbids raw newli
 
 test('SseWriter sends event-stream headers, frames, [DONE], and ends the response', async () => {
   const app = express();
-  app.get('/s', (_req, res) => {
+  app.get('/s', async (_req, res) => {
     const w = new SseWriter(res, { space: true });
-    w.open();
+    await w.open();
     w.sendJson({ n: 1 });
     w.sendDone();
     w.end();

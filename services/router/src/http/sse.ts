@@ -39,8 +39,13 @@ export class SseWriter {
     this.#opts = opts;
   }
 
-  /** Sends the status line and headers now, so clients see the stream open before the first token. */
-  open(): void {
+  /**
+   * Sends the status line and headers, so clients see the stream open before the first token — after
+   * the current turn of the event loop: the request's prefill, queued in this turn, is then on its way
+   * to the shards before the header write (~0.3 ms) instead of after it.
+   */
+  async open(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
     this.#res.status(200);
     this.#res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     this.#res.setHeader('Cache-Control', 'no-cache');
