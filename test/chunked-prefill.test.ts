@@ -1,7 +1,7 @@
 // Chunked prefill end to end: a long prompt admitted mid-stream stalls a running stream far less when chunked, and yields the same tokens.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster } from './helpers/cluster.ts';
+import { startClusters, type Cluster } from './helpers/cluster.ts';
 import { generateGreedy, maxGap, statsEventually, streamGreedy } from './helpers/streams.ts';
 
 const WORDS = ['north', 'wind', 'salt', 'candle', 'orbit', 'linen', 'raven', 'tide'];
@@ -34,12 +34,10 @@ describe('chunked prefill (--max-batch-prefill-tokens 64 vs 4096, same model)', 
   let chunked: Cluster;
   let whole: Cluster;
   before(async () => {
-    chunked = await startCluster([...COMMON, '--max-batch-prefill-tokens', '64']);
-    whole = await startCluster([...COMMON, '--max-batch-prefill-tokens', '4096']);
+    [chunked, whole] = await startClusters([...COMMON, '--max-batch-prefill-tokens', '64'], [...COMMON, '--max-batch-prefill-tokens', '4096']);
   });
   after(async () => {
-    await chunked?.stop();
-    await whole?.stop();
+    await Promise.all([chunked?.stop(), whole?.stop()]);
   });
 
   test('a running stream keeps flowing while a long prompt is prefilled in chunks', async (t) => {

@@ -9,7 +9,7 @@ import { writeGeneratedModel } from '@tessera/model-files';
 import { ensureStepGraph } from '../services/shard/src/graph/graph-cache.ts';
 import { missingForDevice } from '../services/shard/src/runner/execution-provider.ts';
 import { probeOps } from '../services/shard/src/runner/op-probe.ts';
-import { startCluster } from './helpers/cluster.ts';
+import { startCluster, startClusters } from './helpers/cluster.ts';
 import { REPO_ROOT, sharedPath } from './helpers/paths.ts';
 import { generateGreedy, getStats } from './helpers/streams.ts';
 import { postJson } from './helpers/sse.ts';
@@ -101,8 +101,7 @@ describe('tessera check-device', () => {
 describe('the device KV layout under the scheduler (on the CPU, where every machine can run it)', () => {
   test('--kv-layout device serves what host KV serves: concurrent shared-prefix streams (prefix cache), chunked prefill, prompt logprobs', async () => {
     const common = ['--max-batch-prefill-tokens', '64', '--max-total-tokens', '1024', '--max-input-tokens', '900', '--kv-cache-memory', '64MiB'];
-    const host = await startCluster(common);
-    const device = await startCluster([...common, '--kv-layout', 'device']);
+    const [host, device] = await startClusters(common, [...common, '--kv-layout', 'device']);
     try {
       const prefix = Array.from({ length: 60 }, (_, k) => ['amber', 'river', 'stone', 'lantern'][k % 4]).join(' ');
       const prompts = Array.from({ length: 6 }, (_, i) => `${prefix} story ${i}:`);
@@ -130,8 +129,7 @@ describe('the device KV layout under the scheduler (on the CPU, where every mach
         ),
       );
     } finally {
-      await host.stop();
-      await device.stop();
+      await Promise.all([host.stop(), device.stop()]);
     }
   });
 });

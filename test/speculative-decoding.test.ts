@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startCluster, type Cluster } from './helpers/cluster.ts';
+import { startCluster, startClusters, type Cluster } from './helpers/cluster.ts';
 import { SKIP_NO_SHARED, sharedPath } from './helpers/paths.ts';
 import { generateGreedy } from './helpers/streams.ts';
 
@@ -30,7 +30,7 @@ describe('speculative decoding on stories260K', { skip: modelDir ? false : SKIP_
   let spec: Cluster;
   before(async () => {
     const model = ['--model-id', path.join(modelDir!, 'stories260K.gguf')];
-    [plain, spec] = await Promise.all([startCluster(model), startCluster([...model, '--speculate', '4'])]);
+    [plain, spec] = await startClusters(model, [...model, '--speculate', '4']);
   });
   after(async () => {
     await Promise.all([plain?.stop(), spec?.stop()]);

@@ -30,6 +30,18 @@ export async function startCluster(flags: string[] = [], timeoutMs = 180_000): P
   }
 }
 
+/**
+ * Several clusters started at once (their start-ups overlap: each spends part of it waiting); if one
+ * fails, the others are stopped before the error is thrown.
+ */
+export async function startClusters<T extends string[][]>(...flagSets: T): Promise<{ [K in keyof T]: Cluster }> {
+  const settled = await Promise.allSettled(flagSets.map((flags) => startCluster(flags)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed === undefined) return settled.map((s) => (s as PromiseFulfilledResult<Cluster>).value) as { [K in keyof T]: Cluster };
+  await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+  throw failed.reason;
+}
+
 async function startClusterOnce(flags: string[], timeoutMs: number): Promise<Cluster> {
   const port = await freePort();
   const args = [path.join(REPO_ROOT, 'bin', 'tessera.js'), 'launch', '--port', String(port), '--cache-dir', TEST_CACHE, '--log-level', 'warn', ...flags];
