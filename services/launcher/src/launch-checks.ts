@@ -7,8 +7,7 @@ import { UsageError } from '@tessera/options';
 /** Parses the flags a shard and the router would get, with their own parsers, so a bad one fails now (exit 2), not after loading. */
 export async function checkChildFlags(shardArgv: string[], routerArgv: string[]): Promise<void> {
   const { parseShardArgs, ShardConfigError } = await import('@tessera/shard/config');
-  const { parseRouterArgs } = await import('@tessera/router/config');
-  const { InvalidArgumentError } = await import('@tessera/router');
+  const { parseRouterArgs, InvalidArgumentError } = await import('@tessera/router/config');
   try {
     parseShardArgs(shardArgv);
     parseRouterArgs(routerArgv);

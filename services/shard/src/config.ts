@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { ModelNotFoundError, QUANTIZE_MODES, resolveModelArg, type QuantizeMode } from '@tessera/model-files';
 import { ShardConfigError } from './errors.ts';
-import { defaultGraphCacheDir } from './graph/graph-cache.ts';
+import { defaultGraphCacheDir } from './graph/cache-dir.ts';
 import type { QuantAccuracy } from './graph/linear.ts';
 import type { KvLayout, StepGraphOptions } from './graph/llama.ts';
 import { formatHelp, parseCommand, UsageError } from '@tessera/options';

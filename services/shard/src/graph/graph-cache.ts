@@ -1,7 +1,6 @@
 // @module Builds the step graph + external weights once per (model, rank, world, dtype, ORT, builder code) and reuses it.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import * as ort from 'onnxruntime-node';
@@ -35,9 +34,7 @@ export interface CachedGraph {
 }
 
 /** `--cache-dir` default: $TESSERA_CACHE_DIR or ~/.cache/tessera/graphs. */
-export function defaultGraphCacheDir(): string {
-  return process.env.TESSERA_CACHE_DIR || path.join(os.homedir(), '.cache', 'tessera', 'graphs');
-}
+export { defaultGraphCacheDir } from './cache-dir.ts';
 
 /**
  * What a built graph depends on: the model, the rank's slice, the graph options, onnxruntime, and the
