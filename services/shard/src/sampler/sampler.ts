@@ -1,5 +1,6 @@
 // @module Per-request token chooser: raw logprobs + top-n, then processors, then greedy or seeded sampling.
-import { chooserSeed, isGreedy, type NextTokenChooserParameters, type Tokens } from '@tessera/protocol';
+import { chooserSeed, isGreedy } from '@tessera/protocol/sampling';
+import type { NextTokenChooserParameters, Tokens } from '@tessera/protocol';
 import {
   applyFrequencyPresence,
   applyLogitBias,
