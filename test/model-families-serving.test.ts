@@ -7,11 +7,10 @@ import path from 'node:path';
 import { loadHfDir, SUPPORTED_ARCHITECTURES } from '@tessera/model-files';
 import { startCluster, type Cluster } from './helpers/cluster.ts';
 import { writeFamilyHfDir, type FamilyName } from './reference/family-checkpoint.ts';
-import { ReferenceCache, ReferenceLlama } from '@tessera/testing';
+import { chatTemplateFixture, ReferenceCache, ReferenceLlama } from '@tessera/testing';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-family-serving-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-const template = (name: string) => fs.readFileSync(new URL(`../packages/tokenization/fixtures/chat-templates/${name}.jinja`, import.meta.url), 'utf8');
 
 function argmax(row: ArrayLike<number>): number {
   let best = 0;
@@ -33,7 +32,7 @@ for (const c of CASES) {
     const dir = path.join(tmp, c.family);
     let cluster: Cluster;
     before(async () => {
-      writeFamilyHfDir(dir, c.family, 11, template(c.template));
+      writeFamilyHfDir(dir, c.family, 11, chatTemplateFixture(c.template));
       cluster = await startCluster(['--model-id', dir]);
     });
     after(async () => {

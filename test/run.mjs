@@ -22,25 +22,24 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+const isEndToEnd = (f) => f.startsWith(`test${path.sep}`);
+const sources = new Map(files.map((f) => [f, readFileSync(path.join(root, f), 'utf8')]));
 // Files that start `tessera` processes run them from the compiled dist/ (bin/tessera.js picks it when
 // fresh): a launcher cluster is ready in about half the time it takes through tsx, and the suite starts
-// ~70 of them. The build emits without type-checking (~5 s); `npm test` type-checks before this runs.
-const spawnsServices = (f) => /tessera\.js|startCluster\(|startService\(|sharedCluster\(/.test(readFileSync(path.join(root, f), 'utf8'));
+// dozens. The build emits without type-checking (~5 s); `npm test` type-checks before this runs.
+const spawnsServices = (f) => /tessera\.js|startCluster\(|startService\(|sharedCluster\(/.test(sources.get(f));
 if (process.env.TESSERA_RUNTIME !== 'source' && !distIsFresh(root) && files.some(spawnsServices)) {
   const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--no-check'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 // Files that call sharedCluster() (test/helpers/shared-cluster.ts) share one default cluster for the run:
-// it starts now, while the unit tests run, instead of once per file (~12 s each on 2 cores).
-const shared = files.some((f) => f.startsWith(`test${path.sep}`) && readFileSync(path.join(root, f), 'utf8').includes('sharedCluster('))
-  ? await startSharedCluster()
-  : null;
+// it starts now, while the unit tests run, instead of once per file.
+const shared = files.some((f) => isEndToEnd(f) && sources.get(f).includes('sharedCluster(')) ? await startSharedCluster() : null;
 // Two runs. Unit and service files (packages/, services/, bench/) two at a time: most of their time is
 // process start-up and module loading, and two at once cut that part of the suite by a quarter on 2
 // cores. Then the end-to-end files (test/) one at a time: each starts real shard and router processes
 // and some assert on latency under load. TESSERA_TEST_CONCURRENCY overrides the first run's 2.
 const env = shared === null ? process.env : { ...process.env, TESSERA_TEST_SHARED_CLUSTER_URL: shared.url, TESSERA_TEST_SHARED_CLUSTER_LOG: shared.log };
-const isEndToEnd = (f) => f.startsWith(`test${path.sep}`);
 let failed = false;
 for (const [group, concurrency] of [
   [files.filter((f) => !isEndToEnd(f)), process.env.TESSERA_TEST_CONCURRENCY ?? '2'],

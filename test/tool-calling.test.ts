@@ -1,14 +1,13 @@
 // OpenAI tool calling end to end with the official `openai` client on the generated model: Qwen3's real chat template (Hermes <tool_call>), then Meta's Llama 3.1 (JSON) and Mistral NeMo ([TOOL_CALLS]) — constrained calls that validate, streamed calls assembled by the client's own helper.
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import OpenAI from 'openai';
+import { chatTemplateFixturePath } from '@tessera/testing';
 import { type Cluster, startCluster } from './helpers/cluster.ts';
 import { postJson } from './helpers/sse.ts';
 
-const templateFile = (name: string) => fileURLToPath(new URL(`../packages/tokenization/fixtures/chat-templates/${name}.jinja`, import.meta.url));
-const QWEN3_TEMPLATE = templateFile('qwen3');
+const QWEN3_TEMPLATE = chatTemplateFixturePath('qwen3');
 const ajv = new Ajv({ strict: false });
 
 const weatherParams = {
@@ -199,7 +198,7 @@ for (const [family, template, id] of [
     let cluster: Cluster;
     let client: OpenAI;
     before(async () => {
-      cluster = await startCluster(['--chat-template', templateFile(template)]);
+      cluster = await startCluster(['--chat-template', chatTemplateFixturePath(template)]);
       client = new OpenAI({ baseURL: `${cluster.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     });
     after(() => cluster?.stop());

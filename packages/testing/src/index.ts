@@ -5,3 +5,4 @@ export { ReferenceMoeMlp } from './moe-fp64.ts';
 export { SMALL_CONFIG, randomLlamaModel, randomQuantizedModel, tensorShapes, uniformSource, type RandomQuantLayout } from './random-model.ts';
 // Hand-built tokenizers (no ../shared needed); they live beside the tokenizer code they mirror.
 export { syntheticByteLevelFiles, syntheticSentencePieceFiles, type SentencePieceOptions } from './synthetic-tokenizers.ts';
+export { chatTemplateFixture, chatTemplateFixturePath } from './chat-template-fixtures.ts';

@@ -1,26 +1,18 @@
 // Tool calls per family: the format chosen from the real templates, the constraints the engine accepts, and what they accept read back by the format's parser.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { test } from 'node:test';
 import { ConstraintCompiler, Xgrammar } from '@tessera/grammar';
+import { chatTemplateFixture } from '@tessera/testing';
 import { toolFormatOf } from './tool-formats.ts';
 import { type ToolRequest, toolsOf } from './tools.ts';
+import { weather } from './tools.test-helper.ts';
 
-const fixture = (name: string) => fs.readFileSync(new URL(`../../../../packages/tokenization/fixtures/chat-templates/${name}.jinja`, import.meta.url), 'utf8');
-const QWEN3 = fixture('qwen3');
-const QWEN25 = fixture('qwen2.5');
-const MISTRAL = fixture('mistral-nemo');
-const LLAMA31 = fixture('llama3.1');
-const LLAMA31_VLLM = fixture('llama3.1-json-tools');
+const QWEN3 = chatTemplateFixture('qwen3');
+const QWEN25 = chatTemplateFixture('qwen2.5');
+const MISTRAL = chatTemplateFixture('mistral-nemo');
+const LLAMA31 = chatTemplateFixture('llama3.1');
+const LLAMA31_VLLM = chatTemplateFixture('llama3.1-json-tools');
 
-const weather = {
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Weather in a city',
-    parameters: { type: 'object', properties: { city: { type: 'string', maxLength: 12 }, unit: { enum: ['c', 'f'] } }, required: ['city', 'unit'] },
-  },
-};
 const time = {
   type: 'function',
   function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string', maxLength: 8 } }, required: ['zone'] } },
@@ -33,7 +25,7 @@ test("the format follows the template: Qwen2.5/Qwen3 → hermes, Mistral → mis
   assert.equal(toolFormatOf(MISTRAL).name, 'mistral');
   assert.equal(toolFormatOf(LLAMA31).name, 'llama3');
   assert.equal(toolFormatOf(LLAMA31_VLLM).name, 'llama3');
-  assert.equal(toolFormatOf(fixture('gemma3')).name, 'hermes', 'a template without tools: the documented fallback');
+  assert.equal(toolFormatOf(chatTemplateFixture('gemma3')).name, 'hermes', 'a template without tools: the documented fallback');
   assert.equal(toolFormatOf(null).name, 'hermes');
 });
 

@@ -1,22 +1,13 @@
 // Tools, request side: tools/tool_choice/parallel_tool_calls checked naming the field (OpenAI's and TGI's forms), and conversations with tool calls rendered through the real templates of Qwen2.5, Qwen3, Llama 3.1 and Mistral NeMo.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { test } from 'node:test';
+import { chatTemplateFixture } from '@tessera/testing';
 import { ChatTemplate } from '@tessera/tokenization';
 import { ValidationError } from '../errors.ts';
 import { messagesForTemplate, toolsOf } from './tools.ts';
+import { weather } from './tools.test-helper.ts';
 
-const fixture = (name: string) =>
-  new ChatTemplate(fs.readFileSync(new URL(`../../../../packages/tokenization/fixtures/chat-templates/${name}.jinja`, import.meta.url), 'utf8'));
-
-const weather = {
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Weather in a city',
-    parameters: { type: 'object', properties: { city: { type: 'string', maxLength: 12 }, unit: { enum: ['c', 'f'] } }, required: ['city', 'unit'] },
-  },
-};
+const fixture = (name: string) => new ChatTemplate(chatTemplateFixture(name));
 
 test('tools, tool_choice and parallel_tool_calls are checked, naming the field', () => {
   const fails = (body: Record<string, unknown>, param: string) =>
