@@ -1,17 +1,22 @@
 // Runs every *.test.ts of the repo with Node's test runner (Node 20's --test takes no globs).
-// Usage: node test/run.mjs [path-prefix …]   e.g. node test/run.mjs packages/ services/router
-import { mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+// Usage: node test/run.mjs [--record-durations] [path-prefix …]   e.g. node test/run.mjs packages/ services/router
+// --record-durations writes each file's measured test time into test/durations.json (see packBundles).
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { distIsFresh } from '../bin/dist-freshness.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const roots = ['packages', 'services', 'bench', 'test'];
-const filters = process.argv.slice(2).map((p) => path.normalize(p));
+const args = process.argv.slice(2);
+const record = args.includes('--record-durations');
+const filters = args.filter((a) => !a.startsWith('--')).map((p) => path.normalize(p));
+const durationsPath = path.join(root, 'test', 'durations.json');
+const durations = existsSync(durationsPath) ? JSON.parse(readFileSync(durationsPath, 'utf8')) : {};
 const files = roots
   .flatMap((dir) => readdirSync(path.join(root, dir), { recursive: true }).map((f) => path.join(dir, String(f))))
   .filter((f) => f.endsWith('.test.ts') && !f.split(path.sep).includes('node_modules'))
@@ -33,25 +38,88 @@ if (process.env.TESSERA_RUNTIME !== 'source' && !distIsFresh(root) && files.some
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 // Files that call sharedCluster() (test/helpers/shared-cluster.ts) share one default cluster for the run:
-// it starts now, while the unit tests run, instead of once per file.
-const shared = files.some((f) => isEndToEnd(f) && sources.get(f).includes('sharedCluster(')) ? await startSharedCluster() : null;
-// Two runs. Unit and service files (packages/, services/, bench/) two at a time: most of their time is
-// process start-up and module loading, and two at once cut that part of the suite by a quarter on 2
-// cores. Then the end-to-end files (test/) one at a time: each starts real shard and router processes
-// and some assert on latency under load. TESSERA_TEST_CONCURRENCY overrides the first run's 2.
+// it starts now, while the other files run, instead of once per file.
+const usesShared = (f) => isEndToEnd(f) && sources.get(f).includes('sharedCluster(');
+const shared = files.some(usesShared) ? await startSharedCluster() : null;
 const env = shared === null ? process.env : { ...process.env, TESSERA_TEST_SHARED_CLUSTER_URL: shared.url, TESSERA_TEST_SHARED_CLUSTER_LOG: shared.log };
-let failed = false;
-for (const [group, concurrency] of [
-  [files.filter((f) => !isEndToEnd(f)), process.env.TESSERA_TEST_CONCURRENCY ?? '2'],
-  [files.filter(isEndToEnd), '1'],
-]) {
-  if (group.length === 0) continue;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...group], { cwd: root, stdio: 'inherit', env });
-  const [code] = await once(child, 'exit');
-  if (code !== 0) failed = true;
-}
+
+// The files run in bundles: one process imports several test files. A process that starts under tsx and
+// loads the router and shard modules costs ~1 CPU-second before its first test, and most unit files
+// test for less than that (126 unit files: 117 s one process each, two at a time; 54 s in two bundles).
+// Bundles run `concurrency` at a time, the heaviest first; test/durations.json (measured by
+// `--record-durations`) balances them. Files sending traffic to the shared cluster share one bundle, so
+// they run one after another: some assert on the cluster's counters.
+const concurrency = Number(process.env.TESSERA_TEST_CONCURRENCY ?? 3);
+const bundles = packBundles(
+  [...files.filter((f) => !usesShared(f)).map((f) => [f]), files.filter(usesShared)].filter((b) => b.length > 0),
+  Math.min(files.length, 2 * concurrency),
+);
+const bundleDir = mkdtempSync(path.join(os.tmpdir(), 'tessera-test-bundles-'));
+const entries = bundles.map((bundle, i) => {
+  const entry = path.join(bundleDir, `bundle-${i + 1}.test.mjs`);
+  writeFileSync(entry, bundle.map((f) => `import ${JSON.stringify(pathToFileURL(path.join(root, f)).href)};\n`).join(''));
+  return entry;
+});
+const timings = record ? path.join(bundleDir, 'durations.tsv') : null;
+const reporters =
+  timings === null
+    ? []
+    : [
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        `--test-reporter=${path.join(root, 'test', 'durations-reporter.mjs')}`,
+        `--test-reporter-destination=${timings}`,
+      ];
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...entries], {
+  cwd: root,
+  stdio: 'inherit',
+  env,
+});
+const [code] = await once(child, 'exit');
 await shared?.stop();
-process.exit(failed ? 1 : 0);
+if (timings !== null && existsSync(timings)) recordDurations(timings);
+rmSync(bundleDir, { recursive: true, force: true });
+process.exit(code === 0 ? 0 : 1);
+
+/** Seconds a file is expected to take: its tests' measured time plus its start-up, or a guess. */
+function expectedSeconds(file) {
+  const measured = durations[file.split(path.sep).join('/')];
+  return (measured ?? (isEndToEnd(file) ? 5 : 0.5)) + (isEndToEnd(file) ? 1 : 0.2);
+}
+
+/** Longest-processing-time packing of file groups into `count` bundles, heaviest bundle first. */
+function packBundles(groups, count) {
+  const bins = Array.from({ length: Math.max(1, count) }, () => ({ files: [], seconds: 0 }));
+  const weighed = groups.map((g) => ({ files: g, seconds: g.reduce((s, f) => s + expectedSeconds(f), 0) }));
+  for (const group of weighed.sort((a, b) => b.seconds - a.seconds)) {
+    const bin = bins.reduce((min, b) => (b.seconds < min.seconds ? b : min));
+    bin.files.push(...group.files);
+    bin.seconds += group.seconds;
+  }
+  return bins
+    .filter((b) => b.files.length > 0)
+    .sort((a, b) => b.seconds - a.seconds)
+    .map((b) => b.files);
+}
+
+/** Adds this run's per-file test time (sum of its top-level tests) to test/durations.json. */
+function recordDurations(tsv) {
+  const seconds = {};
+  for (const line of readFileSync(tsv, 'utf8').split('\n').filter(Boolean)) {
+    const [ms, file] = line.split('\t');
+    const key = path.relative(root, file).split(path.sep).join('/');
+    seconds[key] = (seconds[key] ?? 0) + Number(ms) / 1000;
+  }
+  const merged = { ...durations, ...Object.fromEntries(Object.entries(seconds).map(([f, s]) => [f, Math.round(s * 10) / 10])) };
+  const sorted = Object.fromEntries(
+    Object.keys(merged)
+      .sort()
+      .filter((f) => existsSync(path.join(root, f)))
+      .map((f) => [f, merged[f]]),
+  );
+  writeFileSync(durationsPath, `${JSON.stringify(sorted, null, 2)}\n`);
+  console.log(`recorded the test time of ${Object.keys(seconds).length} files in test/durations.json`);
+}
 
 /** `tessera launch` with default flags on a free port; the files wait for its /health themselves. */
 async function startSharedCluster() {

@@ -96,11 +96,13 @@ test("TGI families: the same traffic in tgi_* names, types and labels (as TGI's 
 });
 
 test('a failing shard health check shows in tessera_shard_up and tessera_ready', async () => {
-  t.shard.failNext = { method: 'health', message: 'sick' };
+  // Until cleared, not once: the router's background probe (every second) may call Health in between.
+  t.shard.failAlways = { method: 'health', message: 'sick' };
   assert.equal((await fetch(`${t.url}/health`)).status, 503);
   let text = await (await fetch(`${t.url}/metrics`)).text();
   assert.equal(sample(text, 'tessera_shard_up'), 0);
   assert.equal(sample(text, 'tessera_ready'), 0);
+  t.shard.failAlways = null;
   assert.equal((await fetch(`${t.url}/health`)).status, 200);
   text = await (await fetch(`${t.url}/metrics`)).text();
   assert.equal(sample(text, 'tessera_shard_up'), 1);

@@ -127,10 +127,11 @@ test('GET /info, /health, /metrics and POST /tokenize', async () => {
     assert.ok(k in info, k);
   }
   assert.equal((await fetch(`${t.url}/health`)).status, 200);
-  t.shard.failNext = { method: 'health', message: 'sick' };
+  t.shard.failAlways = { method: 'health', message: 'sick' }; // the background probe may call Health too
   const sick = await fetch(`${t.url}/health`);
   assert.equal(sick.status, 503);
   assert.match((await sick.json()).error, /sick/);
+  t.shard.failAlways = null;
   const metrics = await (await fetch(`${t.url}/metrics`)).text();
   assert.match(metrics, /tessera_http_requests_total\{route="\/generate",status="200",model="test-model"\}/);
   const tokens = await postJson(`${t.url}/tokenize`, { inputs: 'Hello world' });

@@ -77,6 +77,8 @@ export class ScriptedShard implements ShardHandlers {
   readonly batches = new Map<number, SeqState[]>();
   /** Make the next call of `method` fail with this message (once). */
   failNext: { method: ShardMethod; message: string } | null = null;
+  /** Make every call of `method` fail with this message until cleared (the router's background probes call Health too). */
+  failAlways: { method: ShardMethod; message: string } | null = null;
   /** What Health reports; `simulateRestart()` changes the id and clears the warm-up, as a new process would. */
   instanceId = 'scripted-1';
   warmedUp = false;
@@ -119,6 +121,7 @@ export class ScriptedShard implements ShardHandlers {
   }
 
   #maybeFail(method: ShardMethod): void {
+    if (this.failAlways?.method === method) throw new Error(this.failAlways.message);
     if (this.failNext?.method === method) {
       const { message } = this.failNext;
       this.failNext = null;
