@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../services/launcher/src/readiness.ts';
+import { freePort } from './helpers/ports.ts';
 import { REPO_ROOT, SKIP_NO_SHARED, sharedPath, TEST_CACHE } from './helpers/paths.ts';
 import { postJson } from './helpers/sse.ts';
 

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../services/launcher/src/readiness.ts';
+import { freePort } from './helpers/ports.ts';
 import { sharedCluster, type SharedCluster } from './helpers/shared-cluster.ts';
 import { postJson } from './helpers/sse.ts';
 import { REPO_ROOT } from './helpers/paths.ts';

@@ -3,7 +3,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ensureGeneratedModel } from '@tessera/model-files';
-import { freePort, waitForShard } from '../services/launcher/src/readiness.ts';
+import { freePort } from './helpers/ports.ts';
+import { waitForShard } from '../services/launcher/src/readiness.ts';
 import { TEST_CACHE } from './helpers/paths.ts';
 import { startService, waitUntil, type Service } from './helpers/services.ts';
 

@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { ensureGeneratedModel } from '@tessera/model-files';
 import { grpc } from '@tessera/protocol';
 import { HealthClient } from '../../services/shard/src/grpc-health.ts';
-import { freePort } from '../../services/launcher/src/readiness.ts';
+import { freePort } from '../helpers/ports.ts';
 import { REPO_ROOT, TEST_CACHE } from '../helpers/paths.ts';
 import { loadCompose } from './compose-file.ts';
 import { renderKustomization } from './kustomize.ts';

@@ -1,7 +1,7 @@
 // @module Starts a real Tessera (launcher → shard processes → router) on loopback for a test file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from '../../services/launcher/src/readiness.ts';
+import { freePort } from './ports.ts';
 import { REPO_ROOT, TEST_CACHE } from './paths.ts';
 
 export interface Cluster {
