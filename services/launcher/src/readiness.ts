@@ -1,6 +1,5 @@
-// @module Waiting for services to come up: shard gRPC Health and router GET /health.
+// @module Waiting for services to come up: a shard's port accepting connections, the router's GET /health.
 import net from 'node:net';
-import { CHANNEL_OPTIONS, grpc, TextGenerationService } from '@tessera/protocol';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,13 +29,26 @@ async function pollUntil(what: string, probe: () => Promise<boolean>, timeoutMs:
   throw new Error(`${what}: startup aborted`);
 }
 
+/**
+ * A shard binds its gRPC port only once its model, graph and runner are ready (shard/src/main.ts), so
+ * a port that accepts a connection is a ready shard. A plain TCP probe keeps gRPC and the protos out
+ * of the launcher (~0.25 CPU-seconds of loading per launch); the router checks Health itself.
+ */
 export function waitForShard(address: string, timeoutMs: number, abort: Promise<unknown>): Promise<void> {
-  const client = new TextGenerationService(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as {
-    Health(req: object, opts: grpc.CallOptions, cb: (err: Error | null) => void): void;
-    close(): void;
-  };
-  const probe = () => new Promise<boolean>((resolve) => client.Health({}, { deadline: Date.now() + 2000 }, (err) => resolve(!err)));
-  return pollUntil(`shard ${address}`, probe, timeoutMs, abort).finally(() => client.close());
+  const [, host = '', port = ''] = /^\[?(.*?)\]?:(\d+)$/.exec(address) ?? [];
+  const probe = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port: Number(port) });
+      socket.setTimeout(2000);
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+      socket.once('timeout', () => done(false));
+    });
+  return pollUntil(`shard ${address}`, probe, timeoutMs, abort);
 }
 
 export function waitForRouter(url: string, timeoutMs: number, abort: Promise<unknown>): Promise<void> {

@@ -127,8 +127,10 @@ test('a huge prompt or message list is refused in far less time than tokenizing 
   const tokenize = await post('/tokenize', JSON.stringify({ inputs: 'Hello a '.repeat(1_500_000) }), JSON_UTF8);
   assert.equal(tokenize.status, 422);
   assert.match(tokenize.body.error, /longer than the model's context/);
+  // Tokenizing 12 MB would take minutes here; the refusals take well under a second on an idle box. The
+  // bound is wide because other test files run beside this one (test/run.mjs) and took it to 6.6 s once.
   const ms = performance.now() - started;
-  assert.ok(ms < 5000, `took ${Math.round(ms)} ms`);
+  assert.ok(ms < 30_000, `took ${Math.round(ms)} ms`);
 });
 
 test('an unexpected error is logged with the request id; the client sees only that id, in the API format', async () => {

@@ -53,6 +53,35 @@ test('a pool started before the limits are known (start-up, beside the shards) l
   }
 });
 
+test('the pool starts one thread and another only when a call finds it busy; a short prompt does not wait behind a long one', async () => {
+  const pool = new EncoderPool({ tokenizer: files, chatTemplate: null, limits: null }, 2);
+  try {
+    await pool.ready();
+    pool.setLimits(limits);
+    const options = { addSpecialTokens: undefined, truncate: 8 };
+    const short = { kind: 'text', value: 'Hello a', field: 'inputs' } as const;
+    for (let i = 0; i < 3; i++) await pool.encode(short, options);
+    assert.equal(pool.threads, 1, 'calls one after another need one thread');
+    // 128 KiB with truncate (so not refused by length): seconds of tokenization.
+    const long = pool.encode({ kind: 'text', value: 'Hello a '.repeat(16_384), field: 'inputs' }, options).then((r) => ({ r, at: performance.now() }));
+    const shortDone = await pool.encode(short, options).then((r) => ({ r, at: performance.now() }));
+    const longDone = await long;
+    assert.equal(pool.threads, 2);
+    assert.ok(shortDone.at < longDone.at, 'the short prompt went to the second thread instead of waiting');
+    assert.equal(shortDone.r.promptText, 'Hello a');
+    assert.ok(longDone.r.ids.length > 8);
+    // Both threads free: two calls at once go one to each, and the later thread checks the limits too.
+    const over = { kind: 'text', value: 'a b c '.repeat(100), field: 'inputs' } as const;
+    const refused = await Promise.allSettled([0, 1].map(() => pool.encode(over, { addSpecialTokens: undefined, truncate: undefined })));
+    assert.deepEqual(
+      refused.map((r) => r.status === 'rejected' && r.reason instanceof ValidationError),
+      [true, true],
+    );
+  } finally {
+    await pool.close();
+  }
+});
+
 test('grammars compile on the pool as on the main thread; a refused one is a ValidationError naming its field', async () => {
   const pool = new EncoderPool({ tokenizer: files, chatTemplate: TEST_CHAT_TEMPLATE, limits }, 1);
   try {

@@ -55,16 +55,19 @@ function toError(reply: Extract<EncodeReply, { ok: false }>): RouterError {
 }
 
 type Pending = { resolve: (result: unknown) => void; reject: (e: Error) => void };
+type QueuedCall = { call: EncodeCall; pending: Pending };
 
-/** One worker and the calls it has not answered yet. */
+/** One worker and the call it has not answered yet (the pool gives each one call at a time). */
 class EncoderWorker {
   readonly pending = new Map<number, Pending>();
   readonly worker: Worker;
   /** Resolves once the thread has loaded its tokenizer and template; rejects if it fails first. */
   readonly ready: Promise<void>;
+  isReady = false;
   #failed: Error | null = null;
 
-  constructor(init: EncoderInit, onExit: () => void) {
+  /** `onIdle`: the thread became ready or answered a call, so it can take the next. */
+  constructor(init: EncoderInit, onExit: () => void, onIdle: () => void) {
     this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: init });
     this.worker.unref();
     let markReady: () => void = () => {};
@@ -76,7 +79,9 @@ class EncoderWorker {
     this.ready.catch(() => undefined);
     this.worker.on('message', (msg: EncodeReply | { ready: true }) => {
       if ('ready' in msg) {
+        this.isReady = true;
         markReady();
+        onIdle();
         return;
       }
       const p = this.pending.get(msg.id);
@@ -86,12 +91,14 @@ class EncoderWorker {
         if (msg.lifted !== undefined) restoreLargeStrings(msg.result, msg.lifted);
         p.resolve(msg.result);
       } else p.reject(toError(msg));
+      onIdle();
     });
     const fail = (err: Error) => {
       this.#failed ??= err;
       markFailed(err);
       for (const p of this.pending.values()) p.reject(new RouterError('internal', `prompt encoder thread failed: ${err.message}`));
       this.pending.clear();
+      onIdle();
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => {
@@ -106,29 +113,42 @@ class EncoderWorker {
 }
 
 /**
- * `size` worker threads, each with its own tokenizer and chat template; a call goes to the worker with
- * the fewest calls outstanding. A worker that dies fails its calls (500) and is replaced.
+ * Up to `size` worker threads, each with its own tokenizer and chat template. Calls wait in one queue
+ * and each goes to the first thread that is free, so a short prompt never waits behind a long one
+ * while another thread could take it. One thread starts with the pool; another starts only when a
+ * call finds every thread busy: an idle router does not pay for threads it does not use (each costs
+ * ~0.3 CPU-seconds to start and a tokenizer's memory). A worker that dies fails its call (500) and is
+ * replaced.
  */
 export class EncoderPool implements PromptEncoder {
   #init: EncoderInit;
-  readonly #workers: EncoderWorker[];
+  readonly #size: number;
+  readonly #workers: EncoderWorker[] = [];
+  readonly #queue: QueuedCall[] = [];
   #nextId = 1;
   #closed = false;
 
   constructor(init: EncoderInit, size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`EncoderPool needs at least one worker, got ${size}`);
     this.#init = init;
-    this.#workers = Array.from({ length: size }, (_, i) => this.#spawn(i));
+    this.#size = size;
+    this.#workers.push(this.#spawn(0));
   }
 
-  /** Resolves once every thread is ready (start-up waits for it, so the first requests do not wait for tsx and the tokenizer to load). */
+  /** Resolves once the started threads are ready (start-up waits for it, so the first requests do not wait for the tokenizer to load). */
   async ready(): Promise<void> {
     await Promise.all(this.#workers.map((w) => w.ready));
   }
 
+  /** Threads started so far (at most `size`). */
+  get threads(): number {
+    return this.#workers.length;
+  }
+
   /**
-   * The limits prompts are checked against, known once the shards are warmed up: the threads start
-   * (module loading, tokenizer) before that, beside the shards' own loading. Encode calls come after this.
+   * The limits prompts are checked against, known once the shards are warmed up: the first thread
+   * starts (module loading, tokenizer) before that, beside the shards' own loading; later ones start
+   * with them. Encode calls come after this.
    */
   setLimits(limits: ValidationLimits): void {
     this.#init = { ...this.#init, limits };
@@ -136,10 +156,33 @@ export class EncoderPool implements PromptEncoder {
   }
 
   #spawn(slot: number): EncoderWorker {
-    const w: EncoderWorker = new EncoderWorker(this.#init, () => {
-      if (!this.#closed && this.#workers[slot] === w) this.#workers[slot] = this.#spawn(slot);
-    });
+    const w: EncoderWorker = new EncoderWorker(
+      this.#init,
+      () => {
+        if (!this.#closed && this.#workers[slot] === w) this.#workers[slot] = this.#spawn(slot);
+      },
+      () => this.#dispatch(),
+    );
     return w;
+  }
+
+  /** Hands queued calls to free threads; starts another thread when every one is busy and none is starting. */
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      const free = this.#workers.find((w) => w.isReady && !w.failed && w.pending.size === 0);
+      if (free === undefined) {
+        const starting = this.#workers.some((w) => !w.isReady && !w.failed);
+        if (!starting && this.#workers.length < this.#size) this.#workers.push(this.#spawn(this.#workers.length));
+        else if (this.#workers.every((w) => w.failed)) {
+          // Each dead thread is replaced on exit; the calls waiting now fail (500) as its own did.
+          for (const job of this.#queue.splice(0)) job.pending.reject(new RouterError('internal', 'no prompt encoder thread is running'));
+        }
+        return;
+      }
+      const job = this.#queue.shift() as QueuedCall;
+      free.pending.set(job.call.id, job.pending);
+      free.worker.postMessage(job.call);
+    }
   }
 
   encode(input: PromptInput, options: PromptOptions): Promise<EncodedPrompt> {
@@ -162,18 +205,17 @@ export class EncoderPool implements PromptEncoder {
     return this.#call({ id: this.#nextId++, kind: 'parseJson', body });
   }
 
-  #call(job: EncodeCall): Promise<unknown> {
+  #call(call: EncodeCall): Promise<unknown> {
     if (this.#closed) return Promise.reject(new RouterError('unavailable', 'the router is shutting down'));
-    const worker = this.#workers.filter((w) => !w.failed).reduce<EncoderWorker | null>((a, w) => (a === null || w.pending.size < a.pending.size ? w : a), null);
-    if (worker === null) return Promise.reject(new RouterError('internal', 'no prompt encoder thread is running'));
     return new Promise((resolve, reject) => {
-      worker.pending.set(job.id, { resolve, reject });
-      worker.worker.postMessage(job);
+      this.#queue.push({ call, pending: { resolve, reject } });
+      this.#dispatch();
     });
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const job of this.#queue.splice(0)) job.pending.reject(new RouterError('unavailable', 'the router is shutting down'));
     await Promise.all(this.#workers.map((w) => w.worker.terminate()));
   }
 }
