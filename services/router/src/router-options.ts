@@ -63,7 +63,12 @@ export const ROUTER_OPTIONS = {
   'waiting-served-ratio': { type: 'string', value: 'R', default: '0.3', help: 'a new batch joins a running one only if it has ≥ R × its size entries' },
   'max-waiting-tokens': { type: 'string', value: 'N', default: '20', help: 'decode steps after which waiting requests are prefilled anyway' },
   'max-client-batch-size': { type: 'string', value: 'N', default: '4', help: 'inputs per client request, reported by /info' },
-  'validation-workers': { type: 'string', value: 'N', default: '2', help: 'most threads that render chat templates and tokenize prompts; one starts at once, more when all are busy (0: on the event loop)' },
+  'validation-workers': {
+    type: 'string',
+    value: 'N',
+    default: '2',
+    help: 'most threads rendering chat templates and tokenizing, started as needed (0: event loop)',
+  },
   'disable-prefix-caching': { type: 'boolean', help: 'do not reuse KV blocks of shared prompt prefixes' },
   'disable-continuous-decode': {
     type: 'boolean',
