@@ -7,6 +7,7 @@ import { type OnnxGraphBuilder, onnxTypeOf } from './onnx-builder.ts';
 import { ropeCaches, rotaryDimOf } from './rope.ts';
 import { type ComputeType, type KvLayout, STEP_IO } from './step-io.ts';
 import {
+  addResidualAndBlockInput,
   attentionScale,
   blockInput,
   blockOutput,
@@ -219,7 +220,7 @@ export function embedTokens(b: OnnxGraphBuilder, w: ShardWeights, dtype: Compute
  * Attention of layer l over this rank's heads: returns o_proj's output [B·S, H] (a partial sum when
  * sharded; the caller applies blockOutput) and declares new_k_l/new_v_l [kvH,B,S,D] (post-RoPE K) as outputs.
  */
-export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x: string): string {
+export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x: string, normed?: string): string {
   const { w, nH, kvH, names: n } = p;
   const { hiddenSize: H, headDim: D } = w.config;
   const io = STEP_IO;
@@ -234,7 +235,7 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
   }
   const q = weightScale === 1 ? t.q : isQuantized(t.q) ? scaleBlockAffine(t.q, weightScale) : t.q.map((v) => v * weightScale);
   const biases = t.bias ? [t.bias.q.map((v) => v * weightScale), t.bias.k, t.bias.v] : undefined;
-  const xn = blockInput(b, p, x, l, 'attention');
+  const xn = normed ?? blockInput(b, p, x, l, 'attention');
   const [qProj, kProj, vFlat] = linear(p.lin, `l${l}.qkv`, xn, [q, t.k, t.v], H, biases) as [string, string, string];
   const [qFlat, kFlat] = normQk(b, p, l, qProj, kProj, qScale);
   const withRope = layerUsesRope(w.config, l);
@@ -283,11 +284,11 @@ export function attentionBlock(b: OnnxGraphBuilder, p: StepPrelude, l: number, x
 }
 
 /** SwiGLU MLP (or sparse MoE MLP, moe.ts) of layer l over this rank's FFN columns: down_proj's output [B·S, H] (partial when sharded; the caller applies blockOutput). */
-export function mlpBlock(b: OnnxGraphBuilder, p: NormConstants, l: number, x: string): string {
+export function mlpBlock(b: OnnxGraphBuilder, p: NormConstants, l: number, x: string, normed?: string): string {
   const { w } = p;
   const H = w.config.hiddenSize;
   const F = w.plan.ffn.count;
-  const xn = blockInput(b, p, x, l, 'mlp');
+  const xn = normed ?? blockInput(b, p, x, l, 'mlp');
   // Mixtral / Qwen3-MoE: the sparse MLP (moe.ts) in place of the dense one.
   if (isSparseLayer(w.config, l)) return moeBlock(p, l, xn);
   const { gate: g, up: u } = w.gateUp(l);
@@ -334,13 +335,22 @@ export function buildLlamaStepGraph(b: OnnxGraphBuilder, model: LoadedModel, pro
   declareStepInputs(b, w, layers, true, opts);
   const p = stepPrelude(b, w, 0, opts);
   const embed = embedTokens(b, w, opts.dtype);
+  // The residual stream, and the last block's output not yet added to it: the add and the next
+  // block's norm are one node (addResidualAndBlockInput).
   let x = embed.x;
+  let pending: string | null = null;
   progress?.(1, total);
   for (const l of layers) {
-    x = b.op('Add', [x, blockOutput(b, p, attentionBlock(b, p, l, x), l, 'attention')]);
-    x = b.op('Add', [x, blockOutput(b, p, mlpBlock(b, p, l, x), l, 'mlp')]);
+    for (const block of ['attention', 'mlp'] as const) {
+      let normed: string;
+      if (pending === null) normed = blockInput(b, p, x, l, block);
+      else [normed, x] = addResidualAndBlockInput(b, p, x, pending, l, block);
+      const out = block === 'attention' ? attentionBlock(b, p, l, x, normed) : mlpBlock(b, p, l, x, normed);
+      pending = blockOutput(b, p, out, l, block);
+    }
     progress?.(l + 2, total);
   }
+  if (pending !== null) x = b.op('Add', [x, pending]);
   headBlock(b, p, x, model.config.tieWordEmbeddings ? embed.table : null);
   b.op('ReduceLogSumExp', [STEP_IO.logits], { axes: [1], keepdims: 0 }, STEP_IO.logitsLse);
   b.output(STEP_IO.logitsLse, 'float32', ['rows']);

@@ -119,13 +119,42 @@ export function slidingWindowBias(b: OnnxGraphBuilder, window: number, bias: str
 
 /** The block input as attention/MLP read it: pre-norm families norm it (Gemma's MLP by pre_feedforward_layernorm), post-norm ones (OLMo 2) do not. */
 export function blockInput(b: OnnxGraphBuilder, p: NormConstants, x: string, l: number, block: 'attention' | 'mlp'): string {
+  const weight = blockInputNorm(b, p, l, block);
+  return weight === null ? x : rmsNormNode(b, p, x, weight);
+}
+
+/**
+ * The residual sum `x + out` and the next block's input from it, in one node where that block
+ * pre-norms: onnxruntime's SkipSimplifiedLayerNormalization, whose fourth output is the sum. Its
+ * optimizer fuses Add + SimplifiedLayerNormalization only on 3-D activations, and these are
+ * [B·S, H]. Returns [block input, residual].
+ */
+export function addResidualAndBlockInput(
+  b: OnnxGraphBuilder,
+  p: NormConstants,
+  x: string,
+  out: string,
+  l: number,
+  block: 'attention' | 'mlp',
+): [string, string] {
+  const weight = blockInputNorm(b, p, l, block);
+  if (weight === null) {
+    const sum = b.op('Add', [x, out]);
+    return [sum, sum];
+  }
+  const [normed, , , sum] = b.node('com.microsoft.SkipSimplifiedLayerNormalization', [out, x, weight], { epsilon: { float: p.w.config.rmsNormEps } }, 4);
+  return [normed!, sum!];
+}
+
+/** The weight of the norm before attention/MLP, or null where the family norms after the block instead. */
+function blockInputNorm(b: OnnxGraphBuilder, p: NormConstants, l: number, block: 'attention' | 'mlp'): string | null {
   const c = p.w.config;
-  if (c.normPlacement === 'post') return x;
+  if (c.normPlacement === 'post') return null;
   const [normName, tensor] =
     block === 'attention'
       ? [`l${l}.input_norm`, 'input_layernorm']
       : [`l${l}.post_norm`, c.normPlacement === 'sandwich' ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'];
-  return rmsNormNode(b, p, x, b.weight(normName, normWeight(c, p.w.model.tensor(`model.layers.${l}.${tensor}.weight`).data), [c.hiddenSize]));
+  return b.weight(normName, normWeight(c, p.w.model.tensor(`model.layers.${l}.${tensor}.weight`).data), [c.hiddenSize]);
 }
 
 /**
