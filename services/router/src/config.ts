@@ -2,11 +2,11 @@
 import { formatHelp, parseCommand, UsageError } from '@tessera/options';
 import { ModelNotFoundError, resolveModelArg } from '@tessera/model-files';
 import { InvalidArgumentError } from './errors.ts';
+import { parseEdgeOptions, type EdgeOptions } from './edge-options.ts';
+import { ROUTER_COMMAND, ROUTER_OPTIONS } from './router-options.ts';
 
 // The launcher checks router flags up front; this spares it loading the whole router for the error class.
 export { InvalidArgumentError };
-import { parseEdgeOptions, type EdgeOptions } from './edge-options.ts';
-import { ROUTER_COMMAND, ROUTER_OPTIONS } from './router-options.ts';
 
 export { ROUTER_OPTIONS };
 

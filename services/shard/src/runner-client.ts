@@ -92,8 +92,10 @@ export class RunnerClient {
     worker.on('exit', (code) => fail(new ShardError(ShardErrorCode.Internal, `runner thread exited (code ${code})`)));
   }
 
-  /** Spawns the runner thread and waits until its session is loaded. */
-  /** `signal` ends a start still under way (a rank shutting down while it waits for its group to re-form). */
+  /**
+   * Spawns the runner thread and waits until its session is loaded. `signal` ends a start still under
+   * way (a rank shutting down while it waits for its group to re-form).
+   */
   static async start(init: RunnerThreadInit, signal?: AbortSignal): Promise<RunnerClient> {
     signal?.throwIfAborted();
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: init });

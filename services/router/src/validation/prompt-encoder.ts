@@ -57,16 +57,16 @@ function toError(reply: Extract<EncodeReply, { ok: false }>): RouterError {
 type Pending = { resolve: (result: unknown) => void; reject: (e: Error) => void };
 type QueuedCall = { call: EncodeCall; pending: Pending };
 
-/** One worker and the call it has not answered yet (the pool gives each one call at a time). */
+/** One worker thread and the one call it is working on (the pool gives each thread one call at a time). */
 class EncoderWorker {
-  readonly pending = new Map<number, Pending>();
   readonly worker: Worker;
   /** Resolves once the thread has loaded its tokenizer and template; rejects if it fails first. */
   readonly ready: Promise<void>;
-  isReady = false;
+  #isReady = false;
+  #inFlight: QueuedCall | null = null;
   #failed: Error | null = null;
 
-  /** `onIdle`: the thread became ready or answered a call, so it can take the next. */
+  /** `onIdle`: the thread became ready, answered its call or failed, so the pool may hand out the next. */
   constructor(init: EncoderInit, onExit: () => void, onIdle: () => void) {
     this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: init });
     this.worker.unref();
@@ -79,25 +79,25 @@ class EncoderWorker {
     this.ready.catch(() => undefined);
     this.worker.on('message', (msg: EncodeReply | { ready: true }) => {
       if ('ready' in msg) {
-        this.isReady = true;
+        this.#isReady = true;
         markReady();
         onIdle();
         return;
       }
-      const p = this.pending.get(msg.id);
-      if (p === undefined) return;
-      this.pending.delete(msg.id);
+      const job = this.#inFlight;
+      if (job === null || job.call.id !== msg.id) return;
+      this.#inFlight = null;
       if (msg.ok) {
         if (msg.lifted !== undefined) restoreLargeStrings(msg.result, msg.lifted);
-        p.resolve(msg.result);
-      } else p.reject(toError(msg));
+        job.pending.resolve(msg.result);
+      } else job.pending.reject(toError(msg));
       onIdle();
     });
     const fail = (err: Error) => {
       this.#failed ??= err;
       markFailed(err);
-      for (const p of this.pending.values()) p.reject(new RouterError('internal', `prompt encoder thread failed: ${err.message}`));
-      this.pending.clear();
+      this.#inFlight?.pending.reject(new RouterError('internal', `prompt encoder thread failed: ${err.message}`));
+      this.#inFlight = null;
       onIdle();
     };
     this.worker.on('error', fail);
@@ -107,8 +107,24 @@ class EncoderWorker {
     });
   }
 
+  /** Ready and not working on a call. */
+  get free(): boolean {
+    return this.#isReady && this.#failed === null && this.#inFlight === null;
+  }
+
+  /** Still loading its tokenizer and template. */
+  get starting(): boolean {
+    return !this.#isReady && this.#failed === null;
+  }
+
   get failed(): boolean {
     return this.#failed !== null;
+  }
+
+  /** Hands this free thread a call. */
+  run(job: QueuedCall): void {
+    this.#inFlight = job;
+    this.worker.postMessage(job.call);
   }
 }
 
@@ -169,19 +185,16 @@ export class EncoderPool implements PromptEncoder {
   /** Hands queued calls to free threads; starts another thread when every one is busy and none is starting. */
   #dispatch(): void {
     while (this.#queue.length > 0) {
-      const free = this.#workers.find((w) => w.isReady && !w.failed && w.pending.size === 0);
+      const free = this.#workers.find((w) => w.free);
       if (free === undefined) {
-        const starting = this.#workers.some((w) => !w.isReady && !w.failed);
-        if (!starting && this.#workers.length < this.#size) this.#workers.push(this.#spawn(this.#workers.length));
+        if (!this.#workers.some((w) => w.starting) && this.#workers.length < this.#size) this.#workers.push(this.#spawn(this.#workers.length));
         else if (this.#workers.every((w) => w.failed)) {
           // Each dead thread is replaced on exit; the calls waiting now fail (500) as its own did.
           for (const job of this.#queue.splice(0)) job.pending.reject(new RouterError('internal', 'no prompt encoder thread is running'));
         }
         return;
       }
-      const job = this.#queue.shift() as QueuedCall;
-      free.pending.set(job.call.id, job.pending);
-      free.worker.postMessage(job.call);
+      free.run(this.#queue.shift() as QueuedCall);
     }
   }
 
