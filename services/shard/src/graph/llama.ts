@@ -320,11 +320,22 @@ export function headBlock(b: OnnxGraphBuilder, p: NormConstants, x: string, tied
 }
 
 /**
+ * Each row's `top_k` highest logits and their ids (ONNX TopK: sorted, ties to the lower index, as
+ * the sampler's argmax and top-n), so greedy steps read k values per row instead of the vocabulary.
+ */
+function selectTopLogits(b: OnnxGraphBuilder): void {
+  b.input(STEP_IO.topK, 'int64', [1]);
+  b.node('TopK', [STEP_IO.logits, STEP_IO.topK], { axis: -1, largest: 1, sorted: 1 }, [STEP_IO.topLogits, STEP_IO.topIds]);
+  b.output(STEP_IO.topLogits, 'float32', ['rows', 'top_k']);
+  b.output(STEP_IO.topIds, 'int64', ['rows', 'top_k']);
+}
+
+/**
  * Builds the step graph for the whole model (world size 1). Inputs: input_ids, position_ids [B,S];
  * attention_bias [B,S,P+S] (float32); logit_rows [R]; block_table [B,M] (P = M·blockSize); host KV:
  * k/v_cache_l [kvH, numBlocks, blockSize, D]; device KV: block_offsets [blockSize], write_rows [W],
- * write_slots [W,1] and k/v_cache_l [slots, kvH, D]. Outputs: logits [R,V] and logits_lse [R]
- * (float32); host KV: new_k_l/new_v_l [kvH,B,S,D] (post-RoPE K); device KV: k/v_cache_out_l.
+ * write_slots [W,1] and k/v_cache_l [slots, kvH, D]; top_k [1]. Outputs: logits [R,V], logits_lse [R]
+ * (float32) and top_logits / top_ids [R, top_k]; host KV: new_k_l/new_v_l [kvH,B,S,D] (post-RoPE K); device KV: k/v_cache_out_l.
  */
 export function buildLlamaStepGraph(b: OnnxGraphBuilder, model: LoadedModel, progress?: BuildProgress, opts: StepGraphOptions = DEFAULT_GRAPH_OPTIONS): void {
   if (b.weightType !== opts.dtype) throw new Error(`the builder stores ${b.weightType} weights but the graph computes in ${opts.dtype}`);
@@ -354,5 +365,6 @@ export function buildLlamaStepGraph(b: OnnxGraphBuilder, model: LoadedModel, pro
   headBlock(b, p, x, model.config.tieWordEmbeddings ? embed.table : null);
   b.op('ReduceLogSumExp', [STEP_IO.logits], { axes: [1], keepdims: 0 }, STEP_IO.logitsLse);
   b.output(STEP_IO.logitsLse, 'float32', ['rows']);
+  selectTopLogits(b);
   progress?.(total, total);
 }

@@ -10,6 +10,14 @@ export const STEP_IO = {
   logits: 'logits',
   /** log Σ exp(logits) per row (world size 1): sampling then needs no 32k-wide exp pass in JS. */
   logitsLse: 'logits_lse',
+  /**
+   * World size 1: how many of each row's highest logits the graph selects ([1]; 0 selects none), and those
+   * logits [R, k] (descending, ties to the lower id) with their ids. A step whose requests only take
+   * the argmax and top-n (greedy, no penalties) fetches these instead of the [R, V] logits.
+   */
+  topK: 'top_k',
+  topLogits: 'top_logits',
+  topIds: 'top_ids',
   kCache: (l: number) => `k_cache_${l}`,
   vCache: (l: number) => `v_cache_${l}`,
   newK: (l: number) => `new_k_${l}`,

@@ -1,6 +1,7 @@
 // @module Bench: decode step time vs batch size and KV pool capacity (random-weight model, real ORT).
 // Run: node --import tsx services/shard/src/runner/decode.bench.ts [--threads N] [--past 128] [--steps 20]
 //      [--batch B] [--capacity T]: one batch size / KV capacity instead of the whole table (bench/tpot-vs-runner.sh)
+//      [--rows]: fetch whole logits rows, as a sampling step does (default: the graph's top-1, as a greedy step)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ const past = arg('past', 128);
 const steps = arg('steps', 20);
 const onlyBatch = arg('batch', 0);
 const onlyCapacity = arg('capacity', 0);
+const topK = process.argv.includes('--rows') ? null : 1;
 const BLOCK = 16;
 
 const model = randomLlamaModel({
@@ -46,7 +48,10 @@ try {
       const blocks = Array.from({ length: batch }, (_, i) => Array.from({ length: perSeq }, (_, j) => (i * perSeq + j) % numBlocks));
       const times: number[] = [];
       for (let s = 0; s < steps + 3; s++) {
-        const r = await runner.step(blocks.map((b, i) => ({ ids: [(i * 7 + s) % 32000], start: past + s, blocks: b, allLogits: false })));
+        const r = await runner.step(
+          blocks.map((b, i) => ({ ids: [(i * 7 + s) % 32000], start: past + s, blocks: b, allLogits: false })),
+          topK,
+        );
         if (s >= 3) times.push(r.forwardNs / 1e6);
       }
       times.sort((a, b) => a - b);

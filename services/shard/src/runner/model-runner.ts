@@ -9,6 +9,7 @@ import type { Batch } from './batch.ts';
 import { describeProviderFailure, type Device, missingForDevice, sessionOptionsFor } from './execution-provider.ts';
 import type { KvGeometry, KvPools } from './kv-cache.ts';
 import { createKvStore, type GraphRun, type KvStore } from './kv/kv-store.ts';
+import { topKServing } from './logit-selection.ts';
 import { SegmentPipeline } from './segment-pipeline.ts';
 import { prepareStep, type StepSequence } from './step-inputs.ts';
 import type { StepResult, StepRunner } from './step-runner.ts';
@@ -28,6 +29,10 @@ export interface RunnerOptions {
   parallel?: { segmentPaths: string[]; kvHeads: number; group: ProcessGroup };
 }
 
+/** The outputs a step brings back besides the KV: whole logits rows, or each row's top-k (logit-selection.ts). */
+const ROW_OUTPUTS = [STEP_IO.logits, STEP_IO.logitsLse];
+const TOP_OUTPUTS = [STEP_IO.topLogits, STEP_IO.topIds, STEP_IO.logitsLse];
+
 /** Tokens of the CPU warm-up step (see warmup). */
 const CPU_WARMUP_TOKENS = 16;
 
@@ -41,6 +46,8 @@ export class ModelRunner implements StepRunner {
   readonly #runGraph: GraphRun;
   /** > 0 when every layer slides: steps never gather the blocks behind the window (the router frees them). */
   readonly #everyLayerWindow: number;
+  /** The graph selects each row's top-k (world size 1; logit-selection.ts). */
+  readonly #selectsTop: boolean;
 
   private constructor(
     readonly session: ort.InferenceSession,
@@ -60,6 +67,7 @@ export class ModelRunner implements StepRunner {
     this.geometry = { numLayers: config.numLayers, blockSize, numKvHeads: kvHeads, headDim: config.headDim, dtype: this.dtype };
     this.kv = createKvStore({ layout: this.kvLayout, geometry: this.geometry, device, deviceId, compactHostPools });
     this.#everyLayerWindow = everyLayerSlidingWindow(config);
+    this.#selectsTop = pipeline === null && session.inputNames.includes(STEP_IO.topK);
     this.#runGraph = pipeline ? (feeds) => pipeline.run(feeds) : (feeds, fetches) => (fetches ? session.run(feeds, fetches) : session.run(feeds));
   }
 
@@ -96,8 +104,13 @@ export class ModelRunner implements StepRunner {
     return this.kv.allocate(numBlocks);
   }
 
-  /** Runs one step over the sequences: their new K/V land in the pools, logits come back. */
-  async step(seqs: StepSequence[]): Promise<StepResult> {
+  /**
+   * Runs one step over the sequences: their new K/V land in the pools, logits come back — with
+   * `topK`, only each row's k highest and their ids where the graph selects them (world size 1).
+   */
+  step(seqs: StepSequence[]): Promise<StepResult & { logits: Float32Array }>;
+  step(seqs: StepSequence[], topK: number | null): Promise<StepResult>;
+  async step(seqs: StepSequence[], topK: number | null = null): Promise<StepResult> {
     const kv = await this.kv.ready();
     if (kv === null) throw new NotWarmedUpError('KV cache not allocated: call Warmup first');
     const inputs = prepareStep(seqs, this.blockSize, (blocks, pos) => kv.slotOf(blocks, pos), this.#everyLayerWindow);
@@ -109,11 +122,16 @@ export class ModelRunner implements StepRunner {
       [STEP_IO.logitRows]: new ort.Tensor('int64', inputs.logitRows, [inputs.logitRows.length]),
       [STEP_IO.blockTable]: new ort.Tensor('int64', inputs.blockTable, [B, inputs.tableBlocks]),
     };
+    const selected = this.#selectsTop && topK !== null;
+    // k = 0 when whole rows are fetched: onnxruntime runs every node whatever is fetched, and an
+    // unused top-1 would cost ~10 µs per row.
+    if (this.#selectsTop) feeds[STEP_IO.topK] = new ort.Tensor('int64', BigInt64Array.of(BigInt(selected ? topK : 0)), [1]);
     const started = process.hrtime.bigint();
-    const out = await this.kv.run(inputs, feeds, this.#runGraph);
+    const out = await this.kv.run(inputs, feeds, this.#runGraph, selected ? TOP_OUTPUTS : ROW_OUTPUTS);
     const forwardNs = Number(process.hrtime.bigint() - started);
     return {
-      logits: out[STEP_IO.logits]!.data as Float32Array,
+      logits: selected ? null : (out[STEP_IO.logits]!.data as Float32Array),
+      top: selected ? { k: topK!, logits: out[STEP_IO.topLogits]!.data as Float32Array, ids: out[STEP_IO.topIds]!.data as BigInt64Array } : null,
       logitsLse: (out[STEP_IO.logitsLse]?.data as Float32Array | undefined) ?? null,
       vocabSize: this.config.vocabSize,
       logitOffsets: inputs.logitOffsets,
@@ -124,12 +142,14 @@ export class ModelRunner implements StepRunner {
 
   /** Computes each request's pending prompt suffix; logits of every new token where prompt logprobs are asked. */
   prefill(batch: Batch): Promise<StepResult> {
-    return this.step(batch.requests.map((r) => ({ ids: r.pending, start: r.computed, blocks: r.blocks, allLogits: r.prefillLogprobs })));
+    const seqs = batch.requests.map((r) => ({ ids: r.pending, start: r.computed, blocks: r.blocks, allLogits: r.prefillLogprobs }));
+    return this.step(seqs, topKServing(batch.requests, true, this.config.vocabSize));
   }
 
   /** Computes the pending token of each request, and its draft (every row's logits then, to verify it). */
   decode(batch: Batch): Promise<StepResult> {
-    return this.step(batch.requests.map((r) => ({ ids: r.pending, start: r.computed, blocks: r.blocks, allLogits: r.draft.length > 0 })));
+    const seqs = batch.requests.map((r) => ({ ids: r.pending, start: r.computed, blocks: r.blocks, allLogits: r.draft.length > 0 }));
+    return this.step(seqs, topKServing(batch.requests, false, this.config.vocabSize));
   }
 
   /**

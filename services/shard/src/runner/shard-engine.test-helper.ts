@@ -60,7 +60,7 @@ export class FakeRunner implements StepRunner {
     this.fed.push(batch.requests.map((r) => r.pending));
     const logits = new Float32Array(rows.length * V);
     rows.forEach((row, k) => logits.set(row, k * V));
-    return { logits, vocabSize: V, logitsLse: null, logitOffsets, forwardNs: 1, computedTokens: this.fed.at(-1)!.flat().length };
+    return { logits, top: null, vocabSize: V, logitsLse: null, logitOffsets, forwardNs: 1, computedTokens: this.fed.at(-1)!.flat().length };
   }
 }
 

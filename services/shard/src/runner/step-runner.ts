@@ -6,8 +6,10 @@ import type { Device } from './execution-provider.ts';
 import type { KvGeometry, KvPools } from './kv-cache.ts';
 
 export interface StepResult {
-  /** [rows, vocab] logits of the requested rows. */
-  logits: Float32Array;
+  /** [rows, vocab] logits of the requested rows; null when the step fetched only their top-k (`top`). */
+  logits: Float32Array | null;
+  /** Each row's k highest logits (descending, ties to the lower id) and their ids, when the step fetched those. */
+  top: TopLogits | null;
   vocabSize: number;
   /** Per row, log Σ exp(logits) when the graph computes it (world size 1); else null. */
   logitsLse: Float32Array | null;
@@ -15,6 +17,13 @@ export interface StepResult {
   logitOffsets: number[];
   forwardNs: number;
   computedTokens: number;
+}
+
+/** [rows, k] of a step's highest logits, selected in the graph. */
+export interface TopLogits {
+  k: number;
+  logits: Float32Array;
+  ids: BigInt64Array;
 }
 
 /**

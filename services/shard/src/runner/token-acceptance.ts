@@ -44,6 +44,10 @@ const received = (id: number): Choice => ({ id, logprob: 0, top: { ids: [], logp
 
 /** Rank 0: the token from row `k`, verifying `proposed` when there is one (stop ids forbidden before min_new_tokens). */
 function choose(r: RequestState, rows: StepRows, k: number, proposed: number | undefined): Choice {
+  // The step fetched only each row's top logits (logit-selection.ts): greedy, so verifying is choosing.
+  const top = rows.top(k);
+  const lse = rows.lse(k);
+  if (top !== null && lse !== undefined) return r.chooser.chooseFromTop(top, r.topNTokens, lse);
   const forbidden = r.stopping.suppressStops(r.generated) ? r.stopping.stopTokenIds : [];
   if (proposed === undefined) return r.chooser.choose(rows.row(k), r.topNTokens, forbidden, rows.lse(k), r.mask);
   return r.chooser.verify(rows.row(k), proposed, r.topNTokens, forbidden, rows.lse(k));

@@ -73,6 +73,12 @@ export function argmax(values: ArrayLike<number>): number {
 export class TokenChooser {
   readonly seed: number;
   readonly greedy: boolean;
+  /**
+   * The choice needs no more of a row than its highest `topNTokens` (at least 1) logits and its
+   * log-sum-exp: greedy without penalties or bias, so the graph's top-k can stand in for the row
+   * (min_new_tokens and grammar masks are the caller's to check).
+   */
+  readonly takesTopOnly: boolean;
   readonly #p: NextTokenChooserParameters;
   readonly #rng: Rng;
   /** Every token of the context (prompt + generated), for the repetition penalty. */
@@ -84,9 +90,25 @@ export class TokenChooser {
     this.#p = params;
     // Temperature 0 means greedy unless do_sample asks for sampling (then at temperature 1).
     this.greedy = isGreedy(params);
+    const penalised = (params.repetitionPenalty > 0 && params.repetitionPenalty !== 1) || params.frequencyPenalty !== 0 || params.presencePenalty !== 0;
+    const biased = params.logitBias !== undefined && params.logitBias !== null && Object.keys(params.logitBias).length > 0;
+    this.takesTopOnly = this.greedy && !penalised && !biased;
     this.seed = chooserSeed(params, randomSeed);
     this.#rng = new Rng(this.seed);
     this.#seen = new Set(prompt);
+  }
+
+  /** choose() for a takesTopOnly chooser, from the row's highest logits (descending, ties to the lower id) and its log-sum-exp. */
+  chooseFromTop(top: { k: number; logits: Float32Array; ids: BigInt64Array }, topNTokens: number, lse: number): Choice {
+    if (!this.takesTopOnly) throw new Error('chooseFromTop: this request needs whole rows of logits');
+    if (topNTokens > top.k) throw new Error(`chooseFromTop: top-${topNTokens} asked of a top-${top.k} selection`);
+    const ids: number[] = [];
+    const logprobs: number[] = [];
+    for (let i = 0; i < topNTokens; i++) {
+      ids.push(Number(top.ids[i]!));
+      logprobs.push(top.logits[i]! - lse);
+    }
+    return { id: Number(top.ids[0]!), logprob: top.logits[0]! - lse, top: { ids, logprobs } };
   }
 
   /** Records a generated token (penalties see it from the next choice on). */
@@ -112,11 +134,8 @@ export class TokenChooser {
     const lse = knownLse ?? logSumExp(logits);
     const top = topN(logits, topNTokens);
     top.logprobs = top.logprobs.map((l) => l - lse);
-    const p = this.#p;
-    const penalised = (p.repetitionPenalty > 0 && p.repetitionPenalty !== 1) || p.frequencyPenalty !== 0 || p.presencePenalty !== 0;
-    const biased = p.logitBias !== undefined && p.logitBias !== null && Object.keys(p.logitBias).length > 0;
     const nothingForbidden = Array.isArray(forbidden) ? forbidden.length === 0 : (forbidden as ReadonlySet<number>).size === 0;
-    if (this.greedy && !penalised && !biased && nothingForbidden) {
+    if (this.takesTopOnly && nothingForbidden) {
       const id = mask === null ? argmax(logits) : maskedArgmax(logits, mask);
       return { id, logprob: logits[id]! - lse, top };
     }

@@ -39,7 +39,7 @@ export class DeviceKvStore implements KvStore {
     return this.#pools ? await this.#pools : null;
   }
 
-  async run(step: StepInputs, feeds: StepFeeds, run: GraphRun) {
+  async run(step: StepInputs, feeds: StepFeeds, run: GraphRun, outputs: readonly string[]) {
     const kv = await this.ready();
     if (kv === null) throw new Error('device KV pools used before allocate()');
     const d = deviceKvWrites(step);
@@ -50,7 +50,8 @@ export class DeviceKvStore implements KvStore {
       [STEP_IO.writeSlots]: new ort.Tensor('int64', d.writeSlots, [d.writeSlots.length, 1]),
     };
     // Outputs left null come back to the host; the pools are bound to themselves (written in place).
-    const fetches: Record<string, ort.Tensor | null> = { [STEP_IO.logits]: null, [STEP_IO.logitsLse]: null };
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const name of outputs) fetches[name] = null;
     for (let l = 0; l < this.geometry.numLayers; l++) {
       own[STEP_IO.kCache(l)] = fetches[STEP_IO.kCacheOut(l)] = kv.k[l]!;
       own[STEP_IO.vCache(l)] = fetches[STEP_IO.vCacheOut(l)] = kv.v[l]!;

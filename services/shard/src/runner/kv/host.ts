@@ -36,10 +36,13 @@ export class HostKvStore implements KvStore {
     return this.#pools;
   }
 
-  async run(step: StepInputs, feeds: StepFeeds, run: GraphRun) {
+  async run(step: StepInputs, feeds: StepFeeds, run: GraphRun, outputs: readonly string[]) {
     const kv = this.#pools;
     if (kv === null) throw new Error('host KV pools used before allocate()');
-    const out = await run({ ...feeds, ...this.poolFeeds(kv, step) });
+    const fetches: Record<string, null> = {};
+    for (const name of outputs) fetches[name] = null;
+    for (let l = 0; l < this.geometry.numLayers; l++) fetches[STEP_IO.newK(l)] = fetches[STEP_IO.newV(l)] = null;
+    const out = await run({ ...feeds, ...this.poolFeeds(kv, step) }, fetches);
     for (let l = 0; l < this.geometry.numLayers; l++) {
       kv.writeRows(l, step.slots, out[STEP_IO.newK(l)]!.data as PoolArray, out[STEP_IO.newV(l)]!.data as PoolArray);
     }

@@ -26,8 +26,11 @@ export interface KvStore {
   allocate(numBlocks: number): KvPools;
   /** The pools once ready, or null before the first allocate(); rejects when allocating them failed. */
   ready(): Promise<KvPools | null>;
-  /** Adds the pools to `feeds`, runs the step and stores the new K/V rows it computed into their slots. */
-  run(step: StepInputs, feeds: StepFeeds, run: GraphRun): Promise<StepOutputs>;
+  /**
+   * Adds the pools to `feeds`, runs the step and stores the new K/V rows it computed into their
+   * slots; of the graph's other outputs only `outputs` come back to the host.
+   */
+  run(step: StepInputs, feeds: StepFeeds, run: GraphRun, outputs: readonly string[]): Promise<StepOutputs>;
   release(): Promise<void>;
 }
 
