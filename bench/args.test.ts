@@ -70,6 +70,8 @@ test('every flag, short and long, --flag=value form', () => {
   assert.equal(a.quiet, true);
   assert.equal(parseBenchArgs(['--concurrency', '2', '--num-requests', '5']).numRequests, 5);
   assert.equal(parseBenchArgs(['-h']).help, true);
+  assert.equal(parseBenchArgs(['--top-p', '0.9']).topP, 0.9);
+  assert.equal(parseBenchArgs([]).topP, undefined);
 });
 
 test('bad input fails with a message naming the flag', () => {
@@ -81,6 +83,8 @@ test('bad input fails with a message naming the flag', () => {
     [['--warmup', '-1'], /--warmup/],
     [['--temperature=-0.1'], /--temperature must be a number ≥ 0/],
     [['--timeout', '0'], /--timeout must be a number > 0/],
+    [['--top-p', '0'], /--top-p must be a number in \(0, 1\], got "0"/],
+    [['--top-p', '1.5'], /--top-p must be a number in \(0, 1\]/],
     [['--endpoint', 'generate'], /--endpoint must be "completions" or "chat"/],
     [['--url', 'localhost:8080'], /--url must be an http\(s\) URL/],
     [['--model', ''], /--model must not be empty/],

@@ -19,6 +19,8 @@ export interface BenchArgs {
   /** --response-format FILE: a JSON file with the OpenAI `response_format` every request sends. */
   responseFormatFile?: string;
   temperature: number;
+  /** top_p of every request; absent = not sent (the server's default). */
+  topP?: number;
   timeoutS: number;
   quiet: boolean;
   help: boolean;
@@ -38,6 +40,7 @@ reports throughput, TTFT, TPOT, ITL and end-to-end latency as vLLM's \`vllm benc
   --prompts FILE         JSON array of strings, or JSONL of {"prompt": "..."} (default: 64 built-in prompts)
   --seed N               prompt order (0 = request i uses prompt i mod len) and per-request sampling seed (default 0)
   --temperature T        sampling temperature (default 0 = greedy)
+  --top-p P              nucleus sampling: each request's top_p, in (0, 1] (default: not sent)
   --ignore-eos           ask the server to generate max_tokens tokens regardless of EOS (vLLM extension)
   --response-format FILE send this JSON file as every request's response_format (constrained decoding)
   --warmup N             untimed requests sent first (default 2)
@@ -45,6 +48,12 @@ reports throughput, TTFT, TPOT, ITL and end-to-end latency as vLLM's \`vllm benc
   --json FILE            write config, metrics and per-request records as JSON
   --quiet                no progress line on stderr
   -h, --help             this text`;
+
+function topP(raw: string): number {
+  const p = Number(raw);
+  if (raw.trim() === '' || !(p > 0 && p <= 1)) throw new BenchArgsError(`--top-p must be a number in (0, 1], got "${raw}"`);
+  return p;
+}
 
 export class BenchArgsError extends Error {
   override readonly name = 'BenchArgsError';
@@ -85,6 +94,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         prompts: { type: 'string' },
         seed: { type: 'string' },
         temperature: { type: 'string' },
+        'top-p': { type: 'string' },
         'ignore-eos': { type: 'boolean' },
         'response-format': { type: 'string' },
         warmup: { type: 'string' },
@@ -123,6 +133,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     ignoreEos: values['ignore-eos'] ?? false,
     ...(values['response-format'] !== undefined ? { responseFormatFile: values['response-format'] } : {}),
     temperature: number(values.temperature, '--temperature', 0, 0),
+    ...(values['top-p'] !== undefined ? { topP: topP(values['top-p']) } : {}),
     timeoutS: number(values.timeout, '--timeout', 600, 0, true),
     quiet: values.quiet ?? false,
     help: values.help ?? false,

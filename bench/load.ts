@@ -12,6 +12,8 @@ export interface LoadOptions {
   concurrency: number;
   maxTokens: number;
   temperature: number;
+  /** top_p of every request; absent = not sent. */
+  topP?: number;
   ignoreEos: boolean;
   seed: number;
   timeoutMs: number;
@@ -64,6 +66,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         seed: options.seed + index,
         timeoutMs: options.timeoutMs,
         ...(options.responseFormat !== undefined ? { responseFormat: options.responseFormat } : {}),
+        ...(options.topP !== undefined ? { topP: options.topP } : {}),
       };
       const record = await streamRequest(spec, { index, promptIndex }, clock);
       records[index] = record;

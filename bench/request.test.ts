@@ -146,4 +146,6 @@ test('endpointUrl and buildRequestBody', () => {
   assert.equal(endpointUrl('http://h:1/v1/', 'chat'), 'http://h:1/v1/chat/completions');
   const body = buildRequestBody(spec('http://h', { seed: 7, temperature: 0 }));
   assert.equal('seed' in body, false, 'greedy requests carry no seed');
+  assert.equal('top_p' in body, false, 'top_p is sent only when asked for');
+  assert.equal(buildRequestBody(spec('http://h', { temperature: 0.7, topP: 0.9 })).top_p, 0.9);
 });

@@ -12,6 +12,8 @@ export interface RequestSpec {
   prompt: string;
   maxTokens: number;
   temperature: number;
+  /** Nucleus sampling; absent = not sent. */
+  topP?: number;
   ignoreEos: boolean;
   /** Sent as the request's `seed` when sampling (temperature > 0) so runs repeat. */
   seed?: number;
@@ -59,6 +61,7 @@ export function buildRequestBody(spec: RequestSpec): Record<string, unknown> {
   if (spec.ignoreEos) body.ignore_eos = true;
   if (spec.seed !== undefined && spec.temperature > 0) body.seed = spec.seed;
   if (spec.responseFormat !== undefined) body.response_format = spec.responseFormat;
+  if (spec.topP !== undefined) body.top_p = spec.topP;
   return body;
 }
 

@@ -54,6 +54,7 @@ export async function runBenchmark(args: BenchArgs, log: (line: string) => void 
     concurrency: args.concurrency,
     maxTokens: args.maxTokens,
     temperature: args.temperature,
+    ...(args.topP !== undefined ? { topP: args.topP } : {}),
     ignoreEos: args.ignoreEos,
     seed: args.seed,
     timeoutMs: args.timeoutS * 1000,

@@ -10,6 +10,8 @@ import {
   applyTopK,
   applyTopP,
   applyTypicalP,
+  kthLargest,
+  nucleusThreshold,
   softmax,
   suppressTokens,
 } from './logits-processors.ts';
@@ -97,4 +99,48 @@ test('typical-p keeps tokens closest to the entropy until the mass is reached', 
 test('softmax handles -Infinity', () => {
   const p = softmax(scores(0, -Infinity, 0));
   assert.deepEqual([...p], [0.5, 0, 0.5]);
+});
+
+/** Seeded uniform draws for the randomized comparisons below. */
+function lcg(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+}
+
+test('kthLargest is the order statistic a descending sort gives, with ties and -Infinity', () => {
+  const rand = lcg(3);
+  for (let round = 0; round < 200; round++) {
+    const n = 1 + Math.floor(rand() * 300);
+    // Few distinct values on some rounds (many ties), a continuum on others; some removed tokens.
+    const distinct = round % 2 === 0 ? 5 : 1e9;
+    const values = Float64Array.from({ length: n }, () => (rand() < 0.1 ? -Infinity : Math.floor(rand() * distinct) / 7));
+    const sorted = Float64Array.from(values).sort().reverse();
+    const k = 1 + Math.floor(rand() * n);
+    assert.equal(kthLargest(values, k), sorted[k - 1], `round ${round}, n ${n}, k ${k}`);
+  }
+});
+
+test('nucleusThreshold is the probability where the descending cumulative mass first reaches p', () => {
+  const rand = lcg(11);
+  for (let round = 0; round < 200; round++) {
+    const n = 1 + Math.floor(rand() * 2000);
+    const peaked = round % 3 === 0;
+    const s = Float64Array.from({ length: n }, () => (peaked ? rand() * 20 : Math.floor(rand() * 6)) - (rand() < 0.05 ? Infinity : 0));
+    if (!s.some((v) => v > -Infinity)) s[0] = 0;
+    const probs = softmax(s);
+    const p = [0.05, 0.5, 0.9, 0.95, 0.999][round % 5]!;
+    // The definition: sort descending, add until the mass reaches p.
+    const sorted = Float64Array.from(probs).sort().reverse();
+    let cum = 0;
+    let expected = sorted[0]!;
+    for (const q of sorted) {
+      cum += q;
+      expected = q;
+      if (cum >= p) break;
+    }
+    const threshold = nucleusThreshold(probs, p);
+    // Summed in another order the mass may cross p one ULP apart: then the kept set may differ by the
+    // tokens tied at the boundary, never by more. With distinct values it is the same token.
+    assert.ok(threshold === expected || Math.abs(cum - p) < 1e-12, `round ${round}: ${threshold} vs ${expected}`);
+  }
 });

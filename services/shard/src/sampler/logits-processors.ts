@@ -36,46 +36,127 @@ export function applyTemperature(scores: Float64Array, temperature: number): voi
 }
 
 /** Keeps the k highest scores (ties with the k-th are kept, as HF's TopKLogitsWarper does). */
-export function applyTopK(scores: Float64Array, k: number): void {
+export function applyTopK(scores: Float64Array, k: number, work?: Float64Array): void {
   if (k <= 0 || k >= scores.length) return;
-  const kth = Float64Array.from(scores).sort()[scores.length - k]!;
+  const kth = kthLargest(scores, k, work);
   for (let i = 0; i < scores.length; i++) if (scores[i]! < kth) scores[i] = -Infinity;
 }
 
-/** Softmax probabilities of the scores (float64; -Infinity → 0). */
-export function softmax(scores: Float64Array): Float64Array {
+/**
+ * The value a descending sort puts at position k − 1 (1 ≤ k ≤ length): quickselect on a copy, O(n),
+ * where sorting a 32k-vocabulary row cost ~3 ms.
+ */
+export function kthLargest(values: Float64Array, k: number, work: Float64Array = new Float64Array(values.length)): number {
+  const a = work.length === values.length ? work : work.subarray(0, values.length);
+  a.set(values);
+  const target = a.length - k; // its index in ascending order
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = medianOfThree(a[lo]!, a[(lo + hi) >>> 1]!, a[hi]!);
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target]!;
+  }
+  return a[target]!;
+}
+
+function medianOfThree(x: number, y: number, z: number): number {
+  return x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+}
+
+/** Softmax probabilities of the scores (float64; -Infinity → 0), into `out`. */
+export function softmax(scores: Float64Array, out: Float64Array = new Float64Array(scores.length)): Float64Array {
   let max = -Infinity;
-  for (const s of scores) if (s > max) max = s;
-  const probs = new Float64Array(scores.length);
+  for (let i = 0; i < scores.length; i++) if (scores[i]! > max) max = scores[i]!;
   let sum = 0;
-  for (let i = 0; i < scores.length; i++) sum += probs[i] = Math.exp(scores[i]! - max);
-  for (let i = 0; i < probs.length; i++) probs[i]! /= sum;
-  return probs;
+  // Removed tokens (-Infinity, most of a row after top-k or top-p) skip the exp: it is most of the cost.
+  for (let i = 0; i < scores.length; i++) sum += out[i] = scores[i] === -Infinity ? 0 : Math.exp(scores[i]! - max);
+  for (let i = 0; i < scores.length; i++) out[i]! /= sum;
+  return out;
 }
 
 /** Nucleus: keeps the most likely tokens whose cumulative probability first reaches p (at least one). */
-export function applyTopP(scores: Float64Array, p: number): void {
+export function applyTopP(
+  scores: Float64Array,
+  p: number,
+  work: Float64Array = new Float64Array(scores.length),
+  probsOut: Float64Array = new Float64Array(scores.length),
+): void {
   if (p <= 0 || p >= 1) return;
-  const probs = softmax(scores);
-  const sorted = Float64Array.from(probs).sort().reverse();
-  let cum = 0;
-  let threshold = sorted[0]!;
-  for (const q of sorted) {
-    cum += q;
-    threshold = q;
-    if (cum >= p) break;
-  }
+  const probs = softmax(scores, probsOut);
+  const threshold = nucleusThreshold(probs, p, work);
   for (let i = 0; i < scores.length; i++) if (probs[i]! < threshold) scores[i] = -Infinity;
 }
 
-/** min_p: removes tokens whose probability is below min_p × the top probability. */
+/**
+ * The probability at which the cumulative mass of the probabilities, taken in descending order, first
+ * reaches p: the smallest one top-p keeps (ties with it are kept too). A selection by mass instead of
+ * a sort: partition around a pivot, keep the side that holds the crossing, O(n) expected. Only the
+ * order of the float64 additions differs from summing a sorted copy.
+ */
+export function nucleusThreshold(probs: Float64Array, p: number, work: Float64Array = new Float64Array(probs.length)): number {
+  let n = 0;
+  for (let i = 0; i < probs.length; i++) if (probs[i]! > 0) work[n++] = probs[i]!;
+  let lo = 0;
+  let hi = n; // the crossing lies among work[lo, hi), with `need` of the mass still to reach
+  let need = p;
+  while (hi - lo > 32) {
+    const pivot = medianOfThree(work[lo]!, work[(lo + hi) >>> 1]!, work[hi - 1]!);
+    // Three-way partition: [lo, gt) > pivot, [gt, lt) = pivot, [lt, hi) < pivot.
+    let gt = lo;
+    let i = lo;
+    let lt = hi;
+    let above = 0;
+    let equal = 0;
+    while (i < lt) {
+      const v = work[i]!;
+      if (v > pivot) {
+        above += v;
+        work[i++] = work[gt]!;
+        work[gt++] = v;
+      } else if (v < pivot) {
+        work[i] = work[--lt]!;
+        work[lt] = v;
+      } else {
+        equal += v;
+        i++;
+      }
+    }
+    if (above >= need) hi = gt;
+    else if (above + equal >= need || lt === hi) return pivot;
+    else {
+      need -= above + equal;
+      lo = lt;
+    }
+  }
+  const rest = work.subarray(lo, hi).sort();
+  let cum = 0;
+  for (let j = rest.length - 1; j >= 0; j--) {
+    cum += rest[j]!;
+    if (cum >= need) return rest[j]!;
+  }
+  return rest[0] ?? 0; // rounding left the mass short of p: keep every token
+}
+
+/** min_p: removes tokens whose probability is below min_p × the top probability (compared as scores: s < max + ln min_p). */
 export function applyMinP(scores: Float64Array, minP: number): void {
   if (minP <= 0) return;
-  const probs = softmax(scores);
-  let top = 0;
-  for (const q of probs) if (q > top) top = q;
-  const threshold = minP * top;
-  for (let i = 0; i < scores.length; i++) if (probs[i]! < threshold) scores[i] = -Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < scores.length; i++) if (scores[i]! > max) max = scores[i]!;
+  const threshold = max + Math.log(minP);
+  for (let i = 0; i < scores.length; i++) if (scores[i]! < threshold) scores[i] = -Infinity;
 }
 
 /** Locally typical sampling (HF TypicalLogitsWarper): keeps tokens closest to the entropy until mass ≥ p. */
@@ -83,7 +164,7 @@ export function applyTypicalP(scores: Float64Array, mass: number): void {
   if (mass <= 0 || mass >= 1) return;
   const probs = softmax(scores);
   let entropy = 0;
-  for (const q of probs) if (q > 0) entropy -= q * Math.log(q);
+  for (let i = 0; i < probs.length; i++) if (probs[i]! > 0) entropy -= probs[i]! * Math.log(probs[i]!);
   const shifted = new Float64Array(scores.length);
   for (let i = 0; i < scores.length; i++) shifted[i] = probs[i]! > 0 ? Math.abs(-Math.log(probs[i]!) - entropy) : Infinity;
   const order = Array.from(scores.keys()).sort((a, b) => shifted[a]! - shifted[b]! || a - b);

@@ -17,6 +17,21 @@ import {
 import { Rng, randomSeed } from './rng.ts';
 import { allowed } from '@tessera/grammar';
 
+/**
+ * Float64 rows reused from one choice to the next (allocating and zeroing 256 KiB per row cost more
+ * than the arithmetic): a choice runs synchronously and keeps none of them once it returns.
+ */
+const ROW_BUFFERS: Float64Array[] = [];
+const SCORES = 0;
+const PROBS = 1;
+const WORK = 2;
+
+function rowBuffer(slot: number, length: number): Float64Array {
+  let buffer = ROW_BUFFERS[slot];
+  if (buffer === undefined || buffer.length < length) buffer = ROW_BUFFERS[slot] = new Float64Array(length);
+  return buffer.length === length ? buffer : buffer.subarray(0, length);
+}
+
 export interface Choice {
   id: number;
   /** log_softmax of the raw logits at `id`. */
@@ -140,7 +155,7 @@ export class TokenChooser {
       return { id, logprob: logits[id]! - lse, top };
     }
     const scores = this.#processed(logits, forbidden, mask);
-    const id = this.greedy ? argmax(scores) : this.#draw(softmax(scores), 1);
+    const id = this.greedy ? argmax(scores) : this.#draw(softmax(scores, rowBuffer(PROBS, scores.length)), 1);
     return { id, logprob: logits[id]! - lse, top };
   }
 
@@ -155,7 +170,7 @@ export class TokenChooser {
     const lse = knownLse ?? logSumExp(logits);
     const top = topN(logits, topNTokens);
     top.logprobs = top.logprobs.map((l) => l - lse);
-    const probs = softmax(this.#processed(logits, forbidden));
+    const probs = softmax(this.#processed(logits, forbidden), rowBuffer(PROBS, logits.length));
     const pDraft = probs[draft] ?? 0;
     let id = draft;
     if (this.#rng.next() >= pDraft && pDraft < 1) {
@@ -165,10 +180,11 @@ export class TokenChooser {
     return { id, logprob: logits[id]! - lse, top };
   }
 
-  /** The row's scores after the penalties, bias, forbidden ids, the grammar mask and (when sampling) the warpers. */
+  /** The row's scores after the penalties, bias, forbidden ids, the grammar mask and (when sampling) the warpers (in ROW_BUFFERS). */
   #processed(logits: Float32Array, forbidden: ReadonlySet<number> | readonly number[], mask: Int32Array | null = null): Float64Array {
     const p = this.#p;
-    const scores = Float64Array.from(logits);
+    const scores = rowBuffer(SCORES, logits.length);
+    for (let i = 0; i < logits.length; i++) scores[i] = logits[i]!;
     if (p.repetitionPenalty > 0 && p.repetitionPenalty !== 1) applyRepetitionPenalty(scores, this.#seen, p.repetitionPenalty);
     if (p.frequencyPenalty !== 0 || p.presencePenalty !== 0) applyFrequencyPresence(scores, this.#counts, p.frequencyPenalty, p.presencePenalty);
     if (p.logitBias !== undefined && p.logitBias !== null && Object.keys(p.logitBias).length > 0) applyLogitBias(scores, p.logitBias);
@@ -178,15 +194,15 @@ export class TokenChooser {
       // logit_bias or penalties may have pushed every allowed token to -Infinity: the grammar still
       // needs one, so the allowed tokens keep their raw logits (never an id the grammar refuses).
       if (!scores.some((s) => s > -Infinity)) {
-        scores.set(logits);
+        for (let i = 0; i < logits.length; i++) scores[i] = logits[i]!;
         applyMask(scores, mask);
       }
     }
     if (this.greedy) return scores;
     const t = p.temperature > 0 ? p.temperature : 1;
     if (t !== 1) applyTemperature(scores, t);
-    if (p.topK > 0) applyTopK(scores, p.topK);
-    if (p.topP > 0 && p.topP < 1) applyTopP(scores, p.topP);
+    if (p.topK > 0) applyTopK(scores, p.topK, rowBuffer(WORK, scores.length));
+    if (p.topP > 0 && p.topP < 1) applyTopP(scores, p.topP, rowBuffer(WORK, scores.length), rowBuffer(PROBS, scores.length));
     if (p.minP > 0) applyMinP(scores, p.minP);
     if (p.typicalP > 0 && p.typicalP < 1) applyTypicalP(scores, p.typicalP);
     return scores;
