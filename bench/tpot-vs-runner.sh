@@ -2,7 +2,8 @@
 # One stream's time per output token through the whole server against the runner's own batch-1 decode
 # step (issue 16's goal for the 50m preset: TPOT ≤ 1.15 × the step), alternated in rounds in one run so
 # the shared machine's noise falls on both alike. The runner side is decode.bench.ts on a random model of
-# the 50m shape with the threads the launcher gives a shard ((cores − 1) / 1); the server side is
+# the 50m shape with the threads the launcher gives a shard ((cores − 1) / 1), each step greedy (top-1
+# selected in the graph, as the server runs the greedy bench); the server side is
 # `npm run bench` at c = 1 against `tessera launch` on the generated 50m preset (docs/benchmarks.md).
 #
 #   bash bench/tpot-vs-runner.sh                 # ROUNDS=3 TOKENS=64 PAST=64 PORT=18330 (defaults)
