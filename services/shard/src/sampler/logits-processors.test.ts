@@ -77,6 +77,11 @@ test('top-p keeps the smallest most-likely set reaching p', () => {
   const u = scores(Math.log(0.5), Math.log(0.3), Math.log(0.2));
   applyTopP(u, 0.81);
   assert.deepEqual(kept(u), [0, 1, 2]);
+  // It leaves the probabilities behind, the removed ones zeroed, and returns the kept mass.
+  const probs = new Float64Array(3);
+  const mass = applyTopP(scores(Math.log(0.5), Math.log(0.3), Math.log(0.2)), 0.7, undefined, probs);
+  assert.ok(Math.abs(mass - 0.8) < 1e-12 && Math.abs(probs[0]! - 0.5) < 1e-12 && probs[2] === 0);
+  assert.equal(applyTopP(scores(0, 0), 1), 1, 'p = 1 keeps everything');
 });
 
 test('min-p drops tokens below min_p × the top probability', () => {

@@ -87,17 +87,28 @@ export function softmax(scores: Float64Array, out: Float64Array = new Float64Arr
   return out;
 }
 
-/** Nucleus: keeps the most likely tokens whose cumulative probability first reaches p (at least one). */
+/**
+ * Nucleus: keeps the most likely tokens whose cumulative probability first reaches p (at least one).
+ * Leaves in `probsOut` the softmax of the scores it was given with the removed tokens zeroed, and
+ * returns their kept mass (1 when p is outside (0, 1) and nothing was computed).
+ */
 export function applyTopP(
   scores: Float64Array,
   p: number,
   work: Float64Array = new Float64Array(scores.length),
   probsOut: Float64Array = new Float64Array(scores.length),
-): void {
-  if (p <= 0 || p >= 1) return;
+): number {
+  if (p <= 0 || p >= 1) return 1;
   const probs = softmax(scores, probsOut);
   const threshold = nucleusThreshold(probs, p, work);
-  for (let i = 0; i < scores.length; i++) if (probs[i]! < threshold) scores[i] = -Infinity;
+  let kept = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (probs[i]! < threshold) {
+      scores[i] = -Infinity;
+      probs[i] = 0;
+    } else kept += probs[i]!;
+  }
+  return kept;
 }
 
 /**

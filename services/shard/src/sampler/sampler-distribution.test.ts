@@ -84,3 +84,23 @@ test('presence penalty 2 after a draw shifts later draws away from it (logit −
   const e2 = Math.exp(-2);
   assertFollows(counts, [e2 / (1 + e2), 1 / (1 + e2)]);
 });
+
+test('top_p after temperature draws from the kept probabilities renormalised (no second softmax)', () => {
+  // T = 0.5 squares the probabilities: 0.25, 0.09, 0.0225, 0.0025 → normalised 0.6887, 0.2479, 0.0620, 0.0069.
+  const tempered = normalise([0.25, 0.09, 0.0225, 0.0025]);
+  // top_p 0.9 keeps the first two (0.9366 ≥ 0.9), renormalised.
+  assertFollows(histogram({ temperature: 0.5, topP: 0.9 }, [0.5, 0.3, 0.15, 0.05]), normalise(tempered.slice(0, 2).concat([0, 0])));
+  // With min_p after top_p the kept scores are softmaxed again: the same distribution.
+  assertFollows(histogram({ temperature: 0.5, topP: 0.9, minP: 0.1 }, [0.5, 0.3, 0.15, 0.05]), normalise(tempered.slice(0, 2).concat([0, 0])));
+});
+
+test('verify() under top_p: the token follows the nucleus distribution whatever the draft (rejection sampling)', () => {
+  const probs = [0.5, 0.3, 0.15, 0.05];
+  const row = Float32Array.from(probs, Math.log);
+  for (const draft of [0, 1, 3]) {
+    const chooser = new TokenChooser({ ...SAMPLE, topP: 0.8 }, []);
+    const counts = probs.map(() => 0);
+    for (let i = 0; i < N; i++) counts[chooser.verify(row, draft, 0).id]!++;
+    assertFollows(counts, [0.625, 0.375, 0, 0]);
+  }
+});

@@ -154,8 +154,12 @@ export class TokenChooser {
       const id = mask === null ? argmax(logits) : maskedArgmax(logits, mask);
       return { id, logprob: logits[id]! - lse, top };
     }
-    const scores = this.#processed(logits, forbidden, mask);
-    const id = this.greedy ? argmax(scores) : this.#draw(softmax(scores, rowBuffer(PROBS, scores.length)), 1);
+    let id: number;
+    if (this.greedy) id = argmax(this.#processed(logits, forbidden, mask));
+    else {
+      const { probs, total } = this.#distribution(logits, forbidden, mask);
+      id = this.#draw(probs, total);
+    }
     return { id, logprob: logits[id]! - lse, top };
   }
 
@@ -170,17 +174,40 @@ export class TokenChooser {
     const lse = knownLse ?? logSumExp(logits);
     const top = topN(logits, topNTokens);
     top.logprobs = top.logprobs.map((l) => l - lse);
-    const probs = softmax(this.#processed(logits, forbidden), rowBuffer(PROBS, logits.length));
-    const pDraft = probs[draft] ?? 0;
+    const { probs, total } = this.#distribution(logits, forbidden);
+    const pDraft = (probs[draft] ?? 0) / total;
     let id = draft;
     if (this.#rng.next() >= pDraft && pDraft < 1) {
+      const rest = total - probs[draft]!;
       probs[draft] = 0;
-      id = this.#draw(probs, 1 - pDraft);
+      id = this.#draw(probs, rest);
     }
     return { id, logprob: logits[id]! - lse, top };
   }
 
-  /** The row's scores after the penalties, bias, forbidden ids, the grammar mask and (when sampling) the warpers (in ROW_BUFFERS). */
+  /**
+   * Sampling: the row's distribution after every processor and warper, as probabilities in
+   * ROW_BUFFERS summing to `total` (1 after a softmax; top-p's kept mass when top-p is the last warper,
+   * whose probabilities, the removed ones zeroed, then need no second softmax).
+   */
+  #distribution(
+    logits: Float32Array,
+    forbidden: ReadonlySet<number> | readonly number[],
+    mask: Int32Array | null = null,
+  ): { probs: Float64Array; total: number } {
+    const p = this.#p;
+    const scores = this.#processed(logits, forbidden, mask);
+    const probs = rowBuffer(PROBS, scores.length);
+    if (p.topP > 0 && p.topP < 1) {
+      const kept = applyTopP(scores, p.topP, rowBuffer(WORK, scores.length), probs);
+      if (!(p.minP > 0) && !(p.typicalP > 0 && p.typicalP < 1)) return { probs, total: kept };
+    }
+    if (p.minP > 0) applyMinP(scores, p.minP);
+    if (p.typicalP > 0 && p.typicalP < 1) applyTypicalP(scores, p.typicalP);
+    return { probs: softmax(scores, probs), total: 1 };
+  }
+
+  /** The row's scores after the penalties, bias, forbidden ids, the grammar mask and (when sampling) temperature and top-k (in ROW_BUFFERS). */
   #processed(logits: Float32Array, forbidden: ReadonlySet<number> | readonly number[], mask: Int32Array | null = null): Float64Array {
     const p = this.#p;
     const scores = rowBuffer(SCORES, logits.length);
@@ -202,9 +229,6 @@ export class TokenChooser {
     const t = p.temperature > 0 ? p.temperature : 1;
     if (t !== 1) applyTemperature(scores, t);
     if (p.topK > 0) applyTopK(scores, p.topK, rowBuffer(WORK, scores.length));
-    if (p.topP > 0 && p.topP < 1) applyTopP(scores, p.topP, rowBuffer(WORK, scores.length), rowBuffer(PROBS, scores.length));
-    if (p.minP > 0) applyMinP(scores, p.minP);
-    if (p.typicalP > 0 && p.typicalP < 1) applyTypicalP(scores, p.typicalP);
     return scores;
   }
 
