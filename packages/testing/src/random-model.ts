@@ -1,6 +1,15 @@
 // @module Deterministic random-weight Llama-family models held in memory (a LoadedModel for tests and benches).
 import { createHash } from 'node:crypto';
-import { type BlockAffine, expandBlockAffine, expectedTensorShapes, type FloatTensor, type LoadedModel, type ModelConfig } from '@tessera/model-files';
+import {
+  type BlockAffine,
+  expandBlockAffine,
+  expectedTensorShapes,
+  type FloatTensor,
+  type GeneratedPresetName,
+  type LoadedModel,
+  type ModelConfig,
+  resolveGeneratedSpec,
+} from '@tessera/model-files';
 
 /** A small default: GQA (4 heads over 2 KV heads), hidden 64, 2 layers, vocab 200. */
 export const SMALL_CONFIG: ModelConfig = {
@@ -20,6 +29,20 @@ export const SMALL_CONFIG: ModelConfig = {
   attentionBias: false,
   slidingWindow: null,
 };
+
+/** The dimensions of a `tessera generate-model --preset` shape, for a random model of the same size (benches). */
+export function presetShape(preset: GeneratedPresetName): Partial<ModelConfig> {
+  const s = resolveGeneratedSpec(preset);
+  return {
+    hiddenSize: s.hiddenSize,
+    intermediateSize: s.intermediateSize,
+    numLayers: s.numLayers,
+    numHeads: s.numHeads,
+    numKvHeads: s.numKvHeads,
+    headDim: s.headDim,
+    vocabSize: s.vocabSize,
+  };
+}
 
 /** mulberry32: tiny, fast and good enough for weights (and for seeded test inputs that must replay). */
 export function uniformSource(seed: number): () => number {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomLlamaModel } from '@tessera/testing';
+import { presetShape, randomLlamaModel } from '@tessera/testing';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
 import { ModelRunner } from './model-runner.ts';
 
@@ -21,16 +21,7 @@ const onlyCapacity = arg('capacity', 0);
 const topK = process.argv.includes('--rows') ? null : 1;
 const BLOCK = 16;
 
-const model = randomLlamaModel({
-  hiddenSize: 512,
-  numLayers: 8,
-  numHeads: 8,
-  numKvHeads: 4,
-  headDim: 64,
-  vocabSize: 32000,
-  intermediateSize: 1408,
-  maxPositionEmbeddings: 2048,
-});
+const model = randomLlamaModel({ ...presetShape('50m'), maxPositionEmbeddings: 2048 });
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
 try {
   let t = Date.now();
@@ -49,7 +40,7 @@ try {
       const times: number[] = [];
       for (let s = 0; s < steps + 3; s++) {
         const r = await runner.step(
-          blocks.map((b, i) => ({ ids: [(i * 7 + s) % 32000], start: past + s, blocks: b, allLogits: false })),
+          blocks.map((b, i) => ({ ids: [(i * 7 + s) % model.config.vocabSize], start: past + s, blocks: b, allLogits: false })),
           topK,
         );
         if (s >= 3) times.push(r.forwardNs / 1e6);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ModelConfig } from '@tessera/model-files';
-import { randomLlamaModel } from '@tessera/testing';
+import { presetShape, randomLlamaModel } from '@tessera/testing';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
 import { ModelRunner } from './model-runner.ts';
 
@@ -20,16 +20,7 @@ const BLOCK = 16;
 const L = 8;
 
 // The 50m preset's shape (56 M parameters) for every family; windows of 64 < past, so sliding layers mask.
-const SHAPE: Partial<ModelConfig> = {
-  hiddenSize: 512,
-  numLayers: L,
-  numHeads: 8,
-  numKvHeads: 4,
-  headDim: 64,
-  vocabSize: 32000,
-  intermediateSize: 1408,
-  maxPositionEmbeddings: 2048,
-};
+const SHAPE: Partial<ModelConfig> = { ...presetShape('50m'), numLayers: L, maxPositionEmbeddings: 2048 };
 const gemma = { normPlacement: 'sandwich', gemmaNorms: true, queryPreAttnScalar: 64, slidingWindow: 64, tieWordEmbeddings: true } as const;
 const FAMILIES: Record<string, Partial<ModelConfig>> = {
   llama: {},

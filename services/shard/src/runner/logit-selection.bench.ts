@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomLlamaModel } from '@tessera/testing';
+import { presetShape, randomLlamaModel } from '@tessera/testing';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
 import { argmax } from '../sampler/sampler.ts';
 import { ModelRunner } from './model-runner.ts';
@@ -16,17 +16,8 @@ const arg = (name: string, fallback: number) => {
 const threads = arg('threads', Math.max(1, os.availableParallelism() - 1));
 const steps = arg('steps', 40);
 const BLOCK = 16;
-const V = 32000;
-const model = randomLlamaModel({
-  hiddenSize: 512,
-  numLayers: 8,
-  numHeads: 8,
-  numKvHeads: 4,
-  headDim: 64,
-  vocabSize: V,
-  intermediateSize: 1408,
-  maxPositionEmbeddings: 2048,
-});
+const model = randomLlamaModel({ ...presetShape('50m'), maxPositionEmbeddings: 2048 });
+const V = model.config.vocabSize;
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
 try {
   const { onnxPath } = ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1 });

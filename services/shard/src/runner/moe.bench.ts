@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ModelConfig } from '@tessera/model-files';
-import { randomLlamaModel } from '@tessera/testing';
+import { presetShape, randomLlamaModel } from '@tessera/testing';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
 import { ModelRunner } from './model-runner.ts';
 
@@ -25,15 +25,7 @@ const F = arg('ffn', 704);
 const E = arg('experts', 8);
 const K = arg('topk', 2);
 
-const base: Partial<ModelConfig> = {
-  hiddenSize: 512,
-  numLayers: arg('layers', 8),
-  numHeads: 8,
-  numKvHeads: 4,
-  headDim: 64,
-  vocabSize: 32000,
-  maxPositionEmbeddings: 2048,
-};
+const base: Partial<ModelConfig> = { ...presetShape('50m'), numLayers: arg('layers', 8), maxPositionEmbeddings: 2048 };
 const models = {
   [`dense ${K}F (active size)`]: randomLlamaModel({ ...base, intermediateSize: K * F }),
   [`MoE ${E}×F top-${K}`]: randomLlamaModel({

@@ -1,5 +1,6 @@
 // @module The logits rows one request got from a step.
-import type { StepResult, TopLogits } from './step-runner.ts';
+import type { TopLogits } from '../sampler/sampler.ts';
+import type { StepResult } from './step-runner.ts';
 
 /** Row k is the request's k-th returned row (its last token's at decode, or each new token's). */
 export class StepRows {

@@ -1,6 +1,7 @@
 // @module What the shard engine needs from a model runner: a step over a batch, warm-up, and the rank-0 choice channel.
 import type { ModelConfig } from '@tessera/model-files';
 import type { ComputeType } from '../graph/step-io.ts';
+import type { TopLogits } from '../sampler/sampler.ts';
 import type { Batch } from './batch.ts';
 import type { Device } from './execution-provider.ts';
 import type { KvGeometry, KvPools } from './kv-cache.ts';
@@ -17,13 +18,6 @@ export interface StepResult {
   logitOffsets: number[];
   forwardNs: number;
   computedTokens: number;
-}
-
-/** [rows, k] of a step's highest logits, selected in the graph. */
-export interface TopLogits {
-  k: number;
-  logits: Float32Array;
-  ids: BigInt64Array;
 }
 
 /**

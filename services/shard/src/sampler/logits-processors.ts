@@ -73,7 +73,7 @@ export function kthLargest(values: Float64Array, k: number, work: Float64Array =
 }
 
 function medianOfThree(x: number, y: number, z: number): number {
-  return x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+  return Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
 }
 
 /** Softmax probabilities of the scores (float64; -Infinity → 0), into `out`. */

@@ -32,6 +32,13 @@ function rowBuffer(slot: number, length: number): Float64Array {
   return buffer.length === length ? buffer : buffer.subarray(0, length);
 }
 
+/** A row's (or a step's [rows, k]) highest logits, descending with ties to the lower id, and their ids: the graph's top-k. */
+export interface TopLogits {
+  k: number;
+  logits: Float32Array;
+  ids: BigInt64Array;
+}
+
 export interface Choice {
   id: number;
   /** log_softmax of the raw logits at `id`. */
@@ -114,7 +121,7 @@ export class TokenChooser {
   }
 
   /** choose() for a takesTopOnly chooser, from the row's highest logits (descending, ties to the lower id) and its log-sum-exp. */
-  chooseFromTop(top: { k: number; logits: Float32Array; ids: BigInt64Array }, topNTokens: number, lse: number): Choice {
+  chooseFromTop(top: TopLogits, topNTokens: number, lse: number): Choice {
     if (!this.takesTopOnly) throw new Error('chooseFromTop: this request needs whole rows of logits');
     if (topNTokens > top.k) throw new Error(`chooseFromTop: top-${topNTokens} asked of a top-${top.k} selection`);
     const ids: number[] = [];
