@@ -33,7 +33,8 @@ LLAMA=$!
 trap 'kill $TESSERA $LLAMA 2>/dev/null || true' EXIT
 wait_ready "$LPORT" "$LLAMA"
 llama_ready=$(echo "$(date +%s.%N) - $t0" | bc)
-SHARD=$(pgrep -P "$TESSERA" -f " shard " | head -1)
+# The shard process, or with TESSERA_FLAGS=--shard-in-process the one process serving both.
+SHARD=$(pgrep -P "$TESSERA" -f " (shard|serve) " | head -1 || true)
 echo "ready after: tessera ${tessera_ready}s, llama-server ${llama_ready}s"
 
 row() { node -e "const r=JSON.parse(require('fs').readFileSync('$1','utf8')).metrics; console.log(['$2','$3','$4', r.outputThroughput.toFixed(1), r.ttftMs.median.toFixed(1), r.tpotMs.median.toFixed(2)].join(' | '))"; }

@@ -7,6 +7,7 @@
 # `npm run bench` at c = 1 against `tessera launch` on the generated 50m preset (docs/benchmarks.md).
 #
 #   bash bench/tpot-vs-runner.sh                 # ROUNDS=3 TOKENS=64 PAST=64 PORT=18330 (defaults)
+#   LAUNCH_FLAGS=--shard-in-process bash bench/tpot-vs-runner.sh     # the shard inside the router process
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -17,7 +18,7 @@ OUT=${OUT:-.cache/bench/tpot-vs-runner}
 THREADS=$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))
 mkdir -p "$OUT"
 [ -f "$OUT/m50/config.json" ] || node bin/tessera.js generate-model --preset 50m --out "$OUT/m50"
-node bin/tessera.js launch --model-id "$OUT/m50" --port "$PORT" --cache-dir "$OUT/cache" --log-level warn >"$OUT/server.log" 2>&1 &
+node bin/tessera.js launch --model-id "$OUT/m50" --port "$PORT" --cache-dir "$OUT/cache" --log-level warn ${LAUNCH_FLAGS:-} >"$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 until curl -sf "localhost:$PORT/health" >/dev/null 2>&1; do kill -0 "$SERVER" 2>/dev/null || { echo "server exited: $OUT/server.log"; exit 1; }; sleep 0.2; done

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 
 /** The launcher's service children by role (tsx may also run an esbuild helper process under it). */
-export function serviceChildren(pid: number): { shard: number[]; router: number[] } {
+export function serviceChildren(pid: number): { shard: number[]; router: number[]; serve: number[] } {
   let lines: string[] = [];
   try {
     lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
@@ -12,7 +12,7 @@ export function serviceChildren(pid: number): { shard: number[]; router: number[
     // ps exits 1 when there are no children
   }
   const of = (role: string) => lines.filter((l) => l.includes(`tessera.js ${role} `)).map((l) => Number(l.trim().split(/\s+/)[0]));
-  return { shard: of('shard'), router: of('router') };
+  return { shard: of('shard'), router: of('router'), serve: of('serve') };
 }
 
 export function alive(pid: number): boolean {

@@ -26,7 +26,7 @@ function assertUsageError(r: ReturnType<typeof tessera>, re: RegExp): void {
 }
 
 test('--version prints the package version, for the top level and for every command', () => {
-  for (const args of [['--version'], ['router', '--version'], ['launch', '--version'], ['shard', '--version']]) {
+  for (const args of [['--version'], ['router', '--version'], ['launch', '--version'], ['shard', '--version'], ['serve', '--version']]) {
     const r = tessera(args);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), `tessera ${TESSERA_VERSION}`);
@@ -44,6 +44,8 @@ test('--help and -h print the help of each command and exit 0, without starting 
     [['health', '--help'], /usage: tessera health/],
     [['quantize', '--help'], /usage: tessera quantize IN\.gguf\|HF_DIR OUT\.gguf TYPE[\s\S]*--type TYPE/],
     [['check-device', '-h'], /usage: tessera check-device[\s\S]*--device-id N/],
+    [['serve', '--help'], /usage: tessera serve \[shard flags\] -- \[router flags\]/],
+    [['launch', '--help'], /--shard-in-process/],
   ];
   for (const [args, re] of cases) {
     const r = tessera(args);
@@ -76,6 +78,10 @@ test('launch checks every shard and router flag, the model and the ports before 
   assertUsageError(launch('--max-batch-size', '0'), /--max-batch-size must be an integer ≥ 1/);
   assertUsageError(launch('--api-key-file', path.join(dir, 'missing')), /--api-key-file: cannot read/);
   assertUsageError(launch('--num-shard', '2', '--kv-layout', 'device'), /--kv-layout host/);
+  assertUsageError(launch('--num-shard', '2', '--shard-in-process'), /--shard-in-process runs one shard inside the router: --num-shard must be 1, got 2/);
+  assertUsageError(tessera(['serve', '--model-id', '/m']), /^tessera serve: expected the shard's flags, then '--', then the router's$/m);
+  assertUsageError(tessera(['serve', '--model-id', '/m', '--world-size', '2', '--', '--model-id', '/m']), /--world-size must be 1, got 2/);
+  assertUsageError(tessera(['serve', '--model-id', '/m', '--', '--model-id', '/m', '--prot', '1']), /did you mean --port\?/);
   // The model path is taken from the positional and from -m/--model, never dropped.
   const missing = path.join(dir, 'model.gguf');
   for (const args of [[missing], ['-m', missing], ['--model', missing]]) assertUsageError(launch(...args), /model not found: .*model\.gguf/);

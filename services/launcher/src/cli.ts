@@ -1,4 +1,4 @@
-// @module The `tessera` command line: `launch` (default), `shard`, `router`, `generate-model`, `quantize`, `health`, `check-device`.
+// @module The `tessera` command line: `launch` (default), `shard`, `router`, `serve`, `generate-model`, `quantize`, `health`, `check-device`.
 import { existsSync } from 'node:fs';
 
 const USAGE = `usage: tessera <command> [flags]
@@ -7,6 +7,7 @@ commands:
   launch            start N shards and the router, wait until healthy (default command)
   shard             run one shard (gRPC) by itself
   router            run the HTTP router by itself, against --shard-uris
+  serve             run the router and one shard in one process (what launch --shard-in-process runs)
   generate-model    write a generated test model directory (--preset tiny|50m|1b|tp4 --out DIR)
   quantize          write a quantized copy of a float GGUF (IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q6_K|Q4_K_M)
   health            probe a shard (--grpc HOST:PORT) or a router (--http URL); exit 0 when healthy
@@ -37,7 +38,7 @@ function wantsVersion(argv: readonly string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--version' || a === '-V');
 }
 
-const COMMANDS = new Set(['launch', 'shard', 'router', 'health', 'check-device', 'quantize', 'generate-model', 'help']);
+const COMMANDS = new Set(['launch', 'shard', 'router', 'serve', 'health', 'check-device', 'quantize', 'generate-model', 'help']);
 
 /** A first argument that names a model rather than a command: a path that exists, a .gguf, or org/name. */
 function looksLikeModel(arg: string): boolean {
@@ -82,6 +83,11 @@ export async function runCli(argv: string[]): Promise<number> {
       await main(args);
       // main() reports bad flags and start-up failures through process.exitCode.
       return Number(process.exitCode ?? 0);
+    }
+    case 'serve': {
+      exitWithSupervisor();
+      const { serve } = await import('./serve.ts');
+      return serve(args);
     }
     case 'health': {
       const { healthCommand } = await import('./health-check.ts');

@@ -23,6 +23,10 @@ export const LAUNCHER_OPTIONS = {
     default: 'a free port',
     help: 'with --num-shard > 1: where rank 0 meets the other shards (they then link over Unix sockets)',
   },
+  'shard-in-process': {
+    type: 'boolean',
+    help: 'with one shard: run it inside the router process (tessera serve), no gRPC hop; a dead runner thread ends the run',
+  },
   'cache-dir': { type: 'string', value: 'DIR', default: '$TESSERA_CACHE_DIR or ~/.cache/tessera', help: 'generated models and compiled graphs' },
   'startup-timeout': { type: 'string', value: 'S', default: '600', help: 'seconds to wait for each service' },
   'shard-restarts': {

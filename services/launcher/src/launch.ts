@@ -53,6 +53,8 @@ interface LaunchPlan {
   routerFlags: [string, string][];
   apiKey: string | undefined;
   shutdownTimeout: string | undefined;
+  /** --shard-in-process: one `tessera serve` process instead of a shard and a router. */
+  inProcess: boolean;
 }
 
 /** A model path that exists, standing in for the one not generated yet while the children's flags are checked. */
@@ -61,6 +63,8 @@ const PLACEHOLDER_MODEL = process.execPath;
 /** Parses and checks everything — every shard and router flag, the model, the ports — before any model is loaded. */
 async function plan(values: Map<string, string>): Promise<LaunchPlan> {
   const numShard = intFlag(values, 'num-shard', 1, 1, 64);
+  const inProcess = values.has('shard-in-process');
+  if (inProcess && numShard !== 1) throw new UsageError(`--shard-in-process runs one shard inside the router: --num-shard must be 1, got ${numShard}`);
   const port = intFlag(values, 'port', 8080, 0, 65535);
   const hostname = values.get('hostname') ?? '127.0.0.1';
   const basePort = values.has('shard-base-port') ? intFlag(values, 'shard-base-port', 0, 1, 65535 - numShard + 1) : null;
@@ -111,6 +115,7 @@ async function plan(values: Map<string, string>): Promise<LaunchPlan> {
     routerFlags,
     apiKey,
     shutdownTimeout: values.get('shutdown-timeout'),
+    inProcess,
   };
 }
 
@@ -166,7 +171,7 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
     const shardAddrs: string[] = [];
     // Tensor parallel: rank 0 listens on loopback; the ranks upgrade to Unix sockets (same host).
     const collective = numShard > 1 ? ['--master-addr', '127.0.0.1', '--master-port', String(p.masterPort ?? (await freePort()))] : [];
-    for (let rank = 0; rank < numShard; rank++) {
+    for (let rank = 0; rank < numShard && !p.inProcess; rank++) {
       const shardPort = p.basePort !== null ? p.basePort + rank : await freePort();
       const addr = `127.0.0.1:${shardPort}`;
       shardAddrs.push(addr);
@@ -197,33 +202,42 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
     // The router starts beside the shards, not after them: it loads its tokenizer and listens (503
     // "warming up") while they load, then connects and warms them up itself. Ready still means /health 200.
     const routerPort = p.port === 0 ? await freePort(hostname) : p.port;
-    supervisor.start(
-      'router',
-      [
-        'router',
+    const routerArgs = [
+      '--model-id',
+      model.path,
+      '--port',
+      String(routerPort),
+      '--hostname',
+      hostname,
+      '--log-level',
+      logLevel,
+      '--shard-connect-timeout',
+      String(Math.ceil(timeoutMs / 1000)),
+      ...toArgv(passRouter, LAUNCH_COMMAND),
+    ];
+    if (p.inProcess) {
+      const shardArgs = [
         '--model-id',
         model.path,
-        '--shard-uris',
-        shardAddrs.join(','),
-        '--port',
-        String(routerPort),
-        '--hostname',
-        hostname,
+        '--cache-dir',
+        path.join(cacheRoot, 'graphs'),
         '--log-level',
         logLevel,
-        '--shard-connect-timeout',
-        String(Math.ceil(timeoutMs / 1000)),
-        ...toArgv(passRouter, LAUNCH_COMMAND),
-      ],
-      routerEnv(p.apiKey),
-      1, // stops first, draining its requests; then the shards, together
-    );
-    await Promise.race([Promise.all(shardAddrs.map((a) => waitForShard(a, timeoutMs, death))), death]);
-    logger.info({ shards: numShard }, 'shards listening');
+        ...toArgv(passShard, LAUNCH_COMMAND),
+      ];
+      supervisor.start('router', ['serve', ...shardArgs, '--', ...routerArgs], routerEnv(p.apiKey));
+    } else {
+      supervisor.start('router', ['router', '--shard-uris', shardAddrs.join(','), ...routerArgs], routerEnv(p.apiKey), 1); // stops first, draining its requests; then the shards, together
+    }
+    if (!p.inProcess) {
+      await Promise.race([Promise.all(shardAddrs.map((a) => waitForShard(a, timeoutMs, death))), death]);
+      logger.info({ shards: numShard }, 'shards listening');
+    }
     const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${routerPort}`;
     await Promise.race([waitForRouter(url, timeoutMs, death), death]);
-    logger.info({ url, model: model.path, shards: numShard }, 'ready');
-    console.log(`Tessera is ready: ${url}  (model ${model.servedName}, ${numShard} shard${numShard > 1 ? 's' : ''})`);
+    logger.info({ url, model: model.path, shards: numShard, shardInProcess: p.inProcess }, 'ready');
+    const shards = p.inProcess ? 'its shard in the router process' : `${numShard} shard${numShard > 1 ? 's' : ''}`;
+    console.log(`Tessera is ready: ${url}  (model ${model.servedName}, ${shards})`);
     // A shard that dies is started again on its port (the router re-warms it, docs/observability.md);
     // more than --shard-restarts deaths, or the router's, end the run.
     let restarts = 0;

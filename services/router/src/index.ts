@@ -11,5 +11,6 @@ export type { GenerateRequest, ValidRequest } from './validation/valid-request.t
 export { Batcher, type BatcherOptions, type GenerationSink } from './scheduler/batcher.ts';
 export { BlockAllocator, type BlockAllocation, type BlockAllocatorStats } from './scheduler/block-allocator.ts';
 export { Queue } from './scheduler/queue.ts';
-export { ShardClient, ShardError } from './shard-client/shard-client.ts';
+export { ShardClient, ShardError, type ShardConnection } from './shard-client/shard-client.ts';
+export { InProcessShard } from './shard-client/in-process-shard.ts';
 export { ShardedClient, type ShardApi } from './shard-client/sharded-client.ts';

@@ -24,6 +24,7 @@ import { MAX_CHOICES } from './api/choices.ts';
 import { RouterMetrics } from './metrics.ts';
 import { Batcher } from './scheduler/batcher.ts';
 import { BlockAllocator } from './scheduler/block-allocator.ts';
+import type { ShardConnection } from './shard-client/shard-client.ts';
 import { ShardedClient } from './shard-client/sharded-client.ts';
 import { ShardLifecycle } from './shard-client/shard-lifecycle.ts';
 import { Validator } from './validation/validate.ts';
@@ -78,9 +79,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /**
  * Starts a router from resolved options; resolves once it is warmed up and serving. It listens from
  * the start: while the shards warm up, /health answers 503 "warming up" (not connection refused).
- * `model` defaults to loading opts.modelId (only headers and tokenizer files are read).
+ * `model` defaults to loading opts.modelId (only headers and tokenizer files are read). `shards`
+ * replaces --shard-uris with connections made by the caller (`tessera serve`: a shard in this process).
  */
-export async function startRouter(opts: RouterOptions, logger: Logger, model?: RouterModel): Promise<RunningRouter> {
+export async function startRouter(opts: RouterOptions, logger: Logger, model?: RouterModel, shardConnections?: ShardConnection[]): Promise<RunningRouter> {
   const metrics = new RouterMetrics({ defaultMetrics: true, model: opts.servedModelName });
   const health = new HealthMonitor(metrics);
   const eventLoop = new EventLoopDelay();
@@ -107,7 +109,7 @@ export async function startRouter(opts: RouterOptions, logger: Logger, model?: R
         ? new EncoderPool({ tokenizer: model.tokenizer, chatTemplate: chat.source, chatTemplateError: chat.error, limits: null }, opts.validationWorkers)
         : undefined;
 
-    shards = new ShardedClient(opts.shardUris);
+    shards = new ShardedClient(shardConnections ?? opts.shardUris);
     const shardInfo = await shards.connect(opts.shardConnectTimeoutSeconds * 1000);
     const shardInfos = await shards.infoAll();
     logger.info(

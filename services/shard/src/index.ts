@@ -1,5 +1,5 @@
 // @module @tessera/shard: the model shard (gRPC service over an onnxruntime step graph).
-export { main, startShard, type RunningShard } from './main.ts';
+export { main, loadShard, startShard, type LoadedShard, type RunningShard } from './main.ts';
 export { parseShardArgs, parseByteSize, SHARD_USAGE, SHARD_FLAGS, ShardConfigError, type ShardConfig } from './config.ts';
 export { createShardHandlers, startShardServer, type BoundServer } from './server.ts';
 export { RunnerClient, type RunnerThreadInit } from './runner-client.ts';

@@ -1,4 +1,4 @@
-// @module `tessera shard`: load the model, build/reuse its graph, start the runner thread and the gRPC server.
+// @module `tessera shard`: load the model, build/reuse its graph, start the runner thread (loadShard), then the gRPC server.
 import type { Logger } from 'pino';
 import { createLogger } from '@tessera/logging';
 import { reportStartFailure } from '@tessera/options';
@@ -18,10 +18,19 @@ export interface RunningShard {
   close(): Promise<void>;
 }
 
-/** Starts a shard for a resolved config; `model` skips loading (tests pass in-memory models). */
-export async function startShard(config: ShardConfig, opts: { model?: LoadedModel; logger?: Logger } = {}): Promise<RunningShard> {
+/** A shard's model and runner thread without a server: what `startShard` binds to gRPC, or a router calls in its own process. */
+export interface LoadedShard {
+  handlers: ShardHandlers;
+  client: RunnerSlot;
+  /** Whether the step graph came from the cache rather than being built. */
+  graphReused: boolean;
+  /** Stops the runner thread. */
+  close(): Promise<void>;
+}
+
+/** Loads the model, builds or reuses its graph and starts the runner thread; `model` skips loading (tests pass in-memory models). */
+export async function loadShard(config: ShardConfig, opts: { model?: LoadedModel; logger?: Logger } = {}): Promise<LoadedShard> {
   const logger = opts.logger ?? createLogger({ service: 'shard', level: config.logLevel, base: { rank: config.rank } });
-  const started = Date.now();
   // --quantize int8|int4 swaps the Linear weights for RTN blocks (and the digest, so the graph cache keys on it).
   const model = withLoadTimeQuantization(opts.model ?? (await loadModel(config.modelId)), config.quantize, logger);
   const weights = summarizeWeights(model);
@@ -77,20 +86,28 @@ export async function startShard(config: ShardConfig, opts: { model?: LoadedMode
     logger,
   );
   if (config.worldSize > 1) logger.info({ rank: config.rank, worldSize: config.worldSize, links: client.collectiveLinks }, 'tensor-parallel group ready');
+  return { handlers: withMemoryReport(createShardHandlers(client), weightBytes, logger), client, graphReused: graph.reused, close: () => client.close() };
+}
+
+/** Starts a shard for a resolved config: loadShard, then its gRPC server. */
+export async function startShard(config: ShardConfig, opts: { model?: LoadedModel; logger?: Logger } = {}): Promise<RunningShard> {
+  const logger = opts.logger ?? createLogger({ service: 'shard', level: config.logLevel, base: { rank: config.rank } });
+  const started = Date.now();
+  const shard = await loadShard(config, { ...opts, logger });
   let bound;
   try {
-    bound = await startShardServer(withMemoryReport(createShardHandlers(client), weightBytes, logger), config.hostname, config.port);
+    bound = await startShardServer(shard.handlers, config.hostname, config.port);
   } catch (err) {
-    await client.close();
+    await shard.close();
     throw new Error(`cannot listen on ${config.hostname}:${config.port}: ${(err as Error).message}`);
   }
-  logger.info({ port: bound.port, hostname: config.hostname, graphReused: graph.reused, startupMs: Date.now() - started }, 'shard ready');
+  logger.info({ port: bound.port, hostname: config.hostname, graphReused: shard.graphReused, startupMs: Date.now() - started }, 'shard ready');
   return {
     port: bound.port,
-    client,
+    client: shard.client,
     close: async () => {
       await bound.shutdown();
-      await client.close();
+      await shard.close();
     },
   };
 }

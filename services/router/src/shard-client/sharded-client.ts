@@ -1,6 +1,6 @@
 // @module Fan-out to every shard with one stated reduction per RPC; any shard failure rejects the call.
 import type { Batch, CachedBatch, DecodeResponse, InfoResponse, PrefillResponse, WarmupRequest, WarmupResponse } from '@tessera/protocol';
-import { type DecodeStream, ShardClient, StepQueue } from './shard-client.ts';
+import { type DecodeStream, ShardClient, type ShardConnection, StepQueue } from './shard-client.ts';
 
 /** What the batcher needs from the shards (the ShardedClient, or a fake in tests). */
 export interface ShardApi {
@@ -17,11 +17,12 @@ export type ShardHealth = { ok: true; instanceId: string; warmedUp: boolean } | 
 
 export class ShardedClient implements ShardApi {
   /** Rank order: index 0 is rank 0, the shard that samples and returns generations. */
-  #shards: ShardClient[];
+  #shards: ShardConnection[];
 
-  constructor(uris: readonly string[]) {
-    if (uris.length === 0) throw new Error('ShardedClient needs at least one shard uri');
-    this.#shards = uris.map((u) => new ShardClient(u));
+  /** gRPC addresses (HOST:PORT), or connections made elsewhere (a shard in this process). */
+  constructor(shards: readonly (string | ShardConnection)[]) {
+    if (shards.length === 0) throw new Error('ShardedClient needs at least one shard');
+    this.#shards = shards.map((s) => (typeof s === 'string' ? new ShardClient(s) : s));
   }
 
   get size(): number {
@@ -32,7 +33,7 @@ export class ShardedClient implements ShardApi {
     return this.#shards.map((s) => s.uri);
   }
 
-  #all<T>(fn: (s: ShardClient) => Promise<T>): Promise<T[]> {
+  #all<T>(fn: (s: ShardConnection) => Promise<T>): Promise<T[]> {
     return Promise.all(this.#shards.map(fn));
   }
 
