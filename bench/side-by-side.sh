@@ -33,7 +33,7 @@ LLAMA=$!
 trap 'kill $TESSERA $LLAMA 2>/dev/null || true' EXIT
 wait_ready "$LPORT" "$LLAMA"
 llama_ready=$(echo "$(date +%s.%N) - $t0" | bc)
-# The shard process, or with TESSERA_FLAGS=--shard-in-process the one process serving both.
+# The shard process (TESSERA_FLAGS=--shard-process), or the one process serving router and shard (the default).
 SHARD=$(pgrep -P "$TESSERA" -f " (shard|serve) " | head -1 || true)
 echo "ready after: tessera ${tessera_ready}s, llama-server ${llama_ready}s"
 

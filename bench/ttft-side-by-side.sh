@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One stream's time to first token: Tessera with its shard in the router process (--shard-in-process),
-# Tessera as a router and a shard process, and (with LLAMA_SERVER set) llama.cpp's llama-server, all on
+# One stream's time to first token: Tessera with its shard in the router process (the default for one
+# shard), Tessera as a router and a shard process (--shard-process), and (with LLAMA_SERVER set) llama.cpp's llama-server, all on
 # the same model and all running; each round measures every server once, rotating which goes first (a
 # fixed order made the server measured second look slower on the shared 2-core VM). docs/benchmarks.md.
 #
@@ -20,9 +20,9 @@ wait_ready() { until curl -sf "localhost:$1/health" >/dev/null 2>&1; do kill -0 
 
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
-node bin/tessera.js launch --model-id "$MODEL" --port "$BASE" --shard-in-process --log-level warn >"$OUT/in-process.log" 2>&1 &
+node bin/tessera.js launch --model-id "$MODEL" --port "$BASE" --log-level warn >"$OUT/in-process.log" 2>&1 &
 PIDS+=($!)
-node bin/tessera.js launch --model-id "$MODEL" --port $((BASE + 1)) --log-level warn >"$OUT/separate.log" 2>&1 &
+node bin/tessera.js launch --model-id "$MODEL" --port $((BASE + 1)) --shard-process --log-level warn >"$OUT/separate.log" 2>&1 &
 PIDS+=($!)
 NAMES=(in-process separate)
 PORTS=("$BASE" $((BASE + 1)))

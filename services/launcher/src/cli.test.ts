@@ -45,7 +45,7 @@ test('--help and -h print the help of each command and exit 0, without starting 
     [['quantize', '--help'], /usage: tessera quantize IN\.gguf\|HF_DIR OUT\.gguf TYPE[\s\S]*--type TYPE/],
     [['check-device', '-h'], /usage: tessera check-device[\s\S]*--device-id N/],
     [['serve', '--help'], /usage: tessera serve \[shard flags\] -- \[router flags\]/],
-    [['launch', '--help'], /--shard-in-process/],
+    [['launch', '--help'], /--shard-process/],
   ];
   for (const [args, re] of cases) {
     const r = tessera(args);
@@ -78,7 +78,6 @@ test('launch checks every shard and router flag, the model and the ports before 
   assertUsageError(launch('--max-batch-size', '0'), /--max-batch-size must be an integer ≥ 1/);
   assertUsageError(launch('--api-key-file', path.join(dir, 'missing')), /--api-key-file: cannot read/);
   assertUsageError(launch('--num-shard', '2', '--kv-layout', 'device'), /--kv-layout host/);
-  assertUsageError(launch('--num-shard', '2', '--shard-in-process'), /--shard-in-process runs one shard inside the router: --num-shard must be 1, got 2/);
   assertUsageError(tessera(['serve', '--model-id', '/m']), /^tessera serve: expected the shard's flags, then '--', then the router's$/m);
   assertUsageError(tessera(['serve', '--model-id', '/m', '--world-size', '2', '--', '--model-id', '/m']), /--world-size must be 1, got 2/);
   assertUsageError(tessera(['serve', '--model-id', '/m', '--', '--model-id', '/m', '--prot', '1']), /did you mean --port\?/);

@@ -4,10 +4,10 @@ import { existsSync } from 'node:fs';
 const USAGE = `usage: tessera <command> [flags]
 
 commands:
-  launch            start N shards and the router, wait until healthy (default command)
+  launch            start the router and N shards (one shard: in the router process), wait until healthy (default command)
   shard             run one shard (gRPC) by itself
   router            run the HTTP router by itself, against --shard-uris
-  serve             run the router and one shard in one process (what launch --shard-in-process runs)
+  serve             run the router and one shard in one process (what launch runs for one shard)
   generate-model    write a generated test model directory (--preset tiny|50m|1b|tp4 --out DIR)
   quantize          write a quantized copy of a float GGUF (IN.gguf OUT.gguf Q8_0|Q4_0|Q4_K|Q6_K|Q4_K_M)
   health            probe a shard (--grpc HOST:PORT) or a router (--http URL); exit 0 when healthy

@@ -16,16 +16,23 @@ export const LAUNCHER_OPTIONS = {
   'num-shard': { type: 'string', value: 'N', aliases: ['tensor-parallel-size'], default: '1', help: 'shard processes (tensor parallel)' },
   port: { type: 'string', value: 'N', default: '8080', help: 'where the router listens' },
   hostname: { type: 'string', value: 'HOST', aliases: ['host'], default: '127.0.0.1', help: 'address the router binds' },
-  'shard-base-port': { type: 'string', value: 'P', default: 'free ports', help: 'first shard gRPC port (rank r listens on P + r)' },
+  'shard-base-port': {
+    type: 'string',
+    value: 'P',
+    default: 'free ports',
+    help: 'first shard gRPC port (rank r listens on P + r); with one shard it implies --shard-process',
+  },
   'master-port': {
     type: 'string',
     value: 'P',
     default: 'a free port',
     help: 'with --num-shard > 1: where rank 0 meets the other shards (they then link over Unix sockets)',
   },
-  'shard-in-process': {
+  'shard-process': {
     type: 'boolean',
-    help: 'with one shard: run it inside the router process (tessera serve), no gRPC hop; a dead runner thread ends the run',
+    help:
+      'with one shard: run it as its own gRPC process, as more shards are, so it can restart without the router ' +
+      '(default: inside the router process, `tessera serve`, one gRPC hop less per first token)',
   },
   'cache-dir': { type: 'string', value: 'DIR', default: '$TESSERA_CACHE_DIR or ~/.cache/tessera', help: 'generated models and compiled graphs' },
   'startup-timeout': { type: 'string', value: 'S', default: '600', help: 'seconds to wait for each service' },
@@ -33,7 +40,9 @@ export const LAUNCHER_OPTIONS = {
     type: 'string',
     value: 'N',
     default: '3',
-    help: 'a shard that dies after start-up is started again on its port, up to N times; 0: any death stops everything',
+    help:
+      'a shard that dies after start-up is started again on its port (with one shard in the router process: that process), ' +
+      'up to N times; 0: any death stops everything',
   },
   'log-level': {
     type: 'string',

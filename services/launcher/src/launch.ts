@@ -9,6 +9,9 @@ import { LAUNCH_COMMAND, LAUNCHER_OPTIONS, SHARD_PASS_THROUGH } from './launch-o
 import { freePort, waitForRouter, waitForShard } from './readiness.ts';
 import { Supervisor } from './supervisor.ts';
 
+/** The child that runs the router with its shard in one process (`tessera serve`). */
+const SERVER = 'router+shard';
+
 /** `--name N`: an integer ≥ min, or a UsageError naming the flag. */
 function intFlag(values: Map<string, string>, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = values.get(name);
@@ -53,7 +56,7 @@ interface LaunchPlan {
   routerFlags: [string, string][];
   apiKey: string | undefined;
   shutdownTimeout: string | undefined;
-  /** --shard-in-process: one `tessera serve` process instead of a shard and a router. */
+  /** One shard and no --shard-process: one `tessera serve` process instead of a shard and a router. */
   inProcess: boolean;
 }
 
@@ -63,8 +66,8 @@ const PLACEHOLDER_MODEL = process.execPath;
 /** Parses and checks everything — every shard and router flag, the model, the ports — before any model is loaded. */
 async function plan(values: Map<string, string>): Promise<LaunchPlan> {
   const numShard = intFlag(values, 'num-shard', 1, 1, 64);
-  const inProcess = values.has('shard-in-process');
-  if (inProcess && numShard !== 1) throw new UsageError(`--shard-in-process runs one shard inside the router: --num-shard must be 1, got ${numShard}`);
+  // One shard runs inside the router process unless asked for a process of its own (or a gRPC port for it).
+  const inProcess = numShard === 1 && !values.has('shard-process') && !values.has('shard-base-port');
   const port = intFlag(values, 'port', 8080, 0, 65535);
   const hostname = values.get('hostname') ?? '127.0.0.1';
   const basePort = values.has('shard-base-port') ? intFlag(values, 'shard-base-port', 0, 1, 65535 - numShard + 1) : null;
@@ -225,7 +228,7 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
         logLevel,
         ...toArgv(passShard, LAUNCH_COMMAND),
       ];
-      supervisor.start('router', ['serve', ...shardArgs, '--', ...routerArgs], routerEnv(p.apiKey));
+      supervisor.start(SERVER, ['serve', ...shardArgs, '--', ...routerArgs], routerEnv(p.apiKey));
     } else {
       supervisor.start('router', ['router', '--shard-uris', shardAddrs.join(','), ...routerArgs], routerEnv(p.apiKey), 1); // stops first, draining its requests; then the shards, together
     }
@@ -242,8 +245,10 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
     // more than --shard-restarts deaths, or the router's, end the run.
     let restarts = 0;
     const maxRestarts = p.maxRestarts;
+    // With the shard in the router process, that process is the shard: it restarts in its place
+    // (the router's port is closed meanwhile).
     supervisor.restartWith((name, why) => {
-      if (!name.startsWith('shard') || restarts >= maxRestarts) return false;
+      if (!(name.startsWith('shard') || name === SERVER) || restarts >= maxRestarts) return false;
       restarts++;
       logger.warn({ reason: why, restart: restarts, of: maxRestarts }, `${why}; starting it again (${restarts}/${maxRestarts})`);
       return true;

@@ -1,4 +1,4 @@
-// @module `tessera serve`: the router with its one shard in the same process (what `launch --shard-in-process` runs), no gRPC hop between them.
+// @module `tessera serve`: the router with its one shard in the same process (what `launch` runs for one shard), no gRPC hop between them.
 import { createLogger } from '@tessera/logging';
 import { reportStartFailure } from '@tessera/options';
 import { InProcessShard, InvalidArgumentError, parseRouterArgs, startRouter, type RouterOptions, type RunningRouter } from '@tessera/router';
@@ -8,9 +8,9 @@ export const SERVE_USAGE = `usage: tessera serve [shard flags] -- [router flags]
 
 Runs the router and one shard (world size 1) in one process: the router calls the shard's runner
 thread directly instead of over gRPC, which takes two process hops off every prefill and every
-streamed step (docs/benchmarks.md). 'tessera launch --shard-in-process' starts it with the flags
-split for you; 'tessera shard --help' and 'tessera router --help' list them. The router's
---shard-uris is not used.`;
+streamed step (docs/benchmarks.md). 'tessera launch' starts it for one shard (unless given
+--shard-process), with the flags split for you; 'tessera shard --help' and 'tessera router --help'
+list them. The router's --shard-uris is not used.`;
 
 /** How often the process checks that its runner thread is alive (a dead one ends the process, so its supervisor restarts it). */
 const RUNNER_WATCH_MS = 1_000;

@@ -2,9 +2,11 @@
 // Run: node --import tsx services/shard/src/runner/decode.bench.ts [--threads N] [--past 128] [--steps 20]
 //      [--batch B] [--capacity T]: one batch size / KV capacity instead of the whole table (bench/tpot-vs-runner.sh)
 //      [--rows]: fetch whole logits rows, as a sampling step does (default: the graph's top-1, as a greedy step)
+//      [--model DIR|FILE]: the weights of a model on disk instead of random ones of the 50m shape
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadModel } from '@tessera/model-files';
 import { presetShape, randomLlamaModel } from '@tessera/testing';
 import { ensureStepGraph } from '../graph/graph-cache.ts';
 import { ModelRunner } from './model-runner.ts';
@@ -21,7 +23,8 @@ const onlyCapacity = arg('capacity', 0);
 const topK = process.argv.includes('--rows') ? null : 1;
 const BLOCK = 16;
 
-const model = randomLlamaModel({ ...presetShape('50m'), maxPositionEmbeddings: 2048 });
+const modelArg = process.argv.indexOf('--model');
+const model = modelArg === -1 ? randomLlamaModel({ ...presetShape('50m'), maxPositionEmbeddings: 2048 }) : await loadModel(process.argv[modelArg + 1]!);
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
 try {
   let t = Date.now();

@@ -1,12 +1,11 @@
-// `tessera launch --shard-in-process`: one process (`tessera serve`) runs the router and its shard; it answers exactly as a
-// router and a shard process do (greedy tokens, logprobs, top-n, streams through the official openai client, concurrent
-// streams), counts its forward passes in /metrics, and stops on SIGTERM.
+// One shard runs inside the router process (`tessera launch`'s default: a `tessera serve` child); it answers exactly as a
+// router and a shard process do (`--shard-process`): greedy tokens, logprobs, top-n, streams through the official openai
+// client, concurrent streams; it counts its forward passes in /metrics, and stops on SIGTERM.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startCluster, type Cluster } from './helpers/cluster.ts';
 import { alive, serviceChildren } from './helpers/processes.ts';
-import { sharedCluster, type SharedCluster } from './helpers/shared-cluster.ts';
 
 interface Details {
   generated_text: string;
@@ -25,21 +24,21 @@ async function generate(url: string, inputs: string): Promise<Details> {
 
 describe('the router with its shard in one process', () => {
   let inProcess: Cluster;
-  let separate: SharedCluster;
+  let separate: Cluster;
   before(async () => {
-    [inProcess, separate] = await Promise.all([startCluster(['--shard-in-process']), sharedCluster()]);
+    [inProcess, separate] = await Promise.all([startCluster([]), startCluster(['--shard-process'])]);
   });
   after(async () => {
     await inProcess?.stop();
     await separate?.stop();
   });
 
-  test('the launcher runs one `tessera serve` child and no shard process', () => {
+  test('by default the launcher runs one `tessera serve` child; with --shard-process a router and a shard process', () => {
     const children = serviceChildren(inProcess.launcher.pid!);
-    assert.equal(children.serve.length, 1, inProcess.output());
-    assert.deepEqual(children.shard, []);
-    assert.deepEqual(children.router, []);
+    assert.deepEqual([children.serve.length, children.shard.length, children.router.length], [1, 0, 0], inProcess.output());
     assert.match(inProcess.output(), /its shard in the router process/);
+    const other = serviceChildren(separate.launcher.pid!);
+    assert.deepEqual([other.serve.length, other.shard.length, other.router.length], [0, 1, 1], separate.output());
   });
 
   test('greedy generations equal those of a router and a shard process: tokens, logprobs and top-n', async () => {
