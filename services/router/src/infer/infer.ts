@@ -33,6 +33,22 @@ export interface InferStream {
   readonly events: AsyncIterable<StreamEvent>;
 }
 
+/**
+ * Prompts this short (in UTF-16 units), and token ids, are encoded on the event loop: tokenizing one
+ * costs tens of microseconds, less than the two thread hops to an encoder thread that has gone idle,
+ * and the first token waits on them (docs/benchmarks.md). Chats always go to the pool (the template
+ * render alone is ~0.2 ms).
+ */
+export const INLINE_PROMPT_CHARS = 1024;
+
+function encodesInline(input: GenerateRequest['input']): boolean {
+  if (input.kind === 'chat') return false;
+  const v = input.value;
+  const one = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  if (typeof one === 'string') return one.length <= INLINE_PROMPT_CHARS;
+  return Array.isArray(one) && one.length <= INLINE_PROMPT_CHARS && one.every((x) => typeof x === 'number');
+}
+
 export class Infer {
   readonly #opts: InferOptions;
   #inFlight = 0;
@@ -70,7 +86,7 @@ export class Infer {
     const options = this.#opts.validator.promptOptions(req);
     const grammar = this.#grammar(req);
     const encoder = this.#opts.encoder;
-    if (encoder === undefined) return { ...this.#opts.validator.encodePrompt(req.input, options), ...(await grammar) };
+    if (encoder === undefined || encodesInline(req.input)) return { ...this.#opts.validator.encodePrompt(req.input, options), ...(await grammar) };
     this.#opts.validator.rejectLongText(req.input, options);
     this.#encoding++;
     try {
