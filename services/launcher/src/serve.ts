@@ -1,4 +1,5 @@
 // @module `tessera serve`: the router with its one shard in the same process (what `launch` runs for one shard), no gRPC hop between them.
+import type { Logger } from 'pino';
 import { createLogger } from '@tessera/logging';
 import { reportStartFailure } from '@tessera/options';
 import { InProcessShard, InvalidArgumentError, parseRouterArgs, startRouter, type RouterOptions, type RunningRouter } from '@tessera/router';
@@ -44,54 +45,78 @@ export async function serve(argv: string[]): Promise<number> {
   const { shard: shardConfig, router: routerOptions } = parsed;
   const routerLogger = createLogger({ service: 'router', level: routerOptions.logLevel });
   const shardLogger = createLogger({ service: 'shard', level: shardConfig.logLevel, base: { rank: 0 } });
-  // The shard loads while the router listens (503 "warming up") and reads its tokenizer, as in separate processes.
-  const loading = loadShard(shardConfig, { logger: shardLogger });
-  let shard: LoadedShard | null = null;
+  let server: ServingProcess;
+  try {
+    server = await startServing(shardConfig, routerOptions, { router: routerLogger, shard: shardLogger });
+  } catch (err) {
+    reportStartFailure('serve', shardConfig.modelId, err, routerOptions.logLevel, routerLogger);
+    return 1;
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      routerLogger.info({ signal }, 'stopping');
+      server.stop(0);
+    });
+  }
+  return server.stopped;
+}
+
+/** The router and its shard running in this process. */
+export interface ServingProcess {
+  router: RunningRouter;
+  shard: LoadedShard;
+  /** Drains the router, then stops the runner thread; `stopped` resolves with `code`. */
+  stop(code: number): void;
+  /** The exit code: 0 after stop(0), 1 once the runner thread has died (the router drained first). */
+  readonly stopped: Promise<number>;
+}
+
+/**
+ * Loads the shard while the router starts (it listens and answers 503 "warming up" meanwhile, as
+ * beside shard processes), then watches the runner thread: one that dies stops everything with 1.
+ */
+export async function startServing(
+  shardConfig: ShardConfig,
+  routerOptions: RouterOptions,
+  loggers: { router: Logger; shard: Logger },
+): Promise<ServingProcess> {
+  const loading = loadShard(shardConfig, { logger: loggers.shard });
   let router: RunningRouter;
   try {
-    router = await startRouter(routerOptions, routerLogger, undefined, [new InProcessShard(loading.then((s) => s.handlers))]);
-    shard = await loading;
+    router = await startRouter(routerOptions, loggers.router, undefined, [new InProcessShard(loading.then((s) => s.handlers))]);
   } catch (err) {
-    const failure = await loading.then(
+    // A shard that failed to load is the cause to report; otherwise stop the shard that did load.
+    throw await loading.then(
       async (s) => {
         await s.close();
         return err;
       },
       (loadErr: unknown) => loadErr,
     );
-    reportStartFailure('serve', shardConfig.modelId, failure, routerOptions.logLevel, routerLogger);
-    return 1;
   }
-  const running = shard;
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (code: number) => {
-      if (stopping) return;
-      stopping = true;
-      clearInterval(watch);
-      router
-        .close()
-        .then(() => running.close())
-        .then(
-          () => resolve(code),
-          (err: unknown) => {
-            routerLogger.error({ err }, 'error while stopping');
-            resolve(1);
-          },
-        );
-    };
-    const watch = setInterval(() => {
-      if (running.client.alive) return;
-      shardLogger.error('the runner thread is gone; stopping (a supervisor restarts the process)');
-      stop(1);
-    }, RUNNER_WATCH_MS);
-    process.once('SIGTERM', () => {
-      routerLogger.info({ signal: 'SIGTERM' }, 'stopping');
-      stop(0);
-    });
-    process.once('SIGINT', () => {
-      routerLogger.info({ signal: 'SIGINT' }, 'stopping');
-      stop(0);
-    });
-  });
+  const shard = await loading;
+  let settle!: (code: number) => void;
+  const stopped = new Promise<number>((resolve) => (settle = resolve));
+  let stopping = false;
+  const stop = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(watch);
+    router
+      .close()
+      .then(() => shard.close())
+      .then(
+        () => settle(code),
+        (err: unknown) => {
+          loggers.router.error({ err }, 'error while stopping');
+          settle(1);
+        },
+      );
+  };
+  const watch = setInterval(() => {
+    if (shard.client.alive) return;
+    loggers.shard.error('the runner thread is gone; stopping (a supervisor restarts the process)');
+    stop(1);
+  }, RUNNER_WATCH_MS);
+  return { router, shard, stop, stopped };
 }
