@@ -44,6 +44,14 @@ export interface RunnerControl extends DecodeStreamControl {
   control: number;
 }
 
+/** Ends the thread at its next turn of the event loop (RunnerClient.close). */
+export interface RunnerClose {
+  close: true;
+}
+
+/** How long close() waits for the thread to leave a step (a large prefill can take seconds) before terminating it. */
+const CLOSE_GRACE_MS = 30_000;
+
 export type RunnerReply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { message: string; code: ShardErrorCode; stack?: string } };
@@ -170,8 +178,19 @@ export class RunnerClient {
     };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Asks the thread to exit between two steps (its message handler only runs outside onnxruntime's
+   * calls), and terminates it only if it has not within `graceMs`: a thread terminated inside a
+   * native call can take the whole process down with it (an uncaught Napi::Error, SIGABRT).
+   */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     this.#exited ??= new ShardError(ShardErrorCode.Internal, 'runner closed');
-    await this.#worker.terminate();
+    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    if (this.#worker.threadId === -1) return; // already gone
+    this.#worker.postMessage({ close: true } satisfies RunnerClose);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    if ((await Promise.race([exited, late])) === 'late') await this.#worker.terminate();
+    clearTimeout(timer);
   }
 }

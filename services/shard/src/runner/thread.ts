@@ -6,7 +6,7 @@ import { codeOf } from '../errors.ts';
 import { ModelRunner } from './model-runner.ts';
 import { ShardEngine } from './shard-engine.ts';
 import type { DecodeRequest, DecodeStreamControl } from '@tessera/protocol';
-import type { RunnerCall, RunnerControl, RunnerReply, RunnerThreadInit } from '../runner-client.ts';
+import type { RunnerCall, RunnerClose, RunnerControl, RunnerReply, RunnerThreadInit } from '../runner-client.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('runner/thread.ts must run in a worker thread');
@@ -40,7 +40,10 @@ try {
   const mailboxes = new Map<number, Mailbox>();
   // One call at a time, in arrival order: session.run blocks this thread anyway.
   let queue: Promise<unknown> = Promise.resolve();
-  port.on('message', (msg: RunnerCall | RunnerControl) => {
+  port.on('message', (msg: RunnerCall | RunnerControl | RunnerClose) => {
+    // Between steps by construction (onnxruntime runs synchronously on this thread): exiting here
+    // never interrupts a native call, which terminate() could (runner-client.ts close()).
+    if ('close' in msg) process.exit(0);
     if ('control' in msg) {
       mailboxes.get(msg.control)?.add(msg);
       return;
