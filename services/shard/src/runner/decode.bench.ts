@@ -3,6 +3,8 @@
 //      [--batch B] [--capacity T]: one batch size / KV capacity instead of the whole table (bench/tpot-vs-runner.sh)
 //      [--rows]: fetch whole logits rows, as a sampling step does (default: the graph's top-1, as a greedy step)
 //      [--model DIR|FILE]: the weights of a model on disk instead of random ones of the 50m shape
+//      [--no-arena] [--no-spin] [--affinity 'P;…']: onnxruntime's CPU arena off, its intra-op threads not
+//      spinning, its intra-op pool threads pinned (1-based logical processors, one entry per thread after the first)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +24,12 @@ const onlyBatch = arg('batch', 0);
 const onlyCapacity = arg('capacity', 0);
 const topK = process.argv.includes('--rows') ? null : 1;
 const BLOCK = 16;
+const affinity = process.argv.indexOf('--affinity');
+const extra: Record<string, string> = {
+  ...(process.argv.includes('--no-spin') ? { 'session.intra_op.allow_spinning': '0' } : {}),
+  ...(affinity !== -1 ? { 'session.intra_op_thread_affinities': process.argv[affinity + 1]! } : {}),
+};
+const sessionOptions = { ...(process.argv.includes('--no-arena') ? { enableCpuMemArena: false } : {}), ...(Object.keys(extra).length > 0 ? { extra } : {}) };
 
 const modelArg = process.argv.indexOf('--model');
 const model = modelArg === -1 ? randomLlamaModel({ ...presetShape('50m'), maxPositionEmbeddings: 2048 }) : await loadModel(process.argv[modelArg + 1]!);
@@ -31,8 +39,10 @@ try {
   const { onnxPath } = ensureStepGraph(model, { cacheDir, rank: 0, worldSize: 1 });
   console.log(`graph built in ${Date.now() - t} ms`);
   t = Date.now();
-  const runner = await ModelRunner.create(onnxPath, model.config, { blockSize: BLOCK, threads });
-  console.log(`session created in ${Date.now() - t} ms (threads ${threads})`);
+  const runner = await ModelRunner.create(onnxPath, model.config, { blockSize: BLOCK, threads, sessionOptions });
+  console.log(
+    `session created in ${Date.now() - t} ms (threads ${threads}${Object.keys(sessionOptions).length > 0 ? `, ${JSON.stringify(sessionOptions)}` : ''})`,
+  );
 
   for (const capacity of onlyCapacity > 0 ? [onlyCapacity] : [1024, 16384, 131072]) {
     const numBlocks = capacity / BLOCK;

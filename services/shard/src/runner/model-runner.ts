@@ -27,6 +27,8 @@ export interface RunnerOptions {
   compactHostPools?: boolean;
   /** Tensor parallel (world size > 1): this rank's segment graphs, its KV heads and its process group. */
   parallel?: { segmentPaths: string[]; kvHeads: number; group: ProcessGroup };
+  /** Merged over the session options chosen here (benches compare arena, spinning and thread affinity). */
+  sessionOptions?: ort.InferenceSession.SessionOptions;
 }
 
 /** The outputs a step brings back besides the KV: whole logits rows, or each row's top-k (logit-selection.ts). */
@@ -86,6 +88,7 @@ export class ModelRunner implements StepRunner {
       // Each session has its own arena, which keeps its peak (the Warmup prefill) for good: with
       // 2L + 2 segment sessions that multiplied a 50m model's warmup to > 12 GiB per rank (OOM).
       ...(opts.parallel ? { enableCpuMemArena: false } : {}),
+      ...opts.sessionOptions,
     };
     let sessions: ort.InferenceSession[];
     try {
