@@ -34,7 +34,8 @@ echo "| round | off tok/s | --speculate $SPECULATE tok/s | ratio | acceptance |"
 echo "|---|---|---|---|---|"
 for round in $(seq 1 "$ROUNDS"); do
   npm run -s bench -- --url "http://127.0.0.1:$APORT" -c 1 -n "$n" --prompts "$PROMPTS" --max-tokens "$TOKENS" --warmup 1 --quiet --json "$OUT/off-r$round.json" >/dev/null
-  acc=$(npm run -s bench -- --url "http://127.0.0.1:$BPORT" -c 1 -n "$n" --prompts "$PROMPTS" --max-tokens "$TOKENS" --warmup 1 --quiet --json "$OUT/on-r$round.json" | grep -o '[0-9.]* %' || echo '-')
+  acc=$(npm run -s bench -- --url "http://127.0.0.1:$BPORT" -c 1 -n "$n" --prompts "$PROMPTS" --max-tokens "$TOKENS" --warmup 1 --quiet --json "$OUT/on-r$round.json" | sed -n 's/^Speculative decoding: .*(\([0-9.]* %\))$/\1/p')
+  acc=${acc:--}
   a=$(tps "$OUT/off-r$round.json")
   b=$(tps "$OUT/on-r$round.json")
   echo "| $round | $a | $b | $(echo "scale=2; $b / $a" | bc) | $acc |"
