@@ -102,6 +102,10 @@ export class TokenChooser {
    */
   readonly takesTopOnly: boolean;
   readonly #p: NextTokenChooserParameters;
+  /** Which processors change the raw logits (read once from the parameters, not per row). */
+  readonly #repetition: boolean;
+  readonly #frequencyPresence: boolean;
+  readonly #biased: boolean;
   readonly #rng: Rng;
   /** Every token of the context (prompt + generated), for the repetition penalty. */
   readonly #seen: Set<number>;
@@ -112,9 +116,10 @@ export class TokenChooser {
     this.#p = params;
     // Temperature 0 means greedy unless do_sample asks for sampling (then at temperature 1).
     this.greedy = isGreedy(params);
-    const penalised = (params.repetitionPenalty > 0 && params.repetitionPenalty !== 1) || params.frequencyPenalty !== 0 || params.presencePenalty !== 0;
-    const biased = params.logitBias !== undefined && params.logitBias !== null && Object.keys(params.logitBias).length > 0;
-    this.takesTopOnly = this.greedy && !penalised && !biased;
+    this.#repetition = params.repetitionPenalty > 0 && params.repetitionPenalty !== 1;
+    this.#frequencyPresence = params.frequencyPenalty !== 0 || params.presencePenalty !== 0;
+    this.#biased = params.logitBias !== undefined && params.logitBias !== null && Object.keys(params.logitBias).length > 0;
+    this.takesTopOnly = this.greedy && !this.#repetition && !this.#frequencyPresence && !this.#biased;
     this.seed = chooserSeed(params, randomSeed);
     this.#rng = new Rng(this.seed);
     this.#seen = new Set(prompt);
@@ -218,17 +223,17 @@ export class TokenChooser {
   #processed(logits: Float32Array, forbidden: ReadonlySet<number> | readonly number[], mask: Int32Array | null = null): Float64Array {
     const p = this.#p;
     const scores = rowBuffer(SCORES, logits.length);
-    for (let i = 0; i < logits.length; i++) scores[i] = logits[i]!;
-    if (p.repetitionPenalty > 0 && p.repetitionPenalty !== 1) applyRepetitionPenalty(scores, this.#seen, p.repetitionPenalty);
-    if (p.frequencyPenalty !== 0 || p.presencePenalty !== 0) applyFrequencyPresence(scores, this.#counts, p.frequencyPenalty, p.presencePenalty);
-    if (p.logitBias !== undefined && p.logitBias !== null && Object.keys(p.logitBias).length > 0) applyLogitBias(scores, p.logitBias);
+    scores.set(logits);
+    if (this.#repetition) applyRepetitionPenalty(scores, this.#seen, p.repetitionPenalty);
+    if (this.#frequencyPresence) applyFrequencyPresence(scores, this.#counts, p.frequencyPenalty, p.presencePenalty);
+    if (this.#biased) applyLogitBias(scores, p.logitBias);
     suppressTokens(scores, forbidden);
     if (mask !== null) {
       applyMask(scores, mask);
       // logit_bias or penalties may have pushed every allowed token to -Infinity: the grammar still
       // needs one, so the allowed tokens keep their raw logits (never an id the grammar refuses).
       if (!scores.some((s) => s > -Infinity)) {
-        for (let i = 0; i < logits.length; i++) scores[i] = logits[i]!;
+        scores.set(logits);
         applyMask(scores, mask);
       }
     }
