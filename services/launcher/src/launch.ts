@@ -171,32 +171,16 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
     const passRouter = [...p.routerFlags];
     if (!passRouter.some(([k]) => k === 'served-model-name')) passRouter.push(['served-model-name', model.servedName]);
+    // What every shard gets, in its own process or in the router's.
+    const shardArgs = ['--model-id', model.path, '--cache-dir', path.join(cacheRoot, 'graphs'), '--log-level', logLevel, ...toArgv(passShard, LAUNCH_COMMAND)];
     const shardAddrs: string[] = [];
     // Tensor parallel: rank 0 listens on loopback; the ranks upgrade to Unix sockets (same host).
     const collective = numShard > 1 ? ['--master-addr', '127.0.0.1', '--master-port', String(p.masterPort ?? (await freePort()))] : [];
     for (let rank = 0; rank < numShard && !p.inProcess; rank++) {
       const shardPort = p.basePort !== null ? p.basePort + rank : await freePort();
-      const addr = `127.0.0.1:${shardPort}`;
-      shardAddrs.push(addr);
-      supervisor.start(`shard ${rank}`, [
-        'shard',
-        '--model-id',
-        model.path,
-        '--port',
-        String(shardPort),
-        '--hostname',
-        '127.0.0.1',
-        '--rank',
-        String(rank),
-        '--world-size',
-        String(numShard),
-        ...collective,
-        '--cache-dir',
-        path.join(cacheRoot, 'graphs'),
-        '--log-level',
-        logLevel,
-        ...toArgv(passShard, LAUNCH_COMMAND),
-      ]);
+      shardAddrs.push(`127.0.0.1:${shardPort}`);
+      const placement = ['--port', String(shardPort), '--hostname', '127.0.0.1', '--rank', String(rank), '--world-size', String(numShard), ...collective];
+      supervisor.start(`shard ${rank}`, ['shard', ...shardArgs, ...placement]);
     }
     const death = supervisor.firstDeath.then((what) => {
       throw new Error(what);
@@ -219,20 +203,10 @@ export async function launch(argv: string[], env: NodeJS.ProcessEnv = process.en
       ...toArgv(passRouter, LAUNCH_COMMAND),
     ];
     if (p.inProcess) {
-      const shardArgs = [
-        '--model-id',
-        model.path,
-        '--cache-dir',
-        path.join(cacheRoot, 'graphs'),
-        '--log-level',
-        logLevel,
-        ...toArgv(passShard, LAUNCH_COMMAND),
-      ];
       supervisor.start(SERVER, ['serve', ...shardArgs, '--', ...routerArgs], routerEnv(p.apiKey));
     } else {
-      supervisor.start('router', ['router', '--shard-uris', shardAddrs.join(','), ...routerArgs], routerEnv(p.apiKey), 1); // stops first, draining its requests; then the shards, together
-    }
-    if (!p.inProcess) {
+      // Stage 1: the router stops first, draining its requests; then the shards, together.
+      supervisor.start('router', ['router', '--shard-uris', shardAddrs.join(','), ...routerArgs], routerEnv(p.apiKey), 1);
       await Promise.race([Promise.all(shardAddrs.map((a) => waitForShard(a, timeoutMs, death))), death]);
       logger.info({ shards: numShard }, 'shards listening');
     }
